@@ -1,0 +1,187 @@
+"""Command line for the data layer: import, imports, undo, suggest, demo.
+
+Each command opens the database, calls one function of the library and turns a DataError into a
+one-paragraph message with a non-zero exit code (never a traceback).
+"""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from .connection import connect, default_db_path
+from .errors import DataError
+from .importer import import_file, preview
+from .ledger import list_imports, undo_import
+from .profiles import Profile, suggested_profile
+from .schema import KINDS
+
+db_option = click.option("--db", "db_path", type=click.Path(dir_okay=False),
+                         help="DuckDB file (default: data/cohort.duckdb or $A911_DB).")
+
+
+def _db(db_path):
+    return Path(db_path) if db_path else default_db_path()
+
+
+def _profiles_dir(db_path):
+    return _db(db_path).resolve().parent / "profiles"
+
+
+@click.group()
+def cli():
+    """Load exports into the outcome-tracking database."""
+
+
+@cli.command(name="import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--kind", type=click.Choice(KINDS), required=True, help="What the file holds.")
+@click.option("--jurisdiction", required=True, help="Whose data this is (never read from the file).")
+@click.option("--profile", "profile_path", type=click.Path(exists=True, dir_okay=False),
+              help="Mapping profile (TOML). Default: a saved profile matching the headers.")
+@click.option("--timezone", "tz", help="Time zone of a new jurisdiction, e.g. America/Chicago.")
+@click.option("--dayfirst/--monthfirst", default=None, help="Order of day and month in dates.")
+@click.option("--dry-run", is_flag=True, help="Validate and report; write nothing.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@db_option
+def import_(file, kind, jurisdiction, profile_path, tz, dayfirst, dry_run, as_json, db_path):
+    """Import FILE (CSV, CSV.gz or XLSX) into the database, in one transaction.
+
+    Example: python -m data import calls.csv --kind calls --jurisdiction Springfield
+    """
+    from .profiles import load_profile
+
+    profile = load_profile(profile_path) if profile_path else None
+    if dayfirst is not None:
+        profile = profile or _suggest_for(file, kind, db_path)
+        profile.options["dayfirst"] = dayfirst
+    con = _connect(db_path, file)
+    bar = _progress() if sys.stderr.isatty() and not as_json else None
+    try:
+        result = import_file(con, file, kind=kind, jurisdiction=jurisdiction, profile=profile,
+                             dry_run=dry_run, profile_dir=_profiles_dir(db_path),
+                             timezone_name=tz, progress=bar)
+    except DataError as e:
+        raise click.ClickException(str(e)) from None
+    finally:
+        con.close()
+    if as_json:
+        out = {k: v for k, v in result.__dict__.items() if k not in ("profile",)}
+        click.echo(json.dumps(out, default=str, indent=2))
+    else:
+        click.echo("\n".join(result.summary_lines()))
+        if result.profile_path:
+            click.echo(f"  mapping suggested from the headers; saved to {result.profile_path} "
+                       "(edit it to change the mapping; the next export reuses it)")
+
+
+def _suggest_for(file, kind, db_path) -> Profile:
+    con = _connect(db_path, file)
+    try:
+        info = preview(con, file, kind=kind, limit=1)
+    finally:
+        con.close()
+    return suggested_profile(kind, info["headers"])
+
+
+def _progress():
+    def report(step, frac):
+        click.echo(f"\r{step:<20} {int(frac * 100):3d}%", nl=False, err=True)
+        if frac >= 1:
+            click.echo("", err=True)
+    return report
+
+
+def _connect(db_path, file=None):
+    dirs = (Path(file).resolve().parent,) if file else ()
+    try:
+        return connect(_db(db_path), readable_dirs=dirs)
+    except Exception as e:  # a locked or corrupt database file: say so plainly
+        raise click.ClickException(f"cannot open the database {_db(db_path)}: "
+                                   f"{str(e).splitlines()[0]}") from None
+
+
+@cli.command(name="suggest")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--kind", type=click.Choice(KINDS), required=True)
+@db_option
+def suggest_cmd(file, kind, db_path):
+    """Print a draft mapping profile (TOML) for FILE, with a confidence per field.
+
+    Example: python -m data suggest calls.csv --kind calls > calls.toml
+    """
+    con = _connect(db_path, file)
+    try:
+        info = preview(con, file, kind=kind, limit=1)
+    except DataError as e:
+        raise click.ClickException(str(e)) from None
+    finally:
+        con.close()
+    for s in info["suggestions"].values():
+        click.echo(f"# {s.field}: {', '.join(s.headers)} (confidence {s.confidence:.2f})")
+    click.echo(suggested_profile(kind, info["headers"]).to_toml())
+
+
+@cli.command(name="imports")
+@click.option("--jurisdiction", help="Only this jurisdiction.")
+@db_option
+def imports_cmd(jurisdiction, db_path):
+    """List the imports ledger.
+
+    Example: python -m data imports --jurisdiction Springfield
+    """
+    con = _connect(db_path)
+    rows = list_imports(con, jurisdiction)
+    con.close()
+    if not rows:
+        click.echo("No imports yet.")
+        return
+    click.echo(f"{'id':>4}  {'status':<9} {'kind':<10} {'jurisdiction':<18} {'read':>9} "
+               f"{'inserted':>9} {'updated':>8} {'rejected':>8}  file")
+    for r in rows:
+        click.echo(f"{r['import_id']:>4}  {r['status']:<9} {r['kind']:<10} "
+                   f"{r['jurisdiction'][:18]:<18} {r['rows_read']:>9,} {r['rows_inserted']:>9,} "
+                   f"{r['rows_updated']:>8,} {r['rows_rejected']:>8,}  {r['file_name']}")
+
+
+@cli.command(name="undo")
+@click.argument("import_id", type=int)
+@db_option
+def undo_cmd(import_id, db_path):
+    """Undo an import, restoring exactly the state before it.
+
+    Example: python -m data undo 7
+    """
+    con = _connect(db_path)
+    try:
+        out = undo_import(con, import_id)
+    except DataError as e:
+        raise click.ClickException(str(e)) from None
+    finally:
+        con.close()
+    click.echo(f"Undid import #{import_id} ({out['kind']}, {out['jurisdiction']}): removed "
+               f"{out['rows_removed']:,} rows, restored {out['rows_restored']:,}.")
+
+
+@cli.command(name="demo")
+@click.option("--seed", default=0, show_default=True)
+@click.option("--if-empty", is_flag=True, help="Only when the database has no calls yet.")
+@db_option
+def demo_cmd(seed, if_empty, db_path):
+    """Load the demo cohort (five fictional jurisdictions).
+
+    Example: python -m data demo --if-empty
+    """
+    from .demo import populate_demo
+
+    con = _connect(db_path)
+    try:
+        if if_empty and con.execute("SELECT count(*) FROM calls").fetchone()[0]:
+            click.echo("The database already holds calls; demo not loaded.")
+            return
+        counts = populate_demo(con, seed=seed)
+    finally:
+        con.close()
+    click.echo("Loaded the demo cohort: " + ", ".join(f"{k} {v:,}" for k, v in counts.items()))

@@ -1,0 +1,50 @@
+"""The one place that opens DuckDB, and locks it down before anyone else gets the handle."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import duckdb
+
+from .schema import create_schema
+
+# The embedded default: a DuckDB file beside this package.
+DEFAULT_DB = Path(__file__).resolve().parent / "cohort.duckdb"
+# Enough for a 10-million-call import on a laptop; DuckDB spills to disk beyond it.
+MEMORY_LIMIT = os.environ.get("A911_MEMORY_LIMIT", "2GB")
+
+
+def default_db_path() -> Path:
+    return Path(os.environ.get("A911_DB", DEFAULT_DB))
+
+
+def connect(path: str | Path | None = None, *, read_only: bool = False,
+            readable_dirs: tuple[str | Path, ...] = ()) -> duckdb.DuckDBPyConnection:
+    """Open the database, create the schema if needed, and lock the configuration.
+
+    Only folders in ``readable_dirs`` (plus the database's own folder) can be read by SQL;
+    extensions never auto-install or auto-load (nothing is fetched from the internet).
+    ``path=":memory:"`` gives a private in-memory database (tests).
+    """
+    path = default_db_path() if path is None else path
+    in_memory = str(path) == ":memory:"
+    if not in_memory:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    config = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
+    con = duckdb.connect(str(path), read_only=read_only and not in_memory, config=config)
+    if not (read_only and not in_memory):
+        create_schema(con)
+    _lock_down(con, path, readable_dirs)
+    return con
+
+
+def _lock_down(con, path, readable_dirs) -> None:
+    allowed = [str(Path(d).resolve()) + os.sep for d in readable_dirs]
+    if str(path) != ":memory:":
+        allowed.append(str(Path(path).resolve().parent) + os.sep)
+    con.execute("SET TimeZone = 'UTC'")
+    con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
+    # Spill folder for large imports; keep it inside an allowed folder.
+    con.execute("SET allowed_directories = ?", [allowed])
+    con.execute("SET enable_external_access = false")
+    con.execute("SET lock_configuration = true")

@@ -1,0 +1,75 @@
+"""The imports ledger: what was imported when, and undoing an import exactly."""
+from __future__ import annotations
+
+import json
+
+from .errors import UndoRefused
+from .schema import KINDS, history_table, record_columns
+
+
+def list_imports(con, jurisdiction: str | None = None) -> list[dict]:
+    sql = ("SELECT import_id, kind, jurisdiction, file_name, imported_at, rows_read, "
+           "rows_inserted, rows_updated, rows_unchanged, rows_merged, rows_rejected, rows_warned,"
+           " status, file_sha256 FROM imports")
+    params = []
+    if jurisdiction:
+        sql += " WHERE jurisdiction = ?"
+        params.append(jurisdiction)
+    cur = con.execute(sql + " ORDER BY import_id", params)
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, row)) for row in cur.fetchall()]
+
+
+def undo_import(con, import_id: int) -> dict:
+    """Restore exactly the state before ``import_id``: its rows go, the rows it replaced return.
+
+    Only the latest committed import of a jurisdiction and kind can be undone, because a later
+    one may have replaced rows this one wrote.
+    """
+    row = con.execute("SELECT kind, jurisdiction, status, summary FROM imports "
+                      "WHERE import_id = ?", [import_id]).fetchone()
+    if row is None:
+        raise UndoRefused(f"There is no import #{import_id} (see python -m data imports).")
+    kind, jurisdiction, status, summary = row
+    if status != "committed":
+        raise UndoRefused(f"Import #{import_id} was already undone.")
+    later = con.execute("SELECT min(import_id) FROM imports WHERE jurisdiction = ? AND kind = ? "
+                        "AND status = 'committed' AND import_id > ?",
+                        [jurisdiction, kind, import_id]).fetchone()[0]
+    if later is not None:
+        raise UndoRefused(f"Import #{later} of {kind} for {jurisdiction} came later and may have "
+                          f"replaced rows of #{import_id}; undo #{later} first.")
+    con.begin()
+    try:
+        counts = _restore(con, kind, import_id)
+        created = json.loads(summary or "{}").get("created_jurisdiction")
+        if created and not _jurisdiction_in_use(con, jurisdiction):
+            con.execute("DELETE FROM jurisdictions WHERE jurisdiction = ?", [jurisdiction])
+        con.execute("DELETE FROM rejects WHERE import_id = ?", [import_id])
+        con.execute("DELETE FROM row_warnings WHERE import_id = ?", [import_id])
+        con.execute("UPDATE imports SET status = 'undone', undone_at = now() WHERE import_id = ?",
+                    [import_id])
+        con.commit()
+    except BaseException:
+        con.rollback()
+        raise
+    return {"import_id": import_id, "kind": kind, "jurisdiction": jurisdiction, **counts}
+
+
+def _restore(con, kind, import_id):
+    hist = history_table(kind)
+    cols = ", ".join(f'"{c}"' for c, _ in record_columns(kind))
+    removed = con.execute(f"SELECT count(*) FROM {kind} WHERE import_id = ?",
+                          [import_id]).fetchone()[0]
+    con.execute(f"DELETE FROM {kind} WHERE import_id = ?", [import_id])
+    restored = con.execute(f"SELECT count(*) FROM {hist} WHERE replaced_by = ?",
+                           [import_id]).fetchone()[0]
+    con.execute(f"INSERT INTO {kind} SELECT {cols} FROM {hist} WHERE replaced_by = ?",
+                [import_id])
+    con.execute(f"DELETE FROM {hist} WHERE replaced_by = ?", [import_id])
+    return {"rows_removed": removed, "rows_restored": restored}
+
+
+def _jurisdiction_in_use(con, jurisdiction):
+    return any(con.execute(f"SELECT count(*) FROM {k} WHERE jurisdiction = ?",
+                           [jurisdiction]).fetchone()[0] for k in KINDS)

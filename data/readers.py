@@ -1,0 +1,280 @@
+"""Read an uploaded export into a staging table of text columns ``c0..cN``.
+
+Headers are read here, in Python, and kept as data: SQL only ever names the positional columns
+``c0..cN`` so that no header from a file can become SQL. Values stay text until the importer
+parses them with the mapping profile. DuckDB reads the CSV itself (fast, parallel); this module
+first makes sure the bytes are UTF-8 with LF or CRLF line endings, transcoding to a private copy
+when they are not (gzip, UTF-16, Windows-1252, bare CR).
+"""
+from __future__ import annotations
+
+import codecs
+import csv
+import gzip
+import hashlib
+import io
+import os
+import uuid
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import ReadError
+
+MAX_COLUMNS = 500
+MAX_LINE_BYTES = 1_000_000  # a real export's line is a few hundred bytes
+SNIFF_BYTES = 1_000_000
+DELIMITERS = [",", ";", "\t", "|"]
+_CHUNK = 8 * 1024 * 1024
+
+
+@dataclass
+class StagedFile:
+    """What the importer needs to know about the staged table."""
+
+    file_name: str
+    sha256: str
+    headers: list[str]
+    rows: int
+    table: str = "staged_raw"
+    format: str = "csv"
+    encoding: str = "utf-8"
+    delimiter: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+def sha256_of(path: str | Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(_CHUNK):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def stage_file(con, path: str | Path, *, file_name: str | None = None, work_dir: str | Path,
+               sheet: str | int | None = None, encoding: str | None = None) -> StagedFile:
+    """Read ``path`` (CSV, CSV.gz or XLSX) into the temp table ``staged_raw``.
+
+    ``staged_raw`` has ``file_row`` (the row number a spreadsheet shows; header = 1) and one
+    VARCHAR column per source column, named ``c0..cN``.
+    """
+    path = Path(path)
+    file_name = file_name or path.name
+    if not path.exists():
+        raise ReadError(f"{file_name}: no such file.")
+    if path.stat().st_size == 0:
+        raise ReadError(f"{file_name} is empty (0 bytes): export the table again.")
+    with open(path, "rb") as f:
+        magic = f.read(8)
+    if magic.startswith(b"PK\x03\x04"):
+        return _stage_xlsx(con, path, file_name, sheet)
+    if magic.startswith(b"\xd0\xcf\x11\xe0"):
+        raise ReadError(f"{file_name} is an old-style Excel (.xls) workbook: open it in a "
+                        "spreadsheet program and save it as .xlsx or .csv.")
+    return _stage_csv(con, path, file_name, Path(work_dir), encoding)
+
+
+# --------------------------------------------------------------------------------------------
+# CSV
+# --------------------------------------------------------------------------------------------
+
+def _open_bytes(path: Path, gz: bool):
+    return gzip.open(path, "rb") if gz else open(path, "rb")
+
+
+def _detect_encoding(head: bytes, file_name: str, forced: str | None) -> str:
+    if forced:
+        return forced
+    if head.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if head.startswith(codecs.BOM_UTF16_LE) or head.startswith(codecs.BOM_UTF16_BE):
+        return "utf-16"
+    # UTF-16 without a BOM: every other byte of ASCII text is NUL.
+    if len(head) >= 4 and head[1:200:2].count(0) > 0.8 * len(head[1:200:2]):
+        return "utf-16-le"
+    if len(head) >= 4 and head[0:200:2].count(0) > 0.8 * len(head[0:200:2]):
+        return "utf-16-be"
+    if b"\x00" in head:
+        raise ReadError(f"{file_name} looks like binary data, not a CSV or XLSX export "
+                        "(it contains NUL bytes).")
+    try:
+        head.decode("utf-8")
+        return "utf-8"
+    except UnicodeDecodeError as e:
+        if e.start >= len(head) - 4:  # a multi-byte character cut by the sample boundary
+            return "utf-8"
+        return "cp1252"
+
+
+def _decode_sample(head: bytes, encoding: str) -> str:
+    dec = codecs.getincrementaldecoder(encoding)(errors="replace")
+    return dec.decode(head, final=False)
+
+
+def _sniff_delimiter(sample: str, file_name: str) -> tuple[str, list[str]]:
+    lines = sample.splitlines(keepends=True)
+    if len(lines) > 1:
+        lines = lines[:-1]  # the last line of a sample may be cut
+    text = "".join(lines[:200])
+    best, best_score = None, -1.0
+    for d in DELIMITERS:
+        try:
+            rows = list(csv.reader(io.StringIO(text), delimiter=d))
+        except csv.Error:
+            continue
+        rows = [r for r in rows if r]
+        if not rows or len(rows[0]) < 2:
+            continue
+        counts = Counter(len(r) for r in rows)
+        consistency = sum(c for n, c in counts.items() if n == len(rows[0])) / len(rows)
+        score = consistency * 1000 + len(rows[0])
+        if score > best_score:
+            best, best_score = d, score
+    if best is None:
+        raise ReadError(f"{file_name}: found no column delimiter (tried comma, semicolon, tab "
+                        "and pipe) in the first lines; is this a table export?")
+    header = next(csv.reader(io.StringIO(text), delimiter=best))
+    return best, header
+
+
+def _needs_copy(gz: bool, encoding: str, sample: str) -> tuple[bool, bool]:
+    bare_cr = "\r" in sample and "\n" not in sample
+    return (gz or encoding not in ("utf-8", "utf-8-sig") or bare_cr), bare_cr
+
+
+def _transcode(path: Path, gz: bool, encoding: str, bare_cr: bool, out: Path) -> None:
+    """Stream ``path`` into ``out`` as UTF-8 (LF for bare-CR files), without holding it in memory."""
+    dec = codecs.getincrementaldecoder(encoding)(errors="strict")
+    with _open_bytes(path, gz) as src, open(out, "w", encoding="utf-8", newline="") as dst:
+        while chunk := src.read(_CHUNK):
+            text = dec.decode(chunk)
+            dst.write(text.replace("\r", "\n") if bare_cr else text)
+        dst.write(dec.decode(b"", final=True))
+
+
+def _stage_csv(con, path: Path, file_name: str, work_dir: Path, forced_encoding) -> StagedFile:
+    gz = path.name.lower().endswith(".gz") or _is_gzip(path)
+    with _open_bytes(path, gz) as f:
+        try:
+            head = f.read(SNIFF_BYTES)
+        except (OSError, EOFError) as e:
+            raise ReadError(f"{file_name}: cannot decompress ({e}).") from e
+    encoding = _detect_encoding(head, file_name, forced_encoding)
+    sample = _decode_sample(head, encoding).lstrip("\ufeff")
+    if not sample.strip():
+        raise ReadError(f"{file_name} holds no text: export the table again.")
+    first_break = min((i for i in (sample.find("\n"), sample.find("\r")) if i >= 0), default=-1)
+    if first_break < 0 and len(head) >= SNIFF_BYTES:
+        raise ReadError(f"{file_name}: line 1 is longer than {MAX_LINE_BYTES:,} bytes; "
+                        "this is not a table export (or its line endings were lost).")
+    delimiter, headers = _sniff_delimiter(sample, file_name)
+    headers = _check_headers(headers, file_name)
+    copy, bare_cr = _needs_copy(gz, encoding, sample)
+    sha = sha256_of(path)
+    source = path
+    notes = []
+    if copy:
+        work_dir.mkdir(parents=True, exist_ok=True)
+        source = work_dir / f"upload-{uuid.uuid4().hex}.csv"
+        try:
+            _transcode(path, gz, encoding, bare_cr, source)
+        except UnicodeDecodeError:
+            os.unlink(source)
+            raise ReadError(f"{file_name}: the text is not valid {encoding}; save it as UTF-8 "
+                            "or name its encoding with --encoding.") from None
+        notes.append(f"read as {'gzip, ' if gz else ''}{encoding}"
+                     f"{', bare-CR line endings' if bare_cr else ''}")
+    try:
+        rows = _read_csv_into_stage(con, source, file_name, delimiter, len(headers), encoding)
+    except UnicodeDecodeError:
+        raise ReadError(f"{file_name}: invalid UTF-8 past the first megabyte; "
+                        "name its encoding with --encoding cp1252.") from None
+    finally:
+        if copy and source.exists():
+            os.unlink(source)
+    return StagedFile(file_name, sha, headers, rows, format="csv.gz" if gz else "csv",
+                      encoding=encoding, delimiter=delimiter, notes=notes)
+
+
+def _is_gzip(path: Path) -> bool:
+    with open(path, "rb") as f:
+        return f.read(2) == b"\x1f\x8b"
+
+
+def _check_headers(headers: list[str], file_name: str) -> list[str]:
+    headers = [h.strip().lstrip("\ufeff") for h in headers]
+    if len(headers) > MAX_COLUMNS:
+        raise ReadError(f"{file_name} has {len(headers):,} columns; at most {MAX_COLUMNS} are "
+                        "supported. Export only the columns you need.")
+    if all(not h for h in headers):
+        raise ReadError(f"{file_name}: the first row is empty; the first row must hold the "
+                        "column names.")
+    return headers
+
+
+def _read_csv_into_stage(con, source: Path, file_name, delimiter, n_cols, encoding) -> int:
+    import duckdb
+
+    names = [f"c{i}" for i in range(n_cols)]
+    con.execute("DROP TABLE IF EXISTS staged_raw")
+    try:
+        con.execute(
+            "CREATE TEMP TABLE staged_raw AS SELECT (row_number() OVER () + 1)::BIGINT AS file_row,"
+            " * FROM read_csv(?, delim = ?, quote = '\"', escape = '\"', header = true,"
+            " columns = ?, null_padding = true, max_line_size = ?, strict_mode = true,"
+            " encoding = 'utf-8', auto_detect = false)",
+            [str(source), delimiter, {n: "VARCHAR" for n in names}, MAX_LINE_BYTES])
+    except duckdb.InvalidInputException as e:
+        raise ReadError(_csv_error_message(file_name, str(e), n_cols)) from None
+    return con.execute("SELECT count(*) FROM staged_raw").fetchone()[0]
+
+
+def _csv_error_message(file_name: str, err: str, n_cols: int) -> str:
+    import re
+
+    line = re.search(r"[Ll]ine:? (\d+)", err)
+    where = f" at line {line.group(1)}" if line else ""
+    if "Maximum line size" in err or "maximum_line_size" in err or "line size" in err:
+        return (f"{file_name}: a line{where} is longer than {MAX_LINE_BYTES:,} bytes; "
+                "the file is not a table export or its quoting is broken.")
+    if "Expected Number of Columns" in err or "columns" in err.lower():
+        return (f"{file_name}: the row{where} does not have the {n_cols} columns of the header "
+                "(an unclosed quote, or a delimiter inside an unquoted value). Fix that row "
+                "and import again.")
+    if "unicode" in err.lower() or "utf" in err.lower():
+        return (f"{file_name}: invalid UTF-8{where}; name the file's encoding with "
+                "--encoding cp1252 (or save it as UTF-8).")
+    first = err.splitlines()[0] if err else "unknown error"
+    return f"{file_name}: cannot be read as CSV{where}: {first}"
+
+
+# --------------------------------------------------------------------------------------------
+# XLSX
+# --------------------------------------------------------------------------------------------
+
+def _stage_xlsx(con, path: Path, file_name: str, sheet) -> StagedFile:
+    import fastexcel
+    import pyarrow as pa
+
+    try:
+        reader = fastexcel.read_excel(str(path))
+        chosen = sheet if sheet is not None else 0
+        sheet_obj = reader.load_sheet(chosen, dtypes="string")
+        table = sheet_obj.to_arrow()
+    except Exception as e:  # fastexcel raises its own error types for broken workbooks
+        raise ReadError(f"{file_name}: cannot be read as an XLSX workbook ({e}).") from None
+    headers = _check_headers([str(n) for n in table.column_names], file_name)
+    names = [f"c{i}" for i in range(len(headers))]
+    table = table.rename_columns(names)
+    table = pa.table({n: table.column(n).cast(pa.string()) for n in names})
+    con.execute("DROP TABLE IF EXISTS staged_raw")
+    con.register("_xlsx_upload", table)
+    try:
+        con.execute("CREATE TEMP TABLE staged_raw AS SELECT (row_number() OVER () + 1)::BIGINT"
+                    " AS file_row, * FROM _xlsx_upload")
+    finally:
+        con.unregister("_xlsx_upload")
+    rows = con.execute("SELECT count(*) FROM staged_raw").fetchone()[0]
+    sheet_name = reader.sheet_names[chosen] if isinstance(chosen, int) else chosen
+    return StagedFile(file_name, sha256_of(path), headers, rows, format="xlsx",
+                      notes=[f"sheet '{sheet_name}'"])

@@ -1,0 +1,305 @@
+"""The canonical model: tables, their columns, and the standard value sets.
+
+This module is the contract that analysts may query directly (see README "Data model"). Every
+import maps a jurisdiction's export onto these tables; every metric reads only these tables.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+# --- Standard value sets (DOMAIN.md §3). Defined once; documented in the README from here. ---
+VALUE_SETS: dict[str, tuple[str, ...]] = {
+    "origin": ("911", "non_emergency", "officer_initiated", "other"),
+    "responder": ("police", "fire", "ems", "alternative", "co_response", "phone", "none"),
+    "model": ("alternative", "co_response"),
+    "outcome": ("resolved_on_scene", "transported", "referred", "refused", "unable_to_locate",
+                "cancelled", "other"),
+    "transport_destination": ("none", "emergency_department", "crisis_center", "sobering_detox",
+                              "shelter", "other"),
+    "race_ethnicity": ("hispanic_latino", "white", "black", "asian", "aian", "nhpi", "mena",
+                       "multiracial", "other", "unknown"),
+    "gender": ("female", "male", "nonbinary", "other", "unknown"),
+    "service_type": ("mental_health", "substance_use", "housing_shelter", "medical", "benefits_id",
+                     "other"),
+    "referral_status": ("made", "connected", "declined", "unknown"),
+}
+
+# The code a value set falls back to when a present value matches nothing (the raw value is kept).
+FALLBACK_CODE = {
+    "origin": "other", "responder": None, "model": None, "outcome": "other",
+    "transport_destination": "other", "race_ethnicity": "unknown", "gender": "unknown",
+    "service_type": "other", "referral_status": "unknown",
+}
+
+KINDS = ("calls", "responses", "referrals", "population")
+
+
+@dataclass(frozen=True)
+class Field:
+    """One canonical column that an import can fill from a source column."""
+
+    name: str
+    type: str  # id | text | timestamp | bool | number | integer | code | list
+    required: bool = False
+    value_set: str | None = None  # for type == "code"
+    doc: str = ""
+    synonyms: tuple[str, ...] = field(default_factory=tuple)
+
+
+def _f(name, type_, doc, *synonyms, required=False, value_set=None):
+    return Field(name, type_, required, value_set, doc, tuple(synonyms))
+
+
+# Synonyms are normalised header names seen in real exports (lower case, letters and digits only).
+FIELDS: dict[str, tuple[Field, ...]] = {
+    "calls": (
+        _f("call_id", "id", "Identifier of the call in the CAD system", "callid", "callnumber",
+           "incidentnum", "incidentnumber", "incidentid", "cadeventnumber", "eventnumber", "eventid",
+           "id", "callno", "cadnumber", "cfsnumber", "incident", required=True),
+        _f("received_at", "timestamp", "When the call was received (first ring / call created)",
+           "receivedat", "datetime", "calltimestamp", "originaltimequeued", "time", "timestamp",
+           "calltime", "received", "receiveddatetime", "callreceived", "createdat", "calldatetime",
+           "incidentdate", "date", required=True),
+        _f("dispatched_at", "timestamp", "First unit dispatched", "dispatchedat", "dispatchtime",
+           "dispatchdatetime", "timedispatched", "firstdispatch"),
+        _f("enroute_at", "timestamp", "First unit en route", "enrouteat", "enroutetime",
+           "timeenroute"),
+        _f("arrived_at", "timestamp", "First unit on scene", "arrivedat", "arrivedtime",
+           "arrivaltime", "onscenetime", "timeonscene", "arrivaldatetime"),
+        _f("cleared_at", "timestamp", "Last unit cleared", "clearedat", "clearedtime", "cleartime",
+           "closedtime", "timeclosed", "closeddatetime"),
+        _f("call_type", "text", "Local call type as exported (initial if there are two)",
+           "calltype", "initialcalltype", "nature", "calldescription", "type", "title",
+           "incidenttype", "natureofcall", "problem", "eventtype", required=True),
+        _f("call_type_final", "text", "Final call type, when the export has initial and final",
+           "finalcalltype", "finaltype", "closedcalltype"),
+        _f("category", "text", "Standard category (from the crosswalk, or from the file)",
+           "category", "callcategory"),
+        _f("priority", "text", "Priority as exported", "priority", "callpriority", "initialpriority"),
+        _f("origin", "code", "How the call came in", "origin", "callorigin", "source", "callsource",
+           "officerinitiated", value_set="origin"),
+        _f("responder", "code", "Who responded", "responder", "respondertype", "agency",
+           "respondingagency", "unittype", value_set="responder"),
+        _f("disposition", "text", "Disposition as exported", "disposition", "status",
+           "eventclearancedescription", "clearancedescription", "dispo", "finaldisposition"),
+        _f("area", "text", "District / beat / precinct / neighbourhood", "area", "beat",
+           "district", "precinct", "neighborhood", "neighbourhood", "sector", "zone", "twp",
+           "councildistrict", "precinctsca"),
+        _f("census_tract", "text", "Census tract", "censustract", "tract"),
+        _f("lat", "number", "Latitude (may be blurred by the publisher)", "lat", "latitude",
+           "blurredlatitude", "y"),
+        _f("lon", "number", "Longitude (may be blurred by the publisher)", "lon", "lng",
+           "longitude", "blurredlongitude", "x"),
+        _f("eligible", "bool", "Eligible for alternative response (blank = unknown)", "eligible",
+           "areligible"),
+        _f("not_served_reason", "text", "Why an eligible call got no alternative response",
+           "notservedreason", "reasonnotserved"),
+    ),
+    "responses": (
+        _f("response_id", "id", "Identifier of the dispatch in the team's records", "responseid",
+           "id", "dispatchid", "recordid", "encounterid", "caseid", "incidentid", required=True),
+        _f("call_id", "text", "The linked 911/CAD call, when known", "callid", "callnumber",
+           "cadnumber", "incidentnumber", "cadeventnumber"),
+        _f("team", "text", "Team or unit name", "team", "unit", "teamname", "program", "city"),
+        _f("model", "code", "alternative-only or co-response", "model", "responsemodel",
+           value_set="model"),
+        _f("requested_at", "timestamp", "When the team was requested",
+           "requestedat", "dispatchrequestdatetime", "requesttime", "requestdatetime",
+           "datetime", "received", required=True),
+        _f("dispatched_at", "timestamp", "Team dispatched", "dispatchedat", "dispatchdatetime",
+           "dispatchtime"),
+        _f("arrived_at", "timestamp", "Team on scene", "arrivedat", "arrivalonscenedatetime",
+           "arrivaltime", "onscenetime", "arriveddatetime"),
+        _f("engaged_at", "timestamp", "Team engaged the person",
+           "engagedat", "engagementwithclientdatetime", "engagementtime"),
+        _f("cleared_at", "timestamp", "Team left / cleared", "clearedat", "mcitdeparturedatetime",
+           "departuretime", "cleartime", "departuredatetime"),
+        _f("reasons", "list", "Reasons for dispatch (one or more columns)", "reasons",
+           "reasonfordispatch", "reason"),
+        _f("contact_made", "bool", "The team made contact with the person", "contactmade",
+           "contact", "endpointofdispatch"),
+        _f("police_backup", "bool", "The team requested police back-up", "policebackup",
+           "backuprequested", "policebackuprequested"),
+        _f("arrest", "bool", "An arrest resulted", "arrest", "arrestmade"),
+        _f("injury", "bool", "Anyone was injured", "injury", "injuries"),
+        _f("outcome", "code", "Outcome of the response", "outcome", "result", "disposition",
+           value_set="outcome"),
+        _f("transport_destination", "code", "Where the person was taken, if anywhere",
+           "transportdestination", "destination", "transportedto", value_set="transport_destination"),
+        _f("person_key", "text", "Pseudonymous person identifier (hashed at import)", "personkey",
+           "personid", "clientid", "patientid"),
+        _f("race_ethnicity", "code", "Race/ethnicity as recorded", "raceethnicity", "race",
+           "ethnicity", value_set="race_ethnicity"),
+        _f("gender", "code", "Gender as recorded", "gender", "sex", value_set="gender"),
+        _f("age_group", "text", "Age group", "agegroup", "age", "ageband"),
+        _f("area", "text", "Area where the team responded", "area", "neighborhood", "district",
+           "beat", "zone"),
+    ),
+    "referrals": (
+        _f("referral_id", "id", "Identifier of the referral", "referralid", "id", required=True),
+        _f("response_id", "text", "The response during which the referral was made",
+           "responseid", "dispatchid", "encounterid"),
+        _f("person_key", "text", "Pseudonymous person identifier (hashed at import)", "personkey",
+           "personid", "clientid"),
+        _f("service_type", "code", "Kind of service", "servicetype", "service", "referraltype",
+           "type", value_set="service_type"),
+        _f("referred_at", "timestamp", "When the referral was made", "referredat", "referraldate",
+           "date", required=True),
+        _f("status", "code", "Made / connected / declined / unknown", "status", "referralstatus",
+           value_set="referral_status"),
+        _f("connected_at", "timestamp", "When the person was connected to the service",
+           "connectedat", "connectiondate", "connecteddate"),
+    ),
+    "population": (
+        _f("geography", "text", "Whole jurisdiction or an area name", "geography", "area", "geo",
+           "name", "city", required=True),
+        _f("dimension", "text", "race_ethnicity, age_group, gender or total", "dimension"),
+        _f("group", "text", "Group within the dimension", "group", "race", "raceethnicity",
+           "category", required=True),
+        _f("population", "integer", "Residents", "population", "count", "estimate", "total",
+           required=True),
+        _f("moe", "integer", "Margin of error (90%)", "moe", "marginoferror"),
+        _f("source", "text", "Where the figures come from (e.g. ACS 2019-23 5-year)", "source"),
+    ),
+}
+
+# The record identifier and the main timestamp of each kind (used for keys and period views).
+ID_FIELD = {"calls": "call_id", "responses": "response_id", "referrals": "referral_id",
+            "population": None}
+MAIN_TIME = {"calls": "received_at", "responses": "requested_at", "referrals": "referred_at",
+             "population": None}
+# Expected order of a record's timestamps; a later one earlier than an earlier one is flagged.
+TIME_ORDER = {
+    "calls": ("received_at", "dispatched_at", "enroute_at", "arrived_at", "cleared_at"),
+    "responses": ("requested_at", "dispatched_at", "arrived_at", "engaged_at", "cleared_at"),
+    "referrals": ("referred_at", "connected_at"),
+    "population": (),
+}
+
+_SQL_TYPE = {"id": "VARCHAR", "text": "VARCHAR", "timestamp": "TIMESTAMPTZ", "bool": "BOOLEAN",
+             "number": "DOUBLE", "integer": "BIGINT", "code": "VARCHAR", "list": "VARCHAR[]"}
+
+
+def fields(kind: str) -> tuple[Field, ...]:
+    return FIELDS[kind]
+
+
+def field_of(kind: str, name: str) -> Field:
+    for f in FIELDS[kind]:
+        if f.name == name:
+            return f
+    raise KeyError(f"{kind}.{name}")
+
+
+def record_columns(kind: str) -> list[tuple[str, str]]:
+    """(column, SQL type) of a record table, in table order."""
+    cols = [("jurisdiction", "VARCHAR NOT NULL")]
+    if kind == "population":
+        # Population rows have no id in any source: geography|dimension|group|source is the key.
+        cols.append(("population_key", "VARCHAR NOT NULL"))
+    for f in FIELDS[kind]:
+        cols.append((f.name, _SQL_TYPE[f.type]))
+        if f.type == "code":
+            cols.append((f"{f.name}_raw", "VARCHAR"))  # the original value beside the standard one
+    main = MAIN_TIME[kind]
+    if main:
+        # Wall-clock time in the jurisdiction's zone: months, weekdays and hours are local.
+        cols.append((main.replace("_at", "_local"), "TIMESTAMP"))
+    cols += [("import_id", "BIGINT NOT NULL"), ("file_row", "BIGINT")]
+    return cols
+
+
+def _table_ddl(name: str, cols: list[tuple[str, str]], key: str | None) -> str:
+    body = ",\n  ".join(f'"{c}" {t}' for c, t in cols)
+    if key:
+        body += f",\n  PRIMARY KEY ({key})"
+    return f"CREATE TABLE IF NOT EXISTS {name} (\n  {body}\n)"
+
+
+def _record_key(kind):
+    return "jurisdiction, " + ID_FIELD[kind] if ID_FIELD[kind] else None
+
+
+DDL_FIXED = [
+    """CREATE TABLE IF NOT EXISTS jurisdictions (
+  jurisdiction VARCHAR PRIMARY KEY,
+  state VARCHAR,
+  time_zone VARCHAR NOT NULL DEFAULT 'UTC',
+  population BIGINT,
+  program_name VARCHAR,
+  launch_date DATE,
+  coverage_start_hour SMALLINT,   -- local hour the team starts (0-23); NULL = around the clock
+  coverage_end_hour SMALLINT,     -- local hour the team stops (1-24); may wrap past midnight
+  coverage_days VARCHAR,          -- ISO weekdays covered, e.g. '1234567'
+  coverage_areas VARCHAR[],       -- NULL = whole jurisdiction
+  target_categories VARCHAR[]     -- categories the program targets
+)""",
+    """CREATE TABLE IF NOT EXISTS crosswalk (
+  jurisdiction VARCHAR NOT NULL,
+  call_type VARCHAR NOT NULL,
+  category VARCHAR,
+  eligible BOOLEAN,               -- NULL = not triaged (unknown), never counted as ineligible
+  PRIMARY KEY (jurisdiction, call_type)
+)""",
+    """CREATE SEQUENCE IF NOT EXISTS import_seq START 1""",
+    """CREATE TABLE IF NOT EXISTS imports (
+  import_id BIGINT PRIMARY KEY,
+  kind VARCHAR NOT NULL,
+  jurisdiction VARCHAR NOT NULL,
+  file_name VARCHAR NOT NULL,
+  file_sha256 VARCHAR NOT NULL,
+  profile VARCHAR,                -- the mapping profile's TOML text, as used
+  imported_at TIMESTAMPTZ NOT NULL,
+  rows_read BIGINT, rows_inserted BIGINT, rows_updated BIGINT, rows_unchanged BIGINT,
+  rows_merged BIGINT, rows_rejected BIGINT, rows_warned BIGINT,
+  summary VARCHAR,                -- JSON: value mappings, unit rows collapsed, notes
+  status VARCHAR NOT NULL,        -- committed | undone
+  undone_at TIMESTAMPTZ
+)""",
+    """CREATE TABLE IF NOT EXISTS rejects (
+  import_id BIGINT NOT NULL,
+  file_row BIGINT,                -- row number as a spreadsheet shows it (header = row 1)
+  "column" VARCHAR,
+  reason VARCHAR NOT NULL,
+  raw_values VARCHAR              -- JSON object: source header -> value
+)""",
+    """CREATE TABLE IF NOT EXISTS row_warnings (
+  import_id BIGINT NOT NULL,
+  kind VARCHAR NOT NULL,
+  jurisdiction VARCHAR NOT NULL,
+  record_id VARCHAR,
+  file_row BIGINT,
+  "column" VARCHAR,
+  warning VARCHAR NOT NULL,       -- time_placeholder | implausible_date | out_of_order | missing_time
+  value VARCHAR
+)""",
+]
+
+
+def history_table(kind: str) -> str:
+    return f"{kind}_replaced"
+
+
+def ddl() -> list[str]:
+    stmts = list(DDL_FIXED)
+    for kind in KINDS:
+        cols = record_columns(kind)
+        stmts.append(_table_ddl(kind, cols, _record_key(kind)))
+        # Rows an import replaced, so that undo restores exactly the state before it.
+        hist = [(c, t.replace(" NOT NULL", "")) for c, t in cols]
+        stmts.append(_table_ddl(history_table(kind), hist + [("replaced_by", "BIGINT NOT NULL")],
+                                None))
+    return stmts
+
+
+def create_schema(con) -> None:
+    for stmt in ddl():
+        con.execute(stmt)
+
+
+def data_tables() -> list[str]:
+    """Every table of the model, for content comparisons and exports."""
+    names = ["jurisdictions", "crosswalk", "imports", "rejects", "row_warnings"]
+    for kind in KINDS:
+        names += [kind, history_table(kind)]
+    return names
