@@ -224,7 +224,10 @@ def _read_csv_into_stage(con, source: Path, file_name, delimiter, n_cols, encodi
             " columns = ?, null_padding = true, max_line_size = ?, strict_mode = true,"
             " encoding = 'utf-8', auto_detect = false)",
             [str(source), delimiter, {n: "VARCHAR" for n in names}, MAX_LINE_BYTES])
-    except duckdb.InvalidInputException as e:
+    except duckdb.PermissionException:
+        raise ReadError(f"{file_name}: the file is outside the folders this database may read; "
+                        "copy it into the upload folder or import it with the command line.") from None
+    except (duckdb.InvalidInputException, duckdb.ConversionException) as e:
         raise ReadError(_csv_error_message(file_name, str(e), n_cols)) from None
     return con.execute("SELECT count(*) FROM staged_raw").fetchone()[0]
 

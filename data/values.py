@@ -37,7 +37,8 @@ BUILTIN_SYNONYMS: dict[str, dict[str, str]] = {
         "declined": "refused", "unable to locate": "unable_to_locate",
         "unable to locate client": "unable_to_locate", "gone on arrival": "unable_to_locate",
         "goa": "unable_to_locate", "cancelled": "cancelled", "canceled": "cancelled",
-        "cancelled en route": "cancelled",
+        "cancelled en route": "cancelled", "dispatch canceled before arrival": "cancelled",
+        "dispatch cancelled before arrival": "cancelled",
     },
     "transport_destination": {
         "none": "none", "no transport": "none", "remained in community": "none",

@@ -1,0 +1,50 @@
+"""Shared fixtures: a fresh database, the real exports, and the browser-test marker."""
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pytest
+
+from data.connection import connect
+from data.schema import data_tables
+
+ROOT = Path(__file__).resolve().parent.parent
+REALDATA = ROOT.parent / "shared" / "realdata"
+PROFILES = Path(__file__).resolve().parent / "profiles"
+
+
+@pytest.fixture
+def db_path(tmp_path):
+    return tmp_path / "test.duckdb"
+
+
+@pytest.fixture
+def con(db_path, tmp_path):
+    """A fresh database file with the schema; any folder under tmp_path is readable."""
+    c = connect(db_path, readable_dirs=(tmp_path, REALDATA if REALDATA.exists() else tmp_path,
+                                        Path(__file__).resolve().parent))
+    yield c
+    c.close()
+
+
+@pytest.fixture
+def realdata():
+    if not REALDATA.exists():
+        pytest.skip(f"real exports not found at {REALDATA} (they sit beside the repository in CI)")
+    return REALDATA
+
+
+def table_contents(con) -> dict[str, str]:
+    """A digest of every table's full content, to prove that a failed import changed nothing."""
+    out = {}
+    for t in data_tables():
+        rows = con.execute(f"SELECT * FROM {t} ORDER BY ALL").fetchall()
+        out[t] = hashlib.sha256(repr(rows).encode()).hexdigest()
+    out["_sequence"] = repr(con.execute("SELECT count(*) FROM imports").fetchall())
+    return out
+
+
+def pytest_collection_modifyitems(config, items):
+    if config.getoption("-m") and "not playwright" in config.getoption("-m"):
+        return
