@@ -1,0 +1,36 @@
+# Two commands set everything up on a fresh machine:
+#   make run   - virtualenv, pinned packages, demo data if the database is empty, the dashboard
+#   make test  - the same set-up plus Debian's chromium, then the whole test suite
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+PORT ?= 8501
+
+.PHONY: run test venv chromium demo bench clean
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+venv: $(VENV)/.installed
+
+demo: venv
+	$(PY) -m data demo --if-empty
+
+run: demo
+	$(PY) -m streamlit run dashboard.py --server.address localhost --server.port $(PORT)
+
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null; }
+
+test: venv chromium
+	$(PY) -m pytest -q
+
+bench: venv
+	$(PY) bench/import_bench.py --calls 1000000
+
+clean:
+	rm -rf $(VENV) .pytest_cache

@@ -1,0 +1,1 @@
+"""Plotly figures from metric results: pure functions, no Streamlit, no SQL."""

@@ -1,0 +1,99 @@
+"""Command line for metrics: list, report, docs."""
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+
+import click
+
+from .engine import Filters, MetricRequest, explain, report
+from .errors import MetricError
+from .registry import REGISTRY
+from .sources import DIMENSIONS
+
+
+@click.group()
+def cli():
+    """Compute the outcome metrics from the database."""
+
+
+@cli.command(name="list")
+def list_cmd():
+    """List every metric with its id, label and unit.
+
+    Example: python -m metrics list
+    """
+    for m in REGISTRY:
+        click.echo(f"{m.id:<6} {m.label:<45} {m.unit}")
+
+
+def _date(ctx, param, value):
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date like 2025-01-31") from None
+
+
+@cli.command(name="report")
+@click.option("--db", "db_path", type=click.Path(dir_okay=False), help="DuckDB file.")
+@click.option("--jurisdiction", "jurisdictions", multiple=True, help="Repeat for several.")
+@click.option("--from", "date_from", callback=_date, help="First day (YYYY-MM-DD), local time.")
+@click.option("--to", "date_to", callback=_date, help="Last day, inclusive.")
+@click.option("--category", "categories", multiple=True)
+@click.option("--area", "areas", multiple=True)
+@click.option("--origin", "origins", multiple=True)
+@click.option("--team", "teams", multiple=True)
+@click.option("--by", multiple=True, type=click.Choice(list(DIMENSIONS)), help="Group by.")
+@click.option("--metric", "metric_ids", multiple=True, help="Metric id; default all.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.option("--explain", "show_sql", is_flag=True, help="Print the SQL instead.")
+def report_cmd(db_path, jurisdictions, date_from, date_to, categories, areas, origins, teams,
+               by, metric_ids, as_json, show_sql):
+    """Compute metrics for the filters, grouped by the chosen dimensions.
+
+    Example: python -m metrics report --metric B1 --by jurisdiction --by month --json
+    """
+    from data.connection import connect, default_db_path
+
+    filters = Filters(tuple(jurisdictions), date_from, date_to, tuple(categories), tuple(areas),
+                      tuple(origins), tuple(teams))
+    request = MetricRequest(tuple(metric_ids), tuple(by), filters)
+    try:
+        if show_sql:
+            click.echo(explain(request))
+            return
+        path = Path(db_path) if db_path else default_db_path()
+        if not path.exists():
+            raise click.ClickException(f"no database at {path}; import data first.")
+        con = connect(path, read_only=True)
+        try:
+            doc = report(con, request)
+        finally:
+            con.close()
+    except MetricError as e:
+        raise click.ClickException(str(e)) from None
+    if as_json:
+        click.echo(json.dumps(doc, default=str, indent=1))
+        return
+    for r in doc["rows"]:
+        group = ", ".join(f"{k}={v}" for k, v in r["group"].items())
+        value = "—" if r["value"] is None else f"{r['value']:.4g}"
+        frac = (f" ({r['numerator']}/{r['denominator']})" if r["denominator"] is not None
+                else "")
+        click.echo(f"{r['metric']:<6} {group:<40} {value}{frac}")
+
+
+@cli.command(name="docs")
+@click.option("--out", type=click.Path(dir_okay=False), default="METRICS.md", show_default=True)
+def docs_cmd(out):
+    """Write the methodology (METRICS.md) from the registry.
+
+    Example: python -m metrics docs --out METRICS.md
+    """
+    from .methodology import methodology_markdown
+
+    Path(out).write_text(methodology_markdown(), encoding="utf-8")
+    click.echo(f"wrote {out}")

@@ -1,0 +1,260 @@
+"""One engine for every metric: build parameterised DuckDB SQL, run it, compose the results.
+
+All counting happens in DuckDB: one aggregate query per source (calls, responses, referrals)
+computes every count the requested metrics reference, grouped by the requested dimensions.
+Python only divides the small aggregated result and adds intervals.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import date, timedelta
+
+from .errors import UnknownDimension, UnknownMetric
+from .registry import BY_ID, COUNTS, REGISTRY, Metric
+from .sources import DIMENSIONS, SOURCES
+from .stats import reliability, wilson
+
+_PER_CAPITA_DIMS = {"jurisdiction", "month", "quarter", "year"}
+
+
+@dataclass(frozen=True)
+class Filters:
+    jurisdictions: tuple[str, ...] = ()
+    date_from: date | None = None
+    date_to: date | None = None  # inclusive
+    categories: tuple[str, ...] = ()
+    areas: tuple[str, ...] = ()
+    origins: tuple[str, ...] = ()
+    teams: tuple[str, ...] = ()
+
+    def as_dict(self) -> dict:
+        d = asdict(self)
+        return {k: (v.isoformat() if isinstance(v, date) else list(v) if isinstance(v, tuple)
+                    else v) for k, v in d.items()}
+
+
+@dataclass(frozen=True)
+class MetricRequest:
+    metrics: tuple[str, ...] = ()  # empty = every metric
+    by: tuple[str, ...] = ()
+    filters: Filters = field(default_factory=Filters)
+
+
+@dataclass
+class MetricRow:
+    metric: str
+    group: dict
+    numerator: float | None = None
+    denominator: float | None = None
+    value: float | None = None
+    ci_low: float | None = None
+    ci_high: float | None = None
+    reliability: str | None = None
+    median: float | None = None
+    p90: float | None = None
+    n: int | None = None
+    missing: int | None = None
+
+
+def resolve(request: MetricRequest) -> list[Metric]:
+    ids = request.metrics or tuple(m.id for m in REGISTRY)
+    unknown = [i for i in ids if i not in BY_ID]
+    if unknown:
+        raise UnknownMetric(f"Unknown metric(s) {', '.join(unknown)}. Known: "
+                            f"{', '.join(BY_ID)}.")
+    bad = [d for d in request.by if d not in DIMENSIONS]
+    if bad:
+        raise UnknownDimension(f"Unknown dimension(s) {', '.join(bad)}. Known: "
+                               f"{', '.join(DIMENSIONS)}.")
+    return [BY_ID[i] for i in ids]
+
+
+def supports(metric: Metric, by: tuple[str, ...]) -> bool:
+    if metric.kind == "per_capita" and not set(by) <= _PER_CAPITA_DIMS:
+        return False
+    return set(by) <= set(SOURCES[metric.table].dimensions)
+
+
+# --------------------------------------------------------------------------------------------
+# SQL
+# --------------------------------------------------------------------------------------------
+
+def _where(source: str, filters: Filters) -> tuple[str, list]:
+    applies = SOURCES[source].filters
+    clauses, params = [], []
+    column = {"jurisdictions": "jurisdiction", "categories": "category", "areas": "area",
+              "origins": "origin", "teams": "team"}
+    for name, col in column.items():
+        values = getattr(filters, name)
+        if values and name in applies:
+            clauses.append(f"list_contains(?::VARCHAR[], {col})")
+            params.append(list(values))
+    if filters.date_from and "date_from" in applies:
+        clauses.append("local_ts >= ?::TIMESTAMP")
+        params.append(filters.date_from)
+    if filters.date_to and "date_to" in applies:
+        clauses.append("local_ts < ?::TIMESTAMP")
+        params.append(filters.date_to + timedelta(days=1))
+    return (" AND ".join(clauses) or "true"), params
+
+
+def _aggregates(metrics: list[Metric]) -> list[str]:
+    """The aggregate expressions the metrics need, each named once."""
+    out: dict[str, str] = {}
+    for m in metrics:
+        for key in (m.numerator, m.denominator):
+            if m.kind in ("count", "proportion", "rate_per_1000", "per_capita") and key:
+                where = COUNTS[key].where
+                out[f"k_{key}"] = (f"count(*) FILTER (WHERE {where})" if where
+                                   else "count(*)")
+        if m.duration:
+            mins = f"(epoch({m.duration.end} - {m.duration.start}) / 60.0)"
+            out[f"d_{m.id}_median"] = f"quantile_cont({mins}, 0.5) FILTER (WHERE {mins} >= 0)"
+            out[f"d_{m.id}_p90"] = f"quantile_cont({mins}, 0.9) FILTER (WHERE {mins} >= 0)"
+            out[f"d_{m.id}_n"] = f"count(*) FILTER (WHERE {mins} >= 0)"
+            out[f"d_{m.id}_missing"] = f"count(*) FILTER (WHERE {mins} IS NULL OR {mins} < 0)"
+        if m.kind == "distinct":
+            out["people"] = "count(DISTINCT person_key)"
+            out["keyed"] = "count(person_key)"
+    return [f'{expr} AS "{name}"' for name, expr in out.items()]
+
+
+def build_sql(source: str, metrics: list[Metric], by: tuple[str, ...], filters: Filters
+              ) -> tuple[str, list]:
+    """SQL and parameters computing every aggregate ``metrics`` need over one source."""
+    where, params = _where(source, filters)
+    dims = [f'{DIMENSIONS[d]} AS "g_{d}"' for d in by]
+    aggs = _aggregates(metrics)
+    group = " GROUP BY ALL" if dims else ""
+    sql = (f"WITH base AS ({SOURCES[source].sql})\n"
+           f"SELECT {', '.join(dims + aggs)}\nFROM base\nWHERE {where}{group}")
+    return sql, params
+
+
+def build_repeat_sql(by: tuple[str, ...], filters: Filters, thresholds: list[int]
+                     ) -> tuple[str, list]:
+    """People with at least k responses, per group (F2)."""
+    where, params = _where("responses", filters)
+    dims = [f'{DIMENSIONS[d]} AS "g_{d}"' for d in by]
+    inner_cols = ", ".join(dims + ["person_key", "count(*) AS contacts"])
+    outer_dims = [f'"g_{d}"' for d in by]
+    counts = [f'count(*) FILTER (WHERE contacts >= {int(k)}) AS "r_{int(k)}"' for k in thresholds]
+    sql = (f"WITH base AS ({SOURCES['responses'].sql}),\n"
+           f"per_person AS (SELECT {inner_cols} FROM base WHERE {where} AND person_key IS NOT "
+           f"NULL GROUP BY ALL)\n"
+           f"SELECT {', '.join(outer_dims + counts + ['count(*) AS people'])} FROM per_person"
+           + (" GROUP BY ALL" if by else ""))
+    return sql, params
+
+
+def explain(request: MetricRequest) -> str:
+    """The SQL (with its parameters) that ``compute`` would run."""
+    parts = []
+    for source, sql, params in _plan(request):
+        parts.append(f"-- {source}; parameters: {params!r}\n{sql};")
+    return "\n\n".join(parts)
+
+
+def _plan(request: MetricRequest):
+    metrics = [m for m in resolve(request) if supports(m, request.by)]
+    plan = []
+    for source in SOURCES:
+        ms = [m for m in metrics if m.table == source and m.kind != "repeat"]
+        if ms:
+            plan.append((source, *build_sql(source, ms, request.by, request.filters)))
+    repeats = [m for m in metrics if m.kind == "repeat"]
+    if repeats:
+        ks = sorted({int(m.numerator) for m in repeats})
+        plan.append(("repeat", *build_repeat_sql(request.by, request.filters, ks)))
+    return plan
+
+
+# --------------------------------------------------------------------------------------------
+# Compute
+# --------------------------------------------------------------------------------------------
+
+def compute(con, request: MetricRequest) -> list[MetricRow]:
+    """Every requested metric for every group; metrics that cannot take a grouping are skipped."""
+    metrics = [m for m in resolve(request) if supports(m, request.by)]
+    results: dict[str, list[dict]] = {}
+    for source, sql, params in _plan(request):
+        cur = con.execute(sql, params)
+        names = [d[0] for d in cur.description]
+        results[source] = [dict(zip(names, row)) for row in cur.fetchall()]
+    population = _population(con, request) if any(m.kind == "per_capita" for m in metrics) else {}
+    rows = []
+    for m in metrics:
+        source = "repeat" if m.kind == "repeat" else m.table
+        for agg in results.get(source, []):
+            rows.append(_compose(m, agg, request.by, population))
+    return rows
+
+
+def _group(agg: dict, by) -> dict:
+    return {d: agg[f"g_{d}"] for d in by}
+
+
+def _compose(m: Metric, agg: dict, by, population) -> MetricRow:
+    row = MetricRow(m.id, _group(agg, by))
+    if m.kind == "count":
+        row.numerator = row.value = agg[f"k_{m.numerator}"]
+    elif m.kind in ("proportion", "rate_per_1000"):
+        x, n = agg[f"k_{m.numerator}"], agg[f"k_{m.denominator}"]
+        row.numerator, row.denominator = x, n
+        scale = 1000 if m.kind == "rate_per_1000" else 1
+        row.value = x * scale / n if n else None
+        lo, hi = wilson(x, n)
+        row.ci_low = lo * scale if lo is not None else None
+        row.ci_high = hi * scale if hi is not None else None
+        row.reliability = reliability(x) if n else None
+    elif m.kind == "duration":
+        row.median, row.p90 = agg[f"d_{m.id}_median"], agg[f"d_{m.id}_p90"]
+        row.n, row.missing = agg[f"d_{m.id}_n"], agg[f"d_{m.id}_missing"]
+        row.value = row.median
+        row.reliability = reliability(row.n)
+    elif m.kind == "distinct":
+        # No person keys in the export means "not recorded", not "nobody served".
+        row.numerator = row.value = agg["people"] if agg["keyed"] else None
+    elif m.kind == "repeat":
+        x, n = agg[f"r_{int(m.numerator)}"], agg["people"]
+        row.numerator, row.denominator = x, n
+        row.value = x / n if n else None
+        row.ci_low, row.ci_high = wilson(x, n)
+        row.reliability = reliability(x) if n else None
+    elif m.kind == "per_capita":
+        x = agg[f"k_{m.numerator}"]
+        residents = population.get(agg.get("g_jurisdiction"), population.get(None))
+        row.numerator, row.denominator = x, residents
+        row.value = x * 1000 / residents if residents else None
+        row.reliability = reliability(x)
+    return row
+
+
+def _population(con, request) -> dict:
+    """Residents per jurisdiction, and (key None) the total of the jurisdictions in view."""
+    where, params = "population IS NOT NULL", []
+    if request.filters.jurisdictions:
+        where += " AND list_contains(?::VARCHAR[], jurisdiction)"
+        params.append(list(request.filters.jurisdictions))
+    rows = con.execute(f"SELECT jurisdiction, population FROM jurisdictions WHERE {where}",
+                       params).fetchall()
+    out = dict(rows)
+    out[None] = sum(out.values()) or None
+    return out
+
+
+def report(con, request: MetricRequest) -> dict:
+    """The JSON document `python -m metrics report --json` prints."""
+    rows = compute(con, request)
+    metrics = resolve(request)
+    skipped = [m.id for m in metrics if not supports(m, request.by)]
+    return {"filters": request.filters.as_dict(), "by": list(request.by),
+            "skipped": skipped, "rows": [_row_json(r) for r in rows]}
+
+
+def _row_json(r: MetricRow) -> dict:
+    d = asdict(r)
+    for k in ("value", "ci_low", "ci_high", "median", "p90"):
+        if d[k] is not None:
+            d[k] = round(float(d[k]), 6)
+    return d

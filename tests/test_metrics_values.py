@@ -1,0 +1,228 @@
+"""Every metric on a hand-built jurisdiction, with the expected values worked out by hand.
+
+Testville (America/Denver): launch 2024-01-01, team on duty 08:00-20:00 every day, 50,000
+residents, target categories WELFARE and MENTAL_HEALTH. 2024-03-10 is the spring DST change in
+Denver (02:00 MST -> 03:00 MDT).
+"""
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from metrics import BY_ID, REGISTRY, Filters, MetricRequest, compute
+from metrics.stats import reliability, wilson
+
+TZ = "America/Denver"
+
+# call_id, received (local), dispatched (local), call_type, responder, origin, reason
+CALLS = [
+    ("c1", "2024-03-05 10:00", "2024-03-05 10:01", "WELFARE CHECK", "alternative", "911", None),
+    ("c2", "2024-03-05 12:00", "2024-03-05 12:02", "MENTAL", "police", "911", "no unit available"),
+    ("c3", "2024-03-05 22:00", None, "MENTAL", "police", "911", None),           # out of hours
+    ("c4", "2023-12-20 10:00", None, "WELFARE CHECK", "police", "911", None),    # before launch
+    ("c5", "2024-03-06 09:00", "2024-03-06 09:00:30", "ROBBERY", "police", "officer_initiated",
+     None),
+    ("c6", "2024-03-06 11:00", None, "SUSPICIOUS", "police", "911", None),       # not triaged
+    ("c7", "2024-03-07 14:00", None, "UNKNOWN TYPE", "police", "non_emergency", None),  # unmapped
+    ("c8", "2024-03-07 15:00", "2024-03-07 15:02", "MENTAL", "alternative", "911", None),
+    ("c9", "2024-03-08 16:00", None, "WELFARE CHECK", "phone", "911", None),
+    # Received 01:50 MST, dispatched 03:05 MDT: 15 minutes, not 75.
+    ("c10", "2024-03-10 01:50", "2024-03-10 03:05", "MENTAL", "police", "911", None),
+]
+CROSSWALK = [("WELFARE CHECK", "WELFARE", True), ("MENTAL", "MENTAL_HEALTH", True),
+             ("ROBBERY", "CRIME", False), ("SUSPICIOUS", "OTHER", None)]
+# response_id, call_id, requested, dispatched, arrived, cleared, contact, backup, arrest,
+# injury, destination, person
+RESPONSES = [
+    ("r1", "c1", "2024-03-05 10:01", None, "2024-03-05 10:15", None, True, False, False, False,
+     "none", "P1"),
+    ("r2", "c8", "2024-03-07 15:01", "2024-03-07 15:02", "2024-03-07 15:20", "2024-03-07 16:00",
+     True, True, False, False, "emergency_department", "P1"),
+    # Team-initiated, no call; across midnight: 23:50 -> 00:10 is 20 minutes.
+    ("r3", None, "2024-03-09 23:50", None, "2024-03-10 00:10", None, False, False, False, False,
+     None, "P2"),
+    # Linked to a call that is not in the data; never arrived.
+    ("r4", "c404", "2024-03-11 09:00", None, None, None, True, False, True, True, "none", "P1"),
+]
+# referral_id, response_id, referred, status, connected
+REFERRALS = [
+    ("f1", "r1", "2024-03-05 11:00", "connected", "2024-03-20 11:00"),   # 15 days
+    ("f2", "r2", "2024-03-07 16:00", "connected", "2024-05-20 16:00"),   # 74 days
+    ("f3", None, "2024-03-08 10:00", "declined", None),                  # no response
+    ("f4", "r2", "2024-03-07 16:00", "made", None),
+]
+
+
+def _ts(value):
+    return None if value is None else f"timezone('{TZ}', TIMESTAMP '{value}')"
+
+
+@pytest.fixture
+def testville(con):
+    con.execute("INSERT INTO jurisdictions (jurisdiction, time_zone, population, launch_date, "
+                "coverage_start_hour, coverage_end_hour, target_categories) VALUES "
+                "('Testville', ?, 50000, DATE '2024-01-01', 8, 20, ['WELFARE', 'MENTAL_HEALTH'])",
+                [TZ])
+    con.executemany("INSERT INTO crosswalk VALUES ('Testville', ?, ?, ?)", CROSSWALK)
+    for cid, rec, disp, ctype, resp, origin, reason in CALLS:
+        con.execute(
+            f"INSERT INTO calls (jurisdiction, call_id, received_at, received_local, "
+            f"dispatched_at, call_type, responder, origin, not_served_reason, import_id) VALUES "
+            f"('Testville', ?, {_ts(rec)}, TIMESTAMP '{rec}', {_ts(disp) or 'NULL'}, ?, ?, ?, ?, 1)",
+            [cid, ctype, resp, origin, reason])
+    for (rid, cid, req, disp, arr, clr, contact, backup, arrest, injury, dest,
+         person) in RESPONSES:
+        con.execute(
+            f"INSERT INTO responses (jurisdiction, response_id, call_id, requested_at, "
+            f"requested_local, dispatched_at, arrived_at, cleared_at, contact_made, "
+            f"police_backup, arrest, injury, transport_destination, person_key, import_id) "
+            f"VALUES ('Testville', ?, ?, {_ts(req)}, TIMESTAMP '{req}', {_ts(disp) or 'NULL'}, "
+            f"{_ts(arr) or 'NULL'}, {_ts(clr) or 'NULL'}, ?, ?, ?, ?, ?, ?, 2)",
+            [rid, cid, contact, backup, arrest, injury, dest, person])
+    for fid, rid, ref, status, conn in REFERRALS:
+        con.execute(
+            f"INSERT INTO referrals (jurisdiction, referral_id, response_id, referred_at, "
+            f"referred_local, status, connected_at, import_id) VALUES ('Testville', ?, ?, "
+            f"{_ts(ref)}, TIMESTAMP '{ref}', ?, {_ts(conn) or 'NULL'}, 3)",
+            [fid, rid, status])
+    return con
+
+
+def _one(con, metric_id, **filters):
+    rows = compute(con, MetricRequest((metric_id,), (), Filters(**filters)))
+    assert len(rows) == 1
+    return rows[0]
+
+
+# (metric, numerator, denominator, value) worked out by hand from the tables above.
+EXPECTED = [
+    ("A1", 10, None, 10),
+    ("A1P", 9, None, 9),               # all but c5 (officer-initiated)
+    ("A2", 7, None, 7),                # WELFARE/MENTAL: c1 c2 c3 c4 c8 c9 c10
+    ("A3", 4, None, 4),                # c1 c2 c8 c9 (c3, c10 out of hours; c4 before launch)
+    ("A3U", 2, None, 2),               # c6 not triaged, c7 unmapped
+    ("A4", 2, None, 2),                # c3 22:00, c10 01:50
+    ("B1", 2, 4, 0.5),                 # c1, c8 of c1 c2 c8 c9
+    ("B2", 2, 9, 2 / 9),
+    ("B3", 2, 4, 0.5),                 # c2, c9
+    ("B4", 1, 4, 0.25),                # c9 by phone
+    ("Q1", 1, 10, 0.1),                # c7
+    ("D1", 3, 4, 0.75),
+    ("D2", 1, 4, 0.25),
+    ("D3", 1, 4, 0.25),
+    ("D4", 2, 3, 2 / 3),               # contacts r1 r2 r4 with destination; r1 r4 not moved
+    ("D5ED", 1, 3, 1 / 3),             # r2 of r1 r2 r4 (r3 has no destination)
+    ("D5CC", 0, 3, 0.0),
+    ("D6", 1, 4, 250.0),               # per 1,000 responses
+    ("E1", 2, 3, 2 / 3),               # contacts r1 r2 have referrals; r4 none
+    ("E1N", 4, None, 4),
+    ("E2_30", 1, 4, 0.25),             # f1 (15 days)
+    ("E2_90", 2, 4, 0.5),              # f1, f2 (74 days)
+    ("F1", 2, None, 2),                # P1, P2
+    ("F2_5", 0, 2, 0.0),
+    ("P1", 10, 50000, 0.2),
+    ("P2", 4, 50000, 0.08),
+]
+
+
+@pytest.mark.parametrize("metric_id,numerator,denominator,value", EXPECTED)
+def test_metric_value(testville, metric_id, numerator, denominator, value):
+    r = _one(testville, metric_id)
+    assert r.numerator == numerator
+    assert r.denominator == denominator
+    assert r.value == pytest.approx(value)
+
+
+def test_every_metric_has_a_hand_worked_check():
+    checked = {e[0] for e in EXPECTED} | {"C1", "C2", "C3", "C4", "F2_10", "F2_20", "F2_40",
+                                           "D5SD", "D5SH", "D5OT"}
+    assert {m.id for m in REGISTRY} <= checked
+
+
+def test_call_processing_time_across_dst(testville):
+    r = _one(testville, "C1")
+    # c1 1 min, c2 2 min, c8 2 min, c5 0.5 min, c10 15 min (DST): sorted 0.5 1 2 2 15
+    assert r.median == pytest.approx(2.0)
+    assert r.p90 == pytest.approx(2 + 0.6 * (15 - 2))  # quantile_cont at position 3.6
+    assert (r.n, r.missing) == (5, 5)
+
+
+def test_team_response_time_uses_linked_call_or_own_request(testville):
+    r = _one(testville, "C2")
+    # r1 from c1 10:00 -> 15; r2 from c8 15:00 -> 20; r3 own request across midnight -> 20
+    assert (r.median, r.p90) == (pytest.approx(20.0), pytest.approx(20.0))
+    assert (r.n, r.missing) == (3, 1)   # r4 never arrived: missing, not zero
+
+
+def test_travel_and_on_scene_times(testville):
+    c3, c4 = _one(testville, "C3"), _one(testville, "C4")
+    assert (c3.median, c3.n, c3.missing) == (pytest.approx(18.0), 1, 3)
+    assert (c4.median, c4.n, c4.missing) == (pytest.approx(40.0), 1, 3)
+    assert c3.reliability == "insufficient"
+
+
+def test_other_destinations_and_repeat_thresholds(testville):
+    for mid in ("D5SD", "D5SH", "D5OT"):
+        r = _one(testville, mid)
+        assert (r.numerator, r.denominator) == (0, 3)
+    for mid in ("F2_10", "F2_20", "F2_40"):
+        assert _one(testville, mid).numerator == 0
+
+
+def test_zero_denominator_gives_null_not_error(testville):
+    r = _one(testville, "B1", date_from=date(2030, 1, 1), date_to=date(2030, 12, 31))
+    assert (r.numerator, r.denominator, r.value, r.ci_low) == (0, 0, None, None)
+    assert _one(testville, "C2", date_from=date(2030, 1, 1)).median is None
+
+
+def test_date_filter_is_inclusive_local_days(testville):
+    # 2024-03-05 holds c1 c2 c3 (local); c3 at 22:00 local is already the 6th in UTC.
+    r = _one(testville, "A1", date_from=date(2024, 3, 5), date_to=date(2024, 3, 5))
+    assert r.value == 3
+
+
+def test_crosswalk_edit_changes_eligibility_without_reimport(testville):
+    testville.execute("UPDATE crosswalk SET eligible = true WHERE call_type = 'SUSPICIOUS'")
+    assert _one(testville, "A3").value == 5   # c6 at 11:00 is now eligible
+    assert _one(testville, "A3U").value == 1
+
+
+def test_grouped_by_month_and_weekday_hour(testville):
+    rows = compute(testville, MetricRequest(("A1",), ("month",), Filters()))
+    assert {r.group["month"]: r.value for r in rows} == {"2023-12": 1, "2024-03": 9}
+    rows = compute(testville, MetricRequest(("A1",), ("weekday_hour",), Filters()))
+    assert sum(r.value for r in rows) == 10
+    # c10 was received at 01:50 local on Sunday 2024-03-10 (ISO weekday 7).
+    assert any(r.group["weekday_hour"] == "7-01" and r.value == 1 for r in rows)
+
+
+ADDITIVE = [m.id for m in REGISTRY if m.additive]
+
+
+@pytest.mark.parametrize("metric_id", ADDITIVE)
+def test_grouped_numerators_add_up(testville, metric_id):
+    from metrics.engine import supports
+    from metrics.sources import SOURCES
+
+    m = BY_ID[metric_id]
+    total = _one(testville, metric_id).numerator
+    for dim in SOURCES[m.table].dimensions:
+        if not supports(m, (dim,)):
+            continue
+        rows = compute(testville, MetricRequest((metric_id,), (dim,), Filters()))
+        assert sum(r.numerator for r in rows) == total, dim
+
+
+def test_wilson_reference_values():
+    lo, hi = wilson(120, 400)
+    assert (round(lo, 3), round(hi, 3)) == (0.257, 0.347)
+    assert wilson(0, 0) == (None, None)
+    lo, hi = wilson(0, 10)
+    assert lo == 0 and 0.27 < hi < 0.28
+
+
+def test_reliability_flags():
+    assert reliability(19) == "insufficient"
+    assert reliability(20) == "ok"
+    assert reliability(None) is None

@@ -1,0 +1,1 @@
+"""Streamlit-facing helpers: the only place pages get data from (cache) and shared widgets."""
