@@ -165,6 +165,40 @@ def undo_cmd(import_id, db_path):
                f"{out['rows_removed']:,} rows, restored {out['rows_restored']:,}.")
 
 
+@cli.command(name="crosswalk")
+@click.option("--jurisdiction", required=True)
+@db_option
+def crosswalk_cmd(jurisdiction, db_path):
+    """Add starter crosswalk rows for a jurisdiction's call types that have none.
+
+    Example: python -m data crosswalk --jurisdiction Springfield
+    """
+    from .crosswalk import apply_starter_crosswalk
+
+    con = _connect(db_path)
+    try:
+        out = apply_starter_crosswalk(con, jurisdiction)
+    finally:
+        con.close()
+    click.echo(f"Added {out['added']:,} call types: {out['categorised']:,} given a category by "
+               f"the starter rules, {out['uncategorised']:,} left unmapped for you to map.")
+
+
+@cli.command(name="docs")
+@click.option("--readme", type=click.Path(exists=True, dir_okay=False), default="README.md",
+              show_default=True)
+def docs_cmd(readme):
+    """Rewrite the README's data-model section from data/schema.py.
+
+    Example: python -m data docs --readme README.md
+    """
+    from .docs import replace_data_model
+
+    path = Path(readme)
+    path.write_text(replace_data_model(path.read_text(encoding="utf-8")), encoding="utf-8")
+    click.echo(f"updated the data model in {readme}")
+
+
 @cli.command(name="demo")
 @click.option("--seed", default=0, show_default=True)
 @click.option("--if-empty", is_flag=True, help="Only when the database has no calls yet.")

@@ -63,3 +63,10 @@ def test_explain_prints_parameterised_sql():
 
 def test_by_id_matches_registry():
     assert list(BY_ID) == [m.id for m in REGISTRY]
+
+
+def test_readme_data_model_is_generated_from_schema():
+    from data.docs import replace_data_model
+
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert replace_data_model(text) == text, "run: python -m data docs"

@@ -1,0 +1,85 @@
+"""The README's data-model section, generated from data/schema.py so it cannot drift."""
+from __future__ import annotations
+
+from .schema import FIELDS, KINDS, MAIN_TIME, VALUE_SETS, history_table, record_columns
+
+_EXTRA = {
+    "jurisdiction": "Set by the person importing; never read from the file",
+    "population_key": "geography|dimension|group|source (the row's identity)",
+    "import_id": "The import that wrote the row (see `imports`)",
+    "file_row": "Row number in the source file as a spreadsheet shows it (header = row 1)",
+}
+_FIXED = {
+    "jurisdictions": [
+        ("jurisdiction", "Name (key)"), ("state", "State"), ("time_zone", "IANA time zone; "
+         "local months, weekdays and hours use it"), ("population", "Residents (per-capita rates)"),
+        ("program_name", "Program name"), ("launch_date", "Program launch (calls before it are "
+         "never eligible)"), ("coverage_start_hour", "Team on duty from this local hour; NULL = "
+         "around the clock"), ("coverage_end_hour", "…until this hour (may wrap past midnight)"),
+        ("coverage_days", "ISO weekdays covered, e.g. `12345`"), ("coverage_areas", "Areas "
+         "covered; NULL = everywhere"), ("target_categories", "Categories the program targets")],
+    "crosswalk": [("jurisdiction", ""), ("call_type", "Local call type exactly as imported"),
+                  ("category", "Standard category"), ("eligible", "true / false / NULL = not "
+                                                      "triaged (unknown)")],
+    "imports": [("import_id", "Ledger id"), ("kind", "calls / responses / referrals / population"),
+                ("jurisdiction", ""), ("file_name", ""), ("file_sha256", "The same file again "
+                 "changes nothing"), ("profile", "The mapping profile used (TOML)"),
+                ("imported_at", ""), ("rows_read … rows_warned", "The summary counts"),
+                ("summary", "JSON: value mappings, warnings, reject reasons"),
+                ("status", "committed / undone"), ("undone_at", "")],
+    "rejects": [("import_id", ""), ("file_row", "Spreadsheet row number"), ("column", "Source "
+                 "header"), ("reason", "Why, with the value"), ("raw_values", "JSON of the whole "
+                                                                 "source row")],
+    "row_warnings": [("import_id", ""), ("kind", ""), ("jurisdiction", ""), ("record_id", ""),
+                     ("file_row", ""), ("column", ""), ("warning", "missing_time / "
+                      "time_placeholder (0:00) / implausible_date / out_of_order"),
+                     ("value", "")],
+}
+
+
+def _kind_table(kind: str) -> list[str]:
+    docs = {f.name: f for f in FIELDS[kind]}
+    main = MAIN_TIME[kind]
+    lines = [f"**{kind}**", "", "| column | type | meaning |", "|---|---|---|"]
+    for col, sql_type in record_columns(kind):
+        t = sql_type.replace(" NOT NULL", "")
+        if col in docs:
+            f = docs[col]
+            req = " (required)" if f.required else ""
+            vs = f" — codes: {', '.join(f'`{c}`' for c in VALUE_SETS[f.value_set])}" \
+                if f.value_set else ""
+            lines.append(f"| `{col}` | {t} | {f.doc}{req}{vs} |")
+        elif col.endswith("_raw"):
+            lines.append(f"| `{col}` | {t} | The original value of `{col[:-4]}` |")
+        elif main and col == main.replace("_at", "_local"):
+            lines.append(f"| `{col}` | {t} | `{main}` as wall-clock time in the jurisdiction's "
+                         "zone |")
+        else:
+            lines.append(f"| `{col}` | {t} | {_EXTRA.get(col, '')} |")
+    lines += ["", f"`{history_table(kind)}` holds the rows an import replaced (same columns plus "
+              "`replaced_by`), so that undo restores them.", ""]
+    return lines
+
+
+def data_model_markdown() -> str:
+    lines = ["Timestamps are `TIMESTAMPTZ` instants (durations are correct across daylight-"
+             "saving changes); each record's main time is also kept as local wall-clock time.", ""]
+    for kind in KINDS:
+        lines += _kind_table(kind)
+    for table, cols in _FIXED.items():
+        lines += [f"**{table}**", "", "| column | meaning |", "|---|---|"]
+        lines += [f"| `{c}` | {d} |" for c, d in cols] + [""]
+    lines += ["Standard value sets (the original value is kept in `<field>_raw`):", "",
+              "| field | codes |", "|---|---|"]
+    lines += [f"| {name} | {', '.join(f'`{c}`' for c in codes)} |"
+              for name, codes in VALUE_SETS.items()]
+    return "\n".join(lines) + "\n"
+
+
+START, END = "<!-- data-model:start -->", "<!-- data-model:end -->"
+
+
+def replace_data_model(readme: str) -> str:
+    head, rest = readme.split(START, 1)
+    _, tail = rest.split(END, 1)
+    return f"{head}{START}\n{data_model_markdown()}{END}{tail}"
