@@ -7,6 +7,7 @@ database is never left half-written, and a killed process rolls back on the next
 from __future__ import annotations
 
 import json
+import re
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -198,12 +199,15 @@ def _run(con, path, kind, jurisdiction, profile, file_name, work_dir, profile_di
     if created:
         result.notes.append(f"new jurisdiction '{jurisdiction}' (time zone {tz})")
     report("detecting formats", 0.2)
-    formats = _timestamp_formats(con, cols, profile, file_name)
+    formats, order = _timestamp_formats(con, cols, profile, file_name)
     report("mapping values", 0.3)
     result.value_mappings = _value_tables(con, cols, profile)
     report("validating", 0.4)
     _build_typed(con, kind, cols, formats, tz, opts)
+    if "timestamp_format" not in opts:
+        _reparse_failures(con, cols, formats, order, tz)
     _collect_rejects(con, cols, staged, result, opts, file_name)
+    con.execute("DROP TABLE staged_raw")  # free the text copy before building records
     report("collapsing", 0.6)
     _build_records(con, kind, cols, jurisdiction, import_id, tz, opts, result, file_name)
     _collect_warnings(con, kind, cols, jurisdiction, import_id, result)
@@ -294,50 +298,71 @@ def _raw_expr(col: _Column) -> str:
 # Timestamps
 # --------------------------------------------------------------------------------------------
 
-def _timestamp_formats(con, cols, profile, file_name) -> dict[str, timestamps.ColumnFormats]:
+# Shapes are read from the first rows plus a seeded random sample; rows the chosen formats do
+# not parse get a second detection pass of their own (see _reparse_failures), so a format seen
+# once in a million rows is still found without scanning every value twice.
+_SAMPLE = ("(SELECT * FROM staged_raw WHERE file_row <= 5001 UNION ALL "
+           "SELECT * FROM staged_raw USING SAMPLE reservoir(20000 ROWS) REPEATABLE (7))")
+
+
+def _timestamp_formats(con, cols, profile, file_name):
+    """(formats per timestamp field, day order) for the mapped timestamp columns."""
     ts_cols = [c for c in cols if c.type == "timestamp"]
     given = profile.options.get("timestamp_format")
     if given:
         fmts = tuple([given] if isinstance(given, str) else given)
         local = tuple(f for f in fmts if "%z" not in f and not f.endswith("Z"))
         utc = tuple(f for f in fmts if f not in local)
-        return {c.name: timestamps.ColumnFormats(local, utc) for c in ts_cols}
-    shapes = {c.name: _shapes(con, c) for c in ts_cols}
+        return {c.name: timestamps.ColumnFormats(local, utc) for c in ts_cols}, None
+    shapes = {c.name: _shapes(con, c, _SAMPLE) for c in ts_cols}
     order = _day_order(con, ts_cols, shapes, profile, file_name)
     out = {}
     for c in ts_cols:
-        try:
-            out[c.name] = timestamps.detect(shapes[c.name], order)
-        except timestamps.UnparsedValues as e:
-            out[c.name] = _partial_formats(shapes[c.name], order)
-            if not out[c.name].local and not out[c.name].utc:
-                raise MappingError(
-                    f"{file_name}: column '{c.label}' ({c.name}) holds values that are not dates "
-                    f"and times, e.g. {', '.join(repr(x) for x in e.examples[:3])}. Map another "
-                    "column, or give timestamp_format under [options].") from None
-    return out
+        out[c.name] = _formats_for(shapes[c.name], order)
+        if shapes[c.name] and not (out[c.name].local or out[c.name].utc):
+            raise MappingError(
+                f"{file_name}: column '{c.label}' ({c.name}) holds values that are not dates and "
+                f"times, e.g. {', '.join(repr(x) for x in shapes[c.name][:3])}. Map another "
+                "column, or give timestamp_format under [options].")
+    return out, order
 
 
-def _partial_formats(examples, order):
-    """Formats for the values that parse; the rest become row rejects, with their values."""
-    ok = []
-    for ex in examples:
-        try:
-            timestamps.detect([ex], order)
-            ok.append(ex)
-        except timestamps.UnparsedValues:
-            pass
-    return timestamps.detect(ok, order) if ok else timestamps.ColumnFormats()
+def _formats_for(examples, order) -> timestamps.ColumnFormats:
+    """Formats for the example values that parse; the others become row rejects."""
+    try:
+        return timestamps.detect(examples, order)
+    except timestamps.UnparsedValues:
+        ok = []
+        for ex in examples:
+            try:
+                timestamps.detect([ex], order)
+                ok.append(ex)
+            except timestamps.UnparsedValues:
+                pass
+        return timestamps.detect(ok, order) if ok else timestamps.ColumnFormats()
 
 
-def _shapes(con, col) -> list[str]:
-    """One example value per shape (digits -> 9) over the whole column."""
+def _shapes(con, col, relation="staged_raw") -> list[str]:
+    """One example value per shape (digits -> 9)."""
     raw = _raw_expr(col)
     rows = con.execute(
-        f"SELECT min(v) FROM (SELECT {raw} AS v FROM staged_raw) WHERE v IS NOT NULL "
+        f"SELECT min(v) FROM (SELECT {raw} AS v FROM {relation}) WHERE v IS NOT NULL "
         "GROUP BY regexp_replace(v, '[0-9]', '9', 'g') ORDER BY count(*) DESC LIMIT 200"
     ).fetchall()
     return [r[0] for r in rows]
+
+
+def _max_date_parts(con, cols, relation):
+    first = second = None
+    for c in cols:
+        raw = _raw_expr(c)
+        a, b = con.execute(
+            f"SELECT max(TRY_CAST(regexp_extract(v, '^(\\d{{1,2}})[/.-]', 1) AS INTEGER)), "
+            f"max(TRY_CAST(regexp_extract(v, '^\\d{{1,2}}[/.-](\\d{{1,2}})[/.-]', 1) AS INTEGER)) "
+            f"FROM (SELECT {raw} AS v FROM {relation})").fetchone()
+        first = max(x for x in (first, a) if x is not None) if a is not None else first
+        second = max(x for x in (second, b) if x is not None) if b is not None else second
+    return first, second
 
 
 def _day_order(con, ts_cols, shapes, profile, file_name) -> str | None:
@@ -346,16 +371,9 @@ def _day_order(con, ts_cols, shapes, profile, file_name) -> str | None:
     slashy = [c for c in ts_cols if timestamps.needs_day_order(shapes[c.name])]
     if not slashy:
         return None
-    first = second = None
-    for c in slashy:
-        raw = _raw_expr(c)
-        a, b = con.execute(
-            f"SELECT max(TRY_CAST(regexp_extract(v, '^(\\d{{1,2}})[/.-]', 1) AS INTEGER)), "
-            f"max(TRY_CAST(regexp_extract(v, '^\\d{{1,2}}[/.-](\\d{{1,2}})[/.-]', 1) AS INTEGER)) "
-            f"FROM (SELECT {raw} AS v FROM staged_raw)").fetchone()
-        first = max(x for x in (first, a) if x is not None) if a is not None else first
-        second = max(x for x in (second, b) if x is not None) if b is not None else second
-    order = timestamps.day_order(first, second)
+    order = timestamps.day_order(*_max_date_parts(con, slashy, _SAMPLE))
+    if order is None:  # the sample cannot tell: look at every value before asking
+        order = timestamps.day_order(*_max_date_parts(con, slashy, "staged_raw"))
     if order is None:
         names = ", ".join(f"'{c.label}'" for c in slashy)
         example = shapes[slashy[0].name][0]
@@ -379,6 +397,28 @@ def _ts_expr(raw: str, fmts: timestamps.ColumnFormats, params: list, tz: str) ->
     return parts[0] if len(parts) == 1 else f"coalesce({', '.join(parts)})"
 
 
+def _reparse_failures(con, cols, formats, order, tz):
+    """Values the sampled formats missed: detect their own formats and parse them in place."""
+    ts_cols = [c for c in cols if c.type == "timestamp"]
+    if not ts_cols or order == "given":
+        return
+    counts = con.execute("SELECT " + ", ".join(f'count(*) FILTER (WHERE "e_{c.name}")'
+                                               for c in ts_cols) + " FROM typed").fetchone()
+    for c, failures in zip(ts_cols, counts):
+        if not failures:
+            continue
+        raw = _qualify(_raw_expr(c))
+        failing = f"(SELECT s.* FROM staged_raw s JOIN typed t USING (file_row) WHERE t.\"e_{c.name}\")"
+        extra = _formats_for(_shapes(con, c, failing), order)
+        if not (extra.local or extra.utc):
+            continue
+        params = []
+        expr = _ts_expr(raw, extra, params, tz)
+        con.execute(f'UPDATE typed SET "{c.name}" = {expr}, "e_{c.name}" = ({expr}) IS NULL '
+                    f'FROM staged_raw s WHERE typed.file_row = s.file_row AND typed."e_{c.name}"',
+                    params + params)
+
+
 # --------------------------------------------------------------------------------------------
 # Coded values, booleans and text replacements: mapped on distinct values
 # --------------------------------------------------------------------------------------------
@@ -392,13 +432,15 @@ def _value_tables(con, cols, profile) -> list[dict]:
         raw = _raw_expr(c)
         distinct = con.execute(f"SELECT v, count(*) FROM (SELECT {raw} AS v FROM staged_raw) "
                                "WHERE v IS NOT NULL GROUP BY v").fetchall()
-        x_marks = bool(distinct) and {normalise_value(v) for v, _ in distinct} <= {"x"}
+        # A column holding only 'X' marks means blank = no.
+        c.x_marks = bool(distinct) and {normalise_value(v) for v, _ in distinct} <= {"x"}
+        c.mapped = True
         rows = []
         for raw_value, n in distinct:
             if c.type == "code":
                 std, how = values.standard_code(c.value_set, raw_value, pmap)
             elif c.type == "bool":
-                b, how = values.boolean(raw_value, pmap, x_marks)
+                b, how = values.boolean(raw_value, pmap, c.x_marks)
                 std = None if b is None else str(b).lower()
             else:
                 std, how = values.text_replacement(raw_value, pmap), "profile"
@@ -409,97 +451,123 @@ def _value_tables(con, cols, profile) -> list[dict]:
         con.execute(f"CREATE TEMP TABLE vmap_{c.name} (raw VARCHAR, std VARCHAR, how VARCHAR)")
         if rows:
             con.executemany(f"INSERT INTO vmap_{c.name} VALUES (?, ?, ?)", rows)
-        c.x_marks = x_marks
     mappings.sort(key=lambda m: (m["field"], -m["rows"]))
     return mappings
 
 
 # --------------------------------------------------------------------------------------------
-# Typed rows, rejects, records
+# Typed rows: parsed values plus one error flag per field that can fail
 # --------------------------------------------------------------------------------------------
 
+_LAT_LON_RANGE = {"lat": 90, "lon": 180}
+# Suffixes that mean "time unknown" in several exports (the value itself is kept).
+_PLACEHOLDER_SUFFIXES = (" 0:00", " 00:00", " 00:00:00", "T00:00:00", " 12:00:00 AM",
+                         " 12:00 AM")
+
+
+def _parsed_expr(c, raw, formats, params, tz) -> str:
+    if c.type == "timestamp":
+        return _ts_expr(raw, formats[c.name], params, tz)
+    if getattr(c, "mapped", False):
+        std = f"vmap_{c.name}.std"
+        if c.type == "bool":
+            blank = "false" if c.x_marks else "NULL"
+            return f"CASE WHEN {raw} IS NULL THEN {blank} ELSE {std}::BOOLEAN END"
+        return std
+    if c.type == "number":
+        return f"TRY_CAST({raw} AS DOUBLE)"
+    if c.type == "integer":
+        return f"TRY_CAST(replace({raw}, ',', '') AS BIGINT)"
+    return raw
+
+
+def _error_flag(c) -> str | None:
+    r, v = f'"r_{c.name}"', f'"{c.name}"'
+    if c.type == "id":
+        return f"{v} IS NULL"
+    if c.type in ("timestamp", "bool"):
+        return f"{r} IS NOT NULL AND {v} IS NULL"
+    if c.type == "number":
+        limit = _LAT_LON_RANGE.get(c.name)
+        bound = f" OR abs({v}) > {limit}" if limit else ""
+        return f"({r} IS NOT NULL AND {v} IS NULL){bound}"
+    if c.type == "integer":
+        return f"({r} IS NOT NULL AND {v} IS NULL) OR {v} < 0"
+    return None
+
+
+def _reason_sql(c, raw) -> str:
+    if c.type == "id":
+        return "'blank identifier'"
+    what = {"timestamp": "a date and time", "bool": f"yes/no (map it under [values.{c.name}])",
+            "number": "a number in range", "integer": "a count (a whole number, not negative)"}
+    return f"'cannot read ''' || {raw} || ''' as {what[c.type]}'"
+
+
 def _build_typed(con, kind, cols, formats, tz, opts):
-    """typed: file_row, r_<field> (raw text) and <field> (parsed) for every mapped field."""
-    params, select, joins = [], ["s.file_row"], []
+    """typed: file_row, every parsed field, raw text of coded fields, and flags.
+
+    ``e_<field>`` marks a value that cannot be read (the row will be rejected) and ``p_<field>``
+    a 0:00 placeholder time (a warning). Raw text is not kept for other fields, to halve memory.
+    """
+    params, inner, joins, outer = [], ["s.file_row"], [], ["file_row"]
     for c in cols:
         raw = _qualify(_raw_expr(c))
-        select.append(f"{raw} AS r_{c.name}")
-        if c.type == "timestamp":
-            select.append(f'{_ts_expr(raw, formats[c.name], params, tz)} AS "{c.name}"')
-        elif c.type in ("code", "bool") or (c.type == "text" and _has_vmap(con, c)):
+        inner.append(f'{raw} AS "r_{c.name}"')
+        inner.append(f'{_parsed_expr(c, raw, formats, params, tz)} AS "{c.name}"')
+        if getattr(c, "mapped", False):
             joins.append(f"LEFT JOIN vmap_{c.name} ON vmap_{c.name}.raw = {raw}")
-            std = f"vmap_{c.name}.std"
-            if c.type == "bool":
-                blank = "false" if getattr(c, "x_marks", False) else "NULL"
-                std = f"CASE WHEN {raw} IS NULL THEN {blank} ELSE {std}::BOOLEAN END"
-            select.append(f'{std} AS "{c.name}"')
-        elif c.type == "number":
-            select.append(f'TRY_CAST({raw} AS DOUBLE) AS "{c.name}"')
-        elif c.type == "integer":
-            select.append(f'TRY_CAST(replace({raw}, \',\', \'\') AS BIGINT) AS "{c.name}"')
-        else:
-            select.append(f'{raw} AS "{c.name}"')
-    if opts.get("fingerprint_ids") and ID_FIELD[kind] not in {c.name for c in cols}:
+        outer.append(f'"{c.name}"')
+        if c.type == "code":
+            outer.append(f'"r_{c.name}"')
+        flag = _error_flag(c)
+        if flag:
+            outer.append(f'({flag}) AS "e_{c.name}"')
+        if c.type == "timestamp":
+            ends = " OR ".join(f"suffix(\"r_{c.name}\", '{s}')" for s in _PLACEHOLDER_SUFFIXES)
+            outer.append(f'coalesce({ends}, false) AS "p_{c.name}"')
+    idf = ID_FIELD[kind]
+    if opts.get("fingerprint_ids") and idf not in {c.name for c in cols}:
         n = con.execute("SELECT count(*) FROM (DESCRIBE staged_raw)").fetchone()[0] - 1
         fp = ", ".join(f"coalesce(s.c{i}, chr(0))" for i in range(n))
-        select.append(f"md5(concat_ws(chr(31), {fp})) AS {ID_FIELD[kind]}")
+        inner.append(f'md5(concat_ws(chr(31), {fp})) AS "{idf}"')
+        outer.append(f'"{idf}"')
     con.execute("DROP TABLE IF EXISTS typed")
-    con.execute(f"CREATE TEMP TABLE typed AS SELECT {', '.join(select)} FROM staged_raw s "
-                f"{' '.join(joins)}", params)
+    con.execute(f"CREATE TEMP TABLE typed AS SELECT {', '.join(outer)} FROM (SELECT "
+                f"{', '.join(inner)} FROM staged_raw s {' '.join(joins)})", params)
 
 
 def _qualify(expr: str) -> str:
-    import re
     return re.sub(r"\bc(\d+)\b", r"s.c\1", expr)
 
 
-def _has_vmap(con, c):
-    return con.execute("SELECT count(*) FROM duckdb_tables() WHERE temporary AND table_name = ?",
-                       [f"vmap_{c.name}"]).fetchone()[0] > 0
-
-
-_LAT_LON_RANGE = {"lat": 90, "lon": 180}
-
-
-def _reject_checks(kind, cols):
-    """(condition on typed, field, reason SQL) for every way a row can be rejected."""
-    checks = []
-    for c in cols:
-        r, v = f"r_{c.name}", c.name
-        if c.type == "id":
-            checks.append((f"{r} IS NULL", c, "'blank identifier'"))
-        elif c.type == "timestamp":
-            checks.append((f"{r} IS NOT NULL AND {v} IS NULL", c,
-                           f"'cannot read ' || {r} || ' as a date and time'"))
-        elif c.type == "bool":
-            checks.append((f"{r} IS NOT NULL AND {v} IS NULL", c,
-                           f"'cannot read ' || {r} || ' as yes/no (map it under [values.{v}])'"))
-        elif c.type in ("number", "integer"):
-            cond = f"{r} IS NOT NULL AND {v} IS NULL"
-            if c.name in _LAT_LON_RANGE:
-                cond = f"({cond}) OR abs({v}) > {_LAT_LON_RANGE[c.name]}"
-            checks.append((cond, c, f"'cannot read ' || {r} || ' as a number in range'"))
-        if c.type == "integer" and c.name in ("population", "moe"):
-            checks.append((f"{v} < 0", c, f"'negative count ' || {r}"))
-    return checks
-
+# --------------------------------------------------------------------------------------------
+# Rejects
+# --------------------------------------------------------------------------------------------
 
 def _collect_rejects(con, cols, staged, result, opts, file_name):
-    checks = _reject_checks(result.kind, cols)
     con.execute("DROP TABLE IF EXISTS rej")
     con.execute("CREATE TEMP TABLE rej (file_row BIGINT, \"column\" VARCHAR, field VARCHAR, "
                 "reason VARCHAR)")
-    for cond, c, reason in checks:
-        con.execute(f"INSERT INTO rej SELECT file_row, ?, ?, {reason} FROM typed WHERE {cond}",
-                    [c.label, c.name])
+    flagged = [c for c in cols if _error_flag(c)]
+    if flagged:
+        any_flag = " OR ".join(f'"e_{c.name}"' for c in flagged)
+        if con.execute(f"SELECT count(*) FILTER (WHERE {any_flag}) FROM typed").fetchone()[0]:
+            for c in flagged:
+                raw = _qualify(_raw_expr(c))
+                con.execute(f"INSERT INTO rej SELECT t.file_row, ?, ?, {_reason_sql(c, raw)} "
+                            f"FROM typed t JOIN staged_raw s USING (file_row) "
+                            f'WHERE t."e_{c.name}"', [c.label, c.name])
     rejected = con.execute("SELECT count(DISTINCT file_row) FROM rej").fetchone()[0]
     result.rows_rejected = rejected
+    if not rejected:
+        return
     result.reject_reasons = [
         {"column": col, "reason": reason, "rows": n} for col, reason, n in con.execute(
-            "SELECT \"column\", regexp_replace(reason, '^cannot read .* as ', 'cannot read as '),"
-            " count(*) FROM rej GROUP BY ALL ORDER BY 3 DESC").fetchall()]
+            "SELECT \"column\", regexp_replace(reason, '^cannot read ''.*'' as ', "
+            "'cannot read as '), count(*) FROM rej GROUP BY ALL ORDER BY 3 DESC").fetchall()]
     limit = opts.get("max_rejected_share", MAX_REJECTED_SHARE)
-    if rejected and rejected > limit * staged.rows:
+    if rejected > limit * staged.rows:
         examples = con.execute("SELECT file_row, \"column\", reason FROM rej ORDER BY file_row "
                                "LIMIT 3").fetchall()
         detail = "; ".join(f"row {r}, column '{c}': {why}" for r, c, why in examples)
@@ -507,18 +575,17 @@ def _collect_rejects(con, cols, staged, result, opts, file_name):
             f"{file_name}: {rejected:,} of {staged.rows:,} rows would be rejected, so the mapping "
             f"or the formats are probably wrong. First problems: {detail}. Nothing was imported.",
             issues=examples)
-    header_args = []
-    for i, h in enumerate(staged.headers):
-        header_args += [h if h else f"column {i + 1}"]
+    headers = _dedupe_keys([h or f"column {i + 1}" for i, h in enumerate(staged.headers)])
     pairs = ", ".join(f"?, s.c{i}" for i in range(len(staged.headers)))
     con.execute(
         f"INSERT INTO rejects SELECT ?, r.file_row, r.\"column\", r.reason, "
         f"json_object({pairs})::VARCHAR FROM rej r JOIN staged_raw s USING (file_row)",
-        [result.import_id] + _dedupe_keys(header_args))
+        [result.import_id] + headers)
     result.rejects_preview = [
         {"file_row": r, "column": c, "reason": why}
         for r, c, why in con.execute("SELECT file_row, \"column\", reason FROM rej "
                                      "ORDER BY file_row LIMIT 20").fetchall()]
+    con.execute("DELETE FROM typed WHERE file_row IN (SELECT file_row FROM rej)")
 
 
 def _dedupe_keys(headers):
@@ -529,35 +596,39 @@ def _dedupe_keys(headers):
     return out
 
 
+# --------------------------------------------------------------------------------------------
+# Records: one row per identifier
+# --------------------------------------------------------------------------------------------
+
 def _build_records(con, kind, cols, jurisdiction, import_id, tz, opts, result, file_name):
     idf = ID_FIELD[kind]
-    con.execute("DROP TABLE IF EXISTS good")
-    con.execute("CREATE TEMP TABLE good AS SELECT * FROM typed WHERE file_row NOT IN "
-                "(SELECT file_row FROM rej)")
     if kind == "population":
         _population_key(con, opts)
-    present = {r[0] for r in con.execute("DESCRIBE good").fetchall()}
-    fields = [f for f in FIELDS[kind] if f.name in present]
-    good_rows = con.execute("SELECT count(*) FROM good").fetchone()[0]
+    present = {r[0] for r in con.execute("DESCRIBE typed").fetchall()}
+    fields = [f for f in FIELDS[kind] if f.name in present and f.name != idf]
+    good_rows, ids = con.execute(f"SELECT count(*), count(DISTINCT {idf}) FROM typed").fetchone()
     units = bool(opts.get("unit_rows")) and kind == "calls"
-    if not units:
-        _refuse_conflicting_duplicates(con, fields, idf, file_name)
-    agg = [_aggregate(f.name, idf, units) for f in fields if f.name != idf]
-    agg += [f'arg_min("r_{f.name}", file_row) AS "r_{f.name}"' for f in fields
-            if f.type == "code"]
-    con.execute("DROP TABLE IF EXISTS collapsed")
-    con.execute(f"CREATE TEMP TABLE collapsed AS SELECT {idf}, {', '.join(agg + [''])}"
-                f"min(file_row) AS file_row FROM good GROUP BY {idf}")
-    result.records = con.execute("SELECT count(*) FROM collapsed").fetchone()[0]
-    result.rows_merged = good_rows - result.records
+    source = "typed"
+    if good_rows != ids:
+        if not units:
+            _refuse_conflicting_duplicates(con, fields, idf, file_name)
+        agg = [_aggregate(f.name, units) for f in fields]
+        agg += [f'arg_min("r_{f.name}", file_row) AS "r_{f.name}"' for f in fields
+                if f.type == "code"]
+        con.execute("DROP TABLE IF EXISTS collapsed")
+        con.execute(f"CREATE TEMP TABLE collapsed AS SELECT {idf}, {', '.join(agg)}, "
+                    f"min(file_row) AS file_row FROM typed GROUP BY {idf}")
+        source = "collapsed"
+    result.records = ids
+    result.rows_merged = good_rows - ids
     if units:
-        result.unit_rows = (good_rows, result.records)
+        result.unit_rows = (good_rows, ids)
     if opts.get("fingerprint_ids") and idf not in {c.name for c in cols}:
-        result.fingerprint_merged = good_rows - result.records
-    _final_records(con, kind, fields, jurisdiction, import_id, tz)
+        result.fingerprint_merged = good_rows - ids
+    _final_records(con, kind, fields, jurisdiction, import_id, tz, source)
 
 
-def _aggregate(name, idf, units):
+def _aggregate(name, units):
     """Unit rows become one call: earliest dispatch and arrival, latest clear, first row's rest."""
     if units and name in ("received_at", "dispatched_at", "enroute_at", "arrived_at"):
         return f'min("{name}") AS "{name}"'
@@ -569,21 +640,22 @@ def _aggregate(name, idf, units):
 def _population_key(con, opts):
     dim = opts.get("dimension", "race_ethnicity")
     src = opts.get("source", "")
-    con.execute("ALTER TABLE good ADD COLUMN population_key VARCHAR")
-    cols = {r[0] for r in con.execute("DESCRIBE good").fetchall()}
+    cols = {r[0] for r in con.execute("DESCRIBE typed").fetchall()}
     for name, default in (("dimension", dim), ("source", src)):
         if name not in cols:
-            con.execute(f"ALTER TABLE good ADD COLUMN {name} VARCHAR")
-        con.execute(f"UPDATE good SET {name} = coalesce({name}, ?)", [default])
-    con.execute("UPDATE good SET population_key = concat_ws('|', geography, dimension, \"group\","
+            con.execute(f"ALTER TABLE typed ADD COLUMN {name} VARCHAR")
+        con.execute(f"UPDATE typed SET {name} = coalesce({name}, ?)", [default])
+    con.execute("ALTER TABLE typed ADD COLUMN population_key VARCHAR")
+    con.execute("UPDATE typed SET population_key = concat_ws('|', geography, dimension, \"group\","
                 " source)")
 
 
 def _refuse_conflicting_duplicates(con, fields, idf, file_name):
-    content = ", ".join(f'"{f.name}"' for f in fields if f.name != idf) or "1"
+    content = ", ".join(f'"{f.name}"' for f in fields) or "1"
     rows = con.execute(
-        f"SELECT {idf}, list(file_row ORDER BY file_row)[:3] FROM good GROUP BY {idf} "
-        f"HAVING count(DISTINCT hash({content})) > 1 LIMIT 3").fetchall()
+        f"SELECT {idf}, list(file_row ORDER BY file_row)[:3] FROM typed WHERE {idf} IN "
+        f"(SELECT {idf} FROM typed GROUP BY {idf} HAVING count(*) > 1) GROUP BY {idf} "
+        f"HAVING count(DISTINCT hash({content})) > 1 ORDER BY min(file_row) LIMIT 3").fetchall()
     if rows:
         where = "; ".join(f"'{i}' on rows {', '.join(map(str, r))}" for i, r in rows)
         raise ImportRefused(
@@ -592,35 +664,42 @@ def _refuse_conflicting_duplicates(con, fields, idf, file_name):
             "export has no real identifier, set fingerprint_ids = true. Nothing was imported.")
 
 
-def _final_records(con, kind, fields, jurisdiction, import_id, tz):
+def _final_records(con, kind, fields, jurisdiction, import_id, tz, source):
+    """The view ``incoming``: rows shaped as the target table, computed on the fly.
+
+    A view, not a table, to avoid one more full copy of a large file; the import's constants
+    come from a one-row table because views cannot take parameters.
+    """
     have = {f.name for f in fields} | {ID_FIELD[kind]}
     codes = {f.name for f in fields if f.type == "code"}
     main = MAIN_TIME[kind]
-    select, params = [], []
+    con.execute("DROP TABLE IF EXISTS import_ctx")
+    con.execute("CREATE TEMP TABLE import_ctx AS SELECT ?::VARCHAR AS j, ?::BIGINT AS id, "
+                "?::VARCHAR AS tz, ?::VARCHAR AS secret",
+                [jurisdiction, import_id, tz, _person_secret(con) if "person_key" in have else ""])
+    select = []
     for name, sql_type in record_columns(kind):
         base_type = sql_type.replace(" NOT NULL", "")
         if name == "jurisdiction":
-            select.append("?::VARCHAR"); params.append(jurisdiction)
+            expr = "ctx.j"
         elif name == "import_id":
-            select.append("?::BIGINT"); params.append(import_id)
+            expr = "ctx.id"
         elif name == "file_row":
-            select.append("file_row")
+            expr = "src.file_row"
         elif main and name == main.replace("_at", "_local"):
-            select.append(f"timezone(?, {main})" if main in have else "NULL::TIMESTAMP")
-            if main in have:
-                params.append(tz)
+            expr = f"timezone(ctx.tz, src.{main})" if main in have else "NULL::TIMESTAMP"
         elif name.endswith("_raw") and name[:-4] in codes:
-            select.append(f'"r_{name[:-4]}"')
+            expr = f'src."r_{name[:-4]}"'
         elif name == "person_key" and name in have:
-            select.append("left(sha256(? || person_key), 20)"); params.append(_person_secret(con))
+            expr = "left(sha256(ctx.secret || src.person_key), 20)"
         elif name in have:
-            select.append(f'"{name}"::{base_type}')
+            expr = f'src."{name}"::{base_type}'
         else:
-            select.append(f"NULL::{base_type}")
-    named = [f'{expr} AS "{name}"' for expr, (name, _) in zip(select, record_columns(kind))]
-    con.execute("DROP TABLE IF EXISTS incoming")
-    con.execute(f"CREATE TEMP TABLE incoming AS SELECT {', '.join(named)} FROM collapsed",
-                params)
+            expr = f"NULL::{base_type}"
+        select.append(f'{expr} AS "{name}"')
+    con.execute("DROP VIEW IF EXISTS incoming")
+    con.execute(f"CREATE TEMP VIEW incoming AS SELECT {', '.join(select)} FROM {source} src, "
+                "import_ctx ctx")
 
 
 def _person_secret(con) -> str:
@@ -642,50 +721,38 @@ def _person_secret(con) -> str:
 
 def _collect_warnings(con, kind, cols, jurisdiction, import_id, result):
     idf = ID_FIELD[kind]
-    ts = [c for c in cols if c.type == "timestamp"]
     labels = {c.name: c.label for c in cols}
     main = MAIN_TIME[kind]
-    base = (f"INSERT INTO row_warnings SELECT ?, ?, ?, {idf}, file_row, ?, ?, ")
+    head = [import_id, kind, jurisdiction]
+    base = f"INSERT INTO row_warnings SELECT ?, ?, ?, {idf}, file_row, ?, ?, "
     if main:
-        if main in labels:
-            con.execute(base + f"NULL FROM incoming WHERE {main} IS NULL",
-                        [import_id, kind, jurisdiction, labels[main], "missing_time"])
-        else:
-            con.execute(base + "NULL FROM incoming",
-                        [import_id, kind, jurisdiction, main, "missing_time"])
-    lo = hi = None
+        con.execute(base + f"NULL FROM incoming WHERE {main} IS NULL",
+                    head + [labels.get(main, main), "missing_time"])
+    ts = [c for c in cols if c.type == "timestamp"]
+    for c in ts:
+        # A time of exactly 0:00 is how several exports write "time unknown".
+        con.execute(base + f'"{c.name}"::VARCHAR FROM typed WHERE "p_{c.name}"',
+                    head + [c.label, "time_placeholder"])
     if main in labels:
         lo, hi = con.execute(
             f"SELECT quantile_disc({main}, 0.01) - INTERVAL {_PLAUSIBLE_MARGIN_DAYS} DAY, "
             f"quantile_disc({main}, 0.99) + INTERVAL {_PLAUSIBLE_MARGIN_DAYS} DAY FROM incoming"
         ).fetchone()
-    now = datetime.now(timezone.utc)
-    for c in ts:
-        # A time of exactly 0:00 is how several exports write "time unknown".
-        con.execute(base + f"strftime(timezone(?, {c.name}), '%Y-%m-%d %H:%M') FROM incoming "
-                    f"WHERE {c.name} IS NOT NULL AND timezone(?, {c.name})::TIME = '00:00:00'",
-                    [import_id, kind, jurisdiction, c.label, "time_placeholder",
-                     _tz(con, jurisdiction), _tz(con, jurisdiction)])
         if lo is not None:
-            con.execute(base + f"{c.name}::VARCHAR FROM incoming WHERE {c.name} < ? OR "
-                        f"{c.name} > ? OR {c.name} > ?",
-                        [import_id, kind, jurisdiction, c.label, "implausible_date", lo, hi, now])
+            hi = min(hi, datetime.now(timezone.utc))
+            for c in ts:
+                con.execute(base + f"{c.name}::VARCHAR FROM incoming WHERE {c.name} < ? OR "
+                            f"{c.name} > ?", head + [c.label, "implausible_date", lo, hi])
     order = [n for n in TIME_ORDER[kind] if n in labels]
     for j in range(1, len(order)):
-        earlier = ", ".join(order[:j])
-        latest = f"greatest({earlier})" if j > 1 else order[0]
+        latest = f"greatest({', '.join(order[:j])})" if j > 1 else order[0]
         con.execute(base + f"{order[j]}::VARCHAR FROM incoming WHERE {order[j]} < {latest}",
-                    [import_id, kind, jurisdiction, labels[order[j]], "out_of_order"])
+                    head + [labels[order[j]], "out_of_order"])
     rows = con.execute("SELECT warning, count(*) FROM row_warnings WHERE import_id = ? GROUP BY 1",
                        [import_id]).fetchall()
     result.warnings_by_type = dict(rows)
     result.rows_warned = con.execute("SELECT count(DISTINCT file_row) FROM row_warnings "
                                      "WHERE import_id = ?", [import_id]).fetchone()[0]
-
-
-def _tz(con, jurisdiction):
-    return con.execute("SELECT time_zone FROM jurisdictions WHERE jurisdiction = ?",
-                       [jurisdiction]).fetchone()[0]
 
 
 # --------------------------------------------------------------------------------------------

@@ -165,7 +165,7 @@ FIELDS: dict[str, tuple[Field, ...]] = {
 
 # The record identifier and the main timestamp of each kind (used for keys and period views).
 ID_FIELD = {"calls": "call_id", "responses": "response_id", "referrals": "referral_id",
-            "population": None}
+            "population": "population_key"}
 MAIN_TIME = {"calls": "received_at", "responses": "requested_at", "referrals": "referred_at",
              "population": None}
 # Expected order of a record's timestamps; a later one earlier than an earlier one is flagged.

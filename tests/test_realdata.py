@@ -8,6 +8,7 @@ way round.
 from __future__ import annotations
 
 import csv
+import hashlib
 import re
 from collections import Counter
 from datetime import datetime, timezone
@@ -246,10 +247,55 @@ def test_mcslc_warnings(mcslc, mcslc_raw):
     assert zero == 1262
     assert r.warnings_by_type["time_placeholder"] == zero
 
+    # Times out of order: a time earlier than any earlier step's time (blank steps skipped).
+    out_of_order, warned = 0, set()
+    for row in rows:
+        v = [datetime.strptime(row[c], MCSLC_FMT) if row[c] else None for c in MCSLC_TIMES]
+        if v[0] is None or any(t and (t.year == 2005 or (t.hour, t.minute) == (0, 0))
+                               for t in v):
+            warned.add(row["ID"])
+        for j in range(1, 5):
+            earlier = [t for t in v[:j] if t]
+            if v[j] and earlier and v[j] < max(earlier):
+                out_of_order += 1
+                warned.add(row["ID"])
+    assert (out_of_order, len(warned)) == (1277, 1031)
+    assert r.warnings_by_type["out_of_order"] == out_of_order
+    assert r.rows_warned == len(warned)
     # Engagement before arrival (both real times) is flagged on the engagement.
     assert raw_pair(rows, "12290") == ("8/18/2024 20:20", "8/18/2024 20:02")
     assert one(con, "SELECT count(*) FROM row_warnings WHERE warning = 'out_of_order' AND "
                "record_id = '12290' AND \"column\" = 'Engagement with Client Date & Time'")[0] == 1
+
+
+def test_mcslc_every_row(mcslc, mcslc_raw):
+    """Every time, reason list and team of every row, against the raw file."""
+    con, _ = mcslc
+    _, rows = mcslc_raw
+    cols = ["requested_at", "dispatched_at", "arrived_at", "engaged_at", "cleared_at"]
+    got = {x[0]: x[1:] for x in con.execute(
+        f"SELECT response_id, {', '.join(cols)}, requested_local, reasons, team, file_row "
+        "FROM responses").fetchall()}
+    ambiguous = []
+    for i, row in enumerate(rows):
+        g = got[row["ID"]]
+        for j, c in enumerate(MCSLC_TIMES):
+            if blank(row[c]):
+                assert g[j] is None, (row["ID"], c)
+                continue
+            can = instants(datetime.strptime(row[c], MCSLC_FMT), MCSLC_TZ)
+            if len(can) > 1:
+                ambiguous.append((row["ID"], row[c]))
+            assert g[j] in can, (row["ID"], c, row[c], g[j])
+        req = row["Dispatch Request Date & Time"]
+        assert g[5] == (datetime.strptime(req, MCSLC_FMT) if req else None)
+        reasons = [row[f"Reason for Dispatch #{n}"] for n in range(1, 6)
+                   if not blank(row[f"Reason for Dispatch #{n}"])]
+        assert (g[6] or []) == reasons, row["ID"]
+        assert g[7] == row["City"] and g[8] == i + 2
+    # Wall-clock times in the hour repeated when DST ended (2 Nov 2025): either instant is right.
+    assert sorted(ambiguous) == [("12585", "11/2/2025 1:01"), ("12585", "11/2/2025 1:35"),
+                                 ("14537", "11/2/2025 1:09")]
 
 
 def raw_pair(rows, rid):
@@ -328,8 +374,12 @@ def test_mcslc_xlsx_times(con, realdata, mcslc_raw):
         assert (t is None) == (csv_req[i] == "")
         if t is not None:
             assert t.replace(second=0) == datetime.strptime(csv_req[i], MCSLC_FMT)
-    # 12697: 2025-12-17 04:59:18 PST in the workbook, '12/17/2025 4:59' in the CSV.
+    # 12697: 2025-12-17 04:59:18 PST in the workbook, '12/17/2025 4:59' in the CSV; it is the
+    # workbook's first data row (row 2 as Excel shows it) but row 4606 of the CSV.
+    assert x_rows[0]["ID"] == 12697
     assert got["12697"] == datetime(2025, 12, 17, 12, 59, 18, tzinfo=UTC)
+    assert one(con, "SELECT requested_local, file_row FROM responses WHERE response_id = '12697'"
+               ) == (datetime(2025, 12, 17, 4, 59, 18), 2)
 
 
 # --------------------------------------------------------------------------------------------
@@ -365,6 +415,13 @@ def test_sandiego(con, realdata):
         Counter(r["call_type"] or None for r in rows)
     assert dict(con.execute("SELECT disposition, count(*) FROM calls GROUP BY 1").fetchall()) == \
         Counter(r["disposition"] or None for r in rows)
+
+    assert dict(con.execute("SELECT priority, count(*) FROM calls GROUP BY 1").fetchall()) == \
+        Counter(r["priority"] for r in rows)
+    # Every received time, against zoneinfo (no time in the file falls in a DST change).
+    got = dict(con.execute("SELECT call_id, received_at FROM calls").fetchall())
+    assert got == {r["incident_num"]: utc(r["date_time"], "%Y-%m-%d %H:%M:%S", SD_TZ)
+                   for r in rows}
 
     raw = by_key(rows, "incident_num")
     sql = ("SELECT received_at, received_local, call_type, disposition, priority, area "
@@ -421,6 +478,12 @@ def test_milwaukee(con, realdata):
     assert dict(con.execute("SELECT area, count(*) FROM calls GROUP BY 1").fetchall()) == \
         dict(districts)
 
+    got = {x[0]: x[1:] for x in con.execute(
+        "SELECT call_id, received_at, call_type, disposition, lat, lon FROM calls").fetchall()}
+    assert got == {r["id"]: (utc(r["time"], "%Y-%m-%d %H:%M:%S", MKE_TZ), r["nature"],
+                             r["status"], float(r["latitude"]) if r["latitude"] else None,
+                             float(r["longitude"]) if r["longitude"] else None) for r in rows}
+
     sql = ("SELECT received_at, received_local, call_type, disposition, area, lat, lon "
            "FROM calls WHERE call_id = ?")
     raw = by_key(rows, "id")
@@ -466,12 +529,18 @@ def test_montgomery(con, realdata):
     assert r.rows_read == 9226
     assert r.fingerprint_merged == identical
     assert r.rows_inserted == len(distinct_rows) and r.rows_rejected == 0
-    assert any("identical rows merged" in line for line in r.summary_lines())
+    assert "  row fingerprints used as identifiers; 0 identical rows merged" in r.summary_lines()
     assert scalar(con, "SELECT count(DISTINCT call_id) FROM calls") == len(distinct_rows)
     assert scalar(con, "SELECT count(*) FROM calls WHERE length(call_id) = 32") == 9226
     assert dict(con.execute("SELECT call_type, count(*) FROM calls GROUP BY 1").fetchall()) == \
         dict(titles)
     assert scalar(con, "SELECT count(*) FROM calls WHERE area IS NULL") == no_twp
+
+    got = {x[0]: x[1:] for x in con.execute(
+        "SELECT file_row, received_at, call_type, area, lat, lon FROM calls").fetchall()}
+    assert got == {i + 2: (utc(r["timeStamp"], "%Y-%m-%d %H:%M:%S", MONT_TZ), r["title"],
+                           r["twp"] or None, float(r["lat"]), float(r["lng"]))
+                   for i, r in enumerate(rows)}
 
     sql = ("SELECT received_at, received_local, call_type, area, lat, lon FROM calls "
            "WHERE file_row = ?")
@@ -531,6 +600,10 @@ def test_detroit(con, realdata):
         "officer_initiated": flags["Yes"], "911": flags["No"]}
     assert dict(con.execute("SELECT responder, count(*) FROM calls GROUP BY 1").fetchall()) == {
         "police": 500}
+
+    got = dict(con.execute("SELECT call_id, received_at FROM calls").fetchall())
+    assert got == {r["incident_id"]: datetime.strptime(r["call_timestamp"], "%Y/%m/%d %H:%M:%S+00")
+                   .replace(tzinfo=UTC) for r in rows}
 
     sql = ("SELECT received_at, received_local, call_type, priority, area, origin, responder, "
            "lat, lon FROM calls WHERE call_id = ?")
@@ -683,6 +756,9 @@ EXPORTS = [
 def test_import_twice_changes_nothing(con, realdata, path, kind, profile):
     first = imp(con, realdata / path, kind, profile, "Twice")
     assert first.status == "committed" and first.rows_inserted > 0
+    sha = hashlib.sha256((realdata / path).read_bytes()).hexdigest()
+    assert con.execute("SELECT import_id, file_sha256, status FROM imports").fetchall() == [
+        (first.import_id, sha, "committed")]
     before = table_contents(con)
     second = imp(con, realdata / path, kind, profile, "Twice")
     assert second.status == "already_imported"
