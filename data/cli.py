@@ -43,20 +43,28 @@ def cli():
               help="Mapping profile (TOML). Default: a saved profile matching the headers.")
 @click.option("--timezone", "tz", help="Time zone of a new jurisdiction, e.g. America/Chicago.")
 @click.option("--dayfirst/--monthfirst", default=None, help="Order of day and month in dates.")
+@click.option("--encoding", help="The file's text encoding, if detection gets it wrong.")
 @click.option("--dry-run", is_flag=True, help="Validate and report; write nothing.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @db_option
-def import_(file, kind, jurisdiction, profile_path, tz, dayfirst, dry_run, as_json, db_path):
+def import_(file, kind, jurisdiction, profile_path, tz, encoding, dayfirst, dry_run, as_json,
+            db_path):
     """Import FILE (CSV, CSV.gz or XLSX) into the database, in one transaction.
 
     Example: python -m data import calls.csv --kind calls --jurisdiction Springfield
     """
     from .profiles import load_profile
 
-    profile = load_profile(profile_path) if profile_path else None
-    if dayfirst is not None:
-        profile = profile or _suggest_for(file, kind, db_path)
-        profile.options["dayfirst"] = dayfirst
+    try:
+        profile = load_profile(profile_path) if profile_path else None
+        if dayfirst is not None or encoding:
+            profile = profile or _suggest_for(file, kind, db_path, encoding)
+            if dayfirst is not None:
+                profile.options["dayfirst"] = dayfirst
+            if encoding:
+                profile.options["encoding"] = encoding
+    except DataError as e:
+        raise click.ClickException(str(e)) from None
     con = _connect(db_path, file)
     bar = _progress() if sys.stderr.isatty() and not as_json else None
     try:
@@ -77,10 +85,10 @@ def import_(file, kind, jurisdiction, profile_path, tz, dayfirst, dry_run, as_js
                        "(edit it to change the mapping; the next export reuses it)")
 
 
-def _suggest_for(file, kind, db_path) -> Profile:
+def _suggest_for(file, kind, db_path, encoding=None) -> Profile:
     con = _connect(db_path, file)
     try:
-        info = preview(con, file, kind=kind, limit=1)
+        info = preview(con, file, kind=kind, limit=1, encoding=encoding)
     finally:
         con.close()
     return suggested_profile(kind, info["headers"])
@@ -216,6 +224,8 @@ def demo_cmd(seed, if_empty, db_path):
             click.echo("The database already holds calls; demo not loaded.")
             return
         counts = populate_demo(con, seed=seed)
+    except DataError as e:
+        raise click.ClickException(str(e)) from None
     finally:
         con.close()
     click.echo("Loaded the demo cohort: " + ", ".join(f"{k} {v:,}" for k, v in counts.items()))

@@ -13,8 +13,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
+import duckdb
+
 from . import timestamps, values
-from .errors import AmbiguousDates, DataError, ImportRefused, MappingError
+from .errors import AmbiguousDates, DataError, ImportRefused, MappingError, ProfileError
 from .profiles import (Profile, header_signature, load_profile, normalise_value,
                        resolve_columns, suggest, suggested_profile)
 from .readers import sha256_of, stage_file
@@ -100,7 +102,6 @@ def preview(con, path, *, kind: str, file_name: str | None = None, work_dir=None
             limit: int = 20, encoding: str | None = None, sheet=None):
     """Headers, suggestions and the first rows of a file, without writing anything."""
     _check_kind(kind)
-    con.begin()
     try:
         staged = stage_file(con, path, file_name=file_name, work_dir=_work_dir(con, work_dir),
                             encoding=encoding, sheet=sheet)
@@ -111,7 +112,7 @@ def preview(con, path, *, kind: str, file_name: str | None = None, work_dir=None
                 "suggestions": suggest(kind, staged.headers), "format": staged.format,
                 "encoding": staged.encoding, "delimiter": staged.delimiter}
     finally:
-        con.rollback()
+        _drop_temporaries(con)
 
 
 def import_file(con, path, *, kind: str, jurisdiction: str, profile: Profile | str | Path | None
@@ -138,17 +139,26 @@ def import_file(con, path, *, kind: str, jurisdiction: str, profile: Profile | s
     if prior and sha:
         return ImportResult(kind, jurisdiction, file_name, sha, "already_imported",
                             previous_import=prior[0])
-    con.begin()
+    opts = profile.options if profile else {}
+    report("reading", 0.05)
     try:
-        result = _run(con, path, kind, jurisdiction, profile, file_name, work_dir, profile_dir,
-                      timezone_name, report, dry_run)
-        if dry_run:
+        # Staging only fills temp tables of this connection (never the database file), so it
+        # runs before the transaction: a failed parallel read can then be retried.
+        staged = stage_file(con, path, file_name=file_name, work_dir=_work_dir(con, work_dir),
+                            sheet=opts.get("sheet"), encoding=opts.get("encoding"))
+        con.begin()
+        try:
+            result = _run(con, staged, kind, jurisdiction, profile, file_name, profile_dir,
+                          timezone_name, report, dry_run)
+            if dry_run:
+                con.rollback()
+            else:
+                con.commit()
+        except BaseException:
             con.rollback()
-        else:
-            con.commit()
-    except BaseException:
-        con.rollback()
-        raise
+            raise
+    finally:
+        _drop_temporaries(con)
     if not dry_run and result.profile_source == "suggested" and profile_dir is not None:
         result.profile_path = str(save_profile(result.profile, jurisdiction, profile_dir))
     report("done", 1.0)
@@ -178,12 +188,15 @@ def find_stored_profile(profile_dir, kind: str, headers: list[str]) -> Path | No
 # The pipeline
 # --------------------------------------------------------------------------------------------
 
-def _run(con, path, kind, jurisdiction, profile, file_name, work_dir, profile_dir, tz_name,
+def _drop_temporaries(con) -> None:
+    """Free the staging tables at once: the dashboard's connection lives for a long time."""
+    for name, kind in con.execute("SELECT table_name, table_type FROM information_schema.tables "
+                                  "WHERE table_catalog = 'temp'").fetchall():
+        con.execute(f'DROP {"VIEW" if kind == "VIEW" else "TABLE"} IF EXISTS temp."{name}"')
+
+
+def _run(con, staged, kind, jurisdiction, profile, file_name, profile_dir, tz_name,
          report, dry_run) -> ImportResult:
-    opts = profile.options if profile else {}
-    report("reading", 0.05)
-    staged = stage_file(con, path, file_name=file_name, work_dir=_work_dir(con, work_dir),
-                        sheet=opts.get("sheet"), encoding=opts.get("encoding"))
     if staged.rows == 0:
         raise ImportRefused(f"{file_name} has a header but no data rows; nothing to import.")
     profile, source = _choose_profile(profile, kind, staged.headers, file_name, profile_dir)
@@ -343,13 +356,14 @@ def _formats_for(examples, order) -> timestamps.ColumnFormats:
 
 
 def _shapes(con, col, relation="staged_raw") -> list[str]:
-    """One example value per shape (digits -> 9)."""
+    """Up to three example values per shape (digits -> 9): one impossible date such as
+    2024-02-30 must not hide the format of the valid values that share its shape."""
     raw = _raw_expr(col)
     rows = con.execute(
-        f"SELECT min(v) FROM (SELECT {raw} AS v FROM {relation}) WHERE v IS NOT NULL "
-        "GROUP BY regexp_replace(v, '[0-9]', '9', 'g') ORDER BY count(*) DESC LIMIT 200"
-    ).fetchall()
-    return [r[0] for r in rows]
+        f"SELECT min(v), max(v), arbitrary(v) FROM (SELECT {raw} AS v FROM {relation}) "
+        "WHERE v IS NOT NULL GROUP BY regexp_replace(v, '[0-9]', '9', 'g') "
+        "ORDER BY count(*) DESC LIMIT 200").fetchall()
+    return list(dict.fromkeys(v for row in rows for v in row))
 
 
 def _max_date_parts(con, cols, relation):
@@ -533,8 +547,15 @@ def _build_typed(con, kind, cols, formats, tz, opts):
         inner.append(f'md5(concat_ws(chr(31), {fp})) AS "{idf}"')
         outer.append(f'"{idf}"')
     con.execute("DROP TABLE IF EXISTS typed")
-    con.execute(f"CREATE TEMP TABLE typed AS SELECT {', '.join(outer)} FROM (SELECT "
-                f"{', '.join(inner)} FROM staged_raw s {' '.join(joins)})", params)
+    try:
+        con.execute(f"CREATE TEMP TABLE typed AS SELECT {', '.join(outer)} FROM (SELECT "
+                    f"{', '.join(inner)} FROM staged_raw s {' '.join(joins)})", params)
+    except duckdb.InvalidInputException as e:
+        if "format" in str(e).lower() and opts.get("timestamp_format"):
+            raise ProfileError(f"timestamp_format {opts['timestamp_format']!r} in the profile is "
+                               "not a valid format (use strftime codes such as %m/%d/%Y %H:%M)."
+                               ) from None
+        raise
 
 
 def _qualify(expr: str) -> str:

@@ -6,6 +6,7 @@ the profile store, so the next export with the same headers maps itself.
 """
 from __future__ import annotations
 
+import codecs
 import hashlib
 import re
 import tomllib
@@ -85,6 +86,7 @@ def parse_profile(text: str, *, name: str | None = None) -> Profile:
                                f"{', '.join(sorted(_OPTION_TYPES))}.")
         if not isinstance(value, _OPTION_TYPES[key]):
             raise ProfileError(f"{where}: option {key} has the wrong type ({value!r}).")
+    _check_option_values(options, where)
     values = doc.get("values") or {}
     for key in values:
         if key not in known:
@@ -93,12 +95,32 @@ def parse_profile(text: str, *, name: str | None = None) -> Profile:
                    doc.get("headers"), name)
 
 
+_DIRECTIVES = set("YmdHMSIpfzyjbBaAeZ%")
+
+
+def _check_option_values(options: dict, where: str) -> None:
+    if "encoding" in options:
+        try:
+            codecs.lookup(options["encoding"])
+        except LookupError:
+            raise ProfileError(f"{where}: unknown encoding {options['encoding']!r} (use e.g. "
+                               "utf-8, cp1252, utf-16).") from None
+    fmts = options.get("timestamp_format")
+    for fmt in ([fmts] if isinstance(fmts, str) else fmts or []):
+        codes = re.findall(r"%-?(.)", str(fmt))
+        if not isinstance(fmt, str) or not codes or not set(codes) <= _DIRECTIVES:
+            raise ProfileError(f"{where}: timestamp_format {fmt!r} is not a date format (use "
+                               "strftime codes such as %m/%d/%Y %I:%M:%S %p).")
+
+
 def load_profile(path: str | Path) -> Profile:
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as e:
         raise ProfileError(f"cannot read profile {path}: {e.strerror}.") from None
+    except UnicodeDecodeError:
+        raise ProfileError(f"profile {path.name} is not UTF-8 text; save it as UTF-8.") from None
     return parse_profile(text, name=path.name)
 
 

@@ -15,6 +15,7 @@ import hashlib
 import io
 import os
 import uuid
+import zlib
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -112,29 +113,37 @@ def _decode_sample(head: bytes, encoding: str) -> str:
 
 
 def _sniff_delimiter(sample: str, file_name: str) -> tuple[str, list[str]]:
-    lines = sample.splitlines(keepends=True)
+    lines = sample.splitlines(keepends=True)  # splits on LF, CRLF and bare CR alike
     if len(lines) > 1:
         lines = lines[:-1]  # the last line of a sample may be cut
-    text = "".join(lines[:200])
-    best, best_score = None, -1.0
+    lines = lines[:200]
+    best, best_score, best_consistency = None, -1.0, 0.0
     for d in DELIMITERS:
         try:
-            rows = list(csv.reader(io.StringIO(text), delimiter=d))
+            rows = [r for r in csv.reader(lines, delimiter=d) if r]
         except csv.Error:
             continue
-        rows = [r for r in rows if r]
         if not rows or len(rows[0]) < 2:
             continue
-        counts = Counter(len(r) for r in rows)
-        consistency = sum(c for n, c in counts.items() if n == len(rows[0])) / len(rows)
+        data = rows[1:] or rows
+        consistency = sum(1 for r in data if len(r) == len(rows[0])) / len(data)
         score = consistency * 1000 + len(rows[0])
         if score > best_score:
-            best, best_score = d, score
+            best, best_score, best_consistency = d, score, consistency
     if best is None:
         raise ReadError(f"{file_name}: found no column delimiter (tried comma, semicolon, tab "
                         "and pipe) in the first lines; is this a table export?")
-    header = next(csv.reader(io.StringIO(text), delimiter=best))
-    return best, header
+    rows = [r for r in csv.reader(lines, delimiter=best) if r]
+    if best_consistency < 0.5:
+        counts = Counter(len(r) for r in rows[1:]).most_common(1)[0][0]
+        raise ReadError(
+            f"{file_name}: the header has {len(rows[0])} columns but most rows have {counts} "
+            f"(delimiter {_DELIM_NAMES[best]}); the header and the rows seem to use different "
+            "delimiters. Export the file again with one delimiter.")
+    return best, rows[0]
+
+
+_DELIM_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
 
 
 def _needs_copy(gz: bool, encoding: str, sample: str) -> tuple[bool, bool]:
@@ -157,8 +166,9 @@ def _stage_csv(con, path: Path, file_name: str, work_dir: Path, forced_encoding)
     with _open_bytes(path, gz) as f:
         try:
             head = f.read(SNIFF_BYTES)
-        except (OSError, EOFError) as e:
-            raise ReadError(f"{file_name}: cannot decompress ({e}).") from e
+        except (OSError, EOFError, zlib.error):
+            raise ReadError(f"{file_name}: the gzip-compressed file is damaged or cut short; "
+                            "compress or export it again.") from None
     encoding = _detect_encoding(head, file_name, forced_encoding)
     sample = _decode_sample(head, encoding).lstrip("\ufeff")
     if not sample.strip():
@@ -179,9 +189,13 @@ def _stage_csv(con, path: Path, file_name: str, work_dir: Path, forced_encoding)
         try:
             _transcode(path, gz, encoding, bare_cr, source)
         except UnicodeDecodeError:
-            os.unlink(source)
+            source.unlink(missing_ok=True)
             raise ReadError(f"{file_name}: the text is not valid {encoding}; save it as UTF-8 "
                             "or name its encoding with --encoding.") from None
+        except (EOFError, OSError, zlib.error):
+            source.unlink(missing_ok=True)
+            raise ReadError(f"{file_name}: the gzip-compressed file is damaged or cut short; "
+                            "compress or export it again.") from None
         notes.append(f"read as {'gzip, ' if gz else ''}{encoding}"
                      f"{', bare-CR line endings' if bare_cr else ''}")
     try:
@@ -216,19 +230,27 @@ def _read_csv_into_stage(con, source: Path, file_name, delimiter, n_cols, encodi
     import duckdb
 
     names = [f"c{i}" for i in range(n_cols)]
-    con.execute("DROP TABLE IF EXISTS staged_raw")
-    try:
-        con.execute(
-            "CREATE TEMP TABLE staged_raw AS SELECT (row_number() OVER () + 1)::BIGINT AS file_row,"
-            " * FROM read_csv(?, delim = ?, quote = '\"', escape = '\"', header = true,"
-            " columns = ?, null_padding = true, max_line_size = ?, strict_mode = true,"
-            " encoding = 'utf-8', auto_detect = false)",
-            [str(source), delimiter, {n: "VARCHAR" for n in names}, MAX_LINE_BYTES])
-    except duckdb.PermissionException:
-        raise ReadError(f"{file_name}: the file is outside the folders this database may read; "
-                        "copy it into the upload folder or import it with the command line.") from None
-    except (duckdb.InvalidInputException, duckdb.ConversionException) as e:
-        raise ReadError(_csv_error_message(file_name, str(e), n_cols)) from None
+    sql = ("CREATE TEMP TABLE staged_raw AS SELECT (row_number() OVER () + 1)::BIGINT AS "
+           "file_row, * FROM read_csv(?, delim = ?, quote = '\"', escape = '\"', header = true,"
+           " columns = ?, null_padding = true, max_line_size = ?, strict_mode = true,"
+           " encoding = 'utf-8', auto_detect = false, parallel = ?)")
+    for parallel in (True, False):  # run outside a transaction, so a retry is possible
+        con.execute("DROP TABLE IF EXISTS staged_raw")
+        try:
+            con.execute(sql, [str(source), delimiter, {n: "VARCHAR" for n in names},
+                              MAX_LINE_BYTES, parallel])
+            break
+        except duckdb.PermissionException:
+            raise ReadError(f"{file_name}: the file is outside the folders this database may "
+                            "read; copy it into the upload folder or import it with the command "
+                            "line.") from None
+        except duckdb.Error as e:
+            # Quoted newlines (addresses) need the single-threaded reader when rows may be short.
+            if parallel and "quoted new lines" in str(e):
+                continue
+            if not isinstance(e, (duckdb.InvalidInputException, duckdb.ConversionException)):
+                raise
+            raise ReadError(_csv_error_message(file_name, str(e), n_cols)) from None
     return con.execute("SELECT count(*) FROM staged_raw").fetchone()[0]
 
 
@@ -240,6 +262,9 @@ def _csv_error_message(file_name: str, err: str, n_cols: int) -> str:
     if "Maximum line size" in err or "maximum_line_size" in err or "line size" in err:
         return (f"{file_name}: a line{where} is longer than {MAX_LINE_BYTES:,} bytes; "
                 "the file is not a table export or its quoting is broken.")
+    if "unterminated quote" in err.lower() or "unterminated" in err.lower():
+        return (f"{file_name}: a quoted value{where} is never closed (a stray \" character). "
+                "Fix that row and import again.")
     if "Expected Number of Columns" in err or "columns" in err.lower():
         return (f"{file_name}: the row{where} does not have the {n_cols} columns of the header "
                 "(an unclosed quote, or a delimiter inside an unquoted value). Fix that row "
@@ -261,23 +286,36 @@ def _stage_xlsx(con, path: Path, file_name: str, sheet) -> StagedFile:
 
     try:
         reader = fastexcel.read_excel(str(path))
-        chosen = sheet if sheet is not None else 0
-        sheet_obj = reader.load_sheet(chosen, dtypes="string")
-        table = sheet_obj.to_arrow()
-    except Exception as e:  # fastexcel raises its own error types for broken workbooks
-        raise ReadError(f"{file_name}: cannot be read as an XLSX workbook ({e}).") from None
-    headers = _check_headers([str(n) for n in table.column_names], file_name)
-    names = [f"c{i}" for i in range(len(headers))]
-    table = table.rename_columns(names)
-    table = pa.table({n: table.column(n).cast(pa.string()) for n in names})
+    except Exception:  # fastexcel's errors carry server paths and internals: keep them out
+        raise ReadError(f"{file_name}: cannot be read as an XLSX workbook; it may be damaged "
+                        "or not a workbook. Save it again from the spreadsheet program.") from None
+    chosen = sheet if sheet is not None else 0
+    names = reader.sheet_names
+    if (isinstance(chosen, int) and not 0 <= chosen < len(names)) or (
+            isinstance(chosen, str) and chosen not in names):
+        raise ReadError(f"{file_name} has no sheet {chosen!r}; its sheets are "
+                        f"{', '.join(repr(n) for n in names)}.")
+    try:
+        # header_row=None keeps the header row as data, exactly as typed (duplicates included).
+        table = reader.load_sheet(chosen, header_row=None, dtypes="string").to_arrow()
+    except Exception:
+        raise ReadError(f"{file_name}: the sheet {chosen!r} cannot be read; it may be "
+                        "damaged. Save the workbook again.") from None
+    if table.num_rows == 0:
+        raise ReadError(f"{file_name} is empty: the sheet has no header row.")
+    header_row = table.slice(0, 1).to_pylist()[0]
+    headers = _check_headers([str(header_row[c] or "") for c in table.column_names], file_name)
+    cols = [f"c{i}" for i in range(len(headers))]
+    data = table.slice(1).rename_columns(cols)
+    data = pa.table({n: data.column(n).cast(pa.string()) for n in cols})
     con.execute("DROP TABLE IF EXISTS staged_raw")
-    con.register("_xlsx_upload", table)
+    con.register("_xlsx_upload", data)
     try:
         con.execute("CREATE TEMP TABLE staged_raw AS SELECT (row_number() OVER () + 1)::BIGINT"
                     " AS file_row, * FROM _xlsx_upload")
     finally:
         con.unregister("_xlsx_upload")
     rows = con.execute("SELECT count(*) FROM staged_raw").fetchone()[0]
-    sheet_name = reader.sheet_names[chosen] if isinstance(chosen, int) else chosen
+    sheet_name = names[chosen] if isinstance(chosen, int) else chosen
     return StagedFile(file_name, sha256_of(path), headers, rows, format="xlsx",
                       notes=[f"sheet '{sheet_name}'"])
