@@ -24,7 +24,7 @@ from .schema import (FIELDS, ID_FIELD, KINDS, MAIN_TIME, TIME_ORDER, history_tab
                      record_columns)
 
 MAX_REJECTED_SHARE = 0.5  # beyond this the mapping is wrong, not the rows: refuse the file
-_PLAUSIBLE_MARGIN_DAYS = 365
+_PLAUSIBLE_MARGIN_DAYS = 90
 
 
 @dataclass
@@ -755,10 +755,12 @@ def _collect_warnings(con, kind, cols, jurisdiction, import_id, result):
         con.execute(base + f'"{c.name}"::VARCHAR FROM typed WHERE "p_{c.name}"',
                     head + [c.label, "time_placeholder"])
     if main in labels:
+        # The file's own range, robust to a few stray values: the median plus or minus four
+        # median absolute deviations and a margin (a 2005 date in a 2024 file stands out).
         lo, hi = con.execute(
-            f"SELECT quantile_disc({main}, 0.01) - INTERVAL {_PLAUSIBLE_MARGIN_DAYS} DAY, "
-            f"quantile_disc({main}, 0.99) + INTERVAL {_PLAUSIBLE_MARGIN_DAYS} DAY FROM incoming"
-        ).fetchone()
+            f"SELECT m - 4 * d - INTERVAL {_PLAUSIBLE_MARGIN_DAYS} DAY, "
+            f"m + 4 * d + INTERVAL {_PLAUSIBLE_MARGIN_DAYS} DAY FROM "
+            f"(SELECT median({main}) AS m, mad({main}) AS d FROM incoming)").fetchone()
         if lo is not None:
             hi = min(hi, datetime.now(timezone.utc))
             for c in ts:

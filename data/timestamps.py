@@ -14,7 +14,7 @@ from datetime import datetime
 # Formats tried, by family. "mdy"/"dmy" are decided from the data (or the profile's dayfirst).
 _TIME_PARTS = ["%H:%M:%S.%f", "%H:%M:%S", "%H:%M", "%I:%M:%S %p", "%I:%M %p", "%I:%M:%S%p",
                "%I:%M%p"]
-_ZONE_SUFFIXES = ["%z", "Z"]
+_ZONE_SUFFIXES = ["Z", "%z"]  # literal Z first: DuckDB's %z does not read Z
 
 
 def _with_times(date_fmt: str, seps=(" ", "T")) -> list[str]:

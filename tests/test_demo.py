@@ -35,11 +35,10 @@ def demo(tmp_path_factory):
 
 def _digest(con, tables=("calls", "responses", "referrals", "population", "crosswalk",
                          "jurisdictions")) -> dict[str, str]:
-    out = {}
-    for t in tables:
-        rows = con.execute(f"SELECT * FROM {t} ORDER BY ALL").fetchall()
-        out[t] = hashlib.sha256(repr(rows).encode()).hexdigest()
-    return out
+    """A digest of each table's full content (every row as text), computed in DuckDB."""
+    return {t: _one(con, f"SELECT count(*)::VARCHAR || ':' || coalesce(md5(string_agg(h, ',' "
+                         f"ORDER BY h)), '') FROM (SELECT md5(t::VARCHAR) AS h FROM {t} t)")
+            for t in tables}
 
 
 def _one(con, sql, params=()):
@@ -170,10 +169,12 @@ def test_population_denominators(demo):
                      "j.jurisdiction AND p.dimension = 'total')") == 0
     # Groups add up to the total of each geography.
     bad = con.execute("""
-        SELECT jurisdiction, geography, dimension FROM population WHERE dimension <> 'total'
-        GROUP BY ALL HAVING sum(population) <> (SELECT population FROM population t
-          WHERE t.jurisdiction = population.jurisdiction AND t.geography = population.geography
-          AND t.dimension = 'total')""").fetchall()
+        SELECT g.jurisdiction, g.geography, g.dimension FROM population g
+        JOIN population t ON t.jurisdiction = g.jurisdiction AND t.geography = g.geography
+          AND t.dimension = 'total'
+        WHERE g.dimension <> 'total'
+        GROUP BY g.jurisdiction, g.geography, g.dimension, t.population
+        HAVING sum(g.population) <> t.population""").fetchall()
     assert bad == []
     groups = {r[0] for r in con.execute("SELECT DISTINCT \"group\" FROM population WHERE "
                                         "dimension = 'race_ethnicity'").fetchall()}
@@ -216,7 +217,8 @@ def test_call_patterns(demo):
     assert 0.6 < origin["911"] < 0.8 and 0.15 < origin["officer_initiated"] < 0.25
     july, feb = con.execute(
         "SELECT count(*) FILTER (WHERE month(received_local) = 7), "
-        "count(*) FILTER (WHERE month(received_local) = 2) * 31 / 28.25 FROM calls").fetchall()[0]
+        "count(*) FILTER (WHERE month(received_local) = 2) * 31 / 28.5 FROM calls "
+        "WHERE year(received_local) IN (2023, 2024)").fetchall()[0]
     assert july > 1.1 * feb  # summer peak
     night, afternoon = con.execute(
         "SELECT count(*) FILTER (WHERE hour(received_local) = 4), "
@@ -294,8 +296,10 @@ def test_eligibility_agrees_with_the_metric_engine(demo):
 def test_call_timestamps_mostly_in_order_and_plausible(demo):
     con, _, _ = demo
     n, ordered = con.execute("""
-        SELECT count(*), count(*) FILTER (WHERE coalesce(dispatched_at, received_at) >= received_at
-          AND coalesce(arrived_at, dispatched_at, received_at) >= coalesce(dispatched_at, received_at)
+        SELECT count(*), count(*) FILTER (WHERE
+            coalesce(dispatched_at, received_at) >= received_at
+          AND coalesce(arrived_at, dispatched_at, received_at)
+            >= coalesce(dispatched_at, received_at)
           AND coalesce(cleared_at, arrived_at, received_at) >= coalesce(arrived_at, received_at))
         FROM calls""").fetchall()[0]
     assert ordered / n > 0.99
