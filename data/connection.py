@@ -43,6 +43,7 @@ def _lock_down(con, path, readable_dirs) -> None:
     if str(path) != ":memory:":
         allowed.append(str(Path(path).resolve().parent) + os.sep)
     con.execute("SET TimeZone = 'UTC'")
+    con.execute("SET enable_progress_bar = false")  # the CLI and pages show their own progress
     con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
     # Spill folder for large imports; keep it inside an allowed folder.
     con.execute("SET allowed_directories = ?", [allowed])

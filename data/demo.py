@@ -32,6 +32,7 @@ import numpy as np
 import pyarrow as pa
 
 from .errors import DataError
+from .schema import ID_FIELD, MAIN_TIME, TIME_ORDER, VALUE_SETS, record_columns
 
 # Local dates of the data window: [WINDOW_START, WINDOW_END).
 WINDOW_START = date(2023, 1, 1)
@@ -774,6 +775,9 @@ def _gen_responses(d: Demo, rng, g):
     g["enr_s"][linked] = r["enr"][:n_link]
     g["arr_s"][linked] = r["arr"][:n_link]
     g["clr_s"][linked] = r["clr"][:n_link]
+    outcomes = VALUE_SETS["outcome"]
+    g["ar_outcome"] = np.full(g["n"], -1, dtype=np.int32)
+    g["ar_outcome"][linked] = _index_of(r["outcome"][:n_link], outcomes)
 
 
 def _gen_people(d: Demo, rng, g):
@@ -1003,6 +1007,7 @@ def _register(con, gens, ids) -> list[str]:
             "area": _strings([a.name for a in d.areas], g["area"]),
             "eligible": pa.array(g["eligible"] == 1, mask=g["eligible"] < 0, type=pa.bool_()),
             "not_served_reason": _strings(NOT_SERVED, g["reason"]),
+            "ar_outcome": _strings(VALUE_SETS["outcome"], g["ar_outcome"]),
             "dispo_u": pa.array(g["dispo_u"], type=pa.float64()),
             "disp_s": _nullable_int(g["disp_s"]), "enr_s": _nullable_int(g["enr_s"]),
             "arr_s": _nullable_int(g["arr_s"]), "clr_s": _nullable_int(g["clr_s"]),
@@ -1147,8 +1152,13 @@ SELECT
   CASE
     WHEN responder::VARCHAR = 'none' THEN 'CANCELLED'
     WHEN responder::VARCHAR = 'phone' THEN 'RESOLVED BY PHONE'
+    WHEN responder::VARCHAR = 'fire' AND category::VARCHAR = 'FIRE'
+      THEN ['FALSE ALARM', 'INVESTIGATED', 'EXTINGUISHED', 'CANCELLED'][
+        1 + floor(dispo_u * 3.999)::INT]
     WHEN responder::VARCHAR IN ('fire', 'ems') THEN {pick_m}
     WHEN responder::VARCHAR = 'police' THEN {pick_p}
+    WHEN ar_outcome IS NOT NULL
+      THEN upper(team || ' - ' || replace(ar_outcome::VARCHAR, '_', ' '))
     ELSE NULL END AS disposition,
   area::VARCHAR AS area, eligible, not_served_reason::VARCHAR AS not_served_reason,
   timezone(tz, received_at) AS received_local,
@@ -1171,8 +1181,8 @@ SELECT
   {_idfmt('r.resp_prefix', 'r.resp_yfmt', 'r.resp_sep', 'r.resp_width', 'r.base_local', 'r.seq')}
     AS response_id,
   c.call_id, r.team,
-  r.model, CASE r.model WHEN 'co_response' THEN 'Co-responder' ELSE 'Alternative response' END
-    AS model_raw,
+  r.model, CASE r.model WHEN 'co_response' THEN '{_MODEL_RAW["co_response"]}'
+    ELSE '{_MODEL_RAW["alternative"]}' END AS model_raw,
   CASE WHEN NOT r.blank THEN r.base_at + to_seconds(r.req_s) END AS requested_at,
   CASE WHEN NOT r.blank THEN r.base_at + to_seconds(r.disp_s) END AS dispatched_at,
   CASE WHEN NOT r.blank THEN r.base_at + to_seconds(r.arr_s) END AS arrived_at,
@@ -1188,9 +1198,8 @@ SELECT
     THEN left(sha256(r.slug || '|' || {int(seed)} || '|' || r.person::VARCHAR), 20) END
     AS person_key,
   r.race_ethnicity::VARCHAR AS race_ethnicity,
-  CASE WHEN r.contact_made THEN r.race_raw::VARCHAR END AS race_ethnicity_raw,
-  r.gender::VARCHAR AS gender,
-  CASE WHEN r.contact_made THEN r.gender_raw::VARCHAR END AS gender_raw,
+  r.race_raw::VARCHAR AS race_ethnicity_raw,
+  r.gender::VARCHAR AS gender, r.gender_raw::VARCHAR AS gender_raw,
   r.age_group::VARCHAR AS age_group, r.area::VARCHAR AS area,
   CASE WHEN NOT r.blank THEN timezone(r.tz, r.base_at + to_seconds(r.req_s)) END
     AS requested_local
@@ -1266,7 +1275,6 @@ FROM demo_population_in p JOIN demo_meta m USING (jurisdiction)
 
 
 def _insert(con, kind, temp):
-    from .schema import record_columns
     cols = [c for c, _ in record_columns(kind)]
     have = {r[0] for r in con.execute(f"DESCRIBE {temp}").fetchall()}
     select = [f'"{c}"' if c in have else "NULL" for c in cols]
@@ -1276,7 +1284,6 @@ def _insert(con, kind, temp):
 
 def _warnings(con):
     """Row warnings as the importer would record them (missing main time, 0:00, order)."""
-    from .schema import ID_FIELD, MAIN_TIME, TIME_ORDER
     for kind in ("calls", "responses", "referrals"):
         idf, main = ID_FIELD[kind], MAIN_TIME[kind]
         base = (f"INSERT INTO row_warnings SELECT t.import_id, '{kind}', t.jurisdiction, "

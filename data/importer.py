@@ -314,8 +314,14 @@ def _raw_expr(col: _Column) -> str:
 # Shapes are read from the first rows plus a seeded random sample; rows the chosen formats do
 # not parse get a second detection pass of their own (see _reparse_failures), so a format seen
 # once in a million rows is still found without scanning every value twice.
-_SAMPLE = ("(SELECT * FROM staged_raw WHERE file_row <= 5001 UNION ALL "
-           "SELECT * FROM staged_raw USING SAMPLE reservoir(20000 ROWS) REPEATABLE (7))")
+_SAMPLE = "staged_sample"
+
+
+def _make_sample(con) -> None:
+    con.execute("DROP TABLE IF EXISTS staged_sample")
+    con.execute("CREATE TEMP TABLE staged_sample AS SELECT * FROM staged_raw WHERE file_row <= "
+                "5001 UNION ALL SELECT * FROM staged_raw USING SAMPLE reservoir(20000 ROWS) "
+                "REPEATABLE (7)")
 
 
 def _timestamp_formats(con, cols, profile, file_name):
@@ -327,6 +333,8 @@ def _timestamp_formats(con, cols, profile, file_name):
         local = tuple(f for f in fmts if "%z" not in f and not f.endswith("Z"))
         utc = tuple(f for f in fmts if f not in local)
         return {c.name: timestamps.ColumnFormats(local, utc) for c in ts_cols}, None
+    if ts_cols:
+        _make_sample(con)
     shapes = {c.name: _shapes(con, c, _SAMPLE) for c in ts_cols}
     order = _day_order(con, ts_cols, shapes, profile, file_name)
     out = {}
@@ -474,14 +482,9 @@ def _value_tables(con, cols, profile) -> list[dict]:
 # --------------------------------------------------------------------------------------------
 
 _LAT_LON_RANGE = {"lat": 90, "lon": 180}
-# Suffixes that mean "time unknown" in several exports (the value itself is kept).
-_PLACEHOLDER_SUFFIXES = (" 0:00", " 00:00", " 00:00:00", "T00:00:00", " 12:00:00 AM",
-                         " 12:00 AM")
 
 
-def _parsed_expr(c, raw, formats, params, tz) -> str:
-    if c.type == "timestamp":
-        return _ts_expr(raw, formats[c.name], params, tz)
+def _parsed_expr(c, raw) -> str:
     if getattr(c, "mapped", False):
         std = f"vmap_{c.name}.std"
         if c.type == "bool":
@@ -495,11 +498,40 @@ def _parsed_expr(c, raw, formats, params, tz) -> str:
     return raw
 
 
+def _timestamp_parts(c, raw, fmts: timestamps.ColumnFormats, inner, inner_params, outer,
+                     outer_params, tz):
+    """Parse once into a wall-clock value (nv_) and an instant (uv_), then combine outside.
+
+    The wall-clock value also gives the 0:00 placeholder flag without a second parse.
+    """
+    n = c.name
+    if fmts.local:
+        inner_params.append(list(fmts.local))
+        inner.append(f'try_strptime({raw}, ?::VARCHAR[])::TIMESTAMP AS "nv_{n}"')
+    else:
+        inner.append(f'NULL::TIMESTAMP AS "nv_{n}"')
+    if fmts.utc:
+        inner_params.append(list(fmts.utc))
+        inner.append(f'try_strptime({raw}, ?::VARCHAR[])::TIMESTAMPTZ AS "uv_{n}"')
+    else:
+        inner.append(f'NULL::TIMESTAMPTZ AS "uv_{n}"')
+    outer_params.append(tz)
+    outer.append(f'coalesce("uv_{n}", timezone(?, "nv_{n}")) AS "{n}"')
+    outer.append(f'"r_{n}" IS NOT NULL AND "uv_{n}" IS NULL AND "nv_{n}" IS NULL AS "e_{n}"')
+    # Only formats with a time of day can carry a "0:00 = unknown time" placeholder.
+    if fmts.local and all(("%H" in f or "%I" in f) for f in fmts.local):
+        outer.append(f'coalesce("nv_{n}"::TIME = TIME \'00:00:00\', false) AS "p_{n}"')
+    else:
+        outer.append(f'false AS "p_{n}"')
+
+
 def _error_flag(c) -> str | None:
     r, v = f'"r_{c.name}"', f'"{c.name}"'
     if c.type == "id":
         return f"{v} IS NULL"
-    if c.type in ("timestamp", "bool"):
+    if c.type == "timestamp":
+        return f'"e_{c.name}"'  # computed with the parse, see _timestamp_parts
+    if c.type == "bool":
         return f"{r} IS NOT NULL AND {v} IS NULL"
     if c.type == "number":
         limit = _LAT_LON_RANGE.get(c.name)
@@ -524,11 +556,16 @@ def _build_typed(con, kind, cols, formats, tz, opts):
     ``e_<field>`` marks a value that cannot be read (the row will be rejected) and ``p_<field>``
     a 0:00 placeholder time (a warning). Raw text is not kept for other fields, to halve memory.
     """
-    params, inner, joins, outer = [], ["s.file_row"], [], ["file_row"]
+    inner, inner_params, joins = ["s.file_row"], [], []
+    outer, outer_params = ["file_row"], []
     for c in cols:
         raw = _qualify(_raw_expr(c))
         inner.append(f'{raw} AS "r_{c.name}"')
-        inner.append(f'{_parsed_expr(c, raw, formats, params, tz)} AS "{c.name}"')
+        if c.type == "timestamp":
+            _timestamp_parts(c, raw, formats[c.name], inner, inner_params, outer, outer_params,
+                             tz)
+            continue
+        inner.append(f'{_parsed_expr(c, raw)} AS "{c.name}"')
         if getattr(c, "mapped", False):
             joins.append(f"LEFT JOIN vmap_{c.name} ON vmap_{c.name}.raw = {raw}")
         outer.append(f'"{c.name}"')
@@ -537,9 +574,6 @@ def _build_typed(con, kind, cols, formats, tz, opts):
         flag = _error_flag(c)
         if flag:
             outer.append(f'({flag}) AS "e_{c.name}"')
-        if c.type == "timestamp":
-            ends = " OR ".join(f"suffix(\"r_{c.name}\", '{s}')" for s in _PLACEHOLDER_SUFFIXES)
-            outer.append(f'coalesce({ends}, false) AS "p_{c.name}"')
     idf = ID_FIELD[kind]
     if opts.get("fingerprint_ids") and idf not in {c.name for c in cols}:
         n = con.execute("SELECT count(*) FROM (DESCRIBE staged_raw)").fetchone()[0] - 1
@@ -549,7 +583,8 @@ def _build_typed(con, kind, cols, formats, tz, opts):
     con.execute("DROP TABLE IF EXISTS typed")
     try:
         con.execute(f"CREATE TEMP TABLE typed AS SELECT {', '.join(outer)} FROM (SELECT "
-                    f"{', '.join(inner)} FROM staged_raw s {' '.join(joins)})", params)
+                    f"{', '.join(inner)} FROM staged_raw s {' '.join(joins)})",
+                    outer_params + inner_params)
     except duckdb.InvalidInputException as e:
         if "format" in str(e).lower() and opts.get("timestamp_format"):
             raise ProfileError(f"timestamp_format {opts['timestamp_format']!r} in the profile is "
@@ -801,8 +836,11 @@ def _merge(con, kind, jurisdiction, import_id, result):
                     [import_id, jurisdiction])
         con.execute(f"DELETE FROM {kind} WHERE jurisdiction = ? AND {idf} IN "
                     "(SELECT id FROM existing WHERE NOT unchanged)", [jurisdiction])
-    con.execute(f"INSERT INTO {kind} SELECT * FROM incoming WHERE {idf} NOT IN "
-                "(SELECT id FROM existing WHERE unchanged)")
+    if unchanged:
+        con.execute(f"INSERT INTO {kind} SELECT * FROM incoming WHERE {idf} NOT IN "
+                    "(SELECT id FROM existing WHERE unchanged)")
+    else:
+        con.execute(f"INSERT INTO {kind} SELECT * FROM incoming")
     result.rows_unchanged = unchanged
     result.rows_updated = updated
     result.rows_inserted = result.records - unchanged - updated
