@@ -19,7 +19,7 @@ from . import timestamps, values
 from .errors import AmbiguousDates, DataError, ImportRefused, MappingError, ProfileError
 from .profiles import (Profile, header_signature, load_profile, normalise_value,
                        resolve_columns, suggest, suggested_profile)
-from .readers import sha256_of, stage_file
+from .readers import create_csv_view, is_quoted_newline_error, read_error, stage_file
 from .schema import (FIELDS, ID_FIELD, KINDS, MAIN_TIME, TIME_ORDER, history_table,
                      record_columns)
 
@@ -92,6 +92,8 @@ class _Column:
     positions: list[int]
     label: str
     value_set: str | None = None
+    mapped: bool = False  # coded, yes/no or value-mapped text: kept raw, mapped on distinct values
+    x_marks: bool = False  # a yes/no column of X marks, where blank means no
 
 
 # --------------------------------------------------------------------------------------------
@@ -102,16 +104,17 @@ def preview(con, path, *, kind: str, file_name: str | None = None, work_dir=None
             limit: int = 20, encoding: str | None = None, sheet=None):
     """Headers, suggestions and the first rows of a file, without writing anything."""
     _check_kind(kind)
+    staged = stage_file(con, path, file_name=file_name, work_dir=_work_dir(con, work_dir),
+                        encoding=encoding, sheet=sheet)
     try:
-        staged = stage_file(con, path, file_name=file_name, work_dir=_work_dir(con, work_dir),
-                            encoding=encoding, sheet=sheet)
         cols = ", ".join(f"c{i}" for i in range(len(staged.headers)))
-        rows = con.execute(f"SELECT {cols} FROM staged_raw ORDER BY file_row LIMIT ?",
-                           [limit]).fetchall()
-        return {"headers": staged.headers, "rows": rows, "row_count": staged.rows,
+        rows = _read(con, staged, f"SELECT {cols} FROM staged_raw LIMIT ?", [limit]).fetchall()
+        count = _read(con, staged, "SELECT count(*) FROM staged_raw").fetchone()[0]
+        return {"headers": staged.headers, "rows": rows, "row_count": count,
                 "suggestions": suggest(kind, staged.headers), "format": staged.format,
                 "encoding": staged.encoding, "delimiter": staged.delimiter}
     finally:
+        staged.close()
         _drop_temporaries(con)
 
 
@@ -119,7 +122,12 @@ def import_file(con, path, *, kind: str, jurisdiction: str, profile: Profile | s
                 = None, file_name: str | None = None, dry_run: bool = False, work_dir=None,
                 profile_dir=None, timezone_name: str | None = None, progress=None
                 ) -> ImportResult:
-    """Import one export. Raises a DataError subclass (nothing written) or returns the summary."""
+    """Import one export. Raises a DataError subclass (nothing written) or returns the summary.
+
+    All reading, parsing and checking fills temp tables of this connection; only the final
+    merge, the rejects, the warnings and the ledger row touch the database file, in one
+    transaction.
+    """
     _check_kind(kind)
     jurisdiction = (jurisdiction or "").strip()
     if not jurisdiction:
@@ -132,24 +140,23 @@ def import_file(con, path, *, kind: str, jurisdiction: str, profile: Profile | s
     if profile is not None and profile.kind != kind:
         raise MappingError(f"The profile is for {profile.kind}, but the file is being imported "
                            f"as {kind}.")
-    sha = sha256_of(path) if Path(path).exists() else ""
-    prior = con.execute("SELECT import_id FROM imports WHERE file_sha256 = ? AND jurisdiction = ?"
-                        " AND kind = ? AND status = 'committed'", [sha, jurisdiction, kind]
-                        ).fetchone()
-    if prior and sha:
-        return ImportResult(kind, jurisdiction, file_name, sha, "already_imported",
-                            previous_import=prior[0])
     opts = profile.options if profile else {}
     report("reading", 0.05)
+    staged = stage_file(con, path, file_name=file_name, work_dir=_work_dir(con, work_dir),
+                        sheet=opts.get("sheet"), encoding=opts.get("encoding"))
     try:
-        # Staging only fills temp tables of this connection (never the database file), so it
-        # runs before the transaction: a failed parallel read can then be retried.
-        staged = stage_file(con, path, file_name=file_name, work_dir=_work_dir(con, work_dir),
-                            sheet=opts.get("sheet"), encoding=opts.get("encoding"))
+        plan = _prepare(con, staged, kind, jurisdiction, profile, file_name, profile_dir,
+                        timezone_name, report)
+        prior = con.execute("SELECT import_id FROM imports WHERE file_sha256 = ? AND "
+                            "jurisdiction = ? AND kind = ? AND status = 'committed'",
+                            [staged.sha256, jurisdiction, kind]).fetchone()
+        if prior:
+            return ImportResult(kind, jurisdiction, file_name, staged.sha256, "already_imported",
+                                previous_import=prior[0])
+        report("writing", 0.8)
         con.begin()
         try:
-            result = _run(con, staged, kind, jurisdiction, profile, file_name, profile_dir,
-                          timezone_name, report, dry_run)
+            result = _commit(con, plan, dry_run)
             if dry_run:
                 con.rollback()
             else:
@@ -158,6 +165,7 @@ def import_file(con, path, *, kind: str, jurisdiction: str, profile: Profile | s
             con.rollback()
             raise
     finally:
+        staged.close()
         _drop_temporaries(con)
     if not dry_run and result.profile_source == "suggested" and profile_dir is not None:
         result.profile_path = str(save_profile(result.profile, jurisdiction, profile_dir))
@@ -188,46 +196,83 @@ def find_stored_profile(profile_dir, kind: str, headers: list[str]) -> Path | No
 # The pipeline
 # --------------------------------------------------------------------------------------------
 
+@dataclass
+class _Plan:
+    """What the temp work produced, for the commit step."""
+
+    staged: object
+    kind: str
+    jurisdiction: str
+    cols: list
+    tz: str
+    tz_is_new: bool
+    result: ImportResult
+    source: str = "typed"
+
+
+def _prepare(con, staged, kind, jurisdiction, profile, file_name, profile_dir, tz_name,
+             report) -> _Plan:
+    profile, source = _choose_profile(profile, kind, staged.headers, file_name, profile_dir)
+    opts = profile.options
+    positions = resolve_columns(profile, staged.headers, file_name)
+    cols = _columns(kind, positions, staged.headers, profile)
+    tz, tz_is_new = _jurisdiction_zone(con, jurisdiction, tz_name or opts.get("timezone"))
+    result = ImportResult(kind, jurisdiction, file_name, "", "committed", profile=profile,
+                          profile_source=source, notes=list(staged.notes))
+    report("detecting formats", 0.15)
+    formats, order = _timestamp_formats(con, staged, cols, profile, file_name)
+    report("parsing", 0.25)
+    _build_typed(con, staged, kind, cols, formats, tz, opts)
+    result.rows_read = con.execute("SELECT count(*) FROM typed").fetchone()[0]
+    if result.rows_read == 0:
+        raise ImportRefused(f"{file_name} has a header but no data rows; nothing to import.")
+    if "timestamp_format" not in opts:
+        _reparse_failures(con, staged, cols, order, tz)
+    report("mapping values", 0.5)
+    result.value_mappings = _value_tables(con, cols, profile)
+    report("validating", 0.6)
+    _find_rejects(con, staged, cols, result, opts, file_name)
+    report("collapsing", 0.7)
+    plan = _Plan(staged, kind, jurisdiction, cols, tz, tz_is_new, result)
+    plan.source = _build_records(con, kind, cols, opts, result, file_name)
+    return plan
+
+
+def _commit(con, plan: _Plan, dry_run: bool) -> ImportResult:
+    result = plan.result
+    result.status = "dry_run" if dry_run else "committed"
+    result.sha256 = plan.staged.sha256
+    if plan.tz_is_new:
+        con.execute("INSERT INTO jurisdictions (jurisdiction, time_zone) VALUES (?, ?)",
+                    [plan.jurisdiction, plan.tz])
+        result.notes.append(f"new jurisdiction '{plan.jurisdiction}' (time zone {plan.tz})")
+    result.import_id = con.execute("SELECT nextval('import_seq')").fetchone()[0]
+    _final_records(con, plan.kind, plan.cols, plan.jurisdiction, result.import_id, plan.tz,
+                   plan.source, result.profile.options)
+    _write_rejects(con, plan.staged, result)
+    _collect_warnings(con, plan.kind, plan.cols, plan.jurisdiction, result.import_id, result,
+                      plan.source)
+    _merge(con, plan.kind, plan.jurisdiction, result.import_id, result)
+    _write_ledger(con, result, plan.tz_is_new)
+    return result
+
+
+def _read(con, staged, sql, params=None):
+    """Run a query that reads the file, turning reader errors into sentences."""
+    try:
+        return con.execute(sql, params or [])
+    except duckdb.Error as e:
+        err = read_error(con, staged.file_name, e, len(staged.headers))
+        if err is None:
+            raise
+        raise err from None
+
+
 def _drop_temporaries(con) -> None:
     """Free the staging tables at once: the dashboard's connection lives for a long time."""
     for name, kind in con.execute("SELECT table_name, table_type FROM information_schema.tables "
                                   "WHERE table_catalog = 'temp'").fetchall():
         con.execute(f'DROP {"VIEW" if kind == "VIEW" else "TABLE"} IF EXISTS temp."{name}"')
-
-
-def _run(con, staged, kind, jurisdiction, profile, file_name, profile_dir, tz_name,
-         report, dry_run) -> ImportResult:
-    if staged.rows == 0:
-        raise ImportRefused(f"{file_name} has a header but no data rows; nothing to import.")
-    profile, source = _choose_profile(profile, kind, staged.headers, file_name, profile_dir)
-    opts = profile.options
-    positions = resolve_columns(profile, staged.headers, file_name)
-    cols = _columns(kind, positions, staged.headers)
-    tz, created = _jurisdiction_zone(con, jurisdiction, tz_name or opts.get("timezone"))
-    import_id = con.execute("SELECT nextval('import_seq')").fetchone()[0]
-    result = ImportResult(kind, jurisdiction, file_name, staged.sha256,
-                          "dry_run" if dry_run else "committed", import_id=import_id,
-                          rows_read=staged.rows, profile=profile, profile_source=source,
-                          notes=list(staged.notes))
-    if created:
-        result.notes.append(f"new jurisdiction '{jurisdiction}' (time zone {tz})")
-    report("detecting formats", 0.2)
-    formats, order = _timestamp_formats(con, cols, profile, file_name)
-    report("mapping values", 0.3)
-    result.value_mappings = _value_tables(con, cols, profile)
-    report("validating", 0.4)
-    _build_typed(con, kind, cols, formats, tz, opts)
-    if "timestamp_format" not in opts:
-        _reparse_failures(con, cols, formats, order, tz)
-    _collect_rejects(con, cols, staged, result, opts, file_name)
-    con.execute("DROP TABLE staged_raw")  # free the text copy before building records
-    report("collapsing", 0.6)
-    _build_records(con, kind, cols, jurisdiction, import_id, tz, opts, result, file_name)
-    _collect_warnings(con, kind, cols, jurisdiction, import_id, result)
-    report("writing", 0.8)
-    _merge(con, kind, jurisdiction, import_id, result)
-    _write_ledger(con, result, created)
-    return result
 
 
 def _check_kind(kind):
@@ -262,17 +307,19 @@ def _choose_profile(profile, kind, headers, file_name, profile_dir):
     return prof, "suggested"
 
 
-def _columns(kind, positions, headers) -> list[_Column]:
+def _columns(kind, positions, headers, profile) -> list[_Column]:
     cols = []
     for f in FIELDS[kind]:
         if f.name in positions:
             pos = positions[f.name]
-            cols.append(_Column(f.name, f.type, pos, " + ".join(headers[i] for i in pos),
-                                f.value_set))
+            c = _Column(f.name, f.type, pos, " + ".join(headers[i] for i in pos), f.value_set)
+            c.mapped = _is_mapped(c, profile)
+            cols.append(c)
     return cols
 
 
 def _jurisdiction_zone(con, jurisdiction, tz_name):
+    """(time zone, is the jurisdiction new). Nothing is written here."""
     row = con.execute("SELECT time_zone FROM jurisdictions WHERE jurisdiction = ?",
                       [jurisdiction]).fetchone()
     if tz_name:
@@ -285,8 +332,6 @@ def _jurisdiction_zone(con, jurisdiction, tz_name):
     if not tz_name:
         raise DataError(f"Jurisdiction '{jurisdiction}' is new: give its time zone "
                         "(--timezone America/Chicago, or timezone under [options] in the profile).")
-    con.execute("INSERT INTO jurisdictions (jurisdiction, time_zone) VALUES (?, ?)",
-                [jurisdiction, tz_name])
     return tz_name, True
 
 
@@ -294,8 +339,8 @@ def _jurisdiction_zone(con, jurisdiction, tz_name):
 # Raw text expressions (positional columns only: no header ever reaches SQL)
 # --------------------------------------------------------------------------------------------
 
-def _raw_expr(col: _Column) -> str:
-    parts = [f"nullif(trim(c{i}), '')" for i in col.positions]
+def _raw_expr(col: _Column, prefix: str = "") -> str:
+    parts = [f"nullif(trim({prefix}c{i}), '')" for i in col.positions]
     if col.type == "list":
         if len(parts) == 1:
             return (f"list_filter(list_transform(string_split_regex({parts[0]}, '[;|]'), "
@@ -307,24 +352,22 @@ def _raw_expr(col: _Column) -> str:
     return f"nullif(concat_ws({sep}, {', '.join(parts)}), '')"
 
 
+# The staged rows numbered as a spreadsheet shows them. Numbering forces an ordered read, so it
+# is used only to fetch the few rows that failed (reasons, raw values, re-parsing).
+_NUMBERED = "(SELECT (row_number() OVER () + 1)::BIGINT AS file_row, * FROM staged_raw)"
+
+
 # --------------------------------------------------------------------------------------------
 # Timestamps
 # --------------------------------------------------------------------------------------------
 
-# Shapes are read from the first rows plus a seeded random sample; rows the chosen formats do
-# not parse get a second detection pass of their own (see _reparse_failures), so a format seen
-# once in a million rows is still found without scanning every value twice.
-_SAMPLE = "staged_sample"
+# Formats are detected on the first rows; values they do not parse get a detection pass of
+# their own (_reparse_failures), so a second format deep in the file is still found without
+# reading every value twice.
+_SAMPLE_ROWS = 25000
 
 
-def _make_sample(con) -> None:
-    con.execute("DROP TABLE IF EXISTS staged_sample")
-    con.execute("CREATE TEMP TABLE staged_sample AS SELECT * FROM staged_raw WHERE file_row <= "
-                "5001 UNION ALL SELECT * FROM staged_raw USING SAMPLE reservoir(20000 ROWS) "
-                "REPEATABLE (7)")
-
-
-def _timestamp_formats(con, cols, profile, file_name):
+def _timestamp_formats(con, staged, cols, profile, file_name):
     """(formats per timestamp field, day order) for the mapped timestamp columns."""
     ts_cols = [c for c in cols if c.type == "timestamp"]
     given = profile.options.get("timestamp_format")
@@ -333,10 +376,13 @@ def _timestamp_formats(con, cols, profile, file_name):
         local = tuple(f for f in fmts if "%z" not in f and not f.endswith("Z"))
         utc = tuple(f for f in fmts if f not in local)
         return {c.name: timestamps.ColumnFormats(local, utc) for c in ts_cols}, None
-    if ts_cols:
-        _make_sample(con)
-    shapes = {c.name: _shapes(con, c, _SAMPLE) for c in ts_cols}
-    order = _day_order(con, ts_cols, shapes, profile, file_name)
+    if not ts_cols:
+        return {}, None
+    con.execute("DROP TABLE IF EXISTS staged_sample")
+    _read(con, staged, "CREATE TEMP TABLE staged_sample AS SELECT * FROM staged_raw LIMIT "
+          f"{_SAMPLE_ROWS}")
+    shapes = {c.name: _shapes(con, c, "staged_sample") for c in ts_cols}
+    order = _day_order(con, staged, ts_cols, shapes, profile, file_name)
     out = {}
     for c in ts_cols:
         out[c.name] = _formats_for(shapes[c.name], order)
@@ -363,7 +409,7 @@ def _formats_for(examples, order) -> timestamps.ColumnFormats:
         return timestamps.detect(ok, order) if ok else timestamps.ColumnFormats()
 
 
-def _shapes(con, col, relation="staged_raw") -> list[str]:
+def _shapes(con, col, relation) -> list[str]:
     """Up to three example values per shape (digits -> 9): one impossible date such as
     2024-02-30 must not hide the format of the valid values that share its shape."""
     raw = _raw_expr(col)
@@ -374,28 +420,28 @@ def _shapes(con, col, relation="staged_raw") -> list[str]:
     return list(dict.fromkeys(v for row in rows for v in row))
 
 
-def _max_date_parts(con, cols, relation):
+def _max_date_parts(con, staged, cols, relation):
     first = second = None
     for c in cols:
         raw = _raw_expr(c)
-        a, b = con.execute(
-            f"SELECT max(TRY_CAST(regexp_extract(v, '^(\\d{{1,2}})[/.-]', 1) AS INTEGER)), "
-            f"max(TRY_CAST(regexp_extract(v, '^\\d{{1,2}}[/.-](\\d{{1,2}})[/.-]', 1) AS INTEGER)) "
-            f"FROM (SELECT {raw} AS v FROM {relation})").fetchone()
+        a, b = _read(con, staged,
+                     f"SELECT max(TRY_CAST(regexp_extract(v, '^(\\d{{1,2}})[/.-]', 1) AS INTEGER)), "
+                     f"max(TRY_CAST(regexp_extract(v, '^\\d{{1,2}}[/.-](\\d{{1,2}})[/.-]', 1) AS "
+                     f"INTEGER)) FROM (SELECT {raw} AS v FROM {relation})").fetchone()
         first = max(x for x in (first, a) if x is not None) if a is not None else first
         second = max(x for x in (second, b) if x is not None) if b is not None else second
     return first, second
 
 
-def _day_order(con, ts_cols, shapes, profile, file_name) -> str | None:
+def _day_order(con, staged, ts_cols, shapes, profile, file_name) -> str | None:
     if "dayfirst" in profile.options:
         return "dmy" if profile.options["dayfirst"] else "mdy"
     slashy = [c for c in ts_cols if timestamps.needs_day_order(shapes[c.name])]
     if not slashy:
         return None
-    order = timestamps.day_order(*_max_date_parts(con, slashy, _SAMPLE))
-    if order is None:  # the sample cannot tell: look at every value before asking
-        order = timestamps.day_order(*_max_date_parts(con, slashy, "staged_raw"))
+    order = timestamps.day_order(*_max_date_parts(con, staged, slashy, "staged_sample"))
+    if order is None:  # the first rows cannot tell: look at every value before asking
+        order = timestamps.day_order(*_max_date_parts(con, staged, slashy, "staged_raw"))
     if order is None:
         names = ", ".join(f"'{c.label}'" for c in slashy)
         example = shapes[slashy[0].name][0]
@@ -403,6 +449,7 @@ def _day_order(con, ts_cols, shapes, profile, file_name) -> str | None:
             f"{file_name}: every date in {names} has day and month both 12 or less (e.g. "
             f"{example!r}), so month-first and day-first both fit. Say which: dayfirst = true "
             "or false under [options] in the profile (or --dayfirst / --monthfirst).")
+    profile.options["dayfirst"] = order == "dmy"  # saved with a suggested profile
     return order
 
 
@@ -419,44 +466,52 @@ def _ts_expr(raw: str, fmts: timestamps.ColumnFormats, params: list, tz: str) ->
     return parts[0] if len(parts) == 1 else f"coalesce({', '.join(parts)})"
 
 
-def _reparse_failures(con, cols, formats, order, tz):
-    """Values the sampled formats missed: detect their own formats and parse them in place."""
+def _failed_rows(con, staged, flag: str):
+    """(file_row, raw columns...) of the rows of ``typed t`` where ``flag`` holds."""
+    con.execute("DROP TABLE IF EXISTS failed_rows")
+    _read(con, staged, f"CREATE TEMP TABLE failed_rows AS SELECT n.* FROM {_NUMBERED} n "
+          f"WHERE n.file_row IN (SELECT t.rowid + 2 FROM typed t WHERE {flag})")
+
+
+def _reparse_failures(con, staged, cols, order, tz):
+    """Values the detected formats missed: detect their own formats and parse them in place."""
     ts_cols = [c for c in cols if c.type == "timestamp"]
-    if not ts_cols or order == "given":
+    if not ts_cols:
         return
     counts = con.execute("SELECT " + ", ".join(f'count(*) FILTER (WHERE "e_{c.name}")'
                                                for c in ts_cols) + " FROM typed").fetchone()
     for c, failures in zip(ts_cols, counts):
         if not failures:
             continue
-        raw = _qualify(_raw_expr(c))
-        failing = f"(SELECT s.* FROM staged_raw s JOIN typed t USING (file_row) WHERE t.\"e_{c.name}\")"
-        extra = _formats_for(_shapes(con, c, failing), order)
+        _failed_rows(con, staged, f't."e_{c.name}"')
+        extra = _formats_for(_shapes(con, c, "failed_rows"), order)
         if not (extra.local or extra.utc):
             continue
         params = []
-        expr = _ts_expr(raw, extra, params, tz)
+        expr = _ts_expr(_raw_expr(c, "f."), extra, params, tz)
         con.execute(f'UPDATE typed SET "{c.name}" = {expr}, "e_{c.name}" = ({expr}) IS NULL '
-                    f'FROM staged_raw s WHERE typed.file_row = s.file_row AND typed."e_{c.name}"',
-                    params + params)
+                    f'FROM failed_rows f WHERE typed.rowid + 2 = f.file_row', params + params)
 
 
 # --------------------------------------------------------------------------------------------
 # Coded values, booleans and text replacements: mapped on distinct values
 # --------------------------------------------------------------------------------------------
 
+def _is_mapped(c, profile) -> bool:
+    return c.type in ("code", "bool") or (c.type == "text" and bool(profile.value_map(c.name)))
+
+
 def _value_tables(con, cols, profile) -> list[dict]:
+    """vmap_<field>(raw, std) for every coded field, from the distinct values in ``typed``."""
     mappings = []
     for c in cols:
-        pmap = profile.value_map(c.name)
-        if c.type not in ("code", "bool") and not (c.type == "text" and pmap):
+        if not c.mapped:
             continue
-        raw = _raw_expr(c)
-        distinct = con.execute(f"SELECT v, count(*) FROM (SELECT {raw} AS v FROM staged_raw) "
-                               "WHERE v IS NOT NULL GROUP BY v").fetchall()
+        pmap = profile.value_map(c.name)
+        distinct = con.execute(f'SELECT "r_{c.name}", count(*) FROM typed WHERE "r_{c.name}" '
+                               "IS NOT NULL GROUP BY 1").fetchall()
         # A column holding only 'X' marks means blank = no.
         c.x_marks = bool(distinct) and {normalise_value(v) for v, _ in distinct} <= {"x"}
-        c.mapped = True
         rows = []
         for raw_value, n in distinct:
             if c.type == "code":
@@ -477,25 +532,25 @@ def _value_tables(con, cols, profile) -> list[dict]:
     return mappings
 
 
+def _mapped_value(c, src: str) -> str:
+    """The standard value of a mapped field, given its vmap is joined as vmap_<field>."""
+    std = f"vmap_{c.name}.std"
+    if c.type == "bool":
+        blank = "false" if getattr(c, "x_marks", False) else "NULL"
+        return f'CASE WHEN {src}."r_{c.name}" IS NULL THEN {blank} ELSE {std}::BOOLEAN END'
+    return std
+
+
+def _vmap_joins(cols, src: str) -> str:
+    return " ".join(f'LEFT JOIN vmap_{c.name} ON vmap_{c.name}.raw = {src}."r_{c.name}"'
+                    for c in cols if c.mapped)
+
+
 # --------------------------------------------------------------------------------------------
-# Typed rows: parsed values plus one error flag per field that can fail
+# Typed rows: one parallel pass over the file; parsed values plus error flags
 # --------------------------------------------------------------------------------------------
 
 _LAT_LON_RANGE = {"lat": 90, "lon": 180}
-
-
-def _parsed_expr(c, raw) -> str:
-    if getattr(c, "mapped", False):
-        std = f"vmap_{c.name}.std"
-        if c.type == "bool":
-            blank = "false" if c.x_marks else "NULL"
-            return f"CASE WHEN {raw} IS NULL THEN {blank} ELSE {std}::BOOLEAN END"
-        return std
-    if c.type == "number":
-        return f"TRY_CAST({raw} AS DOUBLE)"
-    if c.type == "integer":
-        return f"TRY_CAST(replace({raw}, ',', '') AS BIGINT)"
-    return raw
 
 
 def _timestamp_parts(c, raw, fmts: timestamps.ColumnFormats, inner, inner_params, outer,
@@ -526,13 +581,10 @@ def _timestamp_parts(c, raw, fmts: timestamps.ColumnFormats, inner, inner_params
 
 
 def _error_flag(c) -> str | None:
+    """SQL over ``typed`` marking a value that cannot be read (the row is rejected)."""
     r, v = f'"r_{c.name}"', f'"{c.name}"'
     if c.type == "id":
         return f"{v} IS NULL"
-    if c.type == "timestamp":
-        return f'"e_{c.name}"'  # computed with the parse, see _timestamp_parts
-    if c.type == "bool":
-        return f"{r} IS NOT NULL AND {v} IS NULL"
     if c.type == "number":
         limit = _LAT_LON_RANGE.get(c.name)
         bound = f" OR abs({v}) > {limit}" if limit else ""
@@ -542,106 +594,135 @@ def _error_flag(c) -> str | None:
     return None
 
 
-def _reason_sql(c, raw) -> str:
-    if c.type == "id":
-        return "'blank identifier'"
-    what = {"timestamp": "a date and time", "bool": f"yes/no (map it under [values.{c.name}])",
-            "number": "a number in range", "integer": "a count (a whole number, not negative)"}
-    return f"'cannot read ''' || {raw} || ''' as {what[c.type]}'"
+def _build_typed(con, staged, kind, cols, formats, tz, opts):
+    """typed: one row per file row, in file order (rowid + 2 = spreadsheet row number).
 
-
-def _build_typed(con, kind, cols, formats, tz, opts):
-    """typed: file_row, every parsed field, raw text of coded fields, and flags.
-
-    ``e_<field>`` marks a value that cannot be read (the row will be rejected) and ``p_<field>``
-    a 0:00 placeholder time (a warning). Raw text is not kept for other fields, to halve memory.
+    Holds every parsed field, the raw text of coded fields (mapped later, on distinct values),
+    ``e_<field>`` flags for values that cannot be read and ``p_<field>`` for 0:00 times.
     """
-    inner, inner_params, joins = ["s.file_row"], [], []
-    outer, outer_params = ["file_row"], []
+    inner, inner_params, outer, outer_params = [], [], [], []
     for c in cols:
-        raw = _qualify(_raw_expr(c))
+        raw = _raw_expr(c)
         inner.append(f'{raw} AS "r_{c.name}"')
         if c.type == "timestamp":
             _timestamp_parts(c, raw, formats[c.name], inner, inner_params, outer, outer_params,
                              tz)
             continue
-        inner.append(f'{_parsed_expr(c, raw)} AS "{c.name}"')
-        if getattr(c, "mapped", False):
-            joins.append(f"LEFT JOIN vmap_{c.name} ON vmap_{c.name}.raw = {raw}")
-        outer.append(f'"{c.name}"')
-        if c.type == "code":
+        if c.mapped:
             outer.append(f'"r_{c.name}"')
+            continue
+        if c.type == "number":
+            inner.append(f'TRY_CAST({raw} AS DOUBLE) AS "{c.name}"')
+        elif c.type == "integer":
+            inner.append(f"TRY_CAST(replace({raw}, ',', '') AS BIGINT) AS \"{c.name}\"")
+        else:
+            inner.append(f'{raw} AS "{c.name}"')
+        outer.append(f'"{c.name}"')
         flag = _error_flag(c)
         if flag:
             outer.append(f'({flag}) AS "e_{c.name}"')
     idf = ID_FIELD[kind]
     if opts.get("fingerprint_ids") and idf not in {c.name for c in cols}:
-        n = con.execute("SELECT count(*) FROM (DESCRIBE staged_raw)").fetchone()[0] - 1
-        fp = ", ".join(f"coalesce(s.c{i}, chr(0))" for i in range(n))
+        fp = ", ".join(f"coalesce(c{i}, chr(0))" for i in range(len(staged.headers)))
         inner.append(f'md5(concat_ws(chr(31), {fp})) AS "{idf}"')
         outer.append(f'"{idf}"')
+    sql = (f"CREATE TEMP TABLE typed AS SELECT {', '.join(outer)} FROM (SELECT "
+           f"{', '.join(inner)} FROM staged_raw)")
     con.execute("DROP TABLE IF EXISTS typed")
     try:
-        con.execute(f"CREATE TEMP TABLE typed AS SELECT {', '.join(outer)} FROM (SELECT "
-                    f"{', '.join(inner)} FROM staged_raw s {' '.join(joins)})",
-                    outer_params + inner_params)
-    except duckdb.InvalidInputException as e:
-        if "format" in str(e).lower() and opts.get("timestamp_format"):
+        con.execute(sql, outer_params + inner_params)
+    except duckdb.Error as e:
+        if is_quoted_newline_error(e):
+            # Values with newlines deep in the file: read again, single-threaded.
+            create_csv_view(con, staged.source, staged.delimiter,
+                            len(staged.headers), parallel=False)
+            con.execute("DROP TABLE IF EXISTS typed")
+            _read(con, staged, sql, outer_params + inner_params)
+        elif isinstance(e, duckdb.InvalidInputException) and "format" in str(e).lower() \
+                and opts.get("timestamp_format"):
             raise ProfileError(f"timestamp_format {opts['timestamp_format']!r} in the profile is "
                                "not a valid format (use strftime codes such as %m/%d/%Y %H:%M)."
                                ) from None
-        raise
-
-
-def _qualify(expr: str) -> str:
-    return re.sub(r"\bc(\d+)\b", r"s.c\1", expr)
+        else:
+            err = read_error(con, staged.file_name, e, len(staged.headers))
+            if err is None:
+                raise
+            raise err from None
 
 
 # --------------------------------------------------------------------------------------------
 # Rejects
 # --------------------------------------------------------------------------------------------
 
-def _collect_rejects(con, cols, staged, result, opts, file_name):
-    con.execute("DROP TABLE IF EXISTS rej")
-    con.execute("CREATE TEMP TABLE rej (file_row BIGINT, \"column\" VARCHAR, field VARCHAR, "
-                "reason VARCHAR)")
-    flagged = [c for c in cols if _error_flag(c)]
-    if flagged:
-        any_flag = " OR ".join(f'"e_{c.name}"' for c in flagged)
-        if con.execute(f"SELECT count(*) FILTER (WHERE {any_flag}) FROM typed").fetchone()[0]:
-            for c in flagged:
-                raw = _qualify(_raw_expr(c))
-                con.execute(f"INSERT INTO rej SELECT t.file_row, ?, ?, {_reason_sql(c, raw)} "
-                            f"FROM typed t JOIN staged_raw s USING (file_row) "
-                            f'WHERE t."e_{c.name}"', [c.label, c.name])
+def _reject_checks(cols):
+    """(flag over typed t, column, reason SQL over the failed row f) per way a row can fail."""
+    out = []
+    for c in cols:
+        raw = _raw_expr(c, "f.")
+        if c.type == "id":
+            out.append((f't."{c.name}" IS NULL', c, "'blank identifier'"))
+        elif c.type == "timestamp":
+            out.append((f't."e_{c.name}"', c,
+                        f"'cannot read ''' || {raw} || ''' as a date and time'"))
+        elif c.type == "bool":
+            out.append((f't."r_{c.name}" IS NOT NULL AND t."r_{c.name}" IN (SELECT raw FROM '
+                        f"vmap_{c.name} WHERE std IS NULL)", c,
+                        f"'cannot read ''' || {raw} || ''' as yes/no (map it under "
+                        f"[values.{c.name}])'"))
+        elif c.type == "number":
+            out.append((f't."e_{c.name}"', c, f"'cannot read ''' || {raw} || ''' as a number in "
+                                              "range'"))
+        elif c.type == "integer":
+            out.append((f't."e_{c.name}"', c, f"'cannot read ''' || {raw} || ''' as a count (a "
+                                              "whole number, not negative)'"))
+    return out
+
+
+def _find_rejects(con, staged, cols, result, opts, file_name):
+    """rej(file_row, column, field, reason): every unreadable value, read back from the file."""
+    con.execute("CREATE OR REPLACE TEMP TABLE rej (file_row BIGINT, \"column\" VARCHAR, "
+                "field VARCHAR, reason VARCHAR)")
+    checks = _reject_checks(cols)
+    if not checks:
+        return
+    any_flag = " OR ".join(f"({flag})" for flag, _, _ in checks)
+    if not con.execute(f"SELECT count(*) FILTER (WHERE {any_flag}) FROM typed t").fetchone()[0]:
+        return
+    _failed_rows(con, staged, any_flag)
+    for flag, c, reason in checks:
+        con.execute(f"INSERT INTO rej SELECT f.file_row, ?, ?, {reason} FROM failed_rows f "
+                    f"JOIN typed t ON t.rowid + 2 = f.file_row WHERE {flag}", [c.label, c.name])
     rejected = con.execute("SELECT count(DISTINCT file_row) FROM rej").fetchone()[0]
     result.rows_rejected = rejected
-    if not rejected:
-        return
     result.reject_reasons = [
         {"column": col, "reason": reason, "rows": n} for col, reason, n in con.execute(
             "SELECT \"column\", regexp_replace(reason, '^cannot read ''.*'' as ', "
             "'cannot read as '), count(*) FROM rej GROUP BY ALL ORDER BY 3 DESC").fetchall()]
     limit = opts.get("max_rejected_share", MAX_REJECTED_SHARE)
-    if rejected > limit * staged.rows:
+    if rejected > limit * result.rows_read:
         examples = con.execute("SELECT file_row, \"column\", reason FROM rej ORDER BY file_row "
                                "LIMIT 3").fetchall()
         detail = "; ".join(f"row {r}, column '{c}': {why}" for r, c, why in examples)
         raise ImportRefused(
-            f"{file_name}: {rejected:,} of {staged.rows:,} rows would be rejected, so the mapping "
-            f"or the formats are probably wrong. First problems: {detail}. Nothing was imported.",
-            issues=examples)
-    headers = _dedupe_keys([h or f"column {i + 1}" for i, h in enumerate(staged.headers)])
-    pairs = ", ".join(f"?, s.c{i}" for i in range(len(staged.headers)))
-    con.execute(
-        f"INSERT INTO rejects SELECT ?, r.file_row, r.\"column\", r.reason, "
-        f"json_object({pairs})::VARCHAR FROM rej r JOIN staged_raw s USING (file_row)",
-        [result.import_id] + headers)
+            f"{file_name}: {rejected:,} of {result.rows_read:,} rows would be rejected, so the "
+            f"mapping or the formats are probably wrong. First problems: {detail}. Nothing was "
+            "imported.", issues=examples)
     result.rejects_preview = [
         {"file_row": r, "column": c, "reason": why}
         for r, c, why in con.execute("SELECT file_row, \"column\", reason FROM rej "
                                      "ORDER BY file_row LIMIT 20").fetchall()]
-    con.execute("DELETE FROM typed WHERE file_row IN (SELECT file_row FROM rej)")
+    con.execute("DELETE FROM typed WHERE rowid + 2 IN (SELECT file_row FROM rej)")
+
+
+def _write_rejects(con, staged, result):
+    if not result.rows_rejected:
+        return
+    headers = _dedupe_keys([h or f"column {i + 1}" for i, h in enumerate(staged.headers)])
+    pairs = ", ".join(f"?, f.c{i}" for i in range(len(staged.headers)))
+    con.execute(
+        f"INSERT INTO rejects SELECT ?, r.file_row, r.\"column\", r.reason, "
+        f"json_object({pairs})::VARCHAR FROM rej r JOIN failed_rows f USING (file_row)",
+        [result.import_id] + headers)
 
 
 def _dedupe_keys(headers):
@@ -656,62 +737,77 @@ def _dedupe_keys(headers):
 # Records: one row per identifier
 # --------------------------------------------------------------------------------------------
 
-def _build_records(con, kind, cols, jurisdiction, import_id, tz, opts, result, file_name):
+def _stored(c) -> str:
+    """The column of typed that holds a field (its raw text when it is mapped later)."""
+    return f'"r_{c.name}"' if c.mapped or c.type == "code" else f'"{c.name}"'
+
+
+def _build_records(con, kind, cols, opts, result, file_name) -> str:
+    """The relation with one row per record: ``typed`` itself, or ``collapsed``."""
     idf = ID_FIELD[kind]
     if kind == "population":
-        _population_key(con, opts)
-    present = {r[0] for r in con.execute("DESCRIBE typed").fetchall()}
-    fields = [f for f in FIELDS[kind] if f.name in present and f.name != idf]
+        _population_key(con, cols, opts)
     good_rows, ids = con.execute(f"SELECT count(*), count(DISTINCT {idf}) FROM typed").fetchone()
     units = bool(opts.get("unit_rows")) and kind == "calls"
-    source = "typed"
-    if good_rows != ids:
-        if not units:
-            _refuse_conflicting_duplicates(con, fields, idf, file_name)
-        agg = [_aggregate(f.name, units) for f in fields]
-        agg += [f'arg_min("r_{f.name}", file_row) AS "r_{f.name}"' for f in fields
-                if f.type == "code"]
-        con.execute("DROP TABLE IF EXISTS collapsed")
-        con.execute(f"CREATE TEMP TABLE collapsed AS SELECT {idf}, {', '.join(agg)}, "
-                    f"min(file_row) AS file_row FROM typed GROUP BY {idf}")
-        source = "collapsed"
     result.records = ids
     result.rows_merged = good_rows - ids
     if units:
         result.unit_rows = (good_rows, ids)
     if opts.get("fingerprint_ids") and idf not in {c.name for c in cols}:
         result.fingerprint_merged = good_rows - ids
-    _final_records(con, kind, fields, jurisdiction, import_id, tz, source)
+    if good_rows == ids:
+        return "typed"
+    fields = [c for c in cols if c.name != idf]
+    if not units:
+        _refuse_conflicting_duplicates(con, fields, idf, file_name)
+    keep = [_aggregate(c, units) for c in fields]
+    keep += [f'bool_or("p_{c.name}") AS "p_{c.name}"' for c in fields if c.type == "timestamp"]
+    con.execute("DROP TABLE IF EXISTS collapsed")
+    con.execute(f"CREATE TEMP TABLE collapsed AS SELECT {idf}, "
+                f"{''.join(k + ', ' for k in keep)}min(rowid) + 2 AS file_row "
+                f"FROM typed GROUP BY {idf}")
+    return "collapsed"
 
 
-def _aggregate(name, units):
+def _aggregate(c, units):
     """Unit rows become one call: earliest dispatch and arrival, latest clear, first row's rest."""
-    if units and name in ("received_at", "dispatched_at", "enroute_at", "arrived_at"):
-        return f'min("{name}") AS "{name}"'
-    if units and name == "cleared_at":
-        return f'max("{name}") AS "{name}"'
-    return f'arg_min("{name}", file_row) AS "{name}"'
+    col = _stored(c)
+    if units and c.name in ("received_at", "dispatched_at", "enroute_at", "arrived_at"):
+        return f"min({col}) AS {col}"
+    if units and c.name == "cleared_at":
+        return f"max({col}) AS {col}"
+    return f"arg_min({col}, rowid) AS {col}"
 
 
-def _population_key(con, opts):
-    dim = opts.get("dimension", "race_ethnicity")
-    src = opts.get("source", "")
-    cols = {r[0] for r in con.execute("DESCRIBE typed").fetchall()}
-    for name, default in (("dimension", dim), ("source", src)):
-        if name not in cols:
-            con.execute(f"ALTER TABLE typed ADD COLUMN {name} VARCHAR")
-        con.execute(f"UPDATE typed SET {name} = coalesce({name}, ?)", [default])
+_POPULATION_DEFAULTS = {"dimension": "race_ethnicity", "source": ""}
+
+
+def _value_sql(c, alias: str) -> str:
+    return _mapped_value(c, alias) if c.mapped else f'{alias}."{c.name}"'
+
+
+def _population_key(con, cols, opts):
+    """geography|dimension|group|source, with mapped values: population rows have no id."""
+    by = {c.name: c for c in cols}
+    parts, params = [], []
+    for name in ("geography", "dimension", "group", "source"):
+        if name in by:
+            parts.append(_value_sql(by[name], "t"))
+        else:
+            parts.append("?::VARCHAR")
+            params.append(opts.get(name, _POPULATION_DEFAULTS[name]))
     con.execute("ALTER TABLE typed ADD COLUMN population_key VARCHAR")
-    con.execute("UPDATE typed SET population_key = concat_ws('|', geography, dimension, \"group\","
-                " source)")
+    con.execute(f"UPDATE typed SET population_key = k.key FROM (SELECT t.rowid AS rid, "
+                f"concat_ws('|', {', '.join(parts)}) AS key FROM typed t "
+                f"{_vmap_joins(cols, 't')}) k WHERE typed.rowid = k.rid", params)
 
 
 def _refuse_conflicting_duplicates(con, fields, idf, file_name):
-    content = ", ".join(f'"{f.name}"' for f in fields) or "1"
+    content = ", ".join(_stored(c) for c in fields) or "1"
     rows = con.execute(
-        f"SELECT {idf}, list(file_row ORDER BY file_row)[:3] FROM typed WHERE {idf} IN "
+        f"SELECT {idf}, list(rowid + 2 ORDER BY rowid)[:3] FROM typed WHERE {idf} IN "
         f"(SELECT {idf} FROM typed GROUP BY {idf} HAVING count(*) > 1) GROUP BY {idf} "
-        f"HAVING count(DISTINCT hash({content})) > 1 ORDER BY min(file_row) LIMIT 3").fetchall()
+        f"HAVING count(DISTINCT hash({content})) > 1 ORDER BY min(rowid) LIMIT 3").fetchall()
     if rows:
         where = "; ".join(f"'{i}' on rows {', '.join(map(str, r))}" for i, r in rows)
         raise ImportRefused(
@@ -720,42 +816,55 @@ def _refuse_conflicting_duplicates(con, fields, idf, file_name):
             "export has no real identifier, set fingerprint_ids = true. Nothing was imported.")
 
 
-def _final_records(con, kind, fields, jurisdiction, import_id, tz, source):
+def _final_records(con, kind, cols, jurisdiction, import_id, tz, source, opts):
     """The view ``incoming``: rows shaped as the target table, computed on the fly.
 
     A view, not a table, to avoid one more full copy of a large file; the import's constants
     come from a one-row table because views cannot take parameters.
     """
-    have = {f.name for f in fields} | {ID_FIELD[kind]}
-    codes = {f.name for f in fields if f.type == "code"}
+    by_name = {c.name: c for c in cols}
+    idf = ID_FIELD[kind]
     main = MAIN_TIME[kind]
-    con.execute("DROP TABLE IF EXISTS import_ctx")
-    con.execute("CREATE TEMP TABLE import_ctx AS SELECT ?::VARCHAR AS j, ?::BIGINT AS id, "
-                "?::VARCHAR AS tz, ?::VARCHAR AS secret",
-                [jurisdiction, import_id, tz, _person_secret(con) if "person_key" in have else ""])
+    con.execute("CREATE OR REPLACE TEMP TABLE import_ctx AS SELECT ?::VARCHAR AS j, "
+                "?::BIGINT AS id, ?::VARCHAR AS tz, ?::VARCHAR AS secret, ?::VARCHAR AS dim, "
+                "?::VARCHAR AS src",
+                [jurisdiction, import_id, tz,
+                 _person_secret(con) if "person_key" in by_name else "", opts.get(
+                     "dimension", _POPULATION_DEFAULTS["dimension"]),
+                 opts.get("source", _POPULATION_DEFAULTS["source"])])
+    file_row = "src.file_row" if source == "collapsed" else "src.rowid + 2"
     select = []
     for name, sql_type in record_columns(kind):
         base_type = sql_type.replace(" NOT NULL", "")
+        c = by_name.get(name)
         if name == "jurisdiction":
             expr = "ctx.j"
         elif name == "import_id":
             expr = "ctx.id"
         elif name == "file_row":
-            expr = "src.file_row"
+            expr = file_row
+        elif name == idf:
+            expr = f"src.{idf}"
         elif main and name == main.replace("_at", "_local"):
-            expr = f"timezone(ctx.tz, src.{main})" if main in have else "NULL::TIMESTAMP"
-        elif name.endswith("_raw") and name[:-4] in codes:
+            expr = f"timezone(ctx.tz, src.{main})" if main in by_name else "NULL::TIMESTAMP"
+        elif name.endswith("_raw") and name[:-4] in by_name:
             expr = f'src."r_{name[:-4]}"'
-        elif name == "person_key" and name in have:
-            expr = "left(sha256(ctx.secret || src.person_key), 20)"
-        elif name in have:
-            expr = f'src."{name}"::{base_type}'
-        else:
+        elif c is None and kind == "population" and name in ("dimension", "source"):
+            expr = "ctx.dim" if name == "dimension" else "ctx.src"
+        elif c is None:
             expr = f"NULL::{base_type}"
+        elif name == "person_key":
+            expr = f"left(sha256(ctx.secret || src.{_stored(c)}), 20)"
+        elif c.mapped:
+            expr = f"({_mapped_value(c, 'src')})::{base_type}"
+        elif c.type == "code":
+            expr = f'src."r_{name}"'
+        else:
+            expr = f'src."{name}"::{base_type}'
         select.append(f'{expr} AS "{name}"')
     con.execute("DROP VIEW IF EXISTS incoming")
-    con.execute(f"CREATE TEMP VIEW incoming AS SELECT {', '.join(select)} FROM {source} src, "
-                "import_ctx ctx")
+    con.execute(f"CREATE TEMP VIEW incoming AS SELECT {', '.join(select)} FROM {source} src "
+                f"{_vmap_joins(cols, 'src')}, import_ctx ctx")
 
 
 def _person_secret(con) -> str:
@@ -775,7 +884,7 @@ def _person_secret(con) -> str:
 # Row warnings
 # --------------------------------------------------------------------------------------------
 
-def _collect_warnings(con, kind, cols, jurisdiction, import_id, result):
+def _collect_warnings(con, kind, cols, jurisdiction, import_id, result, source):
     idf = ID_FIELD[kind]
     labels = {c.name: c.label for c in cols}
     main = MAIN_TIME[kind]
@@ -785,9 +894,11 @@ def _collect_warnings(con, kind, cols, jurisdiction, import_id, result):
         con.execute(base + f"NULL FROM incoming WHERE {main} IS NULL",
                     head + [labels.get(main, main), "missing_time"])
     ts = [c for c in cols if c.type == "timestamp"]
+    row = "file_row" if source == "collapsed" else "rowid + 2"
     for c in ts:
         # A time of exactly 0:00 is how several exports write "time unknown".
-        con.execute(base + f'"{c.name}"::VARCHAR FROM typed WHERE "p_{c.name}"',
+        con.execute(f"INSERT INTO row_warnings SELECT ?, ?, ?, {idf}, {row}, ?, ?, "
+                    f'"{c.name}"::VARCHAR FROM {source} WHERE "p_{c.name}"',
                     head + [c.label, "time_placeholder"])
     if main in labels:
         # The file's own range, robust to a few stray values: the median plus or minus four
@@ -795,7 +906,7 @@ def _collect_warnings(con, kind, cols, jurisdiction, import_id, result):
         lo, hi = con.execute(
             f"SELECT m - 4 * d - INTERVAL {_PLAUSIBLE_MARGIN_DAYS} DAY, "
             f"m + 4 * d + INTERVAL {_PLAUSIBLE_MARGIN_DAYS} DAY FROM "
-            f"(SELECT median({main}) AS m, mad({main}) AS d FROM incoming)").fetchone()
+            f"(SELECT median({main}) AS m, mad({main}) AS d FROM {source})").fetchone()
         if lo is not None:
             hi = min(hi, datetime.now(timezone.utc))
             for c in ts:

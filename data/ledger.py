@@ -26,19 +26,7 @@ def undo_import(con, import_id: int) -> dict:
     Only the latest committed import of a jurisdiction and kind can be undone, because a later
     one may have replaced rows this one wrote.
     """
-    row = con.execute("SELECT kind, jurisdiction, status, summary FROM imports "
-                      "WHERE import_id = ?", [import_id]).fetchone()
-    if row is None:
-        raise UndoRefused(f"There is no import #{import_id} (see python -m data imports).")
-    kind, jurisdiction, status, summary = row
-    if status != "committed":
-        raise UndoRefused(f"Import #{import_id} was already undone.")
-    later = con.execute("SELECT min(import_id) FROM imports WHERE jurisdiction = ? AND kind = ? "
-                        "AND status = 'committed' AND import_id > ?",
-                        [jurisdiction, kind, import_id]).fetchone()[0]
-    if later is not None:
-        raise UndoRefused(f"Import #{later} of {kind} for {jurisdiction} came later and may have "
-                          f"replaced rows of #{import_id}; undo #{later} first.")
+    kind, jurisdiction, summary = check_undo(con, import_id)
     con.begin()
     try:
         counts = _restore(con, kind, import_id)
@@ -54,6 +42,24 @@ def undo_import(con, import_id: int) -> dict:
         con.rollback()
         raise
     return {"import_id": import_id, "kind": kind, "jurisdiction": jurisdiction, **counts}
+
+
+def check_undo(con, import_id: int) -> tuple[str, str, str | None]:
+    """(kind, jurisdiction, summary) of an import that can be undone; else UndoRefused."""
+    row = con.execute("SELECT kind, jurisdiction, status, summary FROM imports "
+                      "WHERE import_id = ?", [import_id]).fetchone()
+    if row is None:
+        raise UndoRefused(f"There is no import #{import_id} (see python -m data imports).")
+    kind, jurisdiction, status, summary = row
+    if status != "committed":
+        raise UndoRefused(f"Import #{import_id} was already undone.")
+    later = con.execute("SELECT min(import_id) FROM imports WHERE jurisdiction = ? AND kind = ? "
+                        "AND status = 'committed' AND import_id > ?",
+                        [jurisdiction, kind, import_id]).fetchone()[0]
+    if later is not None:
+        raise UndoRefused(f"Import #{later} of {kind} for {jurisdiction} came later and may have "
+                          f"replaced rows of #{import_id}; undo #{later} first.")
+    return kind, jurisdiction, summary
 
 
 def _restore(con, kind, import_id):

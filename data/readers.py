@@ -9,6 +9,7 @@ when they are not (gzip, UTF-16, Windows-1252, bare CR).
 from __future__ import annotations
 
 import codecs
+import concurrent.futures
 import csv
 import gzip
 import hashlib
@@ -31,17 +32,38 @@ _CHUNK = 8 * 1024 * 1024
 
 @dataclass
 class StagedFile:
-    """What the importer needs to know about the staged table."""
+    """What the importer needs to know about the staged relation ``staged_raw``.
+
+    For CSV, ``staged_raw`` is a view over the file (read once by the importer's main pass,
+    in parallel); for XLSX it is a temp table. Its columns are ``c0..cN``, all text, in file
+    order, so a row's position + 2 is its row number as a spreadsheet shows it.
+    """
 
     file_name: str
-    sha256: str
     headers: list[str]
-    rows: int
-    table: str = "staged_raw"
     format: str = "csv"
     encoding: str = "utf-8"
     delimiter: str | None = None
     notes: list[str] = field(default_factory=list)
+    copy: Path | None = None  # a transcoded private copy, deleted by close()
+    source: Path | None = None  # the file DuckDB reads (the copy, or the upload itself)
+    _hash: object = None  # the SHA-256 computed in a background thread
+
+    @property
+    def sha256(self) -> str:
+        return self._hash.result()
+
+    def close(self) -> None:
+        if self.copy is not None:
+            self.copy.unlink(missing_ok=True)
+
+
+_HASHER = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="sha256")
+
+
+def _hash_in_background(path: Path):
+    """hashlib releases the GIL on large blocks, so this overlaps DuckDB's reading."""
+    return _HASHER.submit(sha256_of, path)
 
 
 def sha256_of(path: str | Path) -> str:
@@ -54,10 +76,9 @@ def sha256_of(path: str | Path) -> str:
 
 def stage_file(con, path: str | Path, *, file_name: str | None = None, work_dir: str | Path,
                sheet: str | int | None = None, encoding: str | None = None) -> StagedFile:
-    """Read ``path`` (CSV, CSV.gz or XLSX) into the temp table ``staged_raw``.
+    """Make ``path`` (CSV, CSV.gz or XLSX) readable as the relation ``staged_raw``.
 
-    ``staged_raw`` has ``file_row`` (the row number a spreadsheet shows; header = 1) and one
-    VARCHAR column per source column, named ``c0..cN``.
+    Call ``close()`` on the result when done (it deletes any private copy).
     """
     path = Path(path)
     file_name = file_name or path.name
@@ -180,7 +201,6 @@ def _stage_csv(con, path: Path, file_name: str, work_dir: Path, forced_encoding)
     delimiter, headers = _sniff_delimiter(sample, file_name)
     headers = _check_headers(headers, file_name)
     copy, bare_cr = _needs_copy(gz, encoding, sample)
-    sha = sha256_of(path)
     source = path
     notes = []
     if copy:
@@ -198,16 +218,24 @@ def _stage_csv(con, path: Path, file_name: str, work_dir: Path, forced_encoding)
                             "compress or export it again.") from None
         notes.append(f"read as {'gzip, ' if gz else ''}{encoding}"
                      f"{', bare-CR line endings' if bare_cr else ''}")
+    staged = StagedFile(file_name, headers, format="csv.gz" if gz else "csv", encoding=encoding,
+                        delimiter=delimiter, notes=notes, copy=source if copy else None,
+                        source=source,
+                        _hash=_hash_in_background(path))
     try:
-        rows = _read_csv_into_stage(con, source, file_name, delimiter, len(headers), encoding)
-    except UnicodeDecodeError:
-        raise ReadError(f"{file_name}: invalid UTF-8 past the first megabyte; "
-                        "name its encoding with --encoding cp1252.") from None
-    finally:
-        if copy and source.exists():
-            os.unlink(source)
-    return StagedFile(file_name, sha, headers, rows, format="csv.gz" if gz else "csv",
-                      encoding=encoding, delimiter=delimiter, notes=notes)
+        create_csv_view(con, source, delimiter, len(headers),
+                        parallel=not _has_quoted_newline(sample, delimiter))
+    except BaseException:
+        staged.close()
+        raise
+    return staged
+
+
+def _has_quoted_newline(sample: str, delimiter: str) -> bool:
+    """DuckDB's parallel reader cannot pad short rows when values hold newlines."""
+    lines = sample.splitlines(keepends=True)[:-1]
+    records = sum(1 for _ in csv.reader(lines, delimiter=delimiter))
+    return records < len(lines)
 
 
 def _is_gzip(path: Path) -> bool:
@@ -226,32 +254,38 @@ def _check_headers(headers: list[str], file_name: str) -> list[str]:
     return headers
 
 
-def _read_csv_into_stage(con, source: Path, file_name, delimiter, n_cols, encoding) -> int:
+def create_csv_view(con, source: Path, delimiter: str, n_cols: int, parallel: bool = True):
+    """``staged_raw``: a view reading the file's rows as text columns c0..cN.
+
+    The path is a session variable, not SQL text: views cannot take parameters.
+    """
+    names = {f"c{i}": "VARCHAR" for i in range(n_cols)}
+    con.execute("SET VARIABLE a911_upload = ?", [str(source)])
+    con.execute("SET VARIABLE a911_delimiter = ?", [delimiter])
+    con.execute("SET VARIABLE a911_columns = ?", [names])
+    con.execute("DROP VIEW IF EXISTS staged_raw")
+    con.execute(
+        "CREATE TEMP VIEW staged_raw AS SELECT * FROM read_csv(getvariable('a911_upload'), "
+        "delim = getvariable('a911_delimiter'), quote = '\"', escape = '\"', header = true, "
+        "columns = getvariable('a911_columns'), null_padding = true, "
+        f"max_line_size = {MAX_LINE_BYTES}, strict_mode = true, encoding = 'utf-8', "
+        f"auto_detect = false, parallel = {'true' if parallel else 'false'})")
+
+
+def read_error(con, file_name: str, error: Exception, n_cols: int) -> ReadError | None:
+    """A DuckDB error raised while reading ``staged_raw``, as a sentence (None if not one)."""
     import duckdb
 
-    names = [f"c{i}" for i in range(n_cols)]
-    sql = ("CREATE TEMP TABLE staged_raw AS SELECT (row_number() OVER () + 1)::BIGINT AS "
-           "file_row, * FROM read_csv(?, delim = ?, quote = '\"', escape = '\"', header = true,"
-           " columns = ?, null_padding = true, max_line_size = ?, strict_mode = true,"
-           " encoding = 'utf-8', auto_detect = false, parallel = ?)")
-    for parallel in (True, False):  # run outside a transaction, so a retry is possible
-        con.execute("DROP TABLE IF EXISTS staged_raw")
-        try:
-            con.execute(sql, [str(source), delimiter, {n: "VARCHAR" for n in names},
-                              MAX_LINE_BYTES, parallel])
-            break
-        except duckdb.PermissionException:
-            raise ReadError(f"{file_name}: the file is outside the folders this database may "
-                            "read; copy it into the upload folder or import it with the command "
-                            "line.") from None
-        except duckdb.Error as e:
-            # Quoted newlines (addresses) need the single-threaded reader when rows may be short.
-            if parallel and "quoted new lines" in str(e):
-                continue
-            if not isinstance(e, (duckdb.InvalidInputException, duckdb.ConversionException)):
-                raise
-            raise ReadError(_csv_error_message(file_name, str(e), n_cols)) from None
-    return con.execute("SELECT count(*) FROM staged_raw").fetchone()[0]
+    if isinstance(error, duckdb.PermissionException):
+        return ReadError(f"{file_name}: the file is outside the folders this database may read; "
+                         "copy it into the upload folder or import it with the command line.")
+    if isinstance(error, (duckdb.InvalidInputException, duckdb.ConversionException)):
+        return ReadError(_csv_error_message(file_name, str(error), n_cols))
+    return None
+
+
+def is_quoted_newline_error(error: Exception) -> bool:
+    return "quoted new lines" in str(error)
 
 
 def _csv_error_message(file_name: str, err: str, n_cols: int) -> str:
@@ -308,14 +342,13 @@ def _stage_xlsx(con, path: Path, file_name: str, sheet) -> StagedFile:
     cols = [f"c{i}" for i in range(len(headers))]
     data = table.slice(1).rename_columns(cols)
     data = pa.table({n: data.column(n).cast(pa.string()) for n in cols})
+    con.execute("DROP VIEW IF EXISTS staged_raw")
     con.execute("DROP TABLE IF EXISTS staged_raw")
     con.register("_xlsx_upload", data)
     try:
-        con.execute("CREATE TEMP TABLE staged_raw AS SELECT (row_number() OVER () + 1)::BIGINT"
-                    " AS file_row, * FROM _xlsx_upload")
+        con.execute("CREATE TEMP TABLE staged_raw AS SELECT * FROM _xlsx_upload")
     finally:
         con.unregister("_xlsx_upload")
-    rows = con.execute("SELECT count(*) FROM staged_raw").fetchone()[0]
     sheet_name = names[chosen] if isinstance(chosen, int) else chosen
-    return StagedFile(file_name, sha256_of(path), headers, rows, format="xlsx",
-                      notes=[f"sheet '{sheet_name}'"])
+    return StagedFile(file_name, headers, format="xlsx", notes=[f"sheet '{sheet_name}'"],
+                      _hash=_hash_in_background(path))

@@ -6,7 +6,7 @@ Python only divides the small aggregated result and adds intervals.
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import date, timedelta
 
 from .errors import UnknownDimension, UnknownMetric
@@ -155,8 +155,9 @@ def explain(request: MetricRequest) -> str:
     return "\n\n".join(parts)
 
 
-def _plan(request: MetricRequest):
-    metrics = [m for m in resolve(request) if supports(m, request.by)]
+def _plan(request: MetricRequest, metrics: list[Metric] | None = None):
+    if metrics is None:
+        metrics = [m for m in resolve(request) if supports(m, request.by)]
     plan = []
     for source in SOURCES:
         ms = [m for m in metrics if m.table == source and m.kind != "repeat"]
@@ -175,9 +176,47 @@ def _plan(request: MetricRequest):
 
 def compute(con, request: MetricRequest) -> list[MetricRow]:
     """Every requested metric for every group; metrics that cannot take a grouping are skipped."""
-    metrics = [m for m in resolve(request) if supports(m, request.by)]
+    return _run(con, request, [m for m in resolve(request) if supports(m, request.by)])
+
+
+@dataclass(frozen=True)
+class CountRequest:
+    """Plain volumes: named counts (keys of ``registry.COUNTS``) per group."""
+
+    counts: tuple[str, ...]
+    by: tuple[str, ...] = ()
+    filters: Filters = field(default_factory=Filters)
+
+
+def compute_counts(con, request: CountRequest) -> list[MetricRow]:
+    """Each named count per group, e.g. team responses by outcome.
+
+    The counts are the ones the metrics' numerators and denominators reference (defined once in
+    ``registry.COUNTS``); a row's ``metric`` is the count's key. Counts whose source cannot take
+    the grouping are skipped, as in ``compute``.
+    """
+    unknown = [k for k in request.counts if k not in COUNTS]
+    if unknown:
+        raise UnknownMetric(f"Unknown count(s) {', '.join(unknown)}. Known: {', '.join(COUNTS)}.")
+    as_request = MetricRequest((), request.by, request.filters)
+    resolve(as_request)  # checks the dimensions
+    metrics = [Metric(k, COUNTS[k].label, 0, "count", COUNTS[k].label, "records", k)
+               for k in request.counts]
+    return _run(con, as_request, [m for m in metrics if supports(m, request.by)])
+
+
+def previous_period(filters: Filters) -> Filters | None:
+    """The same filters over the period of equal length just before; None without both dates."""
+    if not (filters.date_from and filters.date_to) or filters.date_from > filters.date_to:
+        return None
+    days = (filters.date_to - filters.date_from).days + 1
+    return replace(filters, date_from=filters.date_from - timedelta(days=days),
+                   date_to=filters.date_from - timedelta(days=1))
+
+
+def _run(con, request: MetricRequest, metrics: list[Metric]) -> list[MetricRow]:
     results: dict[str, list[dict]] = {}
-    for source, sql, params in _plan(request):
+    for source, sql, params in _plan(request, metrics):
         cur = con.execute(sql, params)
         names = [d[0] for d in cur.description]
         results[source] = [dict(zip(names, row)) for row in cur.fetchall()]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import streamlit as st
 
 import metrics
+from metrics import catalog
 from data.connection import connect, default_db_path
 
 _RESULT_CACHE_ENTRIES = 512  # bounded: cache_data without a limit grows forever
@@ -24,12 +25,13 @@ def cursor():
 
 
 def data_version() -> tuple:
+    """Changes with every import, undo, crosswalk edit and database file (the path is part of it)."""
     cur = cursor()
     try:
-        return cur.execute(
+        return (str(default_db_path()), *cur.execute(
             "SELECT coalesce(max(import_id), 0), count(*) FILTER (WHERE status = 'undone'), "
             "(SELECT count(*) FROM crosswalk), (SELECT count(*) FROM jurisdictions) "
-            "FROM imports").fetchone()
+            "FROM imports").fetchone())
     finally:
         cur.close()
 
@@ -48,18 +50,43 @@ def compute(request: metrics.MetricRequest) -> list[dict]:
     return _compute(request, data_version())
 
 
+@st.cache_data(max_entries=_RESULT_CACHE_ENTRIES, show_spinner=False)
+def _counts(request: metrics.CountRequest, version: tuple) -> list[dict]:
+    cur = cursor()
+    try:
+        return [r.__dict__ for r in metrics.compute_counts(cur, request)]
+    finally:
+        cur.close()
+
+
+def counts(request: metrics.CountRequest) -> list[dict]:
+    """Named counts (e.g. team responses by outcome) as row dicts, cached per data version."""
+    return _counts(request, data_version())
+
+
 @st.cache_data(max_entries=64, show_spinner=False)
 def _options(version: tuple) -> dict:
     cur = cursor()
     try:
-        jur = [r[0] for r in cur.execute(
-            "SELECT jurisdiction FROM jurisdictions ORDER BY 1").fetchall()]
-        span = cur.execute("SELECT min(received_local)::DATE, max(received_local)::DATE "
-                           "FROM calls").fetchone()
-        return {"jurisdictions": jur, "first_day": span[0], "last_day": span[1]}
+        return catalog.filter_options(cur)
     finally:
         cur.close()
 
 
 def filter_options() -> dict:
+    """Jurisdictions, categories, areas per jurisdiction, first/last day and rows per table."""
     return _options(data_version())
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def _profiles(version: tuple) -> list[dict]:
+    cur = cursor()
+    try:
+        return catalog.jurisdiction_profiles(cur)
+    finally:
+        cur.close()
+
+
+def jurisdictions() -> list[dict]:
+    """Every jurisdiction's settings: population, program, launch date, coverage."""
+    return _profiles(data_version())

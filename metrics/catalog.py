@@ -1,0 +1,56 @@
+"""What is in the database: jurisdictions' settings and the values the filters can offer.
+
+The pages never write SQL; the sidebar filters and the launch markers read these functions
+(through ``ui/cache.py``). Categories are read through the calls *source* (the crosswalk's
+category when there is one), so the filter offers exactly the values the metrics group by.
+"""
+from __future__ import annotations
+
+from datetime import date
+
+from .sources import SOURCES
+
+_PROFILE_COLUMNS = ("jurisdiction", "state", "time_zone", "population", "program_name",
+                    "launch_date", "coverage_start_hour", "coverage_end_hour", "coverage_days",
+                    "coverage_areas", "target_categories")
+
+
+def jurisdiction_profiles(con) -> list[dict]:
+    """Every jurisdiction's settings (name, population, program, launch date, coverage)."""
+    cols = ", ".join(_PROFILE_COLUMNS)
+    rows = con.execute(f"SELECT {cols} FROM jurisdictions ORDER BY jurisdiction").fetchall()
+    return [dict(zip(_PROFILE_COLUMNS, row)) for row in rows]
+
+
+def filter_options(con) -> dict:
+    """Values the shared filters offer, and how much data there is.
+
+    Returns ``jurisdictions`` (names), ``categories`` (standard categories seen in calls),
+    ``areas`` (jurisdiction -> sorted area names, from calls and responses), ``first_day`` and
+    ``last_day`` (local dates of the first and last record) and ``rows`` (records per table).
+    """
+    jurisdictions = [r[0] for r in con.execute(
+        "SELECT jurisdiction FROM jurisdictions ORDER BY 1").fetchall()]
+    categories = [r[0] for r in con.execute(
+        f"WITH base AS ({SOURCES['calls'].sql}) SELECT DISTINCT category FROM base "
+        "WHERE category IS NOT NULL ORDER BY 1").fetchall()]
+    areas: dict[str, list[str]] = {}
+    for jur, area in con.execute(
+            "SELECT DISTINCT jurisdiction, area FROM calls WHERE area IS NOT NULL UNION "
+            "SELECT DISTINCT jurisdiction, area FROM responses WHERE area IS NOT NULL "
+            "ORDER BY 1, 2").fetchall():
+        areas.setdefault(jur, []).append(area)
+    span = con.execute(
+        "SELECT min(d)::DATE, max(d)::DATE FROM ("
+        "SELECT received_local AS d FROM calls UNION ALL "
+        "SELECT requested_local FROM responses UNION ALL "
+        "SELECT referred_local FROM referrals)").fetchone()
+    rows = dict(zip(("calls", "responses", "referrals"), con.execute(
+        "SELECT (SELECT count(*) FROM calls), (SELECT count(*) FROM responses), "
+        "(SELECT count(*) FROM referrals)").fetchone()))
+    return {"jurisdictions": jurisdictions, "categories": categories, "areas": areas,
+            "first_day": _as_date(span[0]), "last_day": _as_date(span[1]), "rows": rows}
+
+
+def _as_date(value) -> date | None:
+    return value if isinstance(value, date) else None
