@@ -59,3 +59,74 @@ def apply_starter_crosswalk(con, jurisdiction: str) -> dict:
         raise
     mapped = sum(1 for r in rows if r[2] is not None)
     return {"added": len(rows), "categorised": mapped, "uncategorised": len(rows) - mapped}
+
+
+# --------------------------------------------------------------------------------------------
+# Reading and editing a jurisdiction's crosswalk (the Data page's editor)
+# --------------------------------------------------------------------------------------------
+
+def starter_categories() -> list[str]:
+    return list(dict.fromkeys(c for _, c, _ in STARTER_RULES))
+
+
+def category_options(con, jurisdiction: str | None = None) -> list[str]:
+    """Categories to choose from: the starter ones, those any crosswalk already uses, and the
+    jurisdiction's target categories, so that jurisdictions map onto one shared vocabulary."""
+    used = [r[0] for r in con.execute(
+        "SELECT DISTINCT category FROM crosswalk WHERE category IS NOT NULL "
+        "UNION SELECT DISTINCT unnest(target_categories) FROM jurisdictions "
+        "WHERE ? IS NULL OR jurisdiction = ?", [jurisdiction, jurisdiction]).fetchall()]
+    return sorted(set(starter_categories()) | {u for u in used if u} | {"OTHER"})
+
+
+def crosswalk_rows(con, jurisdiction: str) -> list[dict]:
+    """Every call type of the jurisdiction (in its calls or its crosswalk) with its category,
+    eligibility and number of calls; most frequent first."""
+    cur = con.execute(
+        """WITH n AS (SELECT call_type, count(*) AS calls FROM calls
+                      WHERE jurisdiction = ? AND call_type IS NOT NULL GROUP BY 1),
+                w AS (SELECT call_type, category, eligible FROM crosswalk WHERE jurisdiction = ?)
+           SELECT call_type, coalesce(n.calls, 0) AS calls, w.category, w.eligible
+           FROM n FULL JOIN w USING (call_type)
+           ORDER BY calls DESC, call_type""", [jurisdiction, jurisdiction])
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, r)) for r in cur.fetchall()]
+
+
+def save_crosswalk(con, jurisdiction: str, rows: list[dict]) -> int:
+    """Write the crosswalk rows of the given call types, in one transaction; their number.
+
+    Each row is {call_type, category, eligible (True/False/None)}; a blank category means no
+    category (the type stays unmapped). Call types not in ``rows`` are left as they are.
+    """
+    clean = []
+    for r in rows:
+        call_type = r.get("call_type")
+        if call_type is None or str(call_type) == "":
+            continue
+        category = r.get("category")
+        category = str(category).strip() or None if category is not None else None
+        eligible = r.get("eligible")
+        if eligible is not None and not isinstance(eligible, bool):
+            raise ValueError(f"eligible must be True, False or None (got {eligible!r})")
+        clean.append((jurisdiction, str(call_type), category, eligible))
+    con.begin()
+    try:
+        con.executemany("DELETE FROM crosswalk WHERE jurisdiction = ? AND call_type = ?",
+                        [(j, t) for j, t, _, _ in clean])
+        if clean:
+            con.executemany("INSERT INTO crosswalk VALUES (?, ?, ?, ?)", clean)
+        con.commit()
+    except BaseException:
+        con.rollback()
+        raise
+    return len(clean)
+
+
+def unmapped_share(con, jurisdiction: str) -> dict:
+    """Calls whose type has no category (crosswalk or export): count, total and share."""
+    unmapped, total = con.execute(
+        "SELECT count(*) FILTER (WHERE cw.category IS NULL AND c.category IS NULL), count(*) "
+        "FROM calls c LEFT JOIN crosswalk cw ON cw.jurisdiction = c.jurisdiction "
+        "AND cw.call_type = c.call_type WHERE c.jurisdiction = ?", [jurisdiction]).fetchone()
+    return {"unmapped": unmapped, "calls": total, "share": unmapped / total if total else None}

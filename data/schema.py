@@ -216,10 +216,6 @@ def _table_ddl(name: str, cols: list[tuple[str, str]], key: str | None) -> str:
     return f"CREATE TABLE IF NOT EXISTS {name} (\n  {body}\n)"
 
 
-def _record_key(kind):
-    return "jurisdiction, " + ID_FIELD[kind] if ID_FIELD[kind] else None
-
-
 DDL_FIXED = [
     """CREATE TABLE IF NOT EXISTS jurisdictions (
   jurisdiction VARCHAR PRIMARY KEY,
@@ -284,7 +280,10 @@ def ddl() -> list[str]:
     stmts = list(DDL_FIXED)
     for kind in KINDS:
         cols = record_columns(kind)
-        stmts.append(_table_ddl(kind, cols, _record_key(kind)))
+        # No PRIMARY KEY on record tables: the importer guarantees one row per
+        # (jurisdiction, id), and an index on millions of text keys would cost more time and
+        # memory than the whole rest of an import.
+        stmts.append(_table_ddl(kind, cols, None))
         # Rows an import replaced, so that undo restores exactly the state before it.
         hist = [(c, t.replace(" NOT NULL", "")) for c, t in cols]
         stmts.append(_table_ddl(history_table(kind), hist + [("replaced_by", "BIGINT NOT NULL")],

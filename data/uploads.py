@@ -8,6 +8,8 @@ disk. The original name is only a label in messages and the imports ledger.
 from __future__ import annotations
 
 import re
+import shutil
+import time
 import uuid
 from pathlib import Path
 
@@ -38,14 +40,18 @@ def upload_extension(file_name: str) -> str:
                     "the data as one of those and upload it again.")
 
 
-def save_upload(data: bytes, file_name: str, folder) -> Path:
-    """Write an upload under a generated name and return its path."""
+def save_upload(data, file_name: str, folder) -> Path:
+    """Write an upload (bytes or a binary file object) under a generated name; its path."""
     ext = upload_extension(file_name)
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"upload-{uuid.uuid4().hex}.{ext}"
     with open(path, "xb") as f:  # 'x': never overwrite, even on a (vanishing) name clash
-        f.write(data)
+        if isinstance(data, (bytes, bytearray, memoryview)):
+            f.write(data)
+        else:
+            data.seek(0)
+            shutil.copyfileobj(data, f, 1 << 20)
     return path
 
 
@@ -61,6 +67,23 @@ def remove_upload(path, folder) -> bool:
     except FileNotFoundError:
         return False
     return True
+
+
+def remove_stale_uploads(folder, max_age_hours: float = 24) -> int:
+    """Delete uploads left behind by sessions that were closed mid-import."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        return 0
+    cutoff = time.time() - max_age_hours * 3600
+    removed = 0
+    for p in folder.iterdir():
+        try:
+            if _NAME.match(p.name) and p.stat().st_mtime < cutoff:
+                p.unlink()
+                removed += 1
+        except FileNotFoundError:  # another session removed it first
+            continue
+    return removed
 
 
 def sheet_names(path) -> list[str]:
