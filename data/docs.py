@@ -6,6 +6,8 @@ from .schema import FIELDS, KINDS, MAIN_TIME, VALUE_SETS, history_table, record_
 _EXTRA = {
     "jurisdiction": "Set by the person importing; never read from the file",
     "population_key": "geography|dimension|group|source (the row's identity)",
+    "call_received_at": "Derived: `received_at` of the linked call, refreshed by every import "
+                        "and undo",
     "import_id": "The import that wrote the row (see `imports`)",
     "file_row": "Row number in the source file as a spreadsheet shows it (header = row 1)",
 }

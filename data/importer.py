@@ -17,6 +17,7 @@ import duckdb
 
 from . import timestamps, values
 from .errors import AmbiguousDates, DataError, ImportRefused, MappingError, ProfileError
+from .links import refresh_call_links
 from .profiles import (Profile, header_signature, load_profile, normalise_value,
                        resolve_columns, suggest, suggested_profile)
 from .readers import create_csv_view, is_quoted_newline_error, read_error, stage_file
@@ -253,6 +254,8 @@ def _commit(con, plan: _Plan, dry_run: bool) -> ImportResult:
     _collect_warnings(con, plan.kind, plan.cols, plan.jurisdiction, result.import_id, result,
                       plan.source)
     _merge(con, plan.kind, plan.jurisdiction, result.import_id, result)
+    if plan.kind in ("calls", "responses"):
+        refresh_call_links(con, plan.jurisdiction)
     _write_ledger(con, result, plan.tz_is_new)
     return result
 

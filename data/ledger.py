@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 
 from .errors import UndoRefused
+from .links import refresh_call_links
 from .schema import KINDS, history_table, record_columns
 
 
@@ -30,6 +31,8 @@ def undo_import(con, import_id: int) -> dict:
     con.begin()
     try:
         counts = _restore(con, kind, import_id)
+        if kind in ("calls", "responses"):
+            refresh_call_links(con, jurisdiction)
         created = json.loads(summary or "{}").get("created_jurisdiction")
         if created and not _jurisdiction_in_use(con, jurisdiction):
             con.execute("DELETE FROM jurisdictions WHERE jurisdiction = ?", [jurisdiction])

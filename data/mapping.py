@@ -14,6 +14,7 @@ from .profiles import Profile, Suggestion
 from .schema import FIELDS, ID_FIELD, VALUE_SETS, Field
 
 BOOL_CODES = ("yes", "no")
+BLANK = "(blank)"  # the editor's choice for "store no value" (a profile maps it to "")
 _BOOL_TO_PROFILE = {"yes": True, "no": False}
 _MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
            "September", "October", "November", "December")
@@ -102,22 +103,22 @@ def group_value_mappings(mappings: list[dict]) -> dict[str, list[dict]]:
 def code_options(f: Field) -> tuple[str, ...]:
     """The codes a value of ``f`` can be given in the value editor."""
     if f.type == "bool":
-        return BOOL_CODES
-    return VALUE_SETS[f.value_set] if f.value_set else ()
+        return BOOL_CODES + (BLANK,)
+    return VALUE_SETS[f.value_set] + (BLANK,) if f.value_set else ()
 
 
 def display_code(f: Field, code) -> str | None:
-    """An ImportResult code as the editor shows it ('true' -> 'yes' for yes/no fields)."""
+    """An ImportResult code as the editor shows it ('true' -> 'yes'; no code -> '(blank)')."""
     if code is None:
-        return None
+        return BLANK
     if f.type == "bool":
         return "yes" if str(code).lower() == "true" else "no"
     return str(code)
 
 
 def profile_value(f: Field, shown: str | None):
-    """An editor choice as a profile [values] entry (blank -> "" which makes the value blank)."""
-    if shown is None or shown == "":
+    """An editor choice as a profile [values] entry ('(blank)' -> "": the value is stored blank)."""
+    if shown is None or shown == "" or shown == BLANK:
         return ""
     if f.type == "bool":
         return _BOOL_TO_PROFILE[shown]
@@ -128,7 +129,7 @@ def value_edits(f: Field, rows: list[dict], chosen: list[str | None]) -> dict[st
     """[values] entries for the rows whose chosen code differs from the one the check used."""
     out = {}
     for m, new in zip(rows, chosen):
-        if (new or None) != display_code(f, m["code"]):
+        if (new or BLANK) != display_code(f, m["code"]):
             out[m["raw"]] = profile_value(f, new)
     return out
 

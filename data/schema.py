@@ -205,6 +205,10 @@ def record_columns(kind: str) -> list[tuple[str, str]]:
     if main:
         # Wall-clock time in the jurisdiction's zone: months, weekdays and hours are local.
         cols.append((main.replace("_at", "_local"), "TIMESTAMP"))
+    if kind == "responses":
+        # Derived: the linked call's receipt, refreshed by every import and undo
+        # (data/links.py), so that response times need no join with millions of calls.
+        cols.append(("call_received_at", "TIMESTAMPTZ"))
     cols += [("import_id", "BIGINT NOT NULL"), ("file_row", "BIGINT")]
     return cols
 
@@ -294,6 +298,12 @@ def ddl() -> list[str]:
 def create_schema(con) -> None:
     for stmt in ddl():
         con.execute(stmt)
+    # A database made by an earlier version gains the columns added since.
+    for kind in KINDS:
+        for table in (kind, history_table(kind)):
+            for col, sql_type in record_columns(kind):
+                con.execute(f'ALTER TABLE {table} ADD COLUMN IF NOT EXISTS "{col}" '
+                            f'{sql_type.replace(" NOT NULL", "")}')
 
 
 def data_tables() -> list[str]:

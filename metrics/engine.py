@@ -11,7 +11,7 @@ from datetime import date, timedelta
 
 from .errors import UnknownDimension, UnknownMetric
 from .registry import BY_ID, COUNTS, REGISTRY, Metric
-from .sources import DIMENSIONS, SOURCES
+from .sources import DIMENSION_FORMATS, DIMENSIONS, SOURCES
 from .stats import reliability, wilson
 
 _PER_CAPITA_DIMS = {"jurisdiction", "month", "quarter", "year"}
@@ -126,9 +126,29 @@ def build_sql(source: str, metrics: list[Metric], by: tuple[str, ...], filters: 
     dims = [f'{DIMENSIONS[d]} AS "g_{d}"' for d in by]
     aggs = _aggregates(metrics)
     group = " GROUP BY ALL" if dims else ""
-    sql = (f"WITH base AS ({SOURCES[source].sql})\n"
+    used = " ".join(_used_text(m) for m in metrics)
+    sql = (f"WITH base AS ({SOURCES[source].render(used)})\n"
            f"SELECT {', '.join(dims + aggs)}\nFROM base\nWHERE {where}{group}")
-    return sql, params
+    return _labelled(sql, by), params
+
+
+def _labelled(sql: str, by) -> str:
+    """Format time groups as labels ('2025-03') after grouping, on the few result rows."""
+    formats = {d: DIMENSION_FORMATS[d] for d in by if d in DIMENSION_FORMATS}
+    if not formats:
+        return sql
+    cols = ", ".join(f'{formats[d].format(g=chr(34) + "g_" + d + chr(34))} AS "g_{d}"'
+                     for d in formats)
+    return f"SELECT * REPLACE ({cols}) FROM (\n{sql}\n)"
+
+
+def _used_text(m: Metric) -> str:
+    """Every column name a metric's definition mentions (to pick optional joins)."""
+    parts = [m.duration.start, m.duration.end] if m.duration else []
+    for key in (m.numerator, m.denominator):
+        if key in COUNTS and COUNTS[key].where:
+            parts.append(COUNTS[key].where)
+    return " ".join(parts)
 
 
 def build_repeat_sql(by: tuple[str, ...], filters: Filters, thresholds: list[int]
@@ -139,12 +159,12 @@ def build_repeat_sql(by: tuple[str, ...], filters: Filters, thresholds: list[int
     inner_cols = ", ".join(dims + ["person_key", "count(*) AS contacts"])
     outer_dims = [f'"g_{d}"' for d in by]
     counts = [f'count(*) FILTER (WHERE contacts >= {int(k)}) AS "r_{int(k)}"' for k in thresholds]
-    sql = (f"WITH base AS ({SOURCES['responses'].sql}),\n"
+    sql = (f"WITH base AS ({SOURCES['responses'].render('')}),\n"
            f"per_person AS (SELECT {inner_cols} FROM base WHERE {where} AND person_key IS NOT "
            f"NULL GROUP BY ALL)\n"
            f"SELECT {', '.join(outer_dims + counts + ['count(*) AS people'])} FROM per_person"
            + (" GROUP BY ALL" if by else ""))
-    return sql, params
+    return _labelled(sql, by), params
 
 
 def explain(request: MetricRequest) -> str:
@@ -200,9 +220,14 @@ def compute_counts(con, request: CountRequest) -> list[MetricRow]:
         raise UnknownMetric(f"Unknown count(s) {', '.join(unknown)}. Known: {', '.join(COUNTS)}.")
     as_request = MetricRequest((), request.by, request.filters)
     resolve(as_request)  # checks the dimensions
-    metrics = [Metric(k, COUNTS[k].label, 0, "count", COUNTS[k].label, "records", k)
-               for k in request.counts]
+    metrics = [count_metric(k) for k in request.counts]
     return _run(con, as_request, [m for m in metrics if supports(m, request.by)])
+
+
+def count_metric(key: str) -> Metric:
+    """A named count dressed as a count metric (label from COUNTS, unit = its source table)."""
+    c = COUNTS[key]
+    return Metric(key, c.label[:1].upper() + c.label[1:], 0, "count", c.label, c.source, key)
 
 
 def previous_period(filters: Filters) -> Filters | None:

@@ -9,52 +9,77 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-# Coverage hours may wrap past midnight (e.g. 19 -> 7).
-_IN_HOURS = """CASE
-      WHEN j.coverage_start_hour IS NULL OR j.coverage_end_hour IS NULL THEN true
-      WHEN j.coverage_start_hour < j.coverage_end_hour
-        THEN hour(c.received_local) >= j.coverage_start_hour AND hour(c.received_local) < j.coverage_end_hour
-      ELSE hour(c.received_local) >= j.coverage_start_hour OR hour(c.received_local) < j.coverage_end_hour
-    END AND (j.coverage_days IS NULL OR contains(j.coverage_days, isodow(c.received_local)::VARCHAR))"""
+# Coverage hours may wrap past midnight (e.g. 19 -> 7). Weekdays are a bitmask per jurisdiction
+# so that each call costs a shift and an AND, not a string search.
+_JURISDICTIONS = """(SELECT *, list_reduce(list_transform(string_split(coverage_days, ''),
+      lambda d: 1 << TRY_CAST(d AS INTEGER)), lambda a, b: a | b) AS days_mask
+    FROM jurisdictions)"""
 
 CALLS = f"""
-SELECT
-  c.jurisdiction, c.received_local AS local_ts, c.received_at, c.dispatched_at, c.arrived_at,
-  c.cleared_at, c.area, c.responder, c.origin,
-  coalesce(cw.category, c.category) AS category,
-  coalesce(c.not_served_reason, 'not recorded') AS not_served_reason,
-  (cw.category IS NULL AND c.category IS NULL) AS type_unmapped,
-  coalesce(list_contains(j.target_categories, coalesce(cw.category, c.category)), false) AS is_target,
+SELECT *,
   CASE
-    WHEN c.eligible IS NOT NULL THEN c.eligible
-    WHEN cw.eligible IS NULL THEN NULL
-    ELSE cw.eligible
-         AND (j.launch_date IS NULL OR c.received_local >= j.launch_date)
-         AND ({_IN_HOURS})
-         AND (j.coverage_areas IS NULL OR list_contains(j.coverage_areas, c.area))
+    WHEN eligible_in_file IS NOT NULL THEN eligible_in_file
+    WHEN type_eligible IS NULL THEN NULL
+    ELSE type_eligible AND after_launch AND in_hours AND in_area
   END AS eligible,
-  (cw.eligible AND (j.launch_date IS NULL OR c.received_local >= j.launch_date)
-     AND NOT ({_IN_HOURS})
-     AND (j.coverage_areas IS NULL OR list_contains(j.coverage_areas, c.area))) AS out_of_hours,
-  c.responder IN ('alternative', 'co_response') AS ar_responded,
-  coalesce(c.origin, '') <> 'officer_initiated' AS public_initiated
-FROM calls c
-JOIN jurisdictions j ON j.jurisdiction = c.jurisdiction
-LEFT JOIN crosswalk cw ON cw.jurisdiction = c.jurisdiction AND cw.call_type = c.call_type
+  coalesce(type_eligible AND after_launch AND in_area AND NOT in_hours, false) AS out_of_hours
+FROM (
+  SELECT
+    c.jurisdiction, c.received_local AS local_ts, c.received_at, c.dispatched_at, c.arrived_at,
+    c.cleared_at, c.area, c.responder, c.origin,
+    coalesce(cw.category, c.category) AS category,
+    coalesce(c.not_served_reason, 'not recorded') AS not_served_reason,
+    (cw.category IS NULL AND c.category IS NULL) AS type_unmapped,
+    coalesce(list_contains(j.target_categories, coalesce(cw.category, c.category)), false)
+      AS is_target,
+    c.eligible AS eligible_in_file,
+    cw.eligible AS type_eligible,
+    (j.launch_date IS NULL OR c.received_local >= j.launch_date) AS after_launch,
+    (CASE
+       WHEN j.coverage_start_hour IS NULL OR j.coverage_end_hour IS NULL THEN true
+       WHEN j.coverage_start_hour < j.coverage_end_hour
+         THEN hour(c.received_local) >= j.coverage_start_hour
+              AND hour(c.received_local) < j.coverage_end_hour
+       ELSE hour(c.received_local) >= j.coverage_start_hour
+            OR hour(c.received_local) < j.coverage_end_hour
+     END AND (j.days_mask IS NULL OR (j.days_mask >> isodow(c.received_local)) & 1 = 1))
+      AS in_hours,
+    (j.coverage_areas IS NULL OR list_contains(j.coverage_areas, c.area)) AS in_area,
+    c.responder IN ('alternative', 'co_response') AS ar_responded,
+    coalesce(c.origin, '') <> 'officer_initiated' AS public_initiated
+  FROM calls c
+  JOIN {_JURISDICTIONS} j ON j.jurisdiction = c.jurisdiction
+  LEFT JOIN crosswalk cw ON cw.jurisdiction = c.jurisdiction AND cw.call_type = c.call_type
+)
 """
 
+# Columns that need a join are added only when a requested metric uses them.
 RESPONSES = """
 SELECT
   r.jurisdiction, r.requested_local AS local_ts, r.team, r.area, r.race_ethnicity, r.age_group,
   r.gender, r.outcome, r.transport_destination, r.person_key, r.contact_made, r.police_backup,
   r.arrest, r.injury, r.dispatched_at, r.arrived_at, r.cleared_at,
   -- C2 starts at the linked call's receipt, or the team's own request time when unlinked.
-  coalesce(c.received_at, r.requested_at) AS request_received_at,
-  EXISTS (SELECT 1 FROM referrals f WHERE f.jurisdiction = r.jurisdiction
-          AND f.response_id = r.response_id) AS has_referral
-FROM responses r
-LEFT JOIN calls c ON c.jurisdiction = r.jurisdiction AND c.call_id = r.call_id
+  coalesce(r.call_received_at, r.requested_at) AS request_received_at{extra_columns}
+FROM {from_clause}
 """
+RESPONSES_FROM = "responses r"
+RESPONSES_EXTRAS = {
+    "has_referral": (
+        "f.response_id IS NOT NULL AS has_referral",
+        "{from_clause} LEFT JOIN (SELECT DISTINCT jurisdiction, response_id FROM referrals) f "
+        "ON f.jurisdiction = r.jurisdiction AND f.response_id = r.response_id"),
+}
+
+
+def render_responses(needed: set[str]) -> str:
+    cols, from_clause = "", RESPONSES_FROM
+    for name, (col, join) in RESPONSES_EXTRAS.items():
+        if name in needed:
+            cols += ",\n  " + col
+            from_clause = join.format(from_clause=from_clause)
+    return RESPONSES.format(extra_columns=cols, from_clause=from_clause)
+
 
 REFERRALS = """
 SELECT
@@ -70,9 +95,15 @@ FROM referrals f
 @dataclass(frozen=True)
 class Source:
     name: str
-    sql: str
+    sql: str  # with every optional column (documentation, tests)
     dimensions: tuple[str, ...]  # the dimensions a metric over this source can be grouped by
     filters: tuple[str, ...]  # the filters that apply to it
+
+    def render(self, used_text: str) -> str:
+        """The SQL with only the optional columns that ``used_text`` mentions."""
+        if self.name != "responses":
+            return self.sql
+        return render_responses({n for n in RESPONSES_EXTRAS if n in used_text})
 
 
 _TIME_DIMS = ("month", "quarter", "year", "weekday", "hour", "weekday_hour")
@@ -81,7 +112,7 @@ SOURCES = {
                     ("jurisdiction", *_TIME_DIMS, "area", "category", "responder", "origin",
                      "not_served_reason"),
                     ("jurisdictions", "date_from", "date_to", "categories", "areas", "origins")),
-    "responses": Source("responses", RESPONSES,
+    "responses": Source("responses", render_responses(set(RESPONSES_EXTRAS)),
                         ("jurisdiction", *_TIME_DIMS, "area", "team", "race_ethnicity",
                          "age_group", "gender", "outcome", "transport_destination"),
                         ("jurisdictions", "date_from", "date_to", "areas", "teams")),
@@ -93,12 +124,12 @@ SOURCES = {
 # Dimension -> SQL over a source's columns. An allowlist: nothing else can be grouped by.
 DIMENSIONS = {
     "jurisdiction": "jurisdiction",
-    "month": "strftime(local_ts, '%Y-%m')",
-    "quarter": "strftime(local_ts, '%Y') || '-Q' || quarter(local_ts)::VARCHAR",
-    "year": "year(local_ts)::VARCHAR",
+    "month": "date_trunc('month', local_ts)",
+    "quarter": "date_trunc('quarter', local_ts)",
+    "year": "year(local_ts)",
     "weekday": "isodow(local_ts)",
     "hour": "hour(local_ts)",
-    "weekday_hour": "isodow(local_ts)::VARCHAR || '-' || lpad(hour(local_ts)::VARCHAR, 2, '0')",
+    "weekday_hour": "isodow(local_ts) * 100 + hour(local_ts)",
     "area": "area",
     "category": "category",
     "responder": "responder",
@@ -111,6 +142,14 @@ DIMENSIONS = {
     "outcome": "outcome",
     "transport_destination": "transport_destination",
     "service_type": "service_type",
+}
+
+# Grouping uses the cheap expressions above; these turn the few resulting groups into labels.
+DIMENSION_FORMATS = {
+    "month": "strftime({g}, '%Y-%m')",
+    "quarter": "strftime({g}, '%Y') || '-Q' || quarter({g})::VARCHAR",
+    "year": "{g}::VARCHAR",
+    "weekday_hour": "({g} // 100)::VARCHAR || '-' || lpad(({g} % 100)::VARCHAR, 2, '0')",
 }
 
 DIMENSION_LABELS = {

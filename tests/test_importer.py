@@ -216,3 +216,28 @@ def test_reject_share_limit_refuses_the_file(con, tmp_path):
         f"{i},not a date {i},EDP,,\n" for i in range(6)) + "9,2024-01-01 10:00,EDP,,\n"
     with pytest.raises(ImportRefused, match="6 of 7 rows would be rejected"):
         _import(con, tmp_path, text)
+
+
+def test_response_time_follows_a_call_imported_later(con, tmp_path):
+    from metrics import Filters, MetricRequest, compute
+
+    responses = """
+kind = "responses"
+[columns]
+response_id = "Id"
+call_id = "Call"
+requested_at = "Requested"
+arrived_at = "Arrived"
+[options]
+timezone = "America/Chicago"
+"""
+    _import(con, tmp_path, "Id,Call,Requested,Arrived\nR1,A1,2024-05-01 10:05,2024-05-01 10:20\n",
+            responses, kind="responses", name="team.csv")
+    c2 = compute(con, MetricRequest(("C2",), (), Filters()))[0]
+    assert c2.median == pytest.approx(15.0)          # from the team's own request time
+    r = _import(con, tmp_path, "Call No,Received,Type,Arrived,Cleared\n"
+                "A1,2024-05-01 10:00,EDP,,\n", name="cad.csv")
+    c2 = compute(con, MetricRequest(("C2",), (), Filters()))[0]
+    assert c2.median == pytest.approx(20.0)          # now from the linked call's receipt
+    undo_import(con, r.import_id)
+    assert compute(con, MetricRequest(("C2",), (), Filters()))[0].median == pytest.approx(15.0)

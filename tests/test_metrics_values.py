@@ -10,6 +10,7 @@ from datetime import date
 
 import pytest
 
+from data.links import refresh_call_links
 from metrics import BY_ID, REGISTRY, Filters, MetricRequest, compute
 from metrics.stats import reliability, wilson
 
@@ -86,6 +87,7 @@ def testville(con):
             f"referred_local, status, connected_at, import_id) VALUES ('Testville', ?, ?, "
             f"{_ts(ref)}, TIMESTAMP '{ref}', ?, {_ts(conn) or 'NULL'}, 3)",
             [fid, rid, status])
+    refresh_call_links(con)
     return con
 
 
