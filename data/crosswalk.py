@@ -8,15 +8,21 @@ from __future__ import annotations
 
 import re
 
+# The standard categories, one list for the starter rules, the demo cohort and the pages.
+STANDARD_CATEGORIES = ("MENTAL_HEALTH", "WELFARE_CHECK", "INTOXICATION", "OVERDOSE",
+                       "SUICIDE_THREAT", "TRESPASS", "HOMELESS_ASSIST", "NOISE", "DISORDER",
+                       "SUSPICIOUS", "CITIZEN_ASSIST", "THEFT", "ASSAULT", "TRAFFIC", "MEDICAL",
+                       "FIRE", "OTHER")
+
 # (pattern on the upper-cased call type, category, eligible). First match wins; order matters.
 STARTER_RULES: list[tuple[str, str, bool | None]] = [
     (r"SUICID|SUICTHRT", "SUICIDE_THREAT", None),
     (r"OVERDOSE|\bOD\b", "OVERDOSE", None),
     (r"WEAPON|SHOOT|SHOTS|STAB|GUN|KNIFE|ROBBERY|HOMICIDE|ASSAULT|BATTERY|DOMESTIC|DV\b|RAPE",
-     "VIOLENT", False),
-    (r"BURGLAR|THEFT|STOLEN|SHOPLIFT|FRAUD|VANDAL|PROPERTY DAMAGE", "PROPERTY", False),
+     "ASSAULT", False),
+    (r"BURGLAR|THEFT|STOLEN|SHOPLIFT|FRAUD|VANDAL|PROPERTY DAMAGE", "THEFT", False),
     (r"ACCIDENT|COLLISION|TRAFFIC|VEHICLE|AUTO X|DUI|HIT AND RUN|PARKING", "TRAFFIC", False),
-    (r"FIRE|SMOKE|GAS[- ]ODOR|ALARM", "FIRE_ALARM", False),
+    (r"FIRE|SMOKE|GAS[- ]ODOR|ALARM", "FIRE", False),
     (r"MENTAL|\bEDP\b|PSYCH|\bMNTL\b|CRISIS|5150|BEHAVIORAL", "MENTAL_HEALTH", True),
     (r"WELFARE|WELCHK|CHECK ON|CHK WELF", "WELFARE_CHECK", True),
     (r"INTOX|DRUNK|INEBRI|\bETOH\b|PUBLIC DRINK", "INTOXICATION", True),

@@ -35,6 +35,8 @@ def undo_import(con, import_id: int) -> dict:
             refresh_call_links(con, jurisdiction)
         created = json.loads(summary or "{}").get("created_jurisdiction")
         if created and not _jurisdiction_in_use(con, jurisdiction):
+            # The import created the jurisdiction: remove it with the crosswalk rows made for it.
+            con.execute("DELETE FROM crosswalk WHERE jurisdiction = ?", [jurisdiction])
             con.execute("DELETE FROM jurisdictions WHERE jurisdiction = ?", [jurisdiction])
         con.execute("DELETE FROM rejects WHERE import_id = ?", [import_id])
         con.execute("DELETE FROM row_warnings WHERE import_id = ?", [import_id])

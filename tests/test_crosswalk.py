@@ -11,7 +11,7 @@ from data.crosswalk import apply_starter_crosswalk, starter_category
     ("MENTAL SUBJECT", "MENTAL_HEALTH", True),
     ("TRBL W/SUBJ", "DISORDER", None),
     ("SUICIDE THREAT", "SUICIDE_THREAT", None),       # not decided by a starter rule
-    ("SUSPICIOUS PERSON WITH WEAPON", "VIOLENT", False),
+    ("SUSPICIOUS PERSON WITH WEAPON", "ASSAULT", False),
     ("EMS: BACK PAINS/INJURY", "MEDICAL", False),
     ("TRESPASS", "TRESPASS", True),
     ("XYZZY", None, None),
@@ -33,3 +33,11 @@ def test_apply_adds_missing_types_only(con):
     assert rows["EDP"] == ("MY_CATEGORY", False)       # an analyst's row is never overwritten
     assert rows["XYZZY"] == (None, None)
     assert rows["WELFARE CHECK"] == ("WELFARE_CHECK", True)
+
+
+def test_starter_rules_use_the_standard_categories():
+    from data.crosswalk import STANDARD_CATEGORIES, STARTER_RULES
+    from data.demo import CATEGORIES
+
+    assert {c for _, c, _ in STARTER_RULES} <= set(STANDARD_CATEGORIES)
+    assert set(CATEGORIES) <= set(STANDARD_CATEGORIES)
