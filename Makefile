@@ -30,7 +30,8 @@ test: venv chromium
 	$(PY) -m pytest -q
 
 bench: venv
-	$(PY) bench/import_bench.py --calls 1000000
+	$(PY) bench/import_bench.py --calls 5000000
+	$(PY) bench/metrics_bench.py --scale 20
 
 clean:
 	rm -rf $(VENV) .pytest_cache

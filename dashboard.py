@@ -1,14 +1,40 @@
-"""Entry point: page config, navigation and the shared filters. No data access here.
+"""Entry point: page config, navigation, the shared filters and presenter mode. No data access.
 
 Pages live in app_pages/ (not pages/): with a pages/ folder Streamlit would also run page files
-directly on deep links, skipping this router.
+directly on deep links, skipping this router. The filters are drawn here, before the page runs,
+so that their URL parameters (?j=...&from=...) survive page switches and deep links.
 """
+import logging
+from pathlib import Path
+
 import streamlit as st
+
+from ui import filters, messages, presenter
 
 st.set_page_config(page_title="Alternative response outcomes", layout="wide")
 
-pages = [
-    st.Page("app_pages/overview.py", title="Overview", url_path="overview", default=True),
-    st.Page("app_pages/methodology.py", title="Methodology", url_path="methodology"),
+ANALYSIS = [
+    st.Page("app_pages/overview.py", title="Overview", url_path="home", default=True),
+    st.Page("app_pages/reach.py", title="Reach", url_path="reach"),
+    st.Page("app_pages/on_scene.py", title="On scene", url_path="on-scene"),
+    st.Page("app_pages/connections.py", title="Connections", url_path="connections"),
+    st.Page("app_pages/compare.py", title="Compare", url_path="compare"),
 ]
-st.navigation(pages).run()
+ABOUT = [st.Page("app_pages/methodology.py", title="Methodology", url_path="methodology")]
+# The default page is served at "/" only; /overview is a hidden alias so that deep links work.
+HIDDEN = [st.Page("app_pages/overview.py", title="Overview", url_path="overview",
+                  visibility="hidden")]
+# The upload page is built separately; st.Page refuses a missing file and would stop every page.
+if (Path(__file__).parent / "app_pages" / "data.py").exists():
+    ABOUT.append(st.Page("app_pages/data.py", title="Data", url_path="data"))
+
+# No page icons: Streamlit fetches a page's Material icon from fonts.gstatic.com for the favicon.
+page = st.navigation({"Questions": ANALYSIS + HIDDEN, "About the data": ABOUT})
+filters.sidebar_filters()
+presenter.toggle()
+try:
+    page.run()
+except Exception as error:  # st.stop/st.rerun are BaseExceptions and pass through
+    logging.getLogger("dashboard").exception("page %s failed", page.url_path)
+    st.error(messages.page_failed(error))
+presenter.exit_button()

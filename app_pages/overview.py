@@ -1,46 +1,55 @@
-"""Overview: how is the program performing? Headline figures and calls per jurisdiction."""
-import pandas as pd
+"""Overview: how is the program performing? Headline figures, the call funnel, coverage over time."""
 import streamlit as st
 
 import metrics
-from charts import figures
-from charts.theme import fmt_value
-from ui import cache
-from ui.filters import sidebar_filters
+from charts import figures, takeaways
+from charts.frames import data_table, has_values, only
+from ui import components, filters, messages
+
+TILES = [[("A1", "value", None), ("A3", "value", None), ("B1", "numerator", "Handled by the team"),
+          ("B1", "value", "Coverage of eligible calls")],
+         [("C2", "value", "Median team response"), ("D2", "value", None),
+          ("E2_30", "value", "Connected in 30 days")]]
+FUNNEL = ["A1", "A2", "A3", "B1", "D1", "D4"]
+B1 = metrics.BY_ID["B1"]
 
 st.title("How is the program performing?")
-filters = sidebar_filters()
-
-if not cache.filter_options()["jurisdictions"]:
-    st.info("No data yet. Load the demo cohort with `python -m data demo`, or import a CAD "
-            "export with `python -m data import FILE --kind calls --jurisdiction NAME`.")
+f = filters.current()
+if messages.no_data_here():
     st.stop()
 
-TILES = ["A1", "A3", "B1", "C2", "D2", "E2_30"]
-rows = {r["metric"]: r for r in cache.compute(metrics.MetricRequest(tuple(TILES), (), filters))}
-for col, mid in zip(st.columns(len(TILES)), TILES):
-    m, r = metrics.BY_ID[mid], rows.get(mid)
-    value = None if r is None else r["value"]
-    detail = None
-    if r and r["denominator"]:
-        detail = f"{r['numerator']:,} of {r['denominator']:,}"
-    elif r and m.kind == "duration" and r["n"] is not None:
-        detail = f"median of {r['n']:,}; 90% within {fmt_value(r['p90'], 'minutes')}"
-    col.metric(m.label, fmt_value(value, m.unit), help=m.definition)
-    if detail:
-        col.caption(detail)
+ids = tuple(dict.fromkeys([t[0] for row in TILES for t in row] + FUNNEL))
+now = components.metric_frame(ids, (), f)
+before, days = filters.previous(f)
+components.tiles(TILES, now, components.metric_frame(ids, (), before) if before else None, days)
+if not days:
+    st.caption("Choose a period (From / To) that leaves at least as much data before it to see "
+               "the change against the previous period of equal length.")
 
-by_j = pd.DataFrame(cache.compute(metrics.MetricRequest(("A1",), ("jurisdiction",), filters)))
-st.subheader("Calls for service by jurisdiction")
-if by_j.empty:
-    st.write("No calls in the chosen period.")
+v = {r.metric: r for r in now.itertuples()}
+steps = [("All calls", v["A1"].value, "calls for service"),
+         ("Target call types", v["A2"].value, "calls of a category the program targets"),
+         ("Eligible", v["A3"].value, "target types in coverage hours, days and areas"),
+         ("Team responded", v["B1"].numerator, "eligible calls the team responded to"),
+         ("Contact made", v["D1"].numerator, "team responses with contact made (all responses)"),
+         ("Resolved on scene", v["D4"].numerator, "contacts with no transport")]
+components.chart(
+    "funnel", "From call to resolution",
+    takeaways.funnel(v["A1"].value, v["A3"].value, v["B1"].numerator, v["B1"].value),
+    figures.funnel(steps, "Calls (blue), then team responses (green)", 4), data_table(now[now["metric"].isin(FUNNEL)], (),
+                                      {m: metrics.BY_ID[m].label for m in FUNNEL}),
+    note="The last two steps count team responses, including those the team started itself "
+         "(no 911 call), so they need not be smaller than the step above.")
+
+trend = only(components.metric_frame(("B1",), ("jurisdiction", "month"), f), "B1")
+if has_values(trend):
+    components.chart(
+        "coverage-trend", "Coverage of eligible calls by month",
+        takeaways.trend(trend, "jurisdiction", B1),
+        figures.line_by_month(trend, "jurisdiction", B1, components.launches(f)),
+        data_table(trend, ("jurisdiction", "month"), {"B1": B1.label}),
+        note="Dotted lines: program launches. Calls before a launch are never eligible. Open "
+             "circles: months with fewer than 20 eligible calls answered (insufficient data).")
 else:
-    by_j["jurisdiction"] = by_j["group"].map(lambda g: g["jurisdiction"])
-    top = by_j.sort_values("value", ascending=False).iloc[0]
-    st.write(f"{top['jurisdiction']} received the most calls: {int(top['value']):,} of "
-             f"{int(by_j['value'].sum()):,} in the period.")
-    st.plotly_chart(figures.bar_by_group(by_j, "jurisdiction", "Calls for service", "calls"),
-                    width="stretch")
-    with st.expander("Show data"):
-        st.dataframe(by_j[["jurisdiction", "value"]].rename(columns={"value": "calls"}),
-                     hide_index=True)
+    components.empty("coverage-trend", "Coverage of eligible calls by month",
+                     messages.nothing_selected("eligible calls", "calls"))

@@ -1,48 +1,319 @@
-"""DataFrame -> plotly Figure. Each takes rows of one metric and returns a figure."""
+"""DataFrame -> plotly Figure: pure functions, no Streamlit, no SQL, no metric arithmetic.
+
+Each takes the frame of engine rows (``charts.frames.frame``) and the registry's ``Metric`` for
+labels and units. Rates carry their numerator and denominator in the tooltip; rates built on
+fewer than 20 events are hatched and faded (``theme.INSUFFICIENT_PATTERN``).
+"""
 from __future__ import annotations
+
+import html
+import math
+from datetime import date
 
 import pandas as pd
 import plotly.graph_objects as go
+from plotly.subplots import make_subplots
 
-from .theme import PALETTE, layout
+from metrics.registry import COUNTS, Metric
+
+from .frames import group_label
+from .labels import WEEKDAYS, month_start, weekday_hour
+from .theme import (INSUFFICIENT_NOTE, INSUFFICIENT_PATTERN, NO_DATA, PALETTE, SEQUENTIAL,
+                    fmt_value, layout, tick_format)
+
+_ROW_PX = 34  # height per bar, so that long category lists stay readable
 
 
-def bar_by_group(df: pd.DataFrame, dim: str, label: str, unit: str) -> go.Figure:
-    """Horizontal bars of a metric's value per group, with intervals where there are any."""
-    df = df.sort_values("value", ascending=True, na_position="first")
+# --------------------------------------------------------------------------------------------
+# Bars: one metric (or several side by side) per group
+# --------------------------------------------------------------------------------------------
+
+def bar_by_group(df: pd.DataFrame, dim: str, metric: Metric, names: dict | None = None,
+                 highlight: str | None = None, sort: bool = True) -> go.Figure:
+    """Horizontal bars of one metric per group, with 95% intervals (or p90 for times)."""
+    return panels(df, dim, [metric], names=names, highlight=highlight, sort=sort)
+
+
+def panels(df: pd.DataFrame, dim: str, metrics: list[Metric], names: dict | None = None,
+           highlight: str | None = None, cols: int | None = None, sort: bool = True,
+           titles: dict[str, str] | None = None) -> go.Figure:
+    """Small multiples: one panel per metric, the same groups in the same order in each.
+
+    ``highlight`` (a group value) is drawn in the second palette colour, the rest in the first;
+    ``titles`` gives short panel titles by metric id (the label otherwise).
+    """
+    cols = cols or len(metrics)
+    rows = math.ceil(len(metrics) / cols)
+    # Groups with no value in any panel (e.g. categories with no eligible calls) are left out;
+    # the takeaway sentence says how many.
+    df = df[df[dim].isin(df.loc[df["value"].notna(), dim])]
+    order = _order(df[df["metric"] == metrics[0].id], dim, sort, names)
+    fig = make_subplots(rows=rows, cols=cols, shared_yaxes=False,
+                        subplot_titles=([(titles or {}).get(m.id, m.label) for m in metrics]
+                                        if len(metrics) > 1 else None),
+                        horizontal_spacing=0.06 if cols > 1 else 0.02,
+                        vertical_spacing=0.5 / rows if rows > 1 else 0.02)
+    for i, m in enumerate(metrics):
+        r, c = i // cols + 1, i % cols + 1
+        part = df[df["metric"] == m.id].set_index(dim).reindex(order).reset_index()
+        top = pd.concat([part["value"], part["ci_high"], part["p90"]]).max()
+        top = top if top == top and top else 1
+        for trace in _bar_traces(part, dim, m, names, highlight, (i == 0), top):
+            fig.add_trace(trace, row=r, col=c)
+        fig.update_xaxes(tickformat=tick_format(m.unit, top), row=r, col=c,
+                         range=[0, top * 1.15], nticks=4 if cols >= 4 else None,
+                         title=_axis_title(m) if len(metrics) == 1 else None)
+        fig.update_yaxes(showticklabels=(c == 1), row=r, col=c,
+                         categoryorder="array",
+                         categoryarray=[group_label(dim, v, names) for v in order])
+    fig.update_layout(height=max(260, rows * (len(order) * _ROW_PX + 110)), barmode="overlay",
+                      showlegend=any(t.showlegend for t in fig.data),
+                      uniformtext=dict(minsize=12, mode="show"))
+    fig = layout(fig)
+    # Subplot titles need room above; the legend (median / 90th percentile) goes below.
+    fig.update_layout(legend=dict(orientation="h", yanchor="top", y=-0.08 * (3 / rows), x=0),
+                      margin_t=44 if len(metrics) > 1 else 10)
+    return fig
+
+
+def _bar_traces(part: pd.DataFrame, dim: str, m: Metric, names, highlight, legend: bool,
+                top: float):
+    labels = [group_label(dim, v, names) for v in part[dim]]
+    colors = [PALETTE[1] if highlight is not None and v == highlight else PALETTE[0]
+              for v in part[dim]]
+    weak = [r == "insufficient" for r in part["reliability"]]
+    hover = [hover_text(row, m, label) for row, label in zip(part.itertuples(), labels)]
     error = None
-    if "ci_low" in df and df["ci_low"].notna().any():
-        error = dict(type="data", symmetric=False, array=df["ci_high"] - df["value"],
-                     arrayminus=df["value"] - df["ci_low"], color="#444")
-    hover = [_hover(r, unit) for r in df.itertuples()]
-    fig = go.Figure(go.Bar(x=df["value"], y=df[dim].astype(str), orientation="h",
-                           marker_color=PALETTE[0], error_x=error, hovertext=hover,
-                           hoverinfo="text"))
-    fig.update_xaxes(title=label, tickformat=".0%" if unit == "share" else ",")
+    if part["ci_low"].notna().any():
+        error = dict(type="data", symmetric=False, array=(part["ci_high"] - part["value"]),
+                     arrayminus=(part["value"] - part["ci_low"]), color="#444", thickness=1.5)
+    # Values sit inside the bar, at its base, so that interval whiskers never cover them; a
+    # bar too short to hold its value has it outside, in dark type (no whisker to speak of).
+    inside = [not pd.isna(v) and v >= 0.25 * top and (error or m.kind == "duration")
+              for v in part["value"]]
+    bars = go.Bar(x=part["value"], y=labels, orientation="h", error_x=error,
+                  marker=dict(color=colors, opacity=[0.45 if w else 1 for w in weak],
+                              pattern=dict(shape=[INSUFFICIENT_PATTERN if w else "" for w in weak],
+                                           fgcolor="#333")),
+                  text=[_bar_text(v, m) + (" · too few" if w else "")
+                        for w, v in zip(weak, part["value"])],
+                  textposition=["inside" if i else "outside" for i in inside],
+                  insidetextanchor="start", constraintext="none", textangle=0,
+                  textfont=dict(color=["#fff" if i and not w else "#000"
+                                       for i, w in zip(inside, weak)]),
+                  cliponaxis=False, hovertext=hover, hoverinfo="text",
+                  name="Median" if m.kind == "duration" else m.label, showlegend=False)
+    traces = [bars]
+    if m.kind == "duration" and part["p90"].notna().any():
+        traces.append(go.Scatter(x=part["p90"], y=labels, mode="markers",
+                                 marker=dict(symbol="line-ns", size=22, color="#000",
+                                             line=dict(width=3, color="#000")),
+                                 name="90th percentile", hovertext=hover, hoverinfo="text",
+                                 showlegend=legend))
+        bars.showlegend = legend
+    return traces
+
+
+def stacked_shares(df: pd.DataFrame, dim: str, metrics: list[Metric],
+                   names: dict | None = None, short: dict | None = None) -> go.Figure:
+    """Several shares of the same denominator stacked per group (e.g. transport destinations)."""
+    order = _order(df[df["metric"] == metrics[0].id], dim, False, names)
+    fig = go.Figure()
+    for i, m in enumerate(metrics):
+        part = df[df["metric"] == m.id].set_index(dim).reindex(order).reset_index()
+        labels = [group_label(dim, v, names) for v in part[dim]]
+        weak = [r == "insufficient" for r in part["reliability"]]
+        fig.add_trace(go.Bar(
+            x=part["value"], y=labels, orientation="h", name=(short or {}).get(m.id, m.label),
+            marker=dict(color=PALETTE[i % len(PALETTE)],
+                        pattern=dict(shape=[INSUFFICIENT_PATTERN if w else "" for w in weak],
+                                     fgcolor="#333")),
+            hovertext=[hover_text(r, m, lab) for r, lab in zip(part.itertuples(), labels)],
+            hoverinfo="text"))
+    fig.update_layout(barmode="stack", height=max(260, len(order) * 44 + 150),
+                      legend=dict(orientation="h", yanchor="top", y=-0.22, x=0,
+                                  traceorder="normal"))
+    fig.update_xaxes(tickformat=".0%", title=None)
+    fig.update_yaxes(categoryorder="array",
+                     categoryarray=[group_label(dim, v, names) for v in order])
     return layout(fig)
 
 
-def line_by_month(df: pd.DataFrame, series: str | None, label: str, unit: str,
-                  markers: dict[str, str] | None = None) -> go.Figure:
-    """A metric per month, one line per series; vertical markers (e.g. program launches)."""
+# --------------------------------------------------------------------------------------------
+# Time
+# --------------------------------------------------------------------------------------------
+
+def line_by_month(df: pd.DataFrame, series: str | None, metric: Metric,
+                  markers: list[tuple[str, date]] | None = None) -> go.Figure:
+    """A metric per month, one line per series; dotted vertical lines mark ``markers``.
+
+    Months whose rate rests on fewer than 20 events are drawn as open circles.
+    """
     fig = go.Figure()
     groups = [(None, df)] if series is None else list(df.groupby(series, sort=True))
+    colors = {}
     for i, (name, part) in enumerate(groups):
         part = part.sort_values("month")
-        fig.add_trace(go.Scatter(x=part["month"], y=part["value"], mode="lines",
-                                 name=str(name) if name is not None else label,
-                                 line=dict(color=PALETTE[i % len(PALETTE)], width=3)))
-    for text, month in (markers or {}).items():
-        fig.add_vline(x=month, line_dash="dot", line_color="#555")
-        fig.add_annotation(x=month, y=1, yref="paper", text=text, showarrow=False,
-                           xanchor="left", yanchor="top", font_size=12)
-    fig.update_yaxes(title=label, tickformat=".0%" if unit == "share" else ",",
+        color = PALETTE[i % len(PALETTE)]
+        colors[name] = color
+        x = [month_start(v) for v in part["month"]]
+        label = str(name) if name is not None else metric.label
+        hover = [hover_text(r, metric, group_label("month", r.month)) for r in part.itertuples()]
+        fig.add_trace(go.Scatter(x=x, y=part["value"], mode="lines", name=label,
+                                 line=dict(color=color, width=3), hovertext=hover,
+                                 hoverinfo="text+name"))
+        weak = part["reliability"].eq("insufficient").to_numpy()
+        if weak.any():
+            fig.add_trace(go.Scatter(
+                x=[d for d, w in zip(x, weak) if w], y=part["value"][weak], mode="markers",
+                marker=dict(symbol="circle-open", size=11, color=color, line_width=2),
+                name=f"{label}: {INSUFFICIENT_NOTE}", showlegend=False, hoverinfo="skip"))
+    if any(t.mode == "markers" for t in fig.data):
+        fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name=INSUFFICIENT_NOTE,
+                                 marker=dict(symbol="circle-open", size=11, color="#555")))
+    _launch_lines(fig, df, markers or [], colors)
+    fig.update_yaxes(title=_axis_title(metric), tickformat=tick_format(metric.unit),
                      rangemode="tozero")
-    fig.update_xaxes(title=None)
+    fig.update_xaxes(title=None, tickformat="%b %Y")
+    fig.update_layout(height=440, legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0))
     return layout(fig)
 
 
-def _hover(r, unit) -> str:
-    if getattr(r, "denominator", None) is not None and not pd.isna(r.denominator):
-        return f"{r.numerator:,} of {int(r.denominator):,}"
-    return f"{r.value:,}" if r.value is not None else "—"
+def _launch_lines(fig, df, markers, colors):
+    if df.empty:
+        return
+    first = min(month_start(v) for v in df["month"])
+    last = max(month_start(v) for v in df["month"])
+    for name, day in markers:
+        if day is None or not (first <= day.replace(day=1) <= last):
+            continue
+        color = colors.get(name, "#555")
+        fig.add_vline(x=day, line_dash="dot", line_color=color, line_width=2)
+        fig.add_annotation(x=day, y=1, yref="paper", text=f"{html.escape(name)} launch",
+                           showarrow=False, xanchor="left", yanchor="top", font_color=color,
+                           bgcolor="rgba(255,255,255,0.8)")
+
+
+def heatmap_weekday_hour(df: pd.DataFrame, metric: Metric,
+                         extra: tuple[Metric, pd.DataFrame] | None = None) -> go.Figure:
+    """Weekday x hour of one metric (Cividis); blank cells had no denominator at all.
+
+    ``extra`` adds a second metric's value per cell to the tooltip (e.g. out-of-hours calls).
+    Cells whose rate rests on fewer than 20 events are marked with a ×.
+    """
+    z = [[None] * 24 for _ in range(7)]
+    text = [[""] * 24 for _ in range(7)]
+    hover = [[f"{WEEKDAYS[d]} {h:02d}:00<br>no {_den_label(metric)}" for h in range(24)]
+             for d in range(7)]
+    for r in df.itertuples():
+        d, h = weekday_hour(r.weekday_hour)
+        z[d - 1][h] = None if pd.isna(r.value) else r.value
+        text[d - 1][h] = "×" if r.reliability == "insufficient" else ""
+        hover[d - 1][h] = hover_text(r, metric, f"{WEEKDAYS[d - 1]} {h:02d}:00")
+    if extra is not None:
+        other, odf = extra
+        for r in odf.itertuples():
+            d, h = weekday_hour(r.weekday_hour)
+            hover[d - 1][h] += f"<br>{other.label}: {fmt_value(r.value, other.unit)}"
+    fig = go.Figure(go.Heatmap(
+        z=z, x=[f"{h:02d}" for h in range(24)], y=list(WEEKDAYS), text=text,
+        texttemplate="%{text}", textfont=dict(color="#ffffff", size=14), hovertext=hover,
+        hoverinfo="text", colorscale=SEQUENTIAL, zmin=0,
+        zmax=1 if metric.unit == "share" else None, xgap=1, ygap=1,
+        colorbar=dict(title=dict(text=_axis_title(metric), side="right"),
+                      tickformat=tick_format(metric.unit))))
+    fig.update_yaxes(autorange="reversed", title=None)
+    fig.update_xaxes(title="Hour of day (local time)", dtick=1)
+    fig.update_layout(height=380, plot_bgcolor=NO_DATA)
+    return layout(fig)
+
+
+# --------------------------------------------------------------------------------------------
+# Funnel
+# --------------------------------------------------------------------------------------------
+
+def funnel(steps: list[tuple[str, float | None, str]], axis_title: str | None = None,
+           second_colour_from: int | None = None) -> go.Figure:
+    """Steps (label, count, tooltip note) as bars from zero, top to bottom.
+
+    Steps from index ``second_colour_from`` on count something else (e.g. team responses
+    after calls) and take the third palette colour.
+    """
+    labels = [s[0] for s in steps]
+    values = [0 if s[1] is None or s[1] != s[1] else s[1] for s in steps]
+    hover = [f"<b>{label}</b>: {value:,.0f}<br>{note}" for label, value, note in
+             zip(labels, values, [s[2] for s in steps])]
+    split = len(steps) if second_colour_from is None else second_colour_from
+    colors = [PALETTE[0] if i < split else PALETTE[2] for i in range(len(steps))]
+    fig = go.Figure(go.Bar(x=values, y=labels, orientation="h", marker_color=colors,
+                           text=[f"{v:,.0f}" for v in values], textposition="outside",
+                           cliponaxis=False, hovertext=hover, hoverinfo="text"))
+    fig.update_yaxes(categoryorder="array", categoryarray=labels[::-1], title=None)
+    fig.update_xaxes(tickformat=",", title=axis_title, range=[0, max(values or [1]) * 1.25])
+    fig.update_layout(height=60 * len(steps) + 90, bargap=0.25)
+    return layout(fig)
+
+
+# --------------------------------------------------------------------------------------------
+# Tooltips
+# --------------------------------------------------------------------------------------------
+
+def hover_text(r, m: Metric, group: str) -> str:
+    """Group, value, and what it rests on: numerator of denominator, interval, times."""
+    lines = [f"<b>{html.escape(str(group))}</b>", f"{html.escape(m.label)}: "
+             f"{fmt_value(r.value, m.unit)}{'' if m.unit in ('share', 'minutes') else ' ' + m.unit}"]
+    if m.kind == "duration":
+        if not pd.isna(r.n):
+            lines.append(f"median of {int(r.n):,} timed records; 90% within "
+                         f"{fmt_value(r.p90, 'minutes')}")
+        if not pd.isna(r.missing) and r.missing:
+            lines.append(f"{int(r.missing):,} records without both times left out")
+    elif not pd.isna(r.denominator):
+        lines.append(f"{_count(r.numerator)} {_num_label(m)}<br>of {_count(r.denominator)} "
+                     f"{_den_label(m)}")
+        if not pd.isna(r.ci_low):
+            lines.append(f"95% interval {fmt_value(r.ci_low, m.unit)}–"
+                         f"{fmt_value(r.ci_high, m.unit)}")
+    if getattr(r, "reliability", None) == "insufficient":
+        lines.append(f"⚠ {INSUFFICIENT_NOTE}")
+    return "<br>".join(lines)
+
+
+def _bar_text(value, m: Metric) -> str:
+    """The value printed on a bar: short, the axis carries the unit."""
+    if value is None or value != value:
+        return ""
+    return f"{value:,.1f}" if m.unit == "minutes" else fmt_value(value, m.unit)
+
+
+def _count(x) -> str:
+    return "—" if pd.isna(x) else f"{int(x):,}"
+
+
+def _num_label(m: Metric) -> str:
+    if m.kind == "repeat":
+        return f"people with {m.numerator}+ contacts"
+    return COUNTS[m.numerator].label if m.numerator in COUNTS else m.unit
+
+
+def _den_label(m: Metric) -> str:
+    if m.kind == "repeat":
+        return "people served"
+    if m.kind == "per_capita":
+        return "residents"
+    return COUNTS[m.denominator].label if m.denominator in COUNTS else "records"
+
+
+def _axis_title(m: Metric) -> str:
+    if m.unit == "share":
+        return m.label
+    if m.kind == "count":
+        return m.unit[:1].upper() + m.unit[1:]
+    return f"{m.label} ({m.unit})"
+
+
+def _order(part: pd.DataFrame, dim: str, sort: bool, names: dict | None = None) -> list:
+    """Groups bottom to top: by value (largest on top), or by label (A on top)."""
+    if sort:
+        return list(part.sort_values("value", ascending=True, na_position="first")[dim])
+    return sorted(part[dim], key=lambda v: group_label(dim, v, names), reverse=True)

@@ -6,10 +6,16 @@ PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F
            "#000000"]
 SEQUENTIAL = "Cividis"
 FONT_SIZE = 15
+PRESENTER_FONT_SIZE = 22
+NO_DATA = "#d9d9d9"  # cells and bars with nothing to show
+INK = "#1a1a1a"
+# Rates built on fewer than 20 events (reliability "insufficient") are hatched and faded.
+INSUFFICIENT_PATTERN = "/"
+INSUFFICIENT_NOTE = "insufficient data: fewer than 20 events"
 
 
 def fmt_value(value, unit: str) -> str:
-    if value is None:
+    if value is None or value != value:  # None or NaN
         return "—"
     if unit == "share":
         return f"{value:.1%}"
@@ -20,8 +26,29 @@ def fmt_value(value, unit: str) -> str:
     return f"{int(value):,}"
 
 
+def tick_format(unit: str, top: float | None = None) -> str:
+    """Axis ticks: whole percents, or tenths when the axis ends below 10%."""
+    if unit == "share":
+        return ".1%" if top is not None and top < 0.1 else ".0%"
+    return ","
+
+
 def layout(fig, title: str | None = None):
-    fig.update_layout(template="plotly_white", font_size=FONT_SIZE, colorway=PALETTE,
-                      title=title, margin=dict(l=10, r=10, t=50 if title else 10, b=10),
-                      legend_title_text="")
+    fig.update_layout(template="plotly_white", font_size=FONT_SIZE, font_color=INK,
+                      colorway=PALETTE, title=title,
+                      margin=dict(l=10, r=10, t=50 if title else 10, b=10),
+                      legend_title_text="", hoverlabel=dict(font_size=FONT_SIZE))
+    return fig
+
+
+def presenter(fig):
+    """The same figure for a shared screen: larger type, thicker marks, darker grid, taller."""
+    height = fig.layout.height or 420
+    fig.update_layout(font_size=PRESENTER_FONT_SIZE, font_color="#000000",
+                      height=int(height * 1.3), hoverlabel=dict(font_size=PRESENTER_FONT_SIZE),
+                      legend=dict(font_size=PRESENTER_FONT_SIZE))
+    fig.update_xaxes(gridcolor="#8c8c8c", linecolor="#000000", tickfont_size=PRESENTER_FONT_SIZE)
+    fig.update_yaxes(gridcolor="#8c8c8c", linecolor="#000000", tickfont_size=PRESENTER_FONT_SIZE)
+    fig.update_annotations(font_size=PRESENTER_FONT_SIZE - 2)
+    fig.update_traces(selector=dict(type="scatter"), line_width=5)
     return fig

@@ -9,8 +9,8 @@ from __future__ import annotations
 import streamlit as st
 
 import metrics
-from metrics import catalog
 from data.connection import connect, default_db_path
+from metrics import catalog
 
 _RESULT_CACHE_ENTRIES = 512  # bounded: cache_data without a limit grows forever
 

@@ -1,4 +1,11 @@
-"""Shared sidebar filters, bound to the URL so that a copied link reproduces the view."""
+"""Shared sidebar filters, bound to the URL so that a copied link reproduces the view.
+
+``dashboard.py`` draws them once, before the page runs, so that their values stay in the
+address across page switches (a widget drawn by the router belongs to every page). Pages read
+the result with ``current()``.
+
+URL keys: ``j`` jurisdictions, ``from`` / ``to`` local dates, ``cat`` call categories, ``area``.
+"""
 from __future__ import annotations
 
 from datetime import date
@@ -6,27 +13,71 @@ from datetime import date
 import streamlit as st
 
 import metrics
+from charts.labels import code_label
 from ui import cache
+
+_STATE = "_filters"  # session-scoped: the Filters of the current run
 
 
 def sidebar_filters() -> metrics.Filters:
     opts = cache.filter_options()
     with st.sidebar:
         st.subheader("Filters")
+        if not opts["jurisdictions"]:
+            st.caption("Filters appear once data is loaded.")
+            return _keep(metrics.Filters())
         chosen = st.multiselect("Jurisdictions", opts["jurisdictions"], key="j",
                                 bind="query-params", placeholder="All jurisdictions")
-        first, last = opts["first_day"], opts["last_day"]
-        date_from = date_to = None
-        if first and last:
-            date_from = st.date_input("From", value=first, min_value=first, max_value=last,
-                                      key="from", bind="query-params")
-            date_to = st.date_input("To", value=last, min_value=first, max_value=last,
-                                    key="to", bind="query-params")
-            if date_from and date_to and date_from > date_to:
-                st.error("'From' is after 'To': showing the whole period instead.")
-                date_from, date_to = first, last
-    return metrics.Filters(jurisdictions=tuple(chosen), date_from=_day(date_from),
-                           date_to=_day(date_to))
+        date_from, date_to = _period(opts["first_day"], opts["last_day"])
+        categories = st.multiselect(
+            "Call categories", opts["categories"], key="cat", bind="query-params",
+            format_func=code_label, placeholder="All categories",
+            help="Applies to 911/CAD calls. Team responses and referrals carry no category.")
+        areas = st.multiselect(
+            "Areas", _areas(opts["areas"], chosen), key="area", bind="query-params",
+            placeholder="All areas",
+            help="Applies to calls and team responses. Referrals carry no area.")
+    return _keep(metrics.Filters(jurisdictions=tuple(chosen), date_from=date_from,
+                                 date_to=date_to, categories=tuple(categories),
+                                 areas=tuple(areas)))
+
+
+def current() -> metrics.Filters:
+    """The filters the sidebar set on this run (all data when it has not run)."""
+    return st.session_state.get(_STATE, metrics.Filters())
+
+
+def previous(filters: metrics.Filters) -> tuple[metrics.Filters | None, int | None]:
+    """The previous period of equal length and its length in days, if the data covers it."""
+    before = metrics.previous_period(filters)
+    first = cache.filter_options()["first_day"]
+    if before is None or first is None or before.date_from < first:
+        return None, None
+    return before, (filters.date_to - filters.date_from).days + 1
+
+
+def _period(first: date | None, last: date | None) -> tuple[date | None, date | None]:
+    if not (first and last):
+        return None, None
+    date_from = st.date_input("From", value=first, min_value=first, max_value=last, key="from",
+                              bind="query-params", format="YYYY-MM-DD")
+    date_to = st.date_input("To", value=last, min_value=first, max_value=last, key="to",
+                            bind="query-params", format="YYYY-MM-DD")
+    date_from, date_to = _day(date_from), _day(date_to)
+    if date_from and date_to and date_from > date_to:
+        st.error("'From' is after 'To': showing the whole period instead.")
+        return first, last
+    return date_from or first, date_to or last
+
+
+def _areas(by_jurisdiction: dict[str, list[str]], chosen: list[str]) -> list[str]:
+    names = chosen or list(by_jurisdiction)
+    return sorted({a for j in names for a in by_jurisdiction.get(j, [])})
+
+
+def _keep(filters: metrics.Filters) -> metrics.Filters:
+    st.session_state[_STATE] = filters
+    return filters
 
 
 def _day(value) -> date | None:

@@ -1,0 +1,72 @@
+"""On scene: what happens when the team arrives? Outcomes, transports, safety, response times."""
+import streamlit as st
+
+import metrics
+from charts import figures, takeaways
+from charts.frames import data_table, has_values, only
+from ui import components, filters, messages
+
+RESPONSES = metrics.count_metric("responses")
+DESTINATIONS = [metrics.BY_ID[m] for m in ("D5ED", "D5CC", "D5SD", "D5SH", "D5OT")]
+SHORT = {"D5ED": "Emergency dept.", "D5CC": "Crisis centre", "D5SD": "Sobering / detox",
+         "D5SH": "Shelter", "D5OT": "Other"}
+SAFETY = [metrics.BY_ID[m] for m in ("D2", "D3", "D6")]
+TIMES = [metrics.BY_ID[m] for m in ("C2", "C1")]
+NONE_YET = messages.nothing_selected("team responses", "responses")
+J = ("jurisdiction",)
+
+st.title("What happens on scene?")
+f = filters.current()
+if messages.no_data_here(("responses",)):
+    st.stop()
+messages.unapplied_filters(f, "responses")
+
+left, right = components.columns(2)
+with left:
+    outcomes = only(components.count_frame(("responses",), ("outcome",), f), "responses")
+    if has_values(outcomes) and outcomes["value"].sum():
+        components.chart("outcomes", "Team responses by outcome",
+                         takeaways.largest_share(outcomes, "outcome", RESPONSES,
+                                                 "team responses"),
+                         figures.bar_by_group(outcomes, "outcome", RESPONSES),
+                         data_table(outcomes, ("outcome",), {"responses": RESPONSES.label}))
+    else:
+        components.empty("outcomes", "Team responses by outcome", NONE_YET)
+with right:
+    dest = components.metric_frame(tuple(m.id for m in DESTINATIONS), J, f)
+    if has_values(dest):
+        components.chart(
+            "transports", "Transports by destination",
+            takeaways.extremes(only(dest, "D5ED"), "jurisdiction", DESTINATIONS[0],
+                               dim_word="jurisdiction"),
+            figures.stacked_shares(dest, "jurisdiction", DESTINATIONS, short=SHORT),
+            data_table(dest, J, {m.id: m.label for m in DESTINATIONS}),
+            note="Share of responses with a destination recorded; the rest of each bar is "
+                 "no transport. Hatched: fewer than 20 events.")
+    else:
+        components.empty("transports", "Transports by destination", NONE_YET)
+
+safety = components.metric_frame(tuple(m.id for m in SAFETY), J, f)
+if has_values(safety):
+    components.chart(
+        "safety", "Police back-up, arrests and injuries",
+        takeaways.extremes(only(safety, "D2"), "jurisdiction", SAFETY[0],
+                           dim_word="jurisdiction"),
+        figures.panels(safety, "jurisdiction", SAFETY),
+        data_table(safety, J, {m.id: m.label for m in SAFETY}),
+        note="Back-up and arrests: share of responses where it was recorded. Injuries: per "
+             "1,000 responses. Whiskers: 95% intervals; hatched: fewer than 20 events.")
+else:
+    components.empty("safety", "Police back-up, arrests and injuries", NONE_YET)
+
+times = components.metric_frame(tuple(m.id for m in TIMES), J, f)
+if has_values(times):
+    components.chart(
+        "times", "Response times: median and 90th percentile",
+        takeaways.durations(only(times, "C2"), "jurisdiction", TIMES[0]),
+        figures.panels(times, "jurisdiction", TIMES),
+        data_table(times, J, {m.id: m.label for m in TIMES}),
+        note="Bars: median minutes; black tick: 90% of records within. Records without both "
+             "times are left out (see the table). NFPA 1225: 90% of calls processed in 1 min.")
+else:
+    components.empty("times", "Response times: median and 90th percentile", NONE_YET)

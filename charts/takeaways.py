@@ -1,0 +1,220 @@
+"""The one sentence each chart says, computed from the same frame the chart draws.
+
+Pure functions returning plain text (the page escapes it before display). Groups whose rate
+rests on fewer than 20 events are left out of "highest / lowest" claims and said so.
+"""
+from __future__ import annotations
+
+import pandas as pd
+
+from metrics.registry import Metric
+
+from .frames import group_label
+from .labels import WEEKDAYS, month_label, weekday_hour
+from .theme import fmt_value
+
+_LOWER_IS_BETTER = {"C1", "C2", "C3", "D2", "D3", "D6", "B3"}
+# Measures with a clear better direction, the only ones a rank is stated for.
+_RANKED = _LOWER_IS_BETTER | {"B1", "B2", "D1", "D4", "E1", "E2_30", "E2_90"}
+
+
+def _sure(df: pd.DataFrame) -> pd.DataFrame:
+    return df[df["value"].notna() & df["reliability"].ne("insufficient")]
+
+
+def _left_out(df: pd.DataFrame, dim_word: str) -> str:
+    weak = int((df["value"].notna() & df["reliability"].eq("insufficient")).sum())
+    blank = int(df["value"].isna().sum())
+    notes = []
+    if weak:
+        notes.append(f"{_plural(weak, dim_word)} with fewer than 20 events left out")
+    if blank:
+        notes.append(f"{_plural(blank, dim_word)} with nothing to count not shown")
+    return f" ({'; '.join(notes)})" if notes else ""
+
+
+def _plural(n: int, word: str) -> str:
+    if n == 1:
+        return f"1 {word}"
+    return f"{n} {word[:-1] + 'ies' if word.endswith('y') else word + 's'}"
+
+
+def extremes(df: pd.DataFrame, dim: str, m: Metric, names: dict | None = None,
+             dim_word: str = "group") -> str:
+    """'Coverage of eligible calls was highest in Millbrook (58.0%) and lowest in ... (42.0%).'"""
+    sure = _sure(df)
+    what = m.label[:1].upper() + m.label[1:]
+    if sure.empty:
+        if df["value"].notna().any():
+            return (f"Every {dim_word} has fewer than 20 events behind its {m.label.lower()}: "
+                    "too few to compare.")
+        return f"No {m.label.lower()} to show for this selection."
+    top = sure.loc[sure["value"].idxmax()]
+    low = sure.loc[sure["value"].idxmin()]
+    top_name, low_name = _where(dim, top[dim], names), _where(dim, low[dim], names)
+    if len(sure) == 1 or top["value"] == low["value"]:
+        return (f"{what} was {fmt_value(top['value'], m.unit)} {top_name}"
+                f"{_left_out(df, dim_word)}.")
+    return (f"{what} was highest {top_name} ({fmt_value(top['value'], m.unit)}) and "
+            f"lowest {low_name} ({fmt_value(low['value'], m.unit)}){_left_out(df, dim_word)}.")
+
+
+def _where(dim: str, value, names: dict | None = None) -> str:
+    """'in Millbrook', 'for mental health calls', 'for no unit available'."""
+    label = group_label(dim, value, names)
+    if dim in ("jurisdiction", "area", "month"):
+        return f"in {label}"
+    if dim == "category":
+        return f"for {label.lower()} calls"
+    return f"for {label.lower()}"
+
+
+def largest_share(df: pd.DataFrame, dim: str, m: Metric, noun: str) -> str:
+    """'Most team responses ended resolved on scene: 20,589 of 41,273 (49.9%).'"""
+    sure = df[df["value"].notna()]
+    if sure.empty or not sure["value"].sum():
+        return f"No {noun} to show for this selection."
+    top = sure.loc[sure["value"].idxmax()]
+    total = sure["value"].sum()
+    return (f"The largest group of {noun} is {group_label(dim, top[dim]).lower()}: "
+            f"{int(top['value']):,} of {int(total):,} ({top['value'] / total:.1%}).")
+
+
+def trend(df: pd.DataFrame, series: str | None, m: Metric) -> str:
+    """First to last month, for the series that moved most (or the only one)."""
+    best = None
+    for name, part in ([(None, df)] if series is None else df.groupby(series)):
+        part = _sure(part).sort_values("month")
+        if len(part) < 2:
+            continue
+        first, last = part.iloc[0], part.iloc[-1]
+        change = last["value"] - first["value"]
+        if best is None or abs(change) > abs(best[1]):
+            best = (name, change, first, last)
+    if best is None:
+        return f"Too few months with 20 or more events to describe a trend in {m.label.lower()}."
+    name, change, first, last = best
+    who = f" in {name}" if name is not None else ""
+    verb = "rose" if change > 0 else "fell" if change < 0 else "stayed"
+    lead = "The largest change: " if series is not None and df[series].nunique() > 1 else ""
+    what = m.label[:1].lower() + m.label[1:] if lead else m.label
+    return (f"{lead}{what}{who} {verb} from {fmt_value(first['value'], m.unit)} in "
+            f"{month_label(first['month'])} to {fmt_value(last['value'], m.unit)} in "
+            f"{month_label(last['month'])}.")
+
+
+def unserved(b3: pd.DataFrame, by_reason: pd.DataFrame) -> str:
+    """'36.0% of eligible calls (12,000 of 33,000) got no team response; most often: ...'"""
+    row = b3.iloc[0] if not b3.empty else None
+    if row is None or pd.isna(row["value"]):
+        return "No eligible calls in this selection."
+    top = by_reason.loc[by_reason["value"].idxmax()]
+    return (f"{fmt_value(row['value'], 'share')} of eligible calls ({int(row['numerator']):,} "
+            f"of {int(row['denominator']):,}) got no team response; the most common reason: "
+            f"{group_label('not_served_reason', top['not_served_reason'])} "
+            f"({int(top['value']):,}).")
+
+
+def connected(within_30, within_90) -> str:
+    """'Of 26,490 referrals, 9,990 (37.7%) connected within 30 days and ... within 90 days.'"""
+    if within_30 is None or not within_30.denominator or pd.isna(within_30.denominator):
+        return "No referrals in this selection."
+    text = (f"Of {int(within_30.denominator):,} referrals, {int(within_30.numerator):,} "
+            f"({fmt_value(within_30.value, 'share')}) connected within 30 days and "
+            f"{int(within_90.numerator):,} ({fmt_value(within_90.value, 'share')}) within 90 days")
+    if within_30.reliability == "insufficient":
+        text += " (fewer than 20 connections: insufficient data)"
+    return text + "."
+
+
+def peak_month(df: pd.DataFrame, m: Metric) -> str:
+    sure = df[df["value"].notna()]
+    if sure.empty or not sure["value"].sum():
+        return f"No {m.label.lower()} in this selection."
+    by_month = sure.groupby("month")["value"].sum()
+    return (f"{int(by_month.sum()):,} {m.label.lower()} in the period; the most in "
+            f"{month_label(by_month.idxmax())} ({int(by_month.max()):,}).")
+
+
+def heatmap(df: pd.DataFrame, m: Metric) -> str:
+    """Lowest and highest weekday-hour, and how many had no denominator (coverage gaps)."""
+    sure = _sure(df)
+    blank = 7 * 24 - int(df["value"].notna().sum())
+    gap = (f"; {blank} of 168 weekday-hours had none (outside coverage hours)" if blank else "")
+    if sure.empty:
+        return f"Too few events per hour to compare{gap}."
+
+    def when(v):
+        d, h = weekday_hour(v)
+        return f"{WEEKDAYS[d - 1]} {h:02d}:00"
+    low, top = sure.loc[sure["value"].idxmin()], sure.loc[sure["value"].idxmax()]
+    return (f"{m.label} was lowest on {when(low['weekday_hour'])} "
+            f"({fmt_value(low['value'], m.unit)}) and highest on {when(top['weekday_hour'])} "
+            f"({fmt_value(top['value'], m.unit)}){gap}.")
+
+
+def funnel(calls, eligible, handled, coverage) -> str:
+    if not calls:
+        return "No calls in this selection."
+    if not eligible:
+        return f"Of {int(calls):,} calls, none was eligible for the team in this selection."
+    return (f"Of {int(calls):,} calls, {int(eligible):,} were eligible for the team and it "
+            f"responded to {int(handled or 0):,} of them ({fmt_value(coverage, 'share')}).")
+
+
+def durations(df: pd.DataFrame, dim: str, m: Metric, names: dict | None = None) -> str:
+    sure = _sure(df)
+    if sure.empty:
+        return f"No {m.label.lower()} recorded for this selection."
+    fast, slow = sure.loc[sure["value"].idxmin()], sure.loc[sure["value"].idxmax()]
+    if len(sure) == 1:
+        return (f"{m.label}: median {fmt_value(fast['value'], 'minutes')}, 90% within "
+                f"{fmt_value(fast['p90'], 'minutes')} in {group_label(dim, fast[dim], names)}.")
+    return (f"{m.label} was shortest in {group_label(dim, fast[dim], names)} (median "
+            f"{fmt_value(fast['value'], 'minutes')}, 90% within {fmt_value(fast['p90'], 'minutes')}) "
+            f"and longest in {group_label(dim, slow[dim], names)} (median "
+            f"{fmt_value(slow['value'], 'minutes')}, 90% within {fmt_value(slow['p90'], 'minutes')}).")
+
+
+def rank(df: pd.DataFrame, own: str, metrics: list[Metric], names: dict | None = None) -> str:
+    """'Riverton ranks 2nd of 5 on coverage ..., 4th of 5 on ...' (1st = best)."""
+    parts = []
+    for m in metrics:
+        if m.id not in _RANKED:
+            continue  # no better or worse: transports, volumes per resident
+        sure = _sure(df[df["metric"] == m.id])
+        if own not in set(sure["jurisdiction"]) or len(sure) < 2:
+            continue
+        asc = m.id in _LOWER_IS_BETTER
+        ordered = sure.sort_values("value", ascending=asc)["jurisdiction"].tolist()
+        parts.append(f"{_ordinal(ordered.index(own) + 1)} of {len(ordered)} on "
+                     f"{m.label[:1].lower() + m.label[1:]}")
+    name = (names or {}).get(own, own)
+    if not parts:
+        return f"Too few comparable figures to rank {name} in this selection."
+    return f"{name} ranks " + ", ".join(parts) + " (1st = best)."
+
+
+def _ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def change(now, before, unit: str) -> str | None:
+    """The change shown under a tile: relative for counts, points for shares, minutes."""
+    if now is None or before is None or now != now or before != before:
+        return None
+    if unit == "share":
+        text = f"{(now - before) * 100:+.1f} pts"
+    elif unit == "minutes":
+        text = f"{now - before:+.1f} min"
+    elif not before:
+        return None
+    else:
+        text = f"{(now - before) / before:+.1%}"
+    # "+0.0" or "-0.0" would show an arrow (and a colour) for no change at all.
+    return text[1:] if text[1:].startswith(("0.0 ", "0.0%")) else text
+
+
+def lower_is_better(metric_id: str) -> bool:
+    return metric_id in _LOWER_IS_BETTER
