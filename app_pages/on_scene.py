@@ -12,6 +12,8 @@ SHORT = {"D5ED": "Emergency dept.", "D5CC": "Crisis centre", "D5SD": "Sobering /
          "D5SH": "Shelter", "D5OT": "Other"}
 SAFETY = [metrics.BY_ID[m] for m in ("D2", "D3", "D6")]
 TIMES = [metrics.BY_ID[m] for m in ("C2", "C1")]
+SAME_CALLS = [metrics.BY_ID[m] for m in ("C6", "C5")]
+SAME_SHORT = {"C6": "Team, target-type calls", "C5": "Police, target-type calls"}
 NONE_YET = messages.nothing_selected("team responses", "responses")
 J = ("jurisdiction",)
 
@@ -70,3 +72,17 @@ if has_values(times):
              "times are left out (see the table). NFPA 1225: 90% of calls processed in 1 min.")
 else:
     components.empty("times", "Response times: median and 90th percentile", NONE_YET)
+
+same = components.metric_frame(tuple(m.id for m in SAME_CALLS), J, f)
+if has_values(same):
+    components.chart(
+        "team-vs-police", "Team and police on the same call types",
+        takeaways.team_vs_police(same, "jurisdiction", *SAME_CALLS),
+        figures.panels(same, "jurisdiction", SAME_CALLS, titles=SAME_SHORT, same_scale=True),
+        data_table(same, J, {m.id: m.label for m in SAME_CALLS}),
+        note="Both from the CAD export: call received to first unit on scene, for calls of the "
+             "program's target categories only, so the clocks match. Bars: median minutes; "
+             "tick: 90th percentile.")
+else:
+    components.empty("team-vs-police", "Team and police on the same call types",
+                     messages.nothing_selected("calls with arrival times", "calls"))

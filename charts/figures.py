@@ -36,11 +36,12 @@ def bar_by_group(df: pd.DataFrame, dim: str, metric: Metric, names: dict | None 
 
 def panels(df: pd.DataFrame, dim: str, metrics: list[Metric], names: dict | None = None,
            highlight: str | None = None, cols: int | None = None, sort: bool = True,
-           titles: dict[str, str] | None = None) -> go.Figure:
+           titles: dict[str, str] | None = None, same_scale: bool = False) -> go.Figure:
     """Small multiples: one panel per metric, the same groups in the same order in each.
 
     ``highlight`` (a group value) is drawn in the second palette colour, the rest in the first;
-    ``titles`` gives short panel titles by metric id (the label otherwise).
+    ``titles`` gives short panel titles by metric id (the label otherwise); ``same_scale``
+    gives every panel one axis range, for measures that are meant to be compared by eye.
     """
     cols = cols or len(metrics)
     rows = math.ceil(len(metrics) / cols)
@@ -56,7 +57,8 @@ def panels(df: pd.DataFrame, dim: str, metrics: list[Metric], names: dict | None
     for i, m in enumerate(metrics):
         r, c = i // cols + 1, i % cols + 1
         part = df[df["metric"] == m.id].set_index(dim).reindex(order).reset_index()
-        top = pd.concat([part["value"], part["ci_high"], part["p90"]]).max()
+        scope = df[df["metric"].isin([x.id for x in metrics])] if same_scale else part
+        top = pd.concat([scope["value"], scope["ci_high"], scope["p90"]]).max()
         top = top if top == top and top else 1
         for trace in _bar_traces(part, dim, m, names, highlight, (i == 0), top):
             fig.add_trace(trace, row=r, col=c)

@@ -176,6 +176,33 @@ def durations(df: pd.DataFrame, dim: str, m: Metric, names: dict | None = None) 
             f"{fmt_value(slow['value'], 'minutes')}, 90% within {fmt_value(slow['p90'], 'minutes')}).")
 
 
+def team_vs_police(df: pd.DataFrame, dim: str, team: Metric, police: Metric,
+                   names: dict | None = None) -> str:
+    """'On target-type calls the team's median arrival was faster than police in 3 of 5 ...'."""
+    sure = _sure(df)
+    t = sure[sure["metric"] == team.id].set_index(dim)["value"]
+    p = sure[sure["metric"] == police.id].set_index(dim)["value"]
+    both = t.index.intersection(p.index)
+    if both.empty:
+        return "Not enough timed calls of target types to compare the team with police."
+    faster = [g for g in both if t[g] < p[g]]
+    if len(both) == 1:
+        g = both[0]
+        return (f"In {group_label(dim, g, names)}, the team's median time to arrive on "
+                f"target-type calls was {fmt_value(t[g], 'minutes')}, police's "
+                f"{fmt_value(p[g], 'minutes')}.")
+    gap = max(both, key=lambda g: abs(t[g] - p[g]))
+    word = "faster" if t[gap] < p[gap] else "slower"
+    return (f"On target-type calls the team's median arrival was faster than police in "
+            f"{len(faster)} of {len(both)} {dim_plural(dim)}; the largest gap is in "
+            f"{group_label(dim, gap, names)} ({fmt_value(t[gap], 'minutes')} vs "
+            f"{fmt_value(p[gap], 'minutes')}, team {word}).")
+
+
+def dim_plural(dim: str) -> str:
+    return {"jurisdiction": "jurisdictions", "area": "areas", "month": "months"}.get(dim, "groups")
+
+
 def rank(df: pd.DataFrame, own: str, metrics: list[Metric], names: dict | None = None) -> str:
     """'Riverton ranks 2nd of 5 on coverage ..., 4th of 5 on ...' (1st = best)."""
     parts = []

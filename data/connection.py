@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import duckdb
 
+from .errors import DatabaseBusy
 from .schema import create_schema
 
 # The embedded default: a DuckDB file beside this package.
@@ -31,7 +33,18 @@ def connect(path: str | Path | None = None, *, read_only: bool = False,
     if not in_memory:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
     config = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
-    con = duckdb.connect(str(path), read_only=read_only and not in_memory, config=config)
+    try:
+        con = duckdb.connect(str(path), read_only=read_only and not in_memory, config=config)
+    except duckdb.IOException as e:
+        if "lock" not in str(e).lower():
+            raise
+        holder = re.search(r"\(PID (\d+)\)", str(e))
+        raise DatabaseBusy(
+            f"The database {path} is in use by another program"
+            f"{f' (process {holder.group(1)})' if holder else ''}, most likely the dashboard. "
+            "DuckDB lets one program open a database file for writing at a time: stop the "
+            "dashboard and run the command again, or import through the dashboard's Data "
+            "page.") from None
     if not (read_only and not in_memory):
         create_schema(con)
     _lock_down(con, path, readable_dirs)
@@ -44,8 +57,11 @@ def _lock_down(con, path, readable_dirs) -> None:
         allowed.append(str(Path(path).resolve().parent) + os.sep)
     con.execute("SET TimeZone = 'UTC'")
     con.execute("SET enable_progress_bar = false")  # the CLI and pages show their own progress
-    con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
+    con.execute("SET memory_limit = ?", [MEMORY_LIMIT])  # a parameter, even from the environment
     # Spill folder for large imports; keep it inside an allowed folder.
     con.execute("SET allowed_directories = ?", [allowed])
     con.execute("SET enable_external_access = false")
+    # Loading is already off (no external access, no autoload); this closes the community
+    # repository too, so no setting left unlocked could bring an extension in (DOMAIN §7).
+    con.execute("SET allow_community_extensions = false")
     con.execute("SET lock_configuration = true")

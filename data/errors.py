@@ -34,3 +34,7 @@ class ImportRefused(DataError):
 
 class UndoRefused(DataError):
     """An import cannot be undone (unknown id, already undone, or a later import depends on it)."""
+
+
+class DatabaseBusy(DataError):
+    """Another process holds the database file (DuckDB lets one process write a file at a time)."""

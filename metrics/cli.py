@@ -57,6 +57,7 @@ def report_cmd(db_path, jurisdictions, date_from, date_to, categories, areas, or
     Example: python -m metrics report --metric B1 --by jurisdiction --by month --json
     """
     from data.connection import connect, default_db_path
+    from data.errors import DataError
 
     filters = Filters(tuple(jurisdictions), date_from, date_to, tuple(categories), tuple(areas),
                       tuple(origins), tuple(teams))
@@ -74,6 +75,8 @@ def report_cmd(db_path, jurisdictions, date_from, date_to, categories, areas, or
         finally:
             con.close()
     except MetricError as e:
+        raise click.ClickException(str(e)) from None
+    except DataError as e:  # e.g. the dashboard holds the database file
         raise click.ClickException(str(e)) from None
     if as_json:
         click.echo(json.dumps(doc, default=str, indent=1))

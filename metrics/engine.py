@@ -109,10 +109,13 @@ def _aggregates(metrics: list[Metric]) -> list[str]:
                                    else "count(*)")
         if m.duration:
             mins = f"(epoch({m.duration.end} - {m.duration.start}) / 60.0)"
-            out[f"d_{m.id}_median"] = f"quantile_cont({mins}, 0.5) FILTER (WHERE {mins} >= 0)"
-            out[f"d_{m.id}_p90"] = f"quantile_cont({mins}, 0.9) FILTER (WHERE {mins} >= 0)"
-            out[f"d_{m.id}_n"] = f"count(*) FILTER (WHERE {mins} >= 0)"
-            out[f"d_{m.id}_missing"] = f"count(*) FILTER (WHERE {mins} IS NULL OR {mins} < 0)"
+            only = f"({m.duration.where}) AND " if m.duration.where else ""
+            timed = f"{only}{mins} >= 0"
+            out[f"d_{m.id}_median"] = f"quantile_cont({mins}, 0.5) FILTER (WHERE {timed})"
+            out[f"d_{m.id}_p90"] = f"quantile_cont({mins}, 0.9) FILTER (WHERE {timed})"
+            out[f"d_{m.id}_n"] = f"count(*) FILTER (WHERE {timed})"
+            out[f"d_{m.id}_missing"] = (f"count(*) FILTER (WHERE {only}({mins} IS NULL "
+                                        f"OR {mins} < 0))")
         if m.kind == "distinct":
             out["people"] = "count(DISTINCT person_key)"
             out["keyed"] = "count(person_key)"
@@ -144,7 +147,7 @@ def _labelled(sql: str, by) -> str:
 
 def _used_text(m: Metric) -> str:
     """Every column name a metric's definition mentions (to pick optional joins)."""
-    parts = [m.duration.start, m.duration.end] if m.duration else []
+    parts = [m.duration.start, m.duration.end, m.duration.where or ""] if m.duration else []
     for key in (m.numerator, m.denominator):
         if key in COUNTS and COUNTS[key].where:
             parts.append(COUNTS[key].where)

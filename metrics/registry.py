@@ -85,6 +85,7 @@ class Duration:
     source: str
     start: str
     end: str
+    where: str | None = None  # a flag over the source: only these rows are timed
 
 
 @dataclass(frozen=True)
@@ -166,6 +167,19 @@ REGISTRY: tuple[Metric, ...] = (
     M("C4", "Time on scene", 3, "duration", "Minutes from team on scene to cleared.",
       "minutes", duration=Duration("responses", "arrived_at", "cleared_at"),
       caveats="Madison CARES: 53-60 minutes.", source=GPL),
+    M("C5", "Police response time, target-type calls", 3, "duration", "Minutes from call "
+      "received to first unit on scene, for calls of a target category that police answered "
+      "(CAD times).", "minutes", duration=Duration("calls", "received_at", "arrived_at",
+                                                    "is_target AND responder = 'police'"),
+      caveats="Compare with C6 on the same categories, not with C2: both come from the CAD "
+      "export, so the clock starts and stops the same way. Calls without an arrival time are "
+      "counted as missing.", source=GPL),
+    M("C6", "Team response time, target-type calls", 3, "duration", "Minutes from call "
+      "received to first unit on scene, for calls of a target category the alternative or "
+      "co-response team answered (CAD times).", "minutes",
+      duration=Duration("calls", "received_at", "arrived_at", "is_target AND ar_responded"),
+      caveats="The like-for-like partner of C5. Needs arrival times in the CAD export; C2 "
+      "uses the team's own records instead.", source=GPL),
     M("D1", "Contact rate", 3, "proportion", "Responses where the team made contact with the "
       "person, as a share of responses with contact recorded.", "share", "responses_contact",
       "responses_contact_known", additive=True, source=GPL),

@@ -137,7 +137,7 @@ def test_metric_value(testville, metric_id, numerator, denominator, value):
 
 
 def test_every_metric_has_a_hand_worked_check():
-    checked = {e[0] for e in EXPECTED} | {"C1", "C2", "C3", "C4", "F2_10", "F2_20", "F2_40",
+    checked = {e[0] for e in EXPECTED} | {"C1", "C2", "C3", "C4", "C5", "C6", "F2_10", "F2_20", "F2_40",
                                            "D5SD", "D5SH", "D5OT"}
     assert {m.id for m in REGISTRY} <= checked
 
@@ -155,6 +155,24 @@ def test_team_response_time_uses_linked_call_or_own_request(testville):
     # r1 from c1 10:00 -> 15; r2 from c8 15:00 -> 20; r3 own request across midnight -> 20
     assert (r.median, r.p90) == (pytest.approx(20.0), pytest.approx(20.0))
     assert (r.n, r.missing) == (3, 1)   # r4 never arrived: missing, not zero
+
+
+def test_police_and_team_times_on_the_same_target_categories(testville):
+    arrivals = {"c1": "2024-03-05 10:12", "c8": "2024-03-07 15:20", "c2": "2024-03-05 12:09",
+                "c3": "2024-03-05 22:30", "c5": "2024-03-06 09:05",
+                # 01:50 MST -> 03:10 MDT is 20 minutes, not 80.
+                "c10": "2024-03-10 03:10"}
+    for cid, at in arrivals.items():
+        testville.execute(f"UPDATE calls SET arrived_at = {_ts(at)} WHERE call_id = ?", [cid])
+    police, team = _one(testville, "C5"), _one(testville, "C6")
+    # Police on target types: c2 9, c10 20, c3 30 (c5 is a robbery; c4 never arrived).
+    assert police.median == pytest.approx(20.0)
+    assert police.p90 == pytest.approx(20 + 0.8 * (30 - 20))  # position 1.8
+    assert (police.n, police.missing) == (3, 1)
+    # Team on target types: c1 12, c8 20 (c9 was resolved by phone: not the team).
+    assert team.median == pytest.approx(16.0)
+    assert team.p90 == pytest.approx(12 + 0.9 * (20 - 12))
+    assert (team.n, team.missing) == (2, 0)
 
 
 def test_travel_and_on_scene_times(testville):

@@ -22,12 +22,11 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _wait_for_server(proc, url, timeout=60):
+def _wait_for_server(proc, url, log: Path, timeout=60):
     deadline = time.time() + timeout
     while time.time() < deadline:
         if proc.poll() is not None:
-            out, err = proc.communicate()
-            raise AssertionError(f"server exited early.\nstdout:\n{out}\nstderr:\n{err}")
+            raise AssertionError(f"server exited early. Its output:\n{log.read_text()}")
         try:
             with urllib.request.urlopen(url + "/_stcore/health", timeout=2) as r:
                 if r.status == 200:
@@ -35,38 +34,64 @@ def _wait_for_server(proc, url, timeout=60):
         except OSError:
             time.sleep(0.3)
     proc.kill()
-    out, err = proc.communicate()
-    raise AssertionError(f"server did not start in {timeout}s.\nstdout:\n{out}\nstderr:\n{err}")
+    raise AssertionError(f"server did not start in {timeout}s. Its output:\n{log.read_text()}")
 
 
-@pytest.fixture(scope="session")
-def demo_db(tmp_path_factory):
+def _demo_database(folder: Path) -> Path:
     from data.connection import connect
     from data.demo import populate_demo
 
-    path = tmp_path_factory.mktemp("browser") / "demo.duckdb"
+    path = folder / "demo.duckdb"
     con = connect(path)
     populate_demo(con, seed=0)
     con.close()
     return path
 
 
-@pytest.fixture(scope="session")
-def server(demo_db):
+def start_server(db: Path):
+    """A dashboard server over ``db`` on a free port; returns (process, url)."""
     port = _free_port()
-    env = dict(os.environ, A911_DB=str(demo_db))
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(ROOT / "dashboard.py"),
-         "--server.port", str(port), "--server.address", "127.0.0.1", "--server.headless",
-         "true"], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    env = dict(os.environ, A911_DB=str(db))
+    # Output goes to a file, not a pipe: a pipe nobody reads fills up and stalls the server.
+    log = db.with_suffix(".server.log")
+    with open(log, "w") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", str(ROOT / "dashboard.py"),
+             "--server.port", str(port), "--server.address", "127.0.0.1", "--server.headless",
+             "true"], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, text=True)
     url = f"http://127.0.0.1:{port}"
-    _wait_for_server(proc, url)
-    yield url
+    _wait_for_server(proc, url, log)
+    return proc, url
+
+
+def stop_server(proc) -> None:
     proc.terminate()
     try:
         proc.wait(timeout=10)
     except subprocess.TimeoutExpired:
         proc.kill()
+
+
+@pytest.fixture(scope="session")
+def demo_db(tmp_path_factory):
+    return _demo_database(tmp_path_factory.mktemp("browser"))
+
+
+@pytest.fixture(scope="session")
+def server(demo_db):
+    """A read-mostly server shared by tests that do not change the data."""
+    proc, url = start_server(demo_db)
+    yield url
+    stop_server(proc)
+
+
+@pytest.fixture(scope="module")
+def own_server(tmp_path_factory):
+    """A server over a database of its own, for tests that import or undo."""
+    db = _demo_database(tmp_path_factory.mktemp("own"))
+    proc, url = start_server(db)
+    yield url
+    stop_server(proc)
 
 
 @pytest.fixture(scope="session")
