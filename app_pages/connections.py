@@ -34,16 +34,21 @@ with right:
     total = components.metric_frame(("E2_30", "E2_90"), (), f)
     t = {r.metric: r for r in total.itertuples()}
     if has_values(total):
-        steps = [("Referrals made", t["E2_30"].denominator, "referrals in the period"),
-                 ("Connected within 90 days", t["E2_90"].numerator, "referrals connected ≤ 90 days"),
-                 ("…of which within 30 days", t["E2_30"].numerator, "referrals connected ≤ 30 days")]
+        steps = [("Referrals made ≥ 30 days ago", t["E2_30"].denominator,
+                  "referrals made at least 30 days before the latest data"),
+                 ("Connected within 30 days", t["E2_30"].numerator,
+                  "of those, connected within 30 days"),
+                 ("Referrals made ≥ 90 days ago", t["E2_90"].denominator,
+                  "referrals made at least 90 days before the latest data"),
+                 ("Connected within 90 days", t["E2_90"].numerator,
+                  "of those, connected within 90 days")]
         components.chart(
             "connected", "From referral to connection",
             takeaways.connected(t["E2_30"], t["E2_90"]),
             figures.funnel(steps, "Referrals"),
             data_table(total, (), {"E2_30": E2_30.label, "E2_90": E2_90.label}),
             note="Referrals made in the last 30 (or 90) days of the data cannot have connected "
-                 "yet: choose a period that ends at least 90 days before the latest data.")
+                 "yet, so each rate counts only referrals old enough to judge.")
     else:
         components.empty("connected", "From referral to connection", NO_REFERRALS)
 

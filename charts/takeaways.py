@@ -116,12 +116,19 @@ def unserved(b3: pd.DataFrame, by_reason: pd.DataFrame) -> str:
 
 
 def connected(within_30, within_90) -> str:
-    """'Of 26,490 referrals, 9,990 (37.7%) connected within 30 days and ... within 90 days.'"""
+    """'Of 26,100 referrals old enough to judge, 9,990 (38.3%) connected within 30 days; ...'.
+
+    Each rate has its own base: referrals made at least 30 (or 90) days before the latest data.
+    """
     if within_30 is None or not within_30.denominator or pd.isna(within_30.denominator):
-        return "No referrals in this selection."
-    text = (f"Of {int(within_30.denominator):,} referrals, {int(within_30.numerator):,} "
-            f"({fmt_value(within_30.value, 'share')}) connected within 30 days and "
-            f"{int(within_90.numerator):,} ({fmt_value(within_90.value, 'share')}) within 90 days")
+        return "No referrals old enough to judge (made 30 days or more before the latest data)."
+    text = (f"Of {int(within_30.denominator):,} referrals made 30 days or more before the "
+            f"latest data, {int(within_30.numerator):,} ({fmt_value(within_30.value, 'share')}) "
+            f"connected within 30 days")
+    if within_90 is not None and within_90.denominator and not pd.isna(within_90.denominator):
+        text += (f"; of {int(within_90.denominator):,} made 90 days or more before, "
+                 f"{int(within_90.numerator):,} ({fmt_value(within_90.value, 'share')}) "
+                 f"within 90 days")
     if within_30.reliability == "insufficient":
         text += " (fewer than 20 connections: insufficient data)"
     return text + "."

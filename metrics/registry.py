@@ -67,8 +67,14 @@ COUNTS: dict[str, Count] = {
     "contacts_referred": Count("responses", "contact_made AND has_referral",
                                "contacts with at least one referral"),
     "referrals": Count("referrals", None, "referrals"),
-    "referrals_connected_30": Count("referrals", "connected_30", "referrals connected within 30 days"),
-    "referrals_connected_90": Count("referrals", "connected_90", "referrals connected within 90 days"),
+    "referrals_mature_30": Count("referrals", "mature_30",
+                                 "referrals made at least 30 days before the latest data"),
+    "referrals_mature_90": Count("referrals", "mature_90",
+                                 "referrals made at least 90 days before the latest data"),
+    "referrals_connected_30": Count("referrals", "mature_30 AND connected_30",
+                                    "of those, referrals connected within 30 days"),
+    "referrals_connected_90": Count("referrals", "mature_90 AND connected_90",
+                                    "of those, referrals connected within 90 days"),
 }
 for _dest, _label in (("emergency_department", "an emergency department"),
                       ("crisis_center", "a crisis or walk-in centre"),
@@ -221,12 +227,16 @@ REGISTRY: tuple[Metric, ...] = (
     M("E1N", "Referrals made", 4, "count", "Referrals made; group by service type to see "
       "which services.", "referrals", "referrals", additive=True, source=GPL),
     M("E2_30", "Connected to care within 30 days", 4, "proportion", "Referrals whose person "
-      "was connected to the service within 30 days, as a share of referrals.", "share",
-      "referrals_connected_30", "referrals", additive=True,
-      caveats="B-HEARD 42-44%; Madison 40% within 6 months. Referrals made in the last 30 "
-      "days of the data cannot have connected yet.", source=GPL),
-    M("E2_90", "Connected to care within 90 days", 4, "proportion", "As E2_30, within 90 days.",
-      "share", "referrals_connected_90", "referrals", additive=True, source=GPL),
+      "was connected to the service within 30 days, as a share of referrals made at least 30 "
+      "days before the latest referral data.", "share",
+      "referrals_connected_30", "referrals_mature_30", additive=True,
+      caveats="B-HEARD 42-44%; Madison 40% within 6 months. Referrals from the last 30 days "
+      "of the data are left out: they cannot have connected yet, and counting them would "
+      "make the latest months look worse. 'Latest data' is the latest referral or connection "
+      "time the jurisdiction has uploaded.", source=GPL),
+    M("E2_90", "Connected to care within 90 days", 4, "proportion", "As E2_30, within 90 days, "
+      "over referrals made at least 90 days before the latest referral data.",
+      "share", "referrals_connected_90", "referrals_mature_90", additive=True, source=GPL),
     M("F1", "People served", 4, "distinct", "Distinct people (pseudonymous person keys) the "
       "team responded to.", "people", caveats="Responses with no person key are not counted; "
       "people are not additive across groups.", source=GPL),

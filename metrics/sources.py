@@ -81,14 +81,22 @@ def render_responses(needed: set[str]) -> str:
     return RESPONSES.format(extra_columns=cols, from_clause=from_clause)
 
 
+# A referral made in the last 30 days of the data cannot have connected within 30 days yet:
+# E2 counts only referrals old enough to judge ("mature"), measured against the latest time in
+# the jurisdiction's referral records (a lower bound of when they were exported).
 REFERRALS = """
 SELECT
   f.jurisdiction, f.referred_local AS local_ts, f.service_type, f.status,
   f.status = 'connected' AND f.connected_at IS NOT NULL
     AND f.connected_at <= f.referred_at + INTERVAL 30 DAY AS connected_30,
   f.status = 'connected' AND f.connected_at IS NOT NULL
-    AND f.connected_at <= f.referred_at + INTERVAL 90 DAY AS connected_90
+    AND f.connected_at <= f.referred_at + INTERVAL 90 DAY AS connected_90,
+  f.referred_at <= a.as_of - INTERVAL 30 DAY AS mature_30,
+  f.referred_at <= a.as_of - INTERVAL 90 DAY AS mature_90
 FROM referrals f
+JOIN (SELECT jurisdiction, max(greatest(referred_at, coalesce(connected_at, referred_at)))
+        AS as_of
+      FROM referrals GROUP BY jurisdiction) a ON a.jurisdiction = f.jurisdiction
 """
 
 

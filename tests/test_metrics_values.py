@@ -119,8 +119,9 @@ EXPECTED = [
     ("D6", 1, 4, 250.0),               # per 1,000 responses
     ("E1", 2, 3, 2 / 3),               # contacts r1 r2 have referrals; r4 none
     ("E1N", 4, None, 4),
+    # Latest referral data: f2's connection on 2024-05-20, so all four were made more than 30
+    # days before it (but none 90 days before: see the maturity test).
     ("E2_30", 1, 4, 0.25),             # f1 (15 days)
-    ("E2_90", 2, 4, 0.5),              # f1, f2 (74 days)
     ("F1", 2, None, 2),                # P1, P2
     ("F2_5", 0, 2, 0.0),
     ("P1", 10, 50000, 0.2),
@@ -137,7 +138,7 @@ def test_metric_value(testville, metric_id, numerator, denominator, value):
 
 
 def test_every_metric_has_a_hand_worked_check():
-    checked = {e[0] for e in EXPECTED} | {"C1", "C2", "C3", "C4", "C5", "C6", "F2_10", "F2_20", "F2_40",
+    checked = {e[0] for e in EXPECTED} | {"C1", "C2", "C3", "C4", "C5", "C6", "E2_90", "F2_10", "F2_20", "F2_40",
                                            "D5SD", "D5SH", "D5OT"}
     assert {m.id for m in REGISTRY} <= checked
 
@@ -188,6 +189,22 @@ def test_other_destinations_and_repeat_thresholds(testville):
         assert (r.numerator, r.denominator) == (0, 3)
     for mid in ("F2_10", "F2_20", "F2_40"):
         assert _one(testville, mid).numerator == 0
+
+
+def test_connection_rates_count_only_referrals_old_enough_to_judge(testville):
+    # As of 2024-05-20 (f2 connected) no referral is 90 days old: nothing to judge yet.
+    r = _one(testville, "E2_90")
+    assert (r.numerator, r.denominator, r.value) == (0, 0, None)
+    # A referral made on 2024-08-30 moves the data's latest time: f1-f4 are now 90 days old,
+    # and the new one is too recent for either figure.
+    testville.execute(
+        f"INSERT INTO referrals (jurisdiction, referral_id, referred_at, referred_local, status, "
+        f"import_id) VALUES ('Testville', 'f5', {_ts('2024-08-30 10:00')}, "
+        f"TIMESTAMP '2024-08-30 10:00', 'made', 3)")
+    r90, r30 = _one(testville, "E2_90"), _one(testville, "E2_30")
+    assert (r90.numerator, r90.denominator) == (2, 4)   # f1 15 days, f2 74 days
+    assert (r30.numerator, r30.denominator) == (1, 4)   # f1
+    assert _one(testville, "E1N").value == 5            # every referral is still counted
 
 
 def test_zero_denominator_gives_null_not_error(testville):

@@ -8,19 +8,29 @@ URL keys: ``j`` jurisdictions, ``from`` / ``to`` local dates, ``cat`` call categ
 """
 from __future__ import annotations
 
+import logging
 from datetime import date
 
+import duckdb
 import streamlit as st
 
 import metrics
 from charts.labels import code_label
-from ui import cache
+from data.errors import DataError
+from ui import cache, messages
 
 _STATE = "_filters"  # session-scoped: the Filters of the current run
 
 
 def sidebar_filters() -> metrics.Filters:
-    opts = cache.filter_options()
+    try:
+        opts = cache.filter_options()
+    except (duckdb.Error, DataError) as error:
+        # The router draws this before its try around the page: without this a locked or
+        # unreadable database file shows Streamlit's exception page instead of a sentence.
+        logging.getLogger("dashboard").exception("database unavailable")
+        st.error(messages.page_failed(error))
+        st.stop()
     with st.sidebar:
         st.subheader("Filters")
         if not opts["jurisdictions"]:
@@ -63,11 +73,15 @@ def _period(first: date | None, last: date | None) -> tuple[date | None, date | 
                               bind="query-params", format="YYYY-MM-DD")
     date_to = st.date_input("To", value=last, min_value=first, max_value=last, key="to",
                             bind="query-params", format="YYYY-MM-DD")
-    date_from, date_to = _day(date_from), _day(date_to)
-    if date_from and date_to and date_from > date_to:
+    date_from, date_to = _day(date_from) or first, _day(date_to) or last
+    if date_from > date_to:
         st.error("'From' is after 'To': showing the whole period instead.")
-        return first, last
-    return date_from or first, date_to or last
+        date_from, date_to = first, last
+    if (date_from, date_to) == (first, last):
+        # No period chosen: count every record, also those without a date (a date filter
+        # would drop them, and the pages would disagree with the Data page's row counts).
+        return None, None
+    return date_from, date_to
 
 
 def _areas(by_jurisdiction: dict[str, list[str]], chosen: list[str]) -> list[str]:

@@ -7,6 +7,7 @@ import duckdb
 import streamlit as st
 
 import metrics
+from data.errors import DatabaseBusy
 from ui import cache
 
 DATA_PAGE = "app_pages/data.py"
@@ -24,7 +25,7 @@ def no_data_here(kinds: tuple[str, ...] = ("calls", "responses", "referrals")) -
     opts = cache.filter_options()
     if any(opts["rows"].get(k) for k in kinds):
         return False
-    what = "; ".join(UPLOAD[k] for k in kinds)
+    what = " or ".join(UPLOAD[k] for k in kinds)  # the page draws once any one is in
     st.info(f"No data to show yet. Upload {what} on the Data page, then come back. To try the "
             "dashboard first, load the fictional demo cohort: `python -m data demo`.",
             icon=":material/upload_file:")
@@ -49,6 +50,9 @@ def page_failed(error: BaseException) -> str:
     """One sentence for an unexpected error: what happened, and what to do; no traceback."""
     if isinstance(error, metrics.MetricError):
         return f"This view asked for something the metrics do not offer: {error}"
+    if isinstance(error, DatabaseBusy):
+        return ("Another program (such as a command-line import) is using the database file. "
+                "Wait until it has finished, then reload the page.")
     if isinstance(error, duckdb.IOException):
         return ("The database file could not be read. Check that no other program (such as a "
                 "command-line import) has it open, then reload the page.")
