@@ -31,6 +31,7 @@ if (Path(__file__).parent / "app_pages" / "data.py").exists():
 # No page icons: Streamlit fetches a page's Material icon from fonts.gstatic.com for the favicon.
 page = st.navigation({"Questions": ANALYSIS + HIDDEN, "About the data": ABOUT})
 filters.sidebar_filters()
+presenter.peer_controls()
 presenter.toggle()
 try:
     page.run()

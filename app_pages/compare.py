@@ -4,8 +4,7 @@ import streamlit as st
 import metrics
 from charts import figures, takeaways
 from charts.frames import data_table, has_values, side_by_side
-from charts.labels import mask_names
-from ui import cache, components, filters, messages
+from ui import components, filters, messages, presenter
 
 COMPARED = [metrics.BY_ID[m] for m in ("B1", "C2", "D2", "D5ED", "E2_30", "P1", "P2")]
 SHORT = {"B1": "Coverage (B1)", "C2": "Team response, min (C2)", "D2": "Police back-up (D2)",
@@ -18,30 +17,25 @@ f = filters.current()
 if messages.no_data_here():
     st.stop()
 
-shown = list(f.jurisdictions) or cache.filter_options()["jurisdictions"]
-with st.container(key="controls", horizontal=True, vertical_alignment="bottom"):
-    own = st.selectbox("Your jurisdiction", shown, index=None, key="own", bind="query-params",
-                       placeholder="None (no highlight)", width=320,
-                       help="Highlighted in the chart and kept by name when peers are masked.")
-    mask = st.toggle("Mask peer names", key="mask", bind="query-params",
-                     help="Replace the other jurisdictions' names by letters (Jurisdiction A, "
-                          "B, ...), for presenting to a group. Launch dates then show the year.")
-names = mask_names(shown, own) if mask else None
+own, mask = presenter.own(), presenter.masking()
+if not mask:
+    st.caption("To present this to peers without their names, turn on **Mask peer names** in "
+               "the sidebar; choose your jurisdiction there to highlight it.")
 
 df = components.metric_frame(tuple(m.id for m in COMPARED), J, f)
 if not has_values(df):
     components.empty("compare", "Side by side", messages.nothing_selected("records"))
     st.stop()
-launches = dict(components.launches(f))
-sentence = (takeaways.rank(df, own, COMPARED, names) if own else
-            takeaways.extremes(df[df["metric"] == "B1"], "jurisdiction", COMPARED[0], names,
+launches = dict(components.launches(f))  # names already masked, like the frame
+sentence = (takeaways.rank(df, own, COMPARED) if own else
+            takeaways.extremes(df[df["metric"] == "B1"], "jurisdiction", COMPARED[0],
                                dim_word="jurisdiction"))
-st.dataframe(side_by_side(df, COMPARED, launches, names, mask, SHORT, own), hide_index=True,
+st.dataframe(side_by_side(df, COMPARED, launches, None, mask, SHORT, own), hide_index=True,
              width="stretch", key="side-by-side")
 components.chart("compare", "Side by side", sentence,
-                 figures.panels(df, "jurisdiction", COMPARED, names=names, highlight=own,
+                 figures.panels(df, "jurisdiction", COMPARED, highlight=own,
                                 cols=4, sort=False, titles=SHORT),
-                 data_table(df, J, {m.id: m.label for m in COMPARED}, names),
+                 data_table(df, J, {m.id: m.label for m in COMPARED}),
                  note="Same definitions for every jurisdiction (see Methodology). Whiskers: "
                       "95% intervals; hatched: fewer than 20 events; times: bar = median, "
                       "tick = 90th percentile. Per 1,000 residents uses each jurisdiction's "

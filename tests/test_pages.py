@@ -453,6 +453,20 @@ def test_compare_masks_peer_names(monkeypatch, demo_db):
 # Presenter mode
 # --------------------------------------------------------------------------------------------
 
+def test_masking_holds_on_every_page(monkeypatch, demo_db):
+    """A presenter who masks peers on one page must not unmask them by switching page."""
+    at = run_app(monkeypatch, demo_db, "overview", query={"own": "Riverton", "mask": "true"})
+    for page in ("overview", "reach", "on_scene", "connections", "compare"):
+        at.switch_page(f"app_pages/{page}.py").run()
+        assert_clean(at)
+        shown = " ".join(texts(at.main) + [c.value for c in at.main.caption]
+                         + [c.proto.spec for c in at.get("plotly_chart")]
+                         + [d.value.to_csv() for d in at.main.dataframe])
+        for peer in set(NAMES) - {"Riverton"}:
+            assert peer not in shown, (page, peer)
+    assert "Jurisdiction A" in shown and "Riverton" in shown
+
+
 def test_presenter_mode_from_the_url(monkeypatch, demo_db):
     normal = run_app(monkeypatch, demo_db, "reach")
     assert not normal.html and not normal.toggle(key="present").value
@@ -476,10 +490,10 @@ def test_presenter_mode_from_the_url(monkeypatch, demo_db):
         assert spec["layout"]["font"]["size"] == PRESENTER_FONT_SIZE
         assert not json.loads(at.get_by_key(f"chart-{key}").proto.config)["displayModeBar"]
 
-    # The controls the stylesheet hides are the ones the Compare page draws.
+    # The peer controls sit in the (hidden) sidebar; the mode survives a page switch.
     at.switch_page("app_pages/compare.py").run()
     assert_clean(at)
-    assert {"own", "mask"} <= keys_in(at.get_by_key("controls"))
+    assert {"own", "mask"} <= keys_in(at.sidebar)
     assert at.html  # still on after a page switch
 
     at.button(key="leave-presenter").click().run()

@@ -26,19 +26,29 @@ def escape(text: str) -> str:
 
 def metric_frame(ids: tuple[str, ...], by: tuple[str, ...], filters: metrics.Filters
                  ) -> pd.DataFrame:
-    return frame(cache.compute(metrics.MetricRequest(ids, by, filters)), by)
+    return _masked(frame(cache.compute(metrics.MetricRequest(ids, by, filters)), by))
 
 
 def count_frame(keys: tuple[str, ...], by: tuple[str, ...], filters: metrics.Filters
                 ) -> pd.DataFrame:
-    return frame(cache.counts(metrics.CountRequest(keys, by, filters)), by)
+    return _masked(frame(cache.counts(metrics.CountRequest(keys, by, filters)), by))
+
+
+def _masked(df: pd.DataFrame) -> pd.DataFrame:
+    """Peers' names replaced where masking is on: every chart, sentence, table and download
+    is drawn from these frames, so none of them can show a real name."""
+    names = presenter.peer_names()
+    if names and "jurisdiction" in df.columns:
+        df = df.assign(jurisdiction=df["jurisdiction"].map(lambda j: names.get(j, j)))
+    return df
 
 
 def launches(filters: metrics.Filters) -> list[tuple[str, object]]:
     """(jurisdiction, launch date) for the jurisdictions in view, for markers on time charts."""
     chosen = set(filters.jurisdictions)
-    return [(j["jurisdiction"], j["launch_date"]) for j in cache.jurisdictions()
-            if not chosen or j["jurisdiction"] in chosen]
+    names = presenter.peer_names() or {}
+    return [(names.get(j["jurisdiction"], j["jurisdiction"]), j["launch_date"])
+            for j in cache.jurisdictions() if not chosen or j["jurisdiction"] in chosen]
 
 
 def columns(n: int) -> list:

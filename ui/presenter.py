@@ -9,7 +9,11 @@ from __future__ import annotations
 
 import streamlit as st
 
+from charts.labels import mask_names
+from ui import cache
+
 KEY = "present"
+OWN, MASK = "own", "mask"  # URL keys: ?own=Riverton&mask=true
 
 _STYLESHEET = """<style>
 [data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"],
@@ -64,3 +68,39 @@ def _to_url() -> None:
         st.query_params[KEY] = "1"
     elif KEY in st.query_params:
         del st.query_params[KEY]
+
+
+def peer_controls() -> None:
+    """Sidebar: your own jurisdiction and whether peers' names are masked, kept in the URL.
+
+    Drawn by the router so that the choice holds on every page (a mask set on one page must
+    not be undone by switching to another) and survives presenter mode, which hides the sidebar.
+    """
+    names = cache.filter_options()["jurisdictions"]
+    if len(names) < 2:
+        return
+    with st.sidebar:
+        st.subheader("Presenting to peers")
+        st.selectbox("Your jurisdiction", names, index=None, key=OWN, bind="query-params",
+                     placeholder="None (no highlight)",
+                     help="Highlighted on the Compare page and kept by name when peers are "
+                          "masked.")
+        st.toggle("Mask peer names", key=MASK, bind="query-params",
+                  help="Replace the other jurisdictions' names by letters (Jurisdiction A, "
+                       "B, ...) on every page, for presenting to a group. Launch dates then "
+                       "show the year only.")
+
+
+def own() -> str | None:
+    return st.session_state.get(OWN)
+
+
+def masking() -> bool:
+    return bool(st.session_state.get(MASK))
+
+
+def peer_names() -> dict[str, str] | None:
+    """Real name -> shown name for every jurisdiction when masking is on, else None."""
+    if not masking():
+        return None
+    return mask_names(cache.filter_options()["jurisdictions"], own())
