@@ -520,7 +520,7 @@ def _value_tables(con, cols, profile) -> list[dict]:
             if c.type == "code":
                 std, how = values.standard_code(c.value_set, raw_value, pmap)
             elif c.type == "bool":
-                b, how = values.boolean(raw_value, pmap, c.x_marks)
+                b, how = values.boolean(raw_value, pmap, c.x_marks, c.name)
                 std = None if b is None else str(b).lower()
             else:
                 std, how = values.text_replacement(raw_value, pmap), "profile"

@@ -85,6 +85,24 @@ BUILTIN_SYNONYMS: dict[str, dict[str, str]] = {
 TRUE_WORDS = {"y", "yes", "true", "t", "1", "x", "on", "checked"}
 FALSE_WORDS = {"n", "no", "false", "f", "0", "off", "unchecked"}
 
+# Yes/no fields that exports record as words in an outcome-like column (MCSLC's "End Point of
+# Dispatch" holds contact as "Engaged client" / "Unable to locate"). Only unambiguous words:
+# "Refused" or "Client declined to engage" may or may not mean contact, so the analyst decides.
+BOOLEAN_SYNONYMS: dict[str, dict[str, bool]] = {
+    "contact_made": {
+        "engaged client": True, "engaged": True, "contact made": True, "contacted": True,
+        "unable to locate": False, "unable to locate client": False, "no contact": False,
+        "no contact due to safety concern": False, "gone on arrival": False, "goa": False,
+        "cancelled": False, "canceled": False, "dispatch canceled before arrival": False,
+        "dispatch cancelled before arrival": False, "cancelled en route": False,
+    },
+    "arrest": {"arrest": True, "arrested": True, "custodial arrest": True,
+               "no arrest": False},
+    "police_backup": {"backup requested": True, "police requested": True,
+                      "no backup": False},
+    "injury": {"injury": True, "injured": True, "no injury": False},
+}
+
 
 def standard_code(value_set: str, raw: str, profile_map: dict[str, object]) -> tuple[str | None, str]:
     """(code, how) for one raw value; how is 'profile', 'standard' or 'not recognised'."""
@@ -100,7 +118,8 @@ def standard_code(value_set: str, raw: str, profile_map: dict[str, object]) -> t
     return FALLBACK_CODE[value_set], "not recognised"
 
 
-def boolean(raw: str, profile_map: dict[str, object], x_marks: bool) -> tuple[bool | None, str]:
+def boolean(raw: str, profile_map: dict[str, object], x_marks: bool,
+            field: str | None = None) -> tuple[bool | None, str]:
     """(value, how); how is 'unreadable' when the value means neither true nor false."""
     key = normalise_value(raw)
     if key in profile_map:
@@ -110,6 +129,8 @@ def boolean(raw: str, profile_map: dict[str, object], x_marks: bool) -> tuple[bo
         return True, "standard"
     if key in FALSE_WORDS:
         return False, "standard"
+    if key in BOOLEAN_SYNONYMS.get(field or "", {}):
+        return BOOLEAN_SYNONYMS[field][key], "standard"
     if "*" in profile_map:
         return bool(profile_map["*"]), "profile"
     return None, "unreadable"
