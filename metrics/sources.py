@@ -87,6 +87,8 @@ def render_responses(needed: set[str]) -> str:
 REFERRALS = """
 SELECT
   f.jurisdiction, f.referred_local AS local_ts, f.service_type, f.status,
+  -- Who was referred, from the response during which the referral was made (equity view).
+  r.race_ethnicity, r.age_group, r.gender, r.area,
   f.status = 'connected' AND f.connected_at IS NOT NULL
     AND f.connected_at <= f.referred_at + INTERVAL 30 DAY AS connected_30,
   f.status = 'connected' AND f.connected_at IS NOT NULL
@@ -97,6 +99,7 @@ FROM referrals f
 JOIN (SELECT jurisdiction, max(greatest(referred_at, coalesce(connected_at, referred_at)))
         AS as_of
       FROM referrals GROUP BY jurisdiction) a ON a.jurisdiction = f.jurisdiction
+LEFT JOIN responses r ON r.jurisdiction = f.jurisdiction AND r.response_id = f.response_id
 """
 
 
@@ -125,7 +128,8 @@ SOURCES = {
                          "age_group", "gender", "outcome", "transport_destination"),
                         ("jurisdictions", "date_from", "date_to", "areas", "teams")),
     "referrals": Source("referrals", REFERRALS,
-                        ("jurisdiction", "month", "quarter", "year", "service_type"),
+                        ("jurisdiction", "month", "quarter", "year", "service_type",
+                         "race_ethnicity", "age_group", "gender", "area"),
                         ("jurisdictions", "date_from", "date_to")),
 }
 

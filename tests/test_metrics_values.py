@@ -207,6 +207,15 @@ def test_connection_rates_count_only_referrals_old_enough_to_judge(testville):
     assert _one(testville, "E1N").value == 5            # every referral is still counted
 
 
+def test_referrals_take_the_demographics_of_their_response(testville):
+    testville.execute("UPDATE responses SET race_ethnicity = 'black' WHERE response_id = 'r1'")
+    testville.execute("UPDATE responses SET race_ethnicity = 'white' WHERE response_id = 'r2'")
+    rows = compute(testville, MetricRequest(("E2_30",), ("race_ethnicity",), Filters()))
+    got = {r.group["race_ethnicity"]: (r.numerator, r.denominator) for r in rows}
+    # f1 (r1) connected in 15 days; f2 and f4 (r2) not within 30; f3 has no response.
+    assert got == {"black": (1, 1), "white": (0, 2), None: (0, 1)}
+
+
 def test_zero_denominator_gives_null_not_error(testville):
     r = _one(testville, "B1", date_from=date(2030, 1, 1), date_to=date(2030, 12, 31))
     assert (r.numerator, r.denominator, r.value, r.ci_low) == (0, 0, None, None)
