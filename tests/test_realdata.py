@@ -798,3 +798,22 @@ def test_cli_import_real_file(realdata, tmp_path):
                                      str(PROFILES / "seattle_spd.toml"), "--db", str(db)])
     assert again.exit_code == 0, again.output
     assert "already imported" in again.output
+
+
+def test_mcslc_metrics_report(mcslc, db_path):
+    """`python -m metrics report --json` on the imported export: arrests 16 of 4,682, ED 652."""
+    import json
+
+    from click.testing import CliRunner
+
+    from metrics.cli import cli
+
+    con, _ = mcslc
+    con.close()  # the command opens the file itself
+    out = CliRunner().invoke(cli, ["report", "--db", str(db_path), "--metric", "D3", "--metric",
+                                   "D5ED", "--jurisdiction", "Lane County", "--json"])
+    assert out.exit_code == 0, out.output
+    rows = {r["metric"]: r for r in json.loads(out.output)["rows"]}
+    assert (rows["D3"]["numerator"], rows["D3"]["denominator"]) == (16, 4682)
+    assert rows["D5ED"]["numerator"] == 652
+    assert rows["D3"]["reliability"] == "insufficient"  # 16 events: too few for a stable rate
