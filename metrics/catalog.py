@@ -54,3 +54,39 @@ def filter_options(con) -> dict:
 
 def _as_date(value) -> date | None:
     return value if isinstance(value, date) else None
+
+
+def population_by_group(con, jurisdictions: tuple[str, ...], dimension: str) -> dict:
+    """Residents per group for the jurisdictions (all when empty), as {group: (residents, moe)}.
+
+    ``dimension`` is a population dimension (race_ethnicity, age_group, ...) read from each
+    jurisdiction-wide geography, or ``area``: each area's total. Figures of several
+    jurisdictions add up; their 90% margins of error combine as the root of the sum of squares
+    (the ACS approximation). Only stored `total` rows are totals: groups are never summed
+    into one (race rows may overlap).
+    """
+    if dimension == "area":
+        where = "p.geography <> p.jurisdiction AND p.dimension = 'total' AND p.\"group\" = 'total'"
+        key = "p.geography"
+    else:
+        where = "p.geography = p.jurisdiction AND p.dimension = ?"
+        key = 'p."group"'
+    params = [] if dimension == "area" else [dimension]
+    if jurisdictions:
+        where += " AND list_contains(?::VARCHAR[], p.jurisdiction)"
+        params.append(list(jurisdictions))
+    rows = con.execute(
+        f"SELECT {key}, sum(p.population), sqrt(sum(p.moe::DOUBLE * p.moe)), "
+        f"count(p.moe) = count(*), string_agg(DISTINCT p.source, '; ') "
+        f"FROM population p WHERE {where} GROUP BY 1", params).fetchall()
+    return {g: (int(n), moe if complete else None) for g, n, moe, complete, _ in rows}
+
+
+def population_sources(con, jurisdictions: tuple[str, ...]) -> list[str]:
+    """Where the population figures come from (e.g. 'ACS 2019-23 5-year'), for the caption."""
+    where, params = "true", []
+    if jurisdictions:
+        where, params = "list_contains(?::VARCHAR[], jurisdiction)", [list(jurisdictions)]
+    return [r[0] for r in con.execute(
+        f"SELECT DISTINCT source FROM population WHERE {where} AND source IS NOT NULL "
+        "ORDER BY 1", params).fetchall()]

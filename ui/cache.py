@@ -90,3 +90,18 @@ def _profiles(version: tuple) -> list[dict]:
 def jurisdictions() -> list[dict]:
     """Every jurisdiction's settings: population, program, launch date, coverage."""
     return _profiles(data_version())
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def _population(jurisdictions: tuple[str, ...], dimension: str, version: tuple) -> dict:
+    cur = cursor()
+    try:
+        return {"groups": catalog.population_by_group(cur, jurisdictions, dimension),
+                "sources": catalog.population_sources(cur, jurisdictions)}
+    finally:
+        cur.close()
+
+
+def population(jurisdictions: tuple[str, ...], dimension: str) -> dict:
+    """Residents per group (published census figures, not records): {groups, sources}."""
+    return _population(tuple(jurisdictions), dimension, data_version())
