@@ -13,6 +13,7 @@ PAGES = {
     "on-scene": "What happens on scene?",
     "connections": "Are people being connected to services?",
     "compare": "How do the jurisdictions compare?",
+    "equity": "Do outcomes differ between groups?",
     "data": "Data",
     "methodology": "Metric definitions",
 }
