@@ -1,4 +1,4 @@
-"""Command line for the data layer: import, imports, undo, suggest, demo.
+"""Command line for the data layer: import, imports, undo, suggest, demo, audit.
 
 Each command opens the database, calls one function of the library and turns a DataError into a
 one-paragraph message with a non-zero exit code (never a traceback).
@@ -13,10 +13,10 @@ import click
 
 from .connection import connect, default_db_path
 from .errors import DataError
-from .importer import import_file, preview
-from .ledger import list_imports, undo_import
+from .importer import preview
+from .ledger import list_imports
 from .profiles import Profile, suggested_profile
-from .schema import KINDS
+from .schema import IMPORT_KINDS, KINDS
 
 db_option = click.option("--db", "db_path", type=click.Path(dir_okay=False),
                          help="DuckDB file (default: data/cohort.duckdb or $A911_DB).")
@@ -37,7 +37,8 @@ def cli():
 
 @cli.command(name="import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
-@click.option("--kind", type=click.Choice(KINDS), required=True, help="What the file holds.")
+@click.option("--kind", type=click.Choice(IMPORT_KINDS), required=True,
+              help="What the file holds (boundaries: a GeoJSON of the areas).")
 @click.option("--jurisdiction", required=True, help="Whose data this is (never read from the file).")
 @click.option("--profile", "profile_path", type=click.Path(exists=True, dir_okay=False),
               help="Mapping profile (TOML). Default: a saved profile matching the headers.")
@@ -46,15 +47,20 @@ def cli():
 @click.option("--encoding", help="The file's text encoding, if detection gets it wrong.")
 @click.option("--dry-run", is_flag=True, help="Validate and report; write nothing.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@click.option("--area-property", help="Boundaries: the GeoJSON property naming the areas "
+                                      "(default: the one matching the calls' areas).")
 @db_option
 def import_(file, kind, jurisdiction, profile_path, tz, encoding, dayfirst, dry_run, as_json,
-            db_path):
-    """Import FILE (CSV, CSV.gz or XLSX) into the database, in one transaction.
+            area_property, db_path):
+    """Import FILE (CSV, CSV.gz or XLSX; GeoJSON for boundaries) in one transaction.
 
     Example: python -m data import calls.csv --kind calls --jurisdiction Springfield
     """
     from .profiles import load_profile
 
+    if kind == "boundaries":
+        _import_boundaries(file, jurisdiction, area_property, dry_run, as_json, db_path)
+        return
     try:
         profile = load_profile(profile_path) if profile_path else None
         if dayfirst is not None or encoding:
@@ -68,9 +74,11 @@ def import_(file, kind, jurisdiction, profile_path, tz, encoding, dayfirst, dry_
     con = _connect(db_path, file)
     bar = _progress() if sys.stderr.isatty() and not as_json else None
     try:
-        result = import_file(con, file, kind=kind, jurisdiction=jurisdiction, profile=profile,
-                             dry_run=dry_run, profile_dir=_profiles_dir(db_path),
-                             timezone_name=tz, progress=bar)
+        # Through the guarded facade as the local principal: a shell import is audited too.
+        result = _guarded().import_file(con, _local(), file, kind=kind,
+                                        jurisdiction=jurisdiction, profile=profile,
+                                        dry_run=dry_run, profile_dir=_profiles_dir(db_path),
+                                        timezone_name=tz, progress=bar)
     except DataError as e:
         raise click.ClickException(str(e)) from None
     finally:
@@ -83,6 +91,36 @@ def import_(file, kind, jurisdiction, profile_path, tz, encoding, dayfirst, dry_
         if result.profile_path:
             click.echo(f"  mapping suggested from the headers; saved to {result.profile_path} "
                        "(edit it to change the mapping; the next export reuses it)")
+
+
+def _import_boundaries(file, jurisdiction, area_property, dry_run, as_json, db_path):
+    from .boundaries import import_boundaries
+
+    con = _connect(db_path, file)
+    try:
+        result = import_boundaries(con, file, jurisdiction=jurisdiction,
+                                   area_property=area_property, dry_run=dry_run)
+    except DataError as e:
+        raise click.ClickException(str(e)) from None
+    finally:
+        con.close()
+    if as_json:
+        click.echo(json.dumps({k: v for k, v in result.__dict__.items() if k != "profile"},
+                              default=str, indent=2))
+    else:
+        click.echo("\n".join(result.summary_lines()))
+
+
+def _guarded():
+    from . import guarded  # imports the metrics package: only for the commands that write
+
+    return guarded
+
+
+def _local():
+    from .access import LOCAL  # whoever runs the shell has the database file: every right
+
+    return LOCAL
 
 
 def _suggest_for(file, kind, db_path, encoding=None) -> Profile:
@@ -164,7 +202,7 @@ def undo_cmd(import_id, db_path):
     """
     con = _connect(db_path)
     try:
-        out = undo_import(con, import_id)
+        out = _guarded().undo_import(con, _local(), import_id)
     except DataError as e:
         raise click.ClickException(str(e)) from None
     finally:
@@ -181,11 +219,9 @@ def crosswalk_cmd(jurisdiction, db_path):
 
     Example: python -m data crosswalk --jurisdiction Springfield
     """
-    from .crosswalk import apply_starter_crosswalk
-
     con = _connect(db_path)
     try:
-        out = apply_starter_crosswalk(con, jurisdiction)
+        out = _guarded().apply_starter_crosswalk(con, _local(), jurisdiction)
     finally:
         con.close()
     click.echo(f"Added {out['added']:,} call types: {out['categorised']:,} given a category by "
@@ -229,3 +265,73 @@ def demo_cmd(seed, if_empty, db_path):
     finally:
         con.close()
     click.echo("Loaded the demo cohort: " + ", ".join(f"{k} {v:,}" for k, v in counts.items()))
+
+
+@cli.group(name="audit")
+def audit_group():
+    """Check and export the audit trail (sign-ins, refusals, imports, undos, role changes).
+
+    Example: python -m data audit verify
+    """
+
+
+@audit_group.command(name="verify")
+@click.option("--anchor", metavar="SEQ:HASH",
+              help="The last entry an earlier verify printed: also proves that nothing was cut "
+                   "off the end since.")
+@db_option
+def audit_verify_cmd(anchor, db_path):
+    """Check the audit log's hash chain; exit 1 naming the first broken entry.
+
+    Example: python -m data audit verify --db data/cohort.duckdb
+    """
+    from . import audit
+
+    mark = _anchor(anchor)
+    con = _connect(db_path)
+    try:
+        broken, n, head = audit.check(con, mark), audit.count(con), audit.head(con)
+    finally:
+        con.close()
+    if broken:
+        raise click.ClickException(f"chain broken at {broken}")
+    click.echo(f"chain intact, {n} {'entry' if n == 1 else 'entries'}")
+    if head:
+        click.echo(f"last entry #{head[0]}, hash {head[1]}; keep it elsewhere and pass "
+                   f"--anchor {head[0]}:{head[1]} next time to prove nothing was cut off the end")
+
+
+def _anchor(text):
+    if not text:
+        return None
+    seq, _, digest = text.partition(":")
+    if not (seq.isdigit() and len(digest) == 64):
+        raise click.BadParameter("use SEQ:HASH as printed by `python -m data audit verify`",
+                                 param_hint="--anchor")
+    return int(seq), digest.lower()
+
+
+@audit_group.command(name="export")
+@click.option("--out", type=click.Path(dir_okay=False, writable=True),
+              help="CSV file to write (default: print the CSV).")
+@db_option
+def audit_export_cmd(out, db_path):
+    """Export the whole audit log as CSV (the export is itself recorded, as 'local').
+
+    Example: python -m data audit export --out audit.csv
+    """
+    from . import audit
+    from .access import LOCAL
+    from .guarded import audit_csv
+
+    con = _connect(db_path)
+    try:
+        n = audit.count(con)
+        text = audit_csv(con, LOCAL)
+    finally:
+        con.close()
+    if out is None:
+        click.echo(text, nl=False)
+        return
+    Path(out).write_text(text, encoding="utf-8")
+    click.echo(f"exported {n} {'entry' if n == 1 else 'entries'} to {out}")

@@ -55,7 +55,15 @@ def _lock_down(con, path, readable_dirs) -> None:
     allowed = [str(Path(d).resolve()) + os.sep for d in readable_dirs]
     if str(path) != ":memory:":
         allowed.append(str(Path(path).resolve().parent) + os.sep)
-    con.execute("SET TimeZone = 'UTC'")
+    if con.execute("SELECT current_setting('lock_configuration')").fetchone()[0]:
+        # This process opened the file before: DuckDB hands out the same, already locked,
+        # database instance, whose settings hold for this connection too.
+        _check_locked(con, path, allowed)
+        return
+    # GLOBAL: the pages use cursors of this connection, and a cursor starts from the global
+    # settings, not this session's (a server whose clock is not on UTC would otherwise
+    # change every date a cursor computes).
+    con.execute("SET GLOBAL TimeZone = 'UTC'")
     con.execute("SET enable_progress_bar = false")  # the CLI and pages show their own progress
     con.execute("SET memory_limit = ?", [MEMORY_LIMIT])  # a parameter, even from the environment
     # Spill folder for large imports; keep it inside an allowed folder.
@@ -65,3 +73,12 @@ def _lock_down(con, path, readable_dirs) -> None:
     # repository too, so no setting left unlocked could bring an extension in (DOMAIN §7).
     con.execute("SET allow_community_extensions = false")
     con.execute("SET lock_configuration = true")
+
+
+def _check_locked(con, path, allowed) -> None:
+    current = set(con.execute("SELECT current_setting('allowed_directories')").fetchone()[0])
+    extra = sorted(set(allowed) - current)
+    if extra:
+        raise DatabaseBusy(f"The database {path} is already open in this program with other "
+                           f"readable folders; {', '.join(extra)} cannot be added to a locked "
+                           "database. Close the other connection first.")

@@ -23,7 +23,8 @@ _FIXED = {
     "crosswalk": [("jurisdiction", ""), ("call_type", "Local call type exactly as imported"),
                   ("category", "Standard category"), ("eligible", "true / false / NULL = not "
                                                       "triaged (unknown)")],
-    "imports": [("import_id", "Ledger id"), ("kind", "calls / responses / referrals / population"),
+    "imports": [("import_id", "Ledger id"), ("kind", "calls / responses / referrals / population / "
+                 "boundaries"),
                 ("jurisdiction", ""), ("file_name", ""), ("file_sha256", "The same file again "
                  "changes nothing"), ("profile", "The mapping profile used (TOML)"),
                 ("imported_at", ""), ("rows_read … rows_warned", "The summary counts"),
@@ -36,6 +37,27 @@ _FIXED = {
                      ("file_row", ""), ("column", ""), ("warning", "missing_time / "
                       "time_placeholder (0:00) / implausible_date / out_of_order"),
                      ("value", "")],
+    "audit_log": [("seq", "1, 2, 3 … without gaps"), ("logged_at", "When (UTC)"),
+                  ("actor", "The signed-in e-mail address, or `local`"),
+                  ("action", "sign_in / sign_out / session_expired / import / undo / "
+                   "crosswalk.edit / role.grant / download …"), ("jurisdiction", ""),
+                  ("target", "What it was about (import #, e-mail address, file …)"),
+                  ("file_sha256", "The file's hash, for imports"),
+                  ("outcome", "allowed / denied"), ("detail", "JSON: counts, the reason of a "
+                   "refusal …"), ("prev_hash", "The previous entry's hash"),
+                  ("hash", "SHA-256 of the entry's fields and prev_hash; `python -m data audit "
+                   "verify` checks the chain")],
+    "people": [("email", "Lower case, as the identity provider reports it (key)"),
+               ("name", ""), ("active", "false = can no longer sign in"), ("added_at", "")],
+    "roles": [("email", ""), ("role", "admin / analyst / viewer"),
+              ("jurisdiction", "NULL for admin and for a cohort-wide viewer")],
+    "settings": [("key", ""), ("value", "JSON"), ("updated_at", ""), ("updated_by", "")],
+    "area_boundaries": [("jurisdiction", ""), ("area", "The area as the calls and responses "
+                         "write it (maps join on it)"),
+                        ("geometry", "GeoJSON Polygon or MultiPolygon in longitude/latitude, "
+                         "from `python -m data import FILE.geojson --kind boundaries`; "
+                         "`area_boundaries_replaced` keeps what an import replaced, for undo"),
+                        ("import_id", "")],
 }
 
 

@@ -5,7 +5,7 @@ import json
 
 from .errors import UndoRefused
 from .links import refresh_call_links
-from .schema import KINDS, history_table, record_columns
+from .schema import IMPORT_KINDS, history_table, record_columns, table_of
 
 
 def list_imports(con, jurisdiction: str | None = None) -> list[dict]:
@@ -68,19 +68,19 @@ def check_undo(con, import_id: int) -> tuple[str, str, str | None]:
 
 
 def _restore(con, kind, import_id):
-    hist = history_table(kind)
+    table, hist = table_of(kind), history_table(kind)
     cols = ", ".join(f'"{c}"' for c, _ in record_columns(kind))
-    removed = con.execute(f"SELECT count(*) FROM {kind} WHERE import_id = ?",
+    removed = con.execute(f"SELECT count(*) FROM {table} WHERE import_id = ?",
                           [import_id]).fetchone()[0]
-    con.execute(f"DELETE FROM {kind} WHERE import_id = ?", [import_id])
+    con.execute(f"DELETE FROM {table} WHERE import_id = ?", [import_id])
     restored = con.execute(f"SELECT count(*) FROM {hist} WHERE replaced_by = ?",
                            [import_id]).fetchone()[0]
-    con.execute(f"INSERT INTO {kind} SELECT {cols} FROM {hist} WHERE replaced_by = ?",
+    con.execute(f"INSERT INTO {table} SELECT {cols} FROM {hist} WHERE replaced_by = ?",
                 [import_id])
     con.execute(f"DELETE FROM {hist} WHERE replaced_by = ?", [import_id])
     return {"rows_removed": removed, "rows_restored": restored}
 
 
 def _jurisdiction_in_use(con, jurisdiction):
-    return any(con.execute(f"SELECT count(*) FROM {k} WHERE jurisdiction = ?",
-                           [jurisdiction]).fetchone()[0] for k in KINDS)
+    return any(con.execute(f"SELECT count(*) FROM {table_of(k)} WHERE jurisdiction = ?",
+                           [jurisdiction]).fetchone()[0] for k in IMPORT_KINDS)

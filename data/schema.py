@@ -32,6 +32,9 @@ FALLBACK_CODE = {
 }
 
 KINDS = ("calls", "responses", "referrals", "population")
+# What `python -m data import --kind` accepts: the record kinds, and area boundaries (GeoJSON,
+# data/boundaries.py), which fill the table area_boundaries instead of a table of their name.
+IMPORT_KINDS = KINDS + ("boundaries",)
 
 
 @dataclass(frozen=True)
@@ -44,10 +47,11 @@ class Field:
     value_set: str | None = None  # for type == "code"
     doc: str = ""
     synonyms: tuple[str, ...] = field(default_factory=tuple)
+    stored: bool = True  # False: read from the file but not a column of the table
 
 
-def _f(name, type_, doc, *synonyms, required=False, value_set=None):
-    return Field(name, type_, required, value_set, doc, tuple(synonyms))
+def _f(name, type_, doc, *synonyms, required=False, value_set=None, stored=True):
+    return Field(name, type_, required, value_set, doc, tuple(synonyms), stored)
 
 
 # Synonyms are normalised header names seen in real exports (lower case, letters and digits only).
@@ -154,12 +158,18 @@ FIELDS: dict[str, tuple[Field, ...]] = {
         _f("geography", "text", "Whole jurisdiction or an area name", "geography", "area", "geo",
            "name", "city", required=True),
         _f("dimension", "text", "race_ethnicity, age_group, gender or total", "dimension"),
-        _f("group", "text", "Group within the dimension", "group", "race", "raceethnicity",
-           "category", required=True),
+        _f("group", "text", "Group within the dimension. A geography's only total is its `total` "
+           "row (dimension `total`): from a total row in the file, an ACS table's total estimate "
+           "or a `total_population` column, never a sum of groups, because race rows may overlap "
+           "(long-format city tables count Hispanic or Latino beside the races)", "group", "race",
+           "raceethnicity", "category", required=True),
         _f("population", "integer", "Residents", "population", "count", "estimate", "total",
            required=True),
         _f("moe", "integer", "Margin of error (90%)", "moe", "marginoferror"),
         _f("source", "text", "Where the figures come from (e.g. ACS 2019-23 5-year)", "source"),
+        # Not a column: long-format city tables repeat the city's total on every race row.
+        _f("total_population", "integer", "The geography's total, repeated on each row: becomes "
+           "its `total` row", "totalpopulation", "totalpop", stored=False),
     ),
 }
 
@@ -191,13 +201,29 @@ def field_of(kind: str, name: str) -> Field:
     raise KeyError(f"{kind}.{name}")
 
 
+# Area boundaries (issue 5): one row per area of a jurisdiction, from its GeoJSON upload
+# (data/boundaries.py). `area` is written as the calls' and responses' `area` values are, so
+# that a map joins on it; `geometry` is the GeoJSON Polygon or MultiPolygon, longitude/latitude.
+BOUNDARY_COLUMNS = [("jurisdiction", "VARCHAR NOT NULL"), ("area", "VARCHAR NOT NULL"),
+                    ("geometry", "VARCHAR NOT NULL"), ("import_id", "BIGINT NOT NULL")]
+
+
+def table_of(kind: str) -> str:
+    """The table an import of ``kind`` fills."""
+    return "area_boundaries" if kind == "boundaries" else kind
+
+
 def record_columns(kind: str) -> list[tuple[str, str]]:
     """(column, SQL type) of a record table, in table order."""
+    if kind == "boundaries":
+        return list(BOUNDARY_COLUMNS)
     cols = [("jurisdiction", "VARCHAR NOT NULL")]
     if kind == "population":
         # Population rows have no id in any source: geography|dimension|group|source is the key.
         cols.append(("population_key", "VARCHAR NOT NULL"))
     for f in FIELDS[kind]:
+        if not f.stored:
+            continue
         cols.append((f.name, _SQL_TYPE[f.type]))
         if f.type == "code":
             cols.append((f"{f.name}_raw", "VARCHAR"))  # the original value beside the standard one
@@ -273,21 +299,55 @@ DDL_FIXED = [
   warning VARCHAR NOT NULL,       -- time_placeholder | implausible_date | out_of_order | missing_time
   value VARCHAR
 )""",
+    # Shared deployments (issue 6): who may do what, and the append-only trail of what was done.
+    # The audit log is written only by data/audit.py (never updated or deleted); each entry's
+    # hash covers its content and the previous entry's hash, so `python -m data audit verify`
+    # finds any edit, deletion, insertion or reordering.
+    """CREATE TABLE IF NOT EXISTS audit_log (
+  seq BIGINT PRIMARY KEY,         -- 1, 2, 3 ... without gaps
+  logged_at TIMESTAMPTZ NOT NULL, -- when, in UTC
+  actor VARCHAR NOT NULL,         -- the signed-in e-mail address, or 'local'
+  action VARCHAR NOT NULL,        -- sign_in | import | undo | crosswalk.edit | role.grant ...
+  jurisdiction VARCHAR,
+  target VARCHAR,                 -- what the action was about (import #, file name, e-mail ...)
+  file_sha256 VARCHAR,
+  outcome VARCHAR NOT NULL,       -- allowed | denied
+  detail VARCHAR,                 -- JSON
+  prev_hash VARCHAR NOT NULL,
+  hash VARCHAR NOT NULL
+)""",
+    """CREATE TABLE IF NOT EXISTS people (
+  email VARCHAR PRIMARY KEY,      -- lower case, as the identity provider reports it
+  name VARCHAR,
+  active BOOLEAN NOT NULL DEFAULT true,
+  added_at TIMESTAMPTZ NOT NULL
+)""",
+    """CREATE TABLE IF NOT EXISTS roles (
+  email VARCHAR NOT NULL,
+  role VARCHAR NOT NULL,          -- admin | analyst | viewer
+  jurisdiction VARCHAR            -- NULL for admin and for a cohort-wide viewer
+)""",
+    """CREATE TABLE IF NOT EXISTS settings (
+  key VARCHAR PRIMARY KEY,
+  value VARCHAR,                  -- JSON
+  updated_at TIMESTAMPTZ NOT NULL,
+  updated_by VARCHAR NOT NULL
+)""",
 ]
 
 
 def history_table(kind: str) -> str:
-    return f"{kind}_replaced"
+    return f"{table_of(kind)}_replaced"
 
 
 def ddl() -> list[str]:
     stmts = list(DDL_FIXED)
-    for kind in KINDS:
+    for kind in IMPORT_KINDS:
         cols = record_columns(kind)
         # No PRIMARY KEY on record tables: the importer guarantees one row per
         # (jurisdiction, id), and an index on millions of text keys would cost more time and
         # memory than the whole rest of an import.
-        stmts.append(_table_ddl(kind, cols, None))
+        stmts.append(_table_ddl(table_of(kind), cols, None))
         # Rows an import replaced, so that undo restores exactly the state before it.
         hist = [(c, t.replace(" NOT NULL", "")) for c, t in cols]
         stmts.append(_table_ddl(history_table(kind), hist + [("replaced_by", "BIGINT NOT NULL")],
@@ -309,6 +369,6 @@ def create_schema(con) -> None:
 def data_tables() -> list[str]:
     """Every table of the model, for content comparisons and exports."""
     names = ["jurisdictions", "crosswalk", "imports", "rejects", "row_warnings"]
-    for kind in KINDS:
-        names += [kind, history_table(kind)]
-    return names
+    for kind in IMPORT_KINDS:
+        names += [table_of(kind), history_table(kind)]
+    return names + ["audit_log", "people", "roles", "settings"]

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from .disclosure import DisclosurePolicy, describe, public_report, public_request
 from .engine import Filters, MetricRequest, explain, report
 from .errors import MetricError
 from .registry import REGISTRY
@@ -50,12 +51,22 @@ def _date(ctx, param, value):
 @click.option("--metric", "metric_ids", multiple=True, help="Metric id; default all.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.option("--explain", "show_sql", is_flag=True, help="Print the SQL instead.")
+@click.option("--public", is_flag=True,
+              help="Print exactly what a viewer sees: small counts hidden, counts rounded.")
+@click.option("--drb", is_flag=True, help="With --public: Census DRB public-release rounding.")
+@click.option("--threshold", type=click.IntRange(min=0), default=10, show_default=True,
+              help="With --public: hide counts from 1 to this.")
 def report_cmd(db_path, jurisdictions, date_from, date_to, categories, areas, origins, teams,
-               by, metric_ids, as_json, show_sql):
+               by, metric_ids, as_json, show_sql, public, drb, threshold):
     """Compute metrics for the filters, grouped by the chosen dimensions.
+
+    With --public, rows are what a viewer may see (metrics.disclosure): hidden numbers are
+    null and each row's "suppressed" says why.
 
     Example: python -m metrics report --metric B1 --by jurisdiction --by month --json
     """
+    if (drb or threshold != 10) and not public:
+        raise click.UsageError("--drb and --threshold go with --public.")
     from data.connection import connect, default_db_path
     from data.errors import DataError
 
@@ -69,9 +80,12 @@ def report_cmd(db_path, jurisdictions, date_from, date_to, categories, areas, or
         path = Path(db_path) if db_path else default_db_path()
         if not path.exists():
             raise click.ClickException(f"no database at {path}; import data first.")
+        policy = DisclosurePolicy(threshold, drb) if public else None
+        if public:
+            public_request(request, policy)  # refuse before opening the database
         con = connect(path, read_only=True)
         try:
-            doc = report(con, request)
+            doc = public_report(con, request, policy) if public else report(con, request)
         finally:
             con.close()
     except MetricError as e:
@@ -81,12 +95,29 @@ def report_cmd(db_path, jurisdictions, date_from, date_to, categories, areas, or
     if as_json:
         click.echo(json.dumps(doc, default=str, indent=1))
         return
+    for note in doc.get("disclosure", {}).get("notes", []):
+        click.echo(note)
     for r in doc["rows"]:
-        group = ", ".join(f"{k}={v}" for k, v in r["group"].items())
+        click.echo(_text_row(r, policy))
+
+
+def _text_row(r: dict, policy) -> str:
+    """One row as text; hidden numbers in words (metrics.disclosure.describe)."""
+    group = ", ".join(f"{k}={v}" for k, v in r["group"].items())
+    hidden = r.get("suppressed", {})
+    if r["value"] is None and "value" in hidden:
+        # Say why the count behind it is hidden ("fewer than 11"), not just that it is derived.
+        why = next((hidden[k] for k in ("numerator", "denominator", "n") if k in hidden),
+                   hidden["value"])
+        value = describe(why, policy)
+    else:
         value = "—" if r["value"] is None else f"{r['value']:.4g}"
-        frac = (f" ({r['numerator']}/{r['denominator']})" if r["denominator"] is not None
-                else "")
-        click.echo(f"{r['metric']:<6} {group:<40} {value}{frac}")
+    frac = ""
+    if r["denominator"] is not None or "denominator" in hidden:
+        num = "hidden" if "numerator" in hidden else r["numerator"]
+        den = "hidden" if "denominator" in hidden else r["denominator"]
+        frac = f" ({num}/{den})"
+    return f"{r['metric']:<6} {group:<40} {value}{frac}"
 
 
 @cli.command(name="docs")

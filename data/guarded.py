@@ -1,0 +1,392 @@
+"""The guarded facade: every read and write the dashboard does, checked against the roles.
+
+Each function takes the connection and the signed-in ``Principal``, checks the rule for its
+action (``data/access.py`` ``RULES``), then calls the real function of the importer, ledger,
+crosswalk, quality or metrics module. Allowed writes and downloads are recorded in the audit
+log with what they did; refusals are recorded by ``access.authorize`` and raise
+``AccessDenied``. The pages call these, never the unguarded functions, so hiding a page is
+never the only protection.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from datetime import datetime, timezone
+from pathlib import Path
+
+import metrics
+from metrics import catalog
+
+from . import audit, crosswalk, importer, ledger, quality
+from .access import RULES, AccessDenied, DisclosureUnavailable, Principal, authorize, deny
+from .errors import DataError
+
+# --------------------------------------------------------------------------------------------
+# Integration point: disclosure control (metrics/disclosure.py).
+#
+# This module never suppresses anything itself. It decides *whether* disclosure control must
+# run (``Principal.needs_disclosure``: always, unless every jurisdiction in view is one's own)
+# and then hands the request to ``metrics.disclosure.disclose`` / ``disclose_counts`` with the
+# caller's ``policy`` (a ``DisclosurePolicy``; default ``VIEWER``). A policy that would switch
+# disclosure off is overridden when it must run, so no caller can show a viewer exact counts;
+# an analyst on their own jurisdictions gets exact rows unless the policy asks for disclosure.
+# If the module cannot be imported the figures are refused (fail closed).
+# --------------------------------------------------------------------------------------------
+
+
+def _disclosure_module():
+    try:
+        from metrics import disclosure
+    except ImportError:
+        return None
+    return disclosure
+
+
+# --------------------------------------------------------------------------------------------
+# Import, undo, ledger
+# --------------------------------------------------------------------------------------------
+
+def preview(con, principal: Principal, path, *, kind: str, jurisdiction: str, **kwargs):
+    """``importer.preview`` for someone who may import into ``jurisdiction``."""
+    authorize(con, principal, "import", jurisdiction=jurisdiction,
+              target=kwargs.get("file_name") or Path(path).name)
+    return importer.preview(con, path, kind=kind, **kwargs)
+
+
+def import_file(con, principal: Principal, path, *, kind: str, jurisdiction: str,
+                dry_run: bool = False, **kwargs) -> importer.ImportResult:
+    """``importer.import_file`` for an analyst of ``jurisdiction`` or an admin.
+
+    A committed import (or a refused one) is recorded with the file's SHA-256; a dry run (the
+    upload page's check) writes nothing and is not recorded.
+    """
+    jurisdiction = (jurisdiction or "").strip()
+    file_name = kwargs.get("file_name") or Path(path).name
+    authorize(con, principal, "import", jurisdiction=jurisdiction or None, target=file_name)
+    # A file refused for its content changes nothing and is not recorded: bad input must leave
+    # the database exactly as it was (issue 2). Refusals of *access* are recorded (authorize).
+    result = importer.import_file(con, path, kind=kind, jurisdiction=jurisdiction,
+                                  dry_run=dry_run, **kwargs)
+    if not dry_run:
+        audit.record(con, actor=principal.actor, action="import", jurisdiction=jurisdiction,
+                     target=f"import #{result.import_id}" if result.import_id else file_name,
+                     file_sha256=result.sha256, detail=_import_detail(result))
+    return result
+
+
+def _import_detail(r: importer.ImportResult) -> dict:
+    return {"kind": r.kind, "file_name": r.file_name, "result": r.status,
+            "import_id": r.import_id, "previous_import": r.previous_import,
+            "rows_read": r.rows_read, "rows_inserted": r.rows_inserted,
+            "rows_updated": r.rows_updated, "rows_rejected": r.rows_rejected}
+
+
+def undo_import(con, principal: Principal, import_id: int) -> dict:
+    jurisdiction, sha = _import_owner(con, import_id)
+    authorize(con, principal, "undo", jurisdiction=jurisdiction, target=f"import #{import_id}",
+              file_sha256=sha)
+    out = ledger.undo_import(con, import_id)
+    audit.record(con, actor=principal.actor, action="undo", jurisdiction=jurisdiction,
+                 target=f"import #{import_id}", file_sha256=sha,
+                 detail={k: out[k] for k in ("kind", "rows_removed", "rows_restored")})
+    return out
+
+
+def check_undo(con, principal: Principal, import_id: int):
+    jurisdiction, sha = _import_owner(con, import_id)
+    authorize(con, principal, "undo", jurisdiction=jurisdiction, target=f"import #{import_id}",
+              file_sha256=sha)
+    return ledger.check_undo(con, import_id)
+
+
+def import_history(con, principal: Principal, jurisdiction: str | None = None) -> list[dict]:
+    """The ledger rows of the jurisdictions ``principal`` may import into (admin: all)."""
+    rows = quality.import_history(con, jurisdiction)
+    return _own(con, principal, "history.view", rows, jurisdiction, principal.may_write)
+
+
+def _import_owner(con, import_id) -> tuple[str | None, str | None]:
+    row = con.execute("SELECT jurisdiction, file_sha256 FROM imports WHERE import_id = ?",
+                      [import_id]).fetchone()
+    # An unknown import belongs to nobody: only an admin gets as far as the ledger's message.
+    return (row[0], row[1]) if row else (None, None)
+
+
+# --------------------------------------------------------------------------------------------
+# Crosswalk
+# --------------------------------------------------------------------------------------------
+
+def crosswalk_rows(con, principal: Principal, jurisdiction: str) -> list[dict]:
+    authorize(con, principal, "crosswalk.view", jurisdiction=jurisdiction)
+    return crosswalk.crosswalk_rows(con, jurisdiction)
+
+
+def unmapped_share(con, principal: Principal, jurisdiction: str) -> dict:
+    """The crosswalk editor's figure: exact counts, so for those who may edit it."""
+    authorize(con, principal, "crosswalk.view", jurisdiction=jurisdiction)
+    return crosswalk.unmapped_share(con, jurisdiction)
+
+
+def save_crosswalk(con, principal: Principal, jurisdiction: str, rows: list[dict]) -> int:
+    authorize(con, principal, "crosswalk.edit", jurisdiction=jurisdiction, target="crosswalk")
+    saved = crosswalk.save_crosswalk(con, jurisdiction, rows)
+    changes = [{"call_type": r.get("call_type"), "category": r.get("category"),
+                "eligible": r.get("eligible")} for r in rows[:200]]
+    audit.record(con, actor=principal.actor, action="crosswalk.edit", jurisdiction=jurisdiction,
+                 target="crosswalk", detail={"saved": saved, "rows": changes,
+                                             "rows_not_listed": max(len(rows) - 200, 0)})
+    return saved
+
+
+def apply_starter_crosswalk(con, principal: Principal, jurisdiction: str) -> dict:
+    authorize(con, principal, "crosswalk.edit", jurisdiction=jurisdiction, target="crosswalk")
+    out = crosswalk.apply_starter_crosswalk(con, jurisdiction)
+    audit.record(con, actor=principal.actor, action="crosswalk.edit", jurisdiction=jurisdiction,
+                 target="crosswalk", detail={"starter": out})
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# Record-level views: an analyst of the jurisdiction only
+# --------------------------------------------------------------------------------------------
+
+def rejects_of_import(con, principal: Principal, import_id: int) -> list[dict]:
+    jurisdiction, sha = _import_owner(con, import_id)
+    authorize(con, principal, "rejects.view", jurisdiction=jurisdiction,
+              target=f"import #{import_id}", file_sha256=sha)
+    return quality.rejects_of_import(con, import_id)
+
+
+def rejects_csv(con, principal: Principal, import_id: int) -> str:
+    """The rejected rows of an import as CSV: a download, so it is recorded."""
+    jurisdiction, sha = _import_owner(con, import_id)
+    authorize(con, principal, "rejects.download", jurisdiction=jurisdiction,
+              target=f"import #{import_id}", file_sha256=sha)
+    rows = quality.rejects_of_import(con, import_id)
+    audit.record(con, actor=principal.actor, action="rejects.download",
+                 jurisdiction=jurisdiction, target=f"import #{import_id}", file_sha256=sha,
+                 detail={"rows": len(rows)})
+    return quality.rejects_csv(rows)
+
+
+def warnings_by_type(con, principal: Principal, jurisdiction: str | None = None) -> list[dict]:
+    rows = quality.warnings_by_type(con, jurisdiction)
+    return _own(con, principal, "warnings.view", rows, jurisdiction, principal.is_analyst_of)
+
+
+def quality_by_jurisdiction(con, principal: Principal) -> list[dict]:
+    rows = quality.quality_by_jurisdiction(con)
+    return _own(con, principal, "quality.view", rows, None, principal.is_analyst_of)
+
+
+def rejects_per_import(con, principal: Principal, jurisdiction: str | None = None) -> list[dict]:
+    rows = quality.rejects_per_import(con, jurisdiction)
+    return _own(con, principal, "quality.view", rows, jurisdiction, principal.is_analyst_of)
+
+
+def _own(con, principal, action, rows, jurisdiction, may) -> list[dict]:
+    """Rows of the jurisdictions ``may`` allows; a refusal when it allows none at all.
+
+    Asking for one jurisdiction checks that one; asking for all returns the allowed subset
+    (an admin's ledger is everyone's, an analyst's is their own jurisdictions').
+    """
+    if jurisdiction is not None or not _has_any(principal, action):
+        authorize(con, principal, action, jurisdiction=jurisdiction)  # raises when refused
+    return [r for r in rows if may(r["jurisdiction"])]
+
+
+def _has_any(principal: Principal, action: str) -> bool:
+    """Whether ``action`` is allowed for at least one jurisdiction."""
+    if principal.local or principal.analyst_jurisdictions:
+        return True
+    return RULES[action].who == "writer" and principal.is_admin
+
+
+# --------------------------------------------------------------------------------------------
+# Aggregates: everyone signed in; published (disclosure-controlled) unless all one's own
+# --------------------------------------------------------------------------------------------
+
+def scope(con, principal: Principal, filters: metrics.Filters) -> metrics.Filters:
+    """The filters narrowed to the jurisdictions ``principal`` may see; refused outside them."""
+    viewable = principal.viewable_jurisdictions()
+    if viewable is None:
+        return filters
+    asked = set(filters.jurisdictions)
+    if not asked:
+        if not viewable:  # signed in, but given no role yet
+            deny(con, principal, "aggregates.read", f"{principal.actor} has no role in this "
+                 "deployment yet, so there are no figures to show. Ask an admin.")
+        return replace(filters, jurisdictions=tuple(sorted(viewable)))
+    outside = sorted(asked - viewable)
+    if outside:
+        deny(con, principal, "aggregates.read",
+             f"{principal.actor} may not read aggregates for {', '.join(outside)}: your viewer "
+             f"role covers {', '.join(sorted(viewable)) or 'no jurisdiction'}.",
+             jurisdiction=outside[0])
+    return filters
+
+
+def compute(con, principal: Principal, request: metrics.MetricRequest, *, policy=None) -> list:
+    """``metrics.compute`` within the principal's scope, disclosure-controlled when required.
+
+    Returns ``MetricRow`` s (exact) or ``metrics.disclosure.PublicRow`` s (published).
+    """
+    request = replace(request, filters=scope(con, principal, request.filters))
+    dc = _policy(con, principal, request, policy)
+    if dc is None:
+        return metrics.compute(con, request)
+    module, chosen = dc
+    return module.disclose(con, request, chosen).rows
+
+
+def compute_counts(con, principal: Principal, request: metrics.CountRequest, *,
+                   policy=None) -> list:
+    request = replace(request, filters=scope(con, principal, request.filters))
+    dc = _policy(con, principal, request, policy)
+    if dc is None:
+        return metrics.compute_counts(con, request)
+    module, chosen = dc
+    return module.disclose_counts(con, request, chosen).rows
+
+
+def needs_disclosure(principal: Principal, filters: metrics.Filters) -> bool:
+    return principal.needs_disclosure(tuple(filters.jurisdictions))
+
+
+def _policy(con, principal, request, policy):
+    """(disclosure module, policy to apply), or None for exact figures."""
+    required = needs_disclosure(principal, request.filters)
+    if not required and (policy is None or not policy.enabled):
+        return None
+    module = _disclosure_module()
+    if module is None:
+        deny(con, principal, "aggregates.read",
+             "These figures can only be shown with disclosure control (small counts hidden), "
+             "and it is not installed in this deployment. Ask an admin.",
+             jurisdiction=_one(request.filters.jurisdictions), error=DisclosureUnavailable)
+    chosen = policy or module.VIEWER
+    if required and not chosen.enabled:
+        chosen = replace(chosen, enabled=True)  # a viewer never gets exact counts
+    return module, chosen
+
+
+def filter_options(con, principal: Principal) -> dict:
+    """``catalog.filter_options`` with only the jurisdictions the principal may see."""
+    opts = catalog.filter_options(con)
+    viewable = principal.viewable_jurisdictions()
+    if viewable is None:
+        return opts
+    return {**opts, "jurisdictions": [j for j in opts["jurisdictions"] if j in viewable],
+            "areas": {j: a for j, a in opts["areas"].items() if j in viewable}}
+
+
+def jurisdiction_profiles(con, principal: Principal) -> list[dict]:
+    viewable = principal.viewable_jurisdictions()
+    rows = catalog.jurisdiction_profiles(con)
+    return rows if viewable is None else [r for r in rows if r["jurisdiction"] in viewable]
+
+
+def record_download(con, principal: Principal, what: str, *, jurisdiction: str | None = None,
+                    detail: dict | None = None) -> None:
+    """Record a download of a table the page already showed (the same rows, the same policy)."""
+    authorize(con, principal, "download", jurisdiction=jurisdiction, target=what)
+    viewable = principal.viewable_jurisdictions()
+    if viewable is not None and (jurisdiction not in viewable if jurisdiction else not viewable):
+        deny(con, principal, "download", f"{principal.actor} may not download figures "
+             f"{'for ' + jurisdiction if jurisdiction else 'of the cohort'}: your viewer role "
+             f"covers {', '.join(sorted(viewable)) or 'no jurisdiction'}.",
+             jurisdiction=jurisdiction, target=what)
+    audit.record(con, actor=principal.actor, action="download", jurisdiction=jurisdiction,
+                 target=what, detail=detail)
+
+
+def _one(values):
+    return values[0] if len(values) == 1 else None
+
+
+# --------------------------------------------------------------------------------------------
+# Admin: jurisdictions, settings, the audit log (people and roles are in access.py)
+# --------------------------------------------------------------------------------------------
+
+# The jurisdiction settings an admin may change (the allowlist: nothing else is written).
+JURISDICTION_SETTINGS = ("state", "time_zone", "population", "program_name", "launch_date",
+                         "coverage_start_hour", "coverage_end_hour", "coverage_days",
+                         "coverage_areas", "target_categories")
+
+
+def add_jurisdiction(con, principal: Principal, name: str, time_zone: str) -> None:
+    name = (name or "").strip()
+    authorize(con, principal, "jurisdiction.edit", jurisdiction=name or None, target=name)
+    if not name:
+        raise DataError("Give the jurisdiction a name.")
+    _check_zone(con, time_zone)
+    if con.execute("SELECT 1 FROM jurisdictions WHERE jurisdiction = ?", [name]).fetchone():
+        raise DataError(f"{name} exists already.")
+    con.execute("INSERT INTO jurisdictions (jurisdiction, time_zone) VALUES (?, ?)",
+                [name, time_zone])
+    audit.record(con, actor=principal.actor, action="jurisdiction.add", jurisdiction=name,
+                 target=name, detail={"time_zone": time_zone})
+
+
+def update_jurisdiction(con, principal: Principal, name: str, **settings) -> None:
+    """Change some of a jurisdiction's settings (``JURISDICTION_SETTINGS``)."""
+    authorize(con, principal, "jurisdiction.edit", jurisdiction=name, target=name)
+    unknown = sorted(set(settings) - set(JURISDICTION_SETTINGS))
+    if unknown:
+        raise ValueError(f"not a jurisdiction setting: {', '.join(unknown)}")
+    if not con.execute("SELECT 1 FROM jurisdictions WHERE jurisdiction = ?", [name]).fetchone():
+        raise DataError(f"There is no jurisdiction {name}.")
+    if "time_zone" in settings:
+        _check_zone(con, settings["time_zone"])
+    if not settings:
+        return
+    cols = list(settings)  # names checked against the allowlist above; values are parameters
+    con.execute(f"UPDATE jurisdictions SET {', '.join(f'{c} = ?' for c in cols)} "
+                "WHERE jurisdiction = ?", [settings[c] for c in cols] + [name])
+    audit.record(con, actor=principal.actor, action="jurisdiction.edit", jurisdiction=name,
+                 target=name, detail=settings)
+
+
+def _check_zone(con, zone) -> None:
+    if zone not in set(quality.time_zones(con)):
+        raise DataError(f"{zone!r} is not a time zone DuckDB knows; use an IANA name such as "
+                        "America/Chicago.")
+
+
+def settings(con, principal: Principal) -> dict:
+    authorize(con, principal, "setting.change")
+    return {k: json.loads(v) if v is not None else None
+            for k, v in con.execute("SELECT key, value FROM settings ORDER BY key").fetchall()}
+
+
+def set_setting(con, principal: Principal, key: str, value) -> None:
+    authorize(con, principal, "setting.change", target=key)
+    text = audit.detail_json(value) if value is not None else None
+    con.execute("INSERT INTO settings VALUES (?, ?, ?, ?) ON CONFLICT (key) DO UPDATE SET "
+                "value = excluded.value, updated_at = excluded.updated_at, "
+                "updated_by = excluded.updated_by",
+                [key, text, datetime.now(timezone.utc), principal.actor])
+    audit.record(con, actor=principal.actor, action="setting.change", target=key,
+                 detail={"value": value})
+
+
+def audit_entries(con, principal: Principal) -> list[dict]:
+    authorize(con, principal, "audit.view")
+    return audit.export(con)
+
+
+def audit_check(con, principal: Principal, anchor=None) -> audit.Break | None:
+    authorize(con, principal, "audit.view")
+    return audit.check(con, anchor)
+
+
+def audit_csv(con, principal: Principal) -> str:
+    """The whole audit log as CSV; the export itself is recorded (after the rows it holds)."""
+    authorize(con, principal, "audit.export")
+    rows = audit.export(con)
+    audit.record(con, actor=principal.actor, action="audit.export",
+                 detail={"entries": len(rows)})
+    return audit.to_csv(rows)
+
+
+__all__ = ["AccessDenied", "DisclosureUnavailable"]
