@@ -1,17 +1,30 @@
-"""Entry point: page config, navigation, the shared filters and presenter mode. No data access.
+"""Entry point: the log-in gate, navigation, the shared filters, privacy and presenter mode.
 
 Pages live in app_pages/ (not pages/): with a pages/ folder Streamlit would also run page files
-directly on deep links, skipping this router. The filters are drawn here, before the page runs,
-so that their URL parameters (?j=...&from=...) survive page switches and deep links.
+directly on deep links, skipping this router. The gate runs before the navigation, so until
+someone is signed in no page runs at all, by menu or deep link. The filters and the privacy
+switches are drawn here, before the page runs, so that their URL parameters (?j=...&from=...)
+survive page switches and deep links and one disclosure policy holds on every page.
+
+Menus only hide what a principal has no use for; every refusal is made by the data layer
+(``data/guarded.py``), so a deep link to a hidden page shows the refusal, never the data.
 """
 import logging
 from pathlib import Path
 
+import duckdb
 import streamlit as st
 
-from ui import filters, messages, presenter
+from data.errors import DataError
+from ui import auth, filters, messages, presenter, privacy
 
 st.set_page_config(page_title="Alternative response outcomes", layout="wide")
+try:
+    principal = auth.require_login()
+except (duckdb.Error, DataError) as error:  # local mode records the sign-in in the database
+    logging.getLogger("dashboard").exception("database unavailable")
+    st.error(messages.page_failed(error))
+    st.stop()
 
 ANALYSIS = [
     st.Page("app_pages/overview.py", title="Overview", url_path="home", default=True),
@@ -26,12 +39,17 @@ ABOUT = [st.Page("app_pages/methodology.py", title="Methodology", url_path="meth
 HIDDEN = [st.Page("app_pages/overview.py", title="Overview", url_path="overview",
                   visibility="hidden")]
 # The upload page is built separately; st.Page refuses a missing file and would stop every page.
+# In the menu only for those with a write or record-level right; by link it shows the refusal.
 if (Path(__file__).parent / "app_pages" / "data.py").exists():
-    ABOUT.append(st.Page("app_pages/data.py", title="Data", url_path="data"))
+    ABOUT.append(st.Page("app_pages/data.py", title="Data", url_path="data",
+                         visibility="visible" if principal.is_admin
+                         or principal.analyst_jurisdictions else "hidden"))
+ABOUT.append(st.Page("app_pages/admin.py", title="Admin", url_path="admin",
+                     visibility="visible" if principal.is_admin else "hidden"))
 
 # No page icons: Streamlit fetches a page's Material icon from fonts.gstatic.com for the favicon.
 page = st.navigation({"Questions": ANALYSIS + HIDDEN, "About the data": ABOUT})
-filters.sidebar_filters()
+privacy.controls(principal, filters.sidebar_filters())
 presenter.peer_controls()
 presenter.toggle()
 try:

@@ -3,7 +3,7 @@ import streamlit as st
 
 import metrics
 from charts import figures, takeaways
-from charts.frames import data_table, has_values, only
+from charts.frames import cell, data_table, has_values, only
 from ui import components, filters, messages
 
 E1N, E2_30, E2_90, F1 = (metrics.BY_ID[m] for m in ("E1N", "E2_30", "E2_90", "F1"))
@@ -34,13 +34,13 @@ with right:
     total = components.metric_frame(("E2_30", "E2_90"), (), f)
     t = {r.metric: r for r in total.itertuples()}
     if has_values(total):
-        steps = [("Referrals made ≥ 30 days ago", t["E2_30"].denominator,
+        steps = [("Referrals made ≥ 30 days ago", cell(t["E2_30"], "denominator"),
                   "referrals made at least 30 days before the latest data"),
-                 ("Connected within 30 days", t["E2_30"].numerator,
+                 ("Connected within 30 days", cell(t["E2_30"], "numerator"),
                   "of those, connected within 30 days"),
-                 ("Referrals made ≥ 90 days ago", t["E2_90"].denominator,
+                 ("Referrals made ≥ 90 days ago", cell(t["E2_90"], "denominator"),
                   "referrals made at least 90 days before the latest data"),
-                 ("Connected within 90 days", t["E2_90"].numerator,
+                 ("Connected within 90 days", cell(t["E2_90"], "numerator"),
                   "of those, connected within 90 days")]
         components.chart(
             "connected", "From referral to connection",

@@ -35,5 +35,7 @@ reference = view.reference_choice(KEY, dim, rows)
 rates = equity.relative_rates(rows, dim, reference)
 view.ratio_card(KEY, point, dim, rates, reference)
 view.rate_card(KEY, point, dim, rates)
+if dim == "area":
+    view.area_map_card(KEY, point, df, f)
 if dim in ("race_ethnicity", "age_group", "area"):
     view.per_resident_card(KEY, point, dim, rows, reference, f)

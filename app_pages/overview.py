@@ -3,7 +3,7 @@ import streamlit as st
 
 import metrics
 from charts import figures, takeaways
-from charts.frames import data_table, has_values, only
+from charts.frames import cell, data_table, has_values, only
 from ui import components, filters, messages
 
 TILES = [[("A1", "value", None), ("A3", "value", None), ("B1", "numerator", "Handled by the team"),
@@ -27,15 +27,18 @@ if not days:
                "the change against the previous period of equal length.")
 
 v = {r.metric: r for r in now.itertuples()}
-steps = [("All calls", v["A1"].value, "calls for service"),
-         ("Target call types", v["A2"].value, "calls of a category the program targets"),
-         ("Eligible", v["A3"].value, "target types in coverage hours, days and areas"),
-         ("Team responded", v["B1"].numerator, "eligible calls the team responded to"),
-         ("Contact made", v["D1"].numerator, "team responses with contact made (all responses)"),
-         ("Resolved on scene", v["D4"].numerator, "contacts with no transport")]
+steps = [("All calls", cell(v["A1"], "value"), "calls for service"),
+         ("Target call types", cell(v["A2"], "value"),
+          "calls of a category the program targets"),
+         ("Eligible", cell(v["A3"], "value"), "target types in coverage hours, days and areas"),
+         ("Team responded", cell(v["B1"], "numerator"), "eligible calls the team responded to"),
+         ("Contact made", cell(v["D1"], "numerator"),
+          "team responses with contact made (all responses)"),
+         ("Resolved on scene", cell(v["D4"], "numerator"), "contacts with no transport")]
 components.chart(
     "funnel", "From call to resolution",
-    takeaways.funnel(v["A1"].value, v["A3"].value, v["B1"].numerator, v["B1"].value),
+    takeaways.funnel(cell(v["A1"], "value"), cell(v["A3"], "value"),
+                     cell(v["B1"], "numerator"), cell(v["B1"], "value")),
     figures.funnel(steps, "Calls (blue), then team responses (green)", 4), data_table(now[now["metric"].isin(FUNNEL)], (),
                                       {m: metrics.BY_ID[m].label for m in FUNNEL}),
     note="The last two steps count team responses, including those the team started itself "

@@ -2,7 +2,9 @@
 
 Each takes the frame of engine rows (``charts.frames.frame``) and the registry's ``Metric`` for
 labels and units. Rates carry their numerator and denominator in the tooltip; rates built on
-fewer than 20 events are hatched and faded (``theme.INSUFFICIENT_PATTERN``).
+fewer than 20 events are hatched and faded (``theme.INSUFFICIENT_PATTERN``). A number that
+disclosure control hid is None in the frame: its bar is absent and the words ("hidden (fewer
+than 11)") stand at the bar's base and in the tooltip instead; no hidden number is ever drawn.
 """
 from __future__ import annotations
 
@@ -16,10 +18,10 @@ from plotly.subplots import make_subplots
 
 from metrics.registry import COUNTS, Metric
 
-from .frames import group_label
+from .frames import cell, count_text, group_label, hidden, hidden_rows, value_text
 from .labels import WEEKDAYS, month_start, weekday_hour
-from .theme import (INSUFFICIENT_NOTE, INSUFFICIENT_PATTERN, NO_DATA, PALETTE, SEQUENTIAL,
-                    fmt_value, layout, tick_format)
+from .theme import (HIDDEN_INK, INSUFFICIENT_NOTE, INSUFFICIENT_PATTERN, NO_DATA, PALETTE,
+                    SEQUENTIAL, fmt_value, layout, tick_format)
 
 _ROW_PX = 34  # height per bar, so that long category lists stay readable
 
@@ -46,8 +48,8 @@ def panels(df: pd.DataFrame, dim: str, metrics: list[Metric], names: dict | None
     cols = cols or len(metrics)
     rows = math.ceil(len(metrics) / cols)
     # Groups with no value in any panel (e.g. categories with no eligible calls) are left out;
-    # the takeaway sentence says how many.
-    df = df[df[dim].isin(df.loc[df["value"].notna(), dim])]
+    # the takeaway sentence says how many. Hidden ones stay, labelled as hidden.
+    df = df[df[dim].isin(df.loc[df["value"].notna() | hidden_rows(df), dim])]
     order = _order(df[df["metric"] == metrics[0].id], dim, sort, names)
     fig = make_subplots(rows=rows, cols=cols, shared_yaxes=False,
                         subplot_titles=([(titles or {}).get(m.id, m.label) for m in metrics]
@@ -60,7 +62,7 @@ def panels(df: pd.DataFrame, dim: str, metrics: list[Metric], names: dict | None
         scope = df[df["metric"].isin([x.id for x in metrics])] if same_scale else part
         top = pd.concat([scope["value"], scope["ci_high"], scope["p90"]]).max()
         top = top if top == top and top else 1
-        for trace in _bar_traces(part, dim, m, names, highlight, (i == 0), top):
+        for trace in _bar_traces(part, dim, m, names, highlight, (i == 0), top, cols > 2):
             fig.add_trace(trace, row=r, col=c)
         fig.update_xaxes(tickformat=tick_format(m.unit, top), row=r, col=c,
                          range=[0, top * 1.15], nticks=4 if cols >= 4 else None,
@@ -79,7 +81,7 @@ def panels(df: pd.DataFrame, dim: str, metrics: list[Metric], names: dict | None
 
 
 def _bar_traces(part: pd.DataFrame, dim: str, m: Metric, names, highlight, legend: bool,
-                top: float):
+                top: float, narrow: bool = False):
     labels = [group_label(dim, v, names) for v in part[dim]]
     colors = [PALETTE[1] if highlight is not None and v == highlight else PALETTE[0]
               for v in part[dim]]
@@ -106,6 +108,14 @@ def _bar_traces(part: pd.DataFrame, dim: str, m: Metric, names, highlight, legen
                   cliponaxis=False, hovertext=hover, hoverinfo="text",
                   name="Median" if m.kind == "duration" else m.label, showlegend=False)
     traces = [bars]
+    gone = [hidden(r, "value") for r in part.itertuples()]
+    if any(gone):  # no bar: the words at its base (short in a narrow panel), the tooltip why
+        traces.append(go.Scatter(
+            x=[0] * sum(map(bool, gone)), y=[lab for lab, g in zip(labels, gone) if g],
+            mode="text", text=["hidden" if narrow else g for g in gone if g],
+            textposition="middle right",
+            textfont=dict(color=HIDDEN_INK), hovertext=[h for h, g in zip(hover, gone) if g],
+            hoverinfo="text", showlegend=False, name="hidden", cliponaxis=False))
     if m.kind == "duration" and part["p90"].notna().any():
         traces.append(go.Scatter(x=part["p90"], y=labels, mode="markers",
                                  marker=dict(symbol="line-ns", size=22, color="#000",
@@ -210,13 +220,14 @@ def heatmap_weekday_hour(df: pd.DataFrame, metric: Metric,
     for r in df.itertuples():
         d, h = weekday_hour(r.weekday_hour)
         z[d - 1][h] = None if pd.isna(r.value) else r.value
-        text[d - 1][h] = "×" if r.reliability == "insufficient" else ""
+        text[d - 1][h] = ("×" if r.reliability == "insufficient" else
+                          "–" if hidden(r, "value") else "")
         hover[d - 1][h] = hover_text(r, metric, f"{WEEKDAYS[d - 1]} {h:02d}:00")
     if extra is not None:
         other, odf = extra
         for r in odf.itertuples():
             d, h = weekday_hour(r.weekday_hour)
-            hover[d - 1][h] += f"<br>{other.label}: {fmt_value(r.value, other.unit)}"
+            hover[d - 1][h] += f"<br>{other.label}: {value_text(r, other.unit)}"
     fig = go.Figure(go.Heatmap(
         z=z, x=[f"{h:02d}" for h in range(24)], y=list(WEEKDAYS), text=text,
         texttemplate="%{text}", textfont=dict(color="#ffffff", size=14), hovertext=hover,
@@ -234,24 +245,34 @@ def heatmap_weekday_hour(df: pd.DataFrame, metric: Metric,
 # Funnel
 # --------------------------------------------------------------------------------------------
 
-def funnel(steps: list[tuple[str, float | None, str]], axis_title: str | None = None,
+def funnel(steps: list[tuple[str, float | str | None, str]], axis_title: str | None = None,
            second_colour_from: int | None = None) -> go.Figure:
     """Steps (label, count, tooltip note) as bars from zero, top to bottom.
 
-    Steps from index ``second_colour_from`` on count something else (e.g. team responses
-    after calls) and take the third palette colour.
+    A count may be the words disclosure control put in its place (``frames.cell``): that
+    step has no bar, only the words. Steps from index ``second_colour_from`` on count
+    something else (e.g. team responses after calls) and take the third palette colour.
     """
     labels = [s[0] for s in steps]
-    values = [0 if s[1] is None or s[1] != s[1] else s[1] for s in steps]
-    hover = [f"<b>{label}</b>: {value:,.0f}<br>{note}" for label, value, note in
-             zip(labels, values, [s[2] for s in steps])]
+    counts = [s[1] for s in steps]
+    values = [None if isinstance(c, str) else 0 if c is None or c != c else c for c in counts]
+    shown = [c if isinstance(c, str) else f"{v:,.0f}" for c, v in zip(counts, values)]
+    hover = [f"<b>{label}</b>: {text}<br>{note}" for label, text, note in
+             zip(labels, shown, [s[2] for s in steps])]
     split = len(steps) if second_colour_from is None else second_colour_from
     colors = [PALETTE[0] if i < split else PALETTE[2] for i in range(len(steps))]
     fig = go.Figure(go.Bar(x=values, y=labels, orientation="h", marker_color=colors,
-                           text=[f"{v:,.0f}" for v in values], textposition="outside",
+                           text=shown, textposition="outside",
                            cliponaxis=False, hovertext=hover, hoverinfo="text"))
+    gone = [i for i, v in enumerate(values) if v is None]
+    if gone:  # a bar with no length shows no text: the words stand at its base
+        fig.add_trace(go.Scatter(x=[0] * len(gone), y=[labels[i] for i in gone], mode="text",
+                                 text=[shown[i] for i in gone], textposition="middle right",
+                                 textfont=dict(color=HIDDEN_INK), showlegend=False,
+                                 hovertext=[hover[i] for i in gone], hoverinfo="text"))
+    top = max([v for v in values if v is not None] or [1])
     fig.update_yaxes(categoryorder="array", categoryarray=labels[::-1], title=None)
-    fig.update_xaxes(tickformat=",", title=axis_title, range=[0, max(values or [1]) * 1.25])
+    fig.update_xaxes(tickformat=",", title=axis_title, range=[0, top * 1.25])
     fig.update_layout(height=60 * len(steps) + 90, bargap=0.25)
     return layout(fig)
 
@@ -262,18 +283,23 @@ def funnel(steps: list[tuple[str, float | None, str]], axis_title: str | None = 
 
 def hover_text(r, m: Metric, group: str) -> str:
     """Group, value, and what it rests on: numerator of denominator, interval, times."""
-    lines = [f"<b>{html.escape(str(group))}</b>", f"{html.escape(m.label)}: "
-             f"{fmt_value(r.value, m.unit)}{'' if m.unit in ('share', 'minutes') else ' ' + m.unit}"]
+    unit = "" if m.unit in ("share", "minutes") or hidden(r, "value") else " " + m.unit
+    lines = [f"<b>{html.escape(str(group))}</b>",
+             f"{html.escape(m.label)}: {value_text(r, m.unit)}{unit}"]
     if m.kind == "duration":
-        if not pd.isna(r.n):
+        if hidden(r, "n"):
+            lines.append(f"timed records: {hidden(r, 'n')}")
+        elif cell(r, "n") is not None:
             lines.append(f"median of {int(r.n):,} timed records; 90% within "
-                         f"{fmt_value(r.p90, 'minutes')}")
-        if not pd.isna(r.missing) and r.missing:
+                         f"{value_text(r, 'minutes', 'p90')}")
+        if hidden(r, "missing"):
+            lines.append(f"records without both times: {hidden(r, 'missing')}")
+        elif cell(r, "missing"):
             lines.append(f"{int(r.missing):,} records without both times left out")
-    elif not pd.isna(r.denominator):
-        lines.append(f"{_count(r.numerator)} {_num_label(m)}<br>of {_count(r.denominator)} "
-                     f"{_den_label(m)}")
-        if not pd.isna(r.ci_low):
+    elif cell(r, "denominator") is not None:
+        lines.append(f"{count_text(r, 'numerator')} {_num_label(m)}<br>of "
+                     f"{count_text(r, 'denominator')} {_den_label(m)}")
+        if cell(r, "ci_low") is not None and not hidden(r, "ci_low"):
             lines.append(f"95% interval {fmt_value(r.ci_low, m.unit)}–"
                          f"{fmt_value(r.ci_high, m.unit)}")
     if getattr(r, "reliability", None) == "insufficient":
@@ -286,10 +312,6 @@ def _bar_text(value, m: Metric) -> str:
     if value is None or value != value:
         return ""
     return f"{value:,.1f}" if m.unit == "minutes" else fmt_value(value, m.unit)
-
-
-def _count(x) -> str:
-    return "—" if pd.isna(x) else f"{int(x):,}"
 
 
 def _num_label(m: Metric) -> str:

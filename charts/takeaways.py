@@ -1,7 +1,9 @@
 """The one sentence each chart says, computed from the same frame the chart draws.
 
 Pure functions returning plain text (the page escapes it before display). Groups whose rate
-rests on fewer than 20 events are left out of "highest / lowest" claims and said so.
+rests on fewer than 20 events are left out of "highest / lowest" claims and said so. Figures
+that disclosure control hid (None in the frame) are never named: a sentence counts the groups
+hidden, or prints the words that stand in for a hidden number ("hidden (fewer than 11)").
 """
 from __future__ import annotations
 
@@ -9,7 +11,7 @@ import pandas as pd
 
 from metrics.registry import Metric
 
-from .frames import group_label
+from .frames import cell, count_text, group_label, hidden, hidden_rows
 from .labels import WEEKDAYS, month_label, weekday_hour
 from .theme import fmt_value
 
@@ -24,13 +26,24 @@ def _sure(df: pd.DataFrame) -> pd.DataFrame:
 
 def _left_out(df: pd.DataFrame, dim_word: str) -> str:
     weak = int((df["value"].notna() & df["reliability"].eq("insufficient")).sum())
-    blank = int(df["value"].isna().sum())
+    gone = hidden_rows(df)
+    blank = int((df["value"].isna() & ~gone).sum())
     notes = []
     if weak:
         notes.append(f"{_plural(weak, dim_word)} with fewer than 20 events left out")
+    if gone.any():
+        notes.append(f"{_plural(int(gone.sum()), dim_word)} hidden to protect privacy")
     if blank:
         notes.append(f"{_plural(blank, dim_word)} with nothing to count not shown")
     return f" ({'; '.join(notes)})" if notes else ""
+
+
+def _all_hidden(df: pd.DataFrame) -> bool:
+    return not df.empty and bool(hidden_rows(df).any()) and not df["value"].notna().any()
+
+
+HIDDEN_SENTENCE = ("The figures for this selection are hidden to protect privacy: they rest on "
+                   "small counts. Widen the period or the selection.")
 
 
 def _plural(n: int, word: str) -> str:
@@ -47,7 +60,9 @@ def extremes(df: pd.DataFrame, dim: str, m: Metric, names: dict | None = None,
     if sure.empty:
         if df["value"].notna().any():
             return (f"Every {dim_word} has fewer than 20 events behind its {m.label.lower()}: "
-                    "too few to compare.")
+                    f"too few to compare{_left_out(df[df['value'].isna()], dim_word)}.")
+        if _all_hidden(df):
+            return HIDDEN_SENTENCE
         return f"No {m.label.lower()} to show for this selection."
     top = sure.loc[sure["value"].idxmax()]
     low = sure.loc[sure["value"].idxmin()]
@@ -73,8 +88,12 @@ def largest_share(df: pd.DataFrame, dim: str, m: Metric, noun: str) -> str:
     """'Most team responses ended resolved on scene: 20,589 of 41,273 (49.9%).'"""
     sure = df[df["value"].notna()]
     if sure.empty or not sure["value"].sum():
-        return f"No {noun} to show for this selection."
+        return HIDDEN_SENTENCE if _all_hidden(df) else f"No {noun} to show for this selection."
     top = sure.loc[sure["value"].idxmax()]
+    gone = int(hidden_rows(df).sum())
+    if gone:  # the shown groups do not add up to the whole: no share of it
+        return (f"The largest group of {noun} shown is {group_label(dim, top[dim]).lower()}: "
+                f"{int(top['value']):,} ({_plural(gone, 'group')} hidden to protect privacy).")
     total = sure["value"].sum()
     return (f"The largest group of {noun} is {group_label(dim, top[dim]).lower()}: "
             f"{int(top['value']):,} of {int(total):,} ({top['value'] / total:.1%}).")
@@ -106,11 +125,21 @@ def trend(df: pd.DataFrame, series: str | None, m: Metric) -> str:
 def unserved(b3: pd.DataFrame, by_reason: pd.DataFrame) -> str:
     """'36.0% of eligible calls (12,000 of 33,000) got no team response; most often: ...'"""
     row = b3.iloc[0] if not b3.empty else None
-    if row is None or pd.isna(row["value"]):
+    if row is not None and hidden(row, "value"):
+        lead = (f"The share of eligible calls that got no team response is "
+                f"{hidden(row, 'value')}")
+    elif row is None or pd.isna(row["value"]):
         return "No eligible calls in this selection."
-    top = by_reason.loc[by_reason["value"].idxmax()]
-    return (f"{fmt_value(row['value'], 'share')} of eligible calls ({int(row['numerator']):,} "
-            f"of {int(row['denominator']):,}) got no team response; the most common reason: "
+    else:
+        lead = (f"{fmt_value(row['value'], 'share')} of eligible calls "
+                f"({count_text(row, 'numerator')} of {count_text(row, 'denominator')}) got no "
+                "team response")
+    shown = by_reason[by_reason["value"].notna()]
+    if shown.empty:
+        return lead + "."
+    top = shown.loc[shown["value"].idxmax()]
+    gone = int(hidden_rows(by_reason).sum())
+    return (f"{lead}; the most common reason{' shown' if gone else ''}: "
             f"{group_label('not_served_reason', top['not_served_reason'])} "
             f"({int(top['value']):,}).")
 
@@ -120,25 +149,34 @@ def connected(within_30, within_90) -> str:
 
     Each rate has its own base: referrals made at least 30 (or 90) days before the latest data.
     """
-    if within_30 is None or not within_30.denominator or pd.isna(within_30.denominator):
+    if within_30 is None or not cell(within_30, "denominator"):
         return "No referrals old enough to judge (made 30 days or more before the latest data)."
-    text = (f"Of {int(within_30.denominator):,} referrals made 30 days or more before the "
-            f"latest data, {int(within_30.numerator):,} ({fmt_value(within_30.value, 'share')}) "
+    text = (f"Of {count_text(within_30, 'denominator')} referrals made 30 days or more before "
+            f"the latest data, {count_text(within_30, 'numerator')}{_share(within_30)} "
             f"connected within 30 days")
-    if within_90 is not None and within_90.denominator and not pd.isna(within_90.denominator):
-        text += (f"; of {int(within_90.denominator):,} made 90 days or more before, "
-                 f"{int(within_90.numerator):,} ({fmt_value(within_90.value, 'share')}) "
-                 f"within 90 days")
+    if within_90 is not None and cell(within_90, "denominator"):
+        text += (f"; of {count_text(within_90, 'denominator')} made 90 days or more before, "
+                 f"{count_text(within_90, 'numerator')}{_share(within_90)} within 90 days")
     if within_30.reliability == "insufficient":
         text += " (fewer than 20 connections: insufficient data)"
     return text + "."
 
 
+def _share(r) -> str:
+    """' (38.3%)' after a count, or nothing when the share is hidden."""
+    return "" if hidden(r, "value") else f" ({fmt_value(r.value, 'share')})"
+
+
 def peak_month(df: pd.DataFrame, m: Metric) -> str:
     sure = df[df["value"].notna()]
     if sure.empty or not sure["value"].sum():
-        return f"No {m.label.lower()} in this selection."
+        return HIDDEN_SENTENCE if _all_hidden(df) else f"No {m.label.lower()} in this selection."
     by_month = sure.groupby("month")["value"].sum()
+    gone = int(hidden_rows(df).sum())
+    if gone:  # the shown months do not add up to the period
+        return (f"The most {m.label[:1].lower() + m.label[1:]} in one month: "
+                f"{int(by_month.max()):,}, in {month_label(by_month.idxmax())} "
+                f"({_plural(gone, 'month')} hidden to protect privacy).")
     return (f"{int(by_month.sum()):,} {m.label.lower()} in the period; the most in "
             f"{month_label(by_month.idxmax())} ({int(by_month.max()):,}).")
 
@@ -146,8 +184,11 @@ def peak_month(df: pd.DataFrame, m: Metric) -> str:
 def heatmap(df: pd.DataFrame, m: Metric) -> str:
     """Lowest and highest weekday-hour, and how many had no denominator (coverage gaps)."""
     sure = _sure(df)
-    blank = 7 * 24 - int(df["value"].notna().sum())
+    gone = int(hidden_rows(df).sum())
+    blank = 7 * 24 - int(df["value"].notna().sum()) - gone
     gap = (f"; {blank} of 168 weekday-hours had none (outside coverage hours)" if blank else "")
+    if gone:
+        gap += f"; {gone} hidden to protect privacy"
     if sure.empty:
         return f"Too few events per hour to compare{gap}."
 
@@ -161,12 +202,18 @@ def heatmap(df: pd.DataFrame, m: Metric) -> str:
 
 
 def funnel(calls, eligible, handled, coverage) -> str:
+    """Each figure a number, or the words shown for it when it is hidden (``frames.cell``)."""
     if not calls:
         return "No calls in this selection."
     if not eligible:
-        return f"Of {int(calls):,} calls, none was eligible for the team in this selection."
-    return (f"Of {int(calls):,} calls, {int(eligible):,} were eligible for the team and it "
-            f"responded to {int(handled or 0):,} of them ({fmt_value(coverage, 'share')}).")
+        return f"Of {_n(calls)} calls, none was eligible for the team in this selection."
+    share = "" if isinstance(coverage, str) else f" ({fmt_value(coverage, 'share')})"
+    return (f"Of {_n(calls)} calls, {_n(eligible)} were eligible for the team and it "
+            f"responded to {_n(handled or 0)} of them{share}.")
+
+
+def _n(x) -> str:
+    return x if isinstance(x, str) else f"{int(x):,}"
 
 
 def durations(df: pd.DataFrame, dim: str, m: Metric, names: dict | None = None) -> str:

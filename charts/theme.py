@@ -9,6 +9,7 @@ FONT_SIZE = 15
 PRESENTER_FONT_SIZE = 22
 NO_DATA = "#d9d9d9"  # cells and bars with nothing to show
 INK = "#1a1a1a"
+HIDDEN_INK = "#595959"  # the words standing in for a hidden number (7:1 on white)
 # Rates built on fewer than 20 events (reliability "insufficient") are hatched and faded.
 INSUFFICIENT_PATTERN = "/"
 INSUFFICIENT_NOTE = "insufficient data: fewer than 20 events"

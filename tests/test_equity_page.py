@@ -48,6 +48,8 @@ def _equity(monkeypatch, db, point_label):
     monkeypatch.setenv("A911_DB", str(db))
     at = AppTest.from_file(DASHBOARD, default_timeout=30)
     at.query_params["equity_point"] = point_label
+    # Local mode may switch "Hide small counts" off (ui/privacy.py): the planted figures exact.
+    at.session_state["privacy_hide"] = False
     at.run()
     at.switch_page("app_pages/equity.py").run()
     assert not at.exception, [e.value for e in at.exception]
@@ -96,3 +98,35 @@ def test_times_decision_point_shows_medians_not_ratios(monkeypatch, planted):
     # No arrival times in this database: the page says so instead of drawing.
     empty = at.get_by_key("card-equity")
     assert "No records at this decision point" in empty.info[0].value
+
+
+def test_areas_on_the_jurisdictions_own_map(monkeypatch, tmp_path):
+    """Coverage by area drawn over uploaded boundaries, with no tile server in the figure."""
+    import json
+
+    from data.boundaries import import_boundaries
+
+    path = tmp_path / "areas.duckdb"
+    con = connect(path, readable_dirs=(Path(__file__).parent / "fixtures",))
+    con.execute("INSERT INTO jurisdictions (jurisdiction, time_zone, target_categories) VALUES "
+                "('Mapton', 'America/Chicago', ['MENTAL_HEALTH'])")
+    con.execute("INSERT INTO crosswalk VALUES ('Mapton', 'MENTAL', 'MENTAL_HEALTH', true)")
+    n = 0
+    for area, calls, team in (("North", 100, 60), ("Central", 100, 30), ("South", 40, 20)):
+        for i in range(calls):
+            n += 1
+            con.execute(
+                "INSERT INTO calls (jurisdiction, call_id, received_at, received_local, "
+                "call_type, responder, area, import_id) VALUES ('Mapton', ?, "
+                "TIMESTAMPTZ '2025-03-01 18:00:00+00', TIMESTAMP '2025-03-01 12:00:00', "
+                "'MENTAL', ?, ?, 1)", [f"c{n}", "alternative" if i < team else "police", area])
+    import_boundaries(con, Path(__file__).parent / "fixtures" / "three_districts.geojson",
+                      jurisdiction="Mapton")
+    con.close()
+    at = _equity(monkeypatch, path, "Eligible call → team responded")
+    spec = json.loads(at.get_by_key("chart-equity-map").proto.spec)
+    traces = [t for t in spec["data"] if t["type"] == "choroplethmap"]
+    values = dict(zip(traces[0]["locations"], traces[0]["z"]))
+    assert values == {"North": pytest.approx(0.6), "Central": pytest.approx(0.3),
+                      "South": pytest.approx(0.5)}
+    assert "http" not in json.dumps(spec["layout"].get("map", {}))  # no tiles, fonts, sprites

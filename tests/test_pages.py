@@ -33,6 +33,7 @@ from metrics.registry import REGISTRY
 ROOT = Path(__file__).resolve().parent.parent
 DASHBOARD = str(ROOT / "dashboard.py")
 TIMEOUT = 30  # seconds per run: the first run imports plotly and fills the metric cache
+HIDE = "privacy_hide"  # the sidebar's "Hide small counts" switch (ui/privacy.py)
 
 TITLES = {
     "overview": "How is the program performing?",
@@ -122,13 +123,20 @@ def count_calls(con, jurisdictions=(), start: date | None = None, end: date | No
 # Running the app
 # --------------------------------------------------------------------------------------------
 
-def run_app(monkeypatch, db: Path, page: str = "overview", query: dict | None = None
-            ) -> AppTest:
-    """The dashboard on ``db``, opened on ``page`` (the router runs first, as in a browser)."""
+def run_app(monkeypatch, db: Path, page: str = "overview", query: dict | None = None,
+            exact: bool = True) -> AppTest:
+    """The dashboard on ``db``, opened on ``page`` (the router runs first, as in a browser).
+
+    Local mode. ``exact``: with "Hide small counts" switched off, as a local user may, so that
+    the figures can be compared with the test's own SQL; ``exact=False`` leaves the default
+    (small counts hidden, counts rounded).
+    """
     monkeypatch.setenv("A911_DB", str(db))
     at = AppTest.from_file(DASHBOARD, default_timeout=TIMEOUT)
     for k, v in (query or {}).items():
         at.query_params[k] = v
+    if exact:
+        at.session_state[HIDE] = False
     at.run()
     if page != "overview":
         at.switch_page(f"app_pages/{page}.py").run()
@@ -652,3 +660,399 @@ def test_database_held_by_another_program_is_a_sentence(monkeypatch, tmp_path):
                                       "using the database file.")
     finally:
         holder.communicate("", timeout=10)  # closing its stdin lets it exit
+
+
+# --------------------------------------------------------------------------------------------
+# Disclosure control: small counts hidden by default, everywhere a figure is shown
+# --------------------------------------------------------------------------------------------
+# What "a count in a count position" is, for the scans below (each a place a record count is
+# printed; a hidden one must never hold a number from 1 to 10):
+# - tables (every card's "Show data" table and the page's other tables, and the CSV built from
+#   them): the count columns, and the Value of a count metric;
+# - headline tiles: the count tiles' values, and the "n of N" / "n timed" under a rate;
+# - chart specs: every number of a data array whose numbers are all whole (a count series:
+#   shares, minutes and rates are not whole), every bar label that is a whole number, and in
+#   tooltips and sentences the numbers in the COUNT_PATTERNS below.
+# A hidden figure is words ("hidden (fewer than 11)"), so it holds no such number.
+
+SMALL = range(1, 11)
+_N = r"(\d{1,3}(?:,\d{3})+|\d+)"
+_GROUPS = r"(?! (?:jurisdictions?|areas?|months?|groups?|categor(?:y|ies)|weekday-hours))"
+COUNT_PATTERNS = [re.compile(p) for p in (
+    rf"(?<![\d.,]){_N} of {_N}(?![\d.,%]){_GROUPS}",           # "220 of 335", "9 of 1,240"
+    rf"(?<![\d.,]){_N} [^<>\d]*?<br>of {_N}(?![\d.,%])",        # tooltip: "9 calls<br>of 335"
+    rf"median of {_N} timed", rf"(?<![\d.,]){_N} timed",        # durations
+    rf"(?<![\d.,]){_N} records without both times",
+    rf"</b>: {_N}(?:<br>|$)",                                   # funnel tooltip
+    rf": {_N} (?:calls|referrals|responses|people|team responses)(?:<br>|$)",  # a count's value
+    rf"\({_N}\)",                                               # "most common reason: x (85)"
+    rf"(?<![\d.,]){_N} (?:calls|were eligible|of them|referrals|out-of-hours)",  # sentences
+    rf"in one month: {_N},",
+)]
+COUNT_COLUMNS = {"Numerator", "Denominator", "Records timed", "Records without both times",
+                 "Events"}
+COUNT_KINDS = {m.label for m in REGISTRY if m.kind in ("count", "distinct")} | {
+    metrics.count_metric(k).label for k in ("responses", "calls_eligible_not_served")}
+COUNT_TILES = ["A1-value", "A3-value", "B1-numerator"]
+
+
+def _number(text) -> int | None:
+    text = str(text).strip().replace(",", "")
+    return int(text) if re.fullmatch(r"\d+", text) else None
+
+
+class Scan:
+    """Every count found in a count position, and those from 1 to 10 (with where)."""
+
+    def __init__(self):
+        self.seen, self.small = 0, []
+
+    def count(self, where: str, value) -> None:
+        if value is None or (isinstance(value, float) and value != value):
+            return
+        n = value if isinstance(value, int) else _number(value)
+        if n is None and isinstance(value, float) and value.is_integer():
+            n = int(value)
+        if n is None:
+            return
+        self.seen += 1
+        if n in SMALL:
+            self.small.append((where, n))
+
+    def text(self, where: str, text) -> None:
+        if not isinstance(text, str):
+            return
+        for pattern in COUNT_PATTERNS:
+            for match in pattern.finditer(plain(text)):
+                for group in match.groups():
+                    self.count(f"{where}: {match.group(0)!r}", group)
+
+    def table(self, where: str, df) -> None:
+        for col in df.columns:
+            if col in COUNT_COLUMNS:
+                for v in df[col]:
+                    self.count(f"{where}[{col}]", v)
+        if "Value" in df.columns and "Metric" in df.columns:
+            for label, v in zip(df["Metric"], df["Value"]):
+                if label in COUNT_KINDS:
+                    self.count(f"{where}[Value of {label}]", v)
+        for v in df.astype(str).to_numpy().ravel():  # "(12 of 1,240)" cells (Compare)
+            self.text(where, v)
+
+    def csv(self, where: str, data: bytes) -> None:
+        import io
+
+        import pandas as pd
+
+        self.table(where, pd.read_csv(io.BytesIO(data), encoding="utf-8-sig", dtype=str))
+
+    def spec(self, where: str, spec: dict) -> None:
+        for i, trace in enumerate(spec["data"]):
+            for axis in ("x", "y", "z"):
+                values = _flat(trace.get(axis))
+                numbers = [v for v in values if isinstance(v, (int, float))
+                           and not isinstance(v, bool)]
+                if numbers and all(float(v).is_integer() for v in numbers):
+                    for v in numbers:
+                        self.count(f"{where} trace {i} {axis}", int(v))
+            for label in _flat(trace.get("text")):
+                if isinstance(label, str):
+                    self.count(f"{where} trace {i} label", label)
+            for tip in _flat(trace.get("hovertext")):
+                if isinstance(tip, str):
+                    self.text(f"{where} trace {i} tooltip", tip)
+
+
+def _flat(values) -> list:
+    """The values of a spec array: a list, or Plotly's typed array {dtype, bdata[, shape]}."""
+    if isinstance(values, dict) and "bdata" in values:
+        import base64
+
+        import numpy as np
+
+        array = np.frombuffer(base64.b64decode(values["bdata"]), dtype=values["dtype"])
+        return [None if v != v else v for v in array.ravel().tolist()]  # NaN: nothing drawn
+    if values is None or isinstance(values, (str, int, float, dict)):
+        return [values] if isinstance(values, (str, int, float)) else []
+    out = []
+    for v in values:
+        out.extend(_flat(v) if isinstance(v, list) else [v])
+    return out
+
+
+def scan_page(at: AppTest, scan: Scan, page: str) -> None:
+    from ui.export import safe_csv
+
+    for chart in at.get("plotly_chart"):
+        scan.spec(f"{page} {chart.key}", json.loads(chart.proto.spec))
+    for df in at.main.dataframe:
+        scan.table(f"{page} table", df.value)
+        scan.csv(f"{page} CSV", safe_csv(df.value))  # what the download button returns
+    for m in at.main.markdown:
+        scan.text(f"{page} text", m.value)
+    for c in at.main.caption:
+        scan.text(f"{page} caption", c.value)
+    for key in COUNT_TILES:
+        try:
+            m, notes = tile(at, key)
+        except KeyError:
+            continue
+        scan.count(f"{page} tile {key}", m.value)
+    for m in at.main.metric:
+        scan.text(f"{page} tile {m.label}", f"{m.value} {m.proto.body}")
+    for c in [c for k in TILES for c in _tile_captions(at, k)]:
+        scan.text(f"{page} tile caption", c)
+
+
+def _tile_captions(at, key) -> list[str]:
+    try:
+        return tile(at, key)[1]
+    except KeyError:
+        return []
+
+
+ANALYSIS = ["overview", "reach", "on_scene", "connections", "compare", "equity"]
+# Small counts exist in the demo for the whole cohort (arrests, repeat contacts) and many more
+# for one jurisdiction in one month.
+SELECTIONS = {"cohort": {}, "Millbrook, June 2025": {"j": "Millbrook", "from": "2025-06-01",
+                                                     "to": "2025-06-30"}}
+
+
+def scan_pages(monkeypatch, db, query, exact: bool) -> Scan:
+    scan = Scan()
+    at = run_app(monkeypatch, db, "overview", query=query, exact=exact)
+    for page in ANALYSIS:
+        if page != "overview":
+            at.switch_page(f"app_pages/{page}.py").run()
+        assert_clean(at)
+        assert not at.error, (page, [e.value for e in at.error])
+        scan_page(at, scan, page)
+    return scan
+
+
+@pytest.mark.parametrize("selection", list(SELECTIONS))
+def test_no_small_count_anywhere_by_default(monkeypatch, demo_db, selection):
+    query = SELECTIONS[selection]
+    # The control: with exact figures (switched off, as local mode may) the same scan finds
+    # counts from 1 to 10, so the scan below can fail.
+    exact = scan_pages(monkeypatch, demo_db, query, exact=True)
+    assert exact.small, "the exact figures hold no small count: the scan proves nothing"
+    shown = scan_pages(monkeypatch, demo_db, query, exact=False)
+    assert shown.seen > 50  # it did read the pages' counts
+    assert shown.small == [], shown.small[:10]
+
+
+def test_hidden_figures_are_words_and_none(monkeypatch, demo_db, sql):
+    """Where a count is hidden: the words in the table, the tooltip and the CSV, no number in
+    the chart, a caption saying why; the takeaway names no hidden group."""
+    at = run_app(monkeypatch, demo_db, "on_scene", exact=False)
+    assert at.toggle(key=HIDE).value and not at.toggle(key=HIDE).proto.disabled
+    # Arrests in Millbrook: 2 in the demo (exact), so hidden in the public view.
+    arrests = dict(sql.execute("SELECT jurisdiction, count(*) FILTER (WHERE arrest) FROM "
+                               "responses GROUP BY 1").fetchall())
+    assert arrests["Millbrook"] in SMALL
+    table = card_table(at, "safety")
+    row = table[(table["Metric"] == metrics.BY_ID["D3"].label)
+                & (table["Jurisdiction"] == "Millbrook")].iloc[0]
+    assert row["Numerator"] == "hidden (fewer than 11)"
+    assert row["Value"].startswith("hidden (")
+    spec = chart_spec(at, "safety")
+    panel = [t for t in spec["data"] if t.get("type") == "bar" and t.get("xaxis") == "x2"]
+    (bars,) = panel
+    at_millbrook = _flat(bars["y"]).index("Millbrook")
+    assert _flat(bars["x"])[at_millbrook] is None  # no bar, no number
+    tips = [h for t in spec["data"] for h in _flat(t.get("hovertext")) if "Millbrook" in str(h)]
+    assert any("hidden (fewer than 11) responses ending in an arrest" in h for h in tips)
+    labels = [t for t in spec["data"] if t.get("mode") == "text"]
+    assert labels and "Millbrook" in _flat([t["y"] for t in labels])
+    card = at.get_by_key("card-safety")
+    assert any(c.value.startswith("Hidden to protect privacy: counts from 1 to 10")
+               for c in card.caption)
+    # Shown counts are published ones: rounded to 5.
+    outcomes = card_table(at, "outcomes")
+    assert all(int(v) % 5 == 0 for v in outcomes.select_dtypes("number").iloc[:, 0])
+
+
+def test_local_mode_may_switch_it_off_for_exact_figures(monkeypatch, demo_db, sql):
+    from metrics.disclosure import published_count
+
+    calls = scalar(sql, "SELECT count(*) FROM calls")
+    at = run_app(monkeypatch, demo_db, exact=False)  # the default: on
+    switch = at.toggle(key=HIDE)
+    assert switch.label == "Hide small counts (1–10)" and switch.value
+    assert not switch.proto.disabled  # local mode: every right
+    assert tile(at, "A1-value")[0].value == f"{published_count(calls):,}"
+    assert published_count(calls) != calls  # the demo's total is not a multiple of 5
+    switch.set_value(False).run()
+    assert_clean(at)
+    assert tile(at, "A1-value")[0].value == f"{calls:,}"
+    at.switch_page("app_pages/on_scene.py").run()  # the switch holds across pages
+    table = card_table(at, "safety")
+    d3 = table[table["Metric"] == metrics.BY_ID["D3"].label].set_index("Jurisdiction")
+    assert int(d3.loc["Millbrook", "Numerator"]) == scalar(
+        sql, "SELECT count(*) FILTER (WHERE arrest) FROM responses WHERE jurisdiction = "
+             "'Millbrook'")
+    # Public-release rounding (Census DRB): 1-14 hidden, counts to the DRB schedule.
+    at.toggle(key=HIDE).set_value(True).run()
+    at.toggle(key="privacy_round").set_value(True).run()
+    assert_clean(at)
+    at.switch_page("app_pages/overview.py").run()
+    assert tile(at, "A1-value")[0].value == f"{published_count(calls, _drb()):,}"
+
+
+def test_a_public_view_compares_whole_months(monkeypatch, demo_db, sql):
+    """With small counts hidden a period is widened to whole months (said in the sidebar), and
+    the tiles compare it with as many whole months before."""
+    from metrics.disclosure import published_count
+
+    at = run_app(monkeypatch, demo_db, query={"from": "2025-01-10", "to": "2025-06-30"},
+                 exact=False)
+    assert any("Period widened to whole months" in c.value for c in at.sidebar.caption)
+    now = published_count(count_calls(sql, (), date(2025, 1, 1), date(2025, 6, 30)))
+    before = published_count(count_calls(sql, (), date(2024, 7, 1), date(2024, 12, 31)))
+    m, _ = tile(at, "A1-value")
+    assert m.value == f"{now:,}"
+    assert m.delta == f"{(now - before) / before:+.1%}"
+
+
+def _drb():
+    from metrics.disclosure import DisclosurePolicy
+
+    return DisclosurePolicy(rounding=True)
+
+
+def test_several_jurisdictions_under_disclosure(monkeypatch, demo_db):
+    """A public figure covers one jurisdiction or all: a sum over two is refused with a
+    sentence, while charts by jurisdiction show the two side by side."""
+    query = {"j": ["Millbrook", "Riverton"]}
+    at = run_app(monkeypatch, demo_db, "overview", query=query, exact=False)
+    assert any("not a selection of several" in w.value for w in at.sidebar.warning)
+    (error,) = at.main.error
+    assert error.value.startswith("With small counts hidden, a figure covers one jurisdiction")
+    at.switch_page("app_pages/compare.py").run()
+    assert_clean(at)
+    assert not at.main.error
+    assert list(side_by_side(at).columns) == ["Measure", "Millbrook", "Riverton"]
+
+
+# Viewers and analysts: signed in through an identity provider (AppTest.user stands in for it),
+# with people and roles in the database; the data layer decides.
+
+AUTH = {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret": "s" * 40,
+        "client_id": "dashboard", "client_secret": "secret",
+        "server_metadata_url": "http://localhost:9400/.well-known/openid-configuration"}
+VIEWER, ANALYST = "vera@example.org", "ann@example.org"
+
+
+@pytest.fixture(scope="module")
+def roles_db(demo_db):
+    """The demo cohort with a cohort viewer and an analyst of Millbrook."""
+    from data import access
+
+    path = demo_db.parent / "roles.duckdb"
+    shutil.copyfile(demo_db.parent / "expected.duckdb", path)
+    con = connect(path)
+    access.add_person(con, access.LOCAL, VIEWER, "Vera Viewer")
+    access.grant(con, access.LOCAL, VIEWER, "viewer", None)
+    access.add_person(con, access.LOCAL, ANALYST, "Ann Analyst")
+    access.grant(con, access.LOCAL, ANALYST, "analyst", "Millbrook")
+    con.close()
+    return path
+
+
+def signed_in(monkeypatch, db, email, page="overview", query=None, session=None) -> AppTest:
+    import time
+
+    monkeypatch.setenv("A911_DB", str(db))
+    at = AppTest.from_file(DASHBOARD, default_timeout=TIMEOUT)
+    at.secrets["auth"] = AUTH
+    at.user = {"is_logged_in": True, "email": email, "iat": time.time()}
+    for k, v in (query or {}).items():
+        at.query_params[k] = v
+    for k, v in (session or {}).items():
+        at.session_state[k] = v
+    at.run()
+    if page != "overview":
+        at.switch_page(f"app_pages/{page}.py").run()
+    assert_clean(at)
+    return at
+
+
+def test_a_viewer_cannot_switch_it_off(monkeypatch, roles_db, sql):
+    from metrics.disclosure import published_count
+
+    # Even a session that starts with the switch off (as a crafted state would) is on.
+    at = signed_in(monkeypatch, roles_db, VIEWER, "on_scene", session={HIDE: False})
+    switch = at.toggle(key=HIDE)
+    assert switch.value and switch.proto.disabled
+    assert "Always on for viewers" in switch.proto.help
+    table = card_table(at, "safety")
+    d3 = table[table["Metric"] == metrics.BY_ID["D3"].label].set_index("Jurisdiction")
+    assert d3.loc["Millbrook", "Numerator"] == "hidden (fewer than 11)"
+    # Forcing the switch's state off (a browser cannot: it is disabled) changes nothing.
+    at.session_state[HIDE] = False
+    at.run()
+    assert_clean(at)
+    assert at.toggle(key=HIDE).value
+    table = card_table(at, "safety")
+    d3 = table[table["Metric"] == metrics.BY_ID["D3"].label].set_index("Jurisdiction")
+    assert d3.loc["Millbrook", "Numerator"] == "hidden (fewer than 11)"
+    at.switch_page("app_pages/overview.py").run()
+    calls = scalar(sql, "SELECT count(*) FROM calls")
+    assert tile(at, "A1-value")[0].value == f"{published_count(calls):,}"
+    scan = Scan()
+    scan_page(at, scan, "overview")
+    assert scan.seen and not scan.small
+
+    # The menu has no Data or Admin page for a viewer; by link, the data layer refuses.
+    at.switch_page("app_pages/data.py").run()
+    assert_clean(at)
+    assert any("may not import a file" in plain(i.value) for i in at.main.info)
+    at.session_state["data_tab"] = "Import history"
+    at.run()
+    assert any("may not see the imports ledger" in plain(i.value) for i in at.main.info)
+    with pytest.raises(KeyError):
+        at.get_by_key("history_undo_1")
+    at.session_state["data_tab"] = "Data quality"
+    at.run()
+    assert any("may not see the data-quality figures" in plain(i.value) for i in at.main.info)
+    assert not any("unmapped_share" in d.value.columns for d in at.main.dataframe)
+
+
+def test_an_analyst_may_switch_it_off_for_own_jurisdiction_only(monkeypatch, roles_db, sql):
+    at = signed_in(monkeypatch, roles_db, ANALYST, "on_scene")
+    switch = at.toggle(key=HIDE)
+    assert switch.value and switch.proto.disabled  # the whole cohort: not only their own
+    assert "only your own jurisdictions (Millbrook)" in switch.proto.help
+    at.multiselect(key="j").set_value(["Millbrook"]).run()
+    assert_clean(at)
+    switch = at.toggle(key=HIDE)
+    assert switch.value and not switch.proto.disabled
+    switch.set_value(False).run()
+    assert_clean(at)
+    exact = scalar(sql, "SELECT count(*) FILTER (WHERE arrest) FROM responses "
+                        "WHERE jurisdiction = 'Millbrook'")
+    table = card_table(at, "safety")
+    d3 = table[table["Metric"] == metrics.BY_ID["D3"].label].set_index("Jurisdiction")
+    assert int(d3.loc["Millbrook", "Numerator"]) == exact and exact in SMALL
+    # Adding a jurisdiction that is not theirs turns it back on, and keeps it on.
+    at.multiselect(key="j").set_value([]).run()
+    assert_clean(at)
+    assert at.toggle(key=HIDE).value and at.toggle(key=HIDE).proto.disabled
+    table = card_table(at, "safety")
+    d3 = table[table["Metric"] == metrics.BY_ID["D3"].label].set_index("Jurisdiction")
+    assert d3.loc["Millbrook", "Numerator"] == "hidden (fewer than 11)"
+    # Their Data page: their own jurisdiction only.
+    at.switch_page("app_pages/data.py").run()
+    assert at.selectbox(key="upload_jur").options == ["Millbrook"]
+    at.session_state["data_tab"] = "Import history"
+    at.run()
+    assert_clean(at)
+    mine = [r[0] for r in sql.execute("SELECT import_id FROM imports WHERE jurisdiction = "
+                                      "'Millbrook' AND status = 'committed'").fetchall()]
+    assert mine
+    for import_id in mine:
+        assert at.get_by_key(f"history_undo_{import_id}").proto.label == "Undo"
+    others = scalar(sql, "SELECT min(import_id) FROM imports WHERE jurisdiction <> 'Millbrook'")
+    with pytest.raises(KeyError):
+        at.get_by_key(f"history_undo_{others}")

@@ -2,36 +2,54 @@
 
 A chart card is always: title, the one computed sentence, the chart, and a "Show data" expander
 with the table and a formula-safe CSV download. Every widget has a key derived from the card's.
+
+The frames are the one way figures reach a page: through ``ui.cache`` and ``data.guarded`` for
+the signed-in principal, under the sidebar's disclosure policy (``ui.privacy``). Every chart,
+tooltip, sentence, tile, table and download is drawn from them, so none can show a number that
+disclosure control hid: it is None in the frame, and its words stand in its place.
 """
 from __future__ import annotations
 
-import re
+from contextlib import closing
+from types import SimpleNamespace
 
 import pandas as pd
 import streamlit as st
 
 import metrics
 from charts import takeaways, theme
-from charts.frames import frame
-from ui import cache, presenter
+from charts.frames import count_text, frame, hidden, value_text
+from data import guarded
+from metrics.disclosure import withheld_notes
+from ui import auth, cache, presenter, privacy
+from ui import filters as sidebar
 from ui.export import safe_csv
-
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:=&])")
-
-
-def escape(text: str) -> str:
-    """Plain text for st.markdown: names from uploads can hold Markdown (links, images)."""
-    return _MD_SPECIAL.sub(r"\\\1", str(text))
+from ui.text import escape  # noqa: F401  (ui.components.escape: the pages' name for it)
 
 
 def metric_frame(ids: tuple[str, ...], by: tuple[str, ...], filters: metrics.Filters
                  ) -> pd.DataFrame:
-    return _masked(frame(cache.compute(metrics.MetricRequest(ids, by, filters)), by))
+    rows = cache.compute(metrics.MetricRequest(ids, by, filters), auth.current(),
+                         privacy.current())
+    return _withheld(_masked(frame(rows, by, privacy.words)), rows, by)
 
 
 def count_frame(keys: tuple[str, ...], by: tuple[str, ...], filters: metrics.Filters
                 ) -> pd.DataFrame:
-    return _masked(frame(cache.counts(metrics.CountRequest(keys, by, filters)), by))
+    rows = cache.counts(metrics.CountRequest(keys, by, filters), auth.current(),
+                        privacy.current())
+    return _withheld(_masked(frame(rows, by, privacy.words)), rows, by)
+
+
+def _withheld(df: pd.DataFrame, rows: list[dict], by: tuple[str, ...]) -> pd.DataFrame:
+    """Keep disclosure's notes on tables it had to withhold whole; the chart card prints them.
+
+    (``DataFrame.attrs`` travel with the frame through ``only`` and ``data_table``.)
+    """
+    df.attrs["withheld"] = withheld_notes(
+        [SimpleNamespace(metric=r["metric"], suppressed=r.get("suppressed") or {})
+         for r in rows], by)
+    return df
 
 
 def _masked(df: pd.DataFrame) -> pd.DataFrame:
@@ -60,7 +78,11 @@ def columns(n: int) -> list:
 
 def chart(key: str, title: str, sentence: str, fig, table: pd.DataFrame,
           note: str | None = None) -> None:
-    """A chart card: title, its takeaway, the chart, a note, and the data behind it."""
+    """A chart card: title, its takeaway, the chart, a note, and the data behind it.
+
+    When a figure of the card is hidden (disclosure control), a caption says what and why.
+    """
+    hidden_note = privacy.hidden_caption() if _table_has_hidden(table) else None
     with st.container(key=f"card-{key}"):
         st.subheader(title)
         st.markdown(escape(sentence))
@@ -71,12 +93,41 @@ def chart(key: str, title: str, sentence: str, fig, table: pd.DataFrame,
                         config={"displaylogo": False, "displayModeBar": not presenter.is_on()})
         if note:
             st.caption(note)  # our own fixed text
+        if hidden_note:
+            st.caption(hidden_note)
+        for withheld in table.attrs.get("withheld") or ():
+            st.caption(escape(withheld))
         with st.container(key=f"data-{key}"):
             with st.expander("Show data"):
                 st.dataframe(table, hide_index=True, width="stretch")
-                st.download_button("Download CSV", safe_csv(table), file_name=f"{key}.csv",
+                st.download_button("Download CSV", download(key, table), file_name=f"{key}.csv",
                                    mime="text/csv", key=f"download-{key}", on_click="ignore",
                                    icon=":material/download:")
+
+
+def download(what: str, table: pd.DataFrame):
+    """The CSV of a table the page shows, built (and recorded in the audit log) on click.
+
+    The table is the one on screen, so it holds the same published (or exact) figures.
+    """
+    principal, policy = auth.current(), privacy.current()
+    jurisdictions = sidebar.current().jurisdictions
+
+    def csv() -> bytes:  # runs on click, maybe on another thread: its own cursor
+        with closing(cache.cursor()) as cur:
+            guarded.record_download(
+                cur, principal, what,
+                jurisdiction=jurisdictions[0] if len(jurisdictions) == 1 else None,
+                detail={"rows": len(table), "disclosure": policy.enabled,
+                        "rounding": policy.rounding_label})
+        return safe_csv(table)
+    return csv
+
+
+def _table_has_hidden(table: pd.DataFrame) -> bool:
+    """Whether the card's table shows hidden words (the frame's own marks are not in it)."""
+    return bool(table.map(lambda v: isinstance(v, str) and v.startswith("hidden (")
+                          ).to_numpy().any()) if not table.empty else False
 
 
 def empty(key: str, title: str, message: str) -> None:
@@ -107,7 +158,8 @@ def _tile(m: metrics.Metric, field: str, label: str | None, r, old, days: int | 
     value = _get(r, field)
     delta = takeaways.change(value, _get(old, field), unit) if days else None
     flat = delta is not None and not delta.startswith(("+", "-"))
-    st.metric(label or m.label, theme.fmt_value(value, unit), delta,
+    shown = hidden(r, field) if r is not None else None
+    st.metric(label or m.label, shown or theme.fmt_value(value, unit), delta,
               delta_color="off" if flat else
               "inverse" if takeaways.lower_is_better(m.id) else "normal",
               delta_arrow="off" if flat else "auto",
@@ -131,10 +183,12 @@ def _detail(m: metrics.Metric, r, field: str) -> str | None:
     if field == "numerator":
         return "eligible calls the team responded to"
     parts = []
-    if m.kind == "duration" and not pd.isna(r.n):
-        parts.append(f"90% within {theme.fmt_value(r.p90, 'minutes')}; {int(r.n):,} timed")
-    elif not pd.isna(r.denominator):
-        parts.append(f"{int(r.numerator):,} of {int(r.denominator):,}")
+    if m.kind == "duration" and hidden(r, "n"):
+        parts.append(f"timed records: {hidden(r, 'n')}")
+    elif m.kind == "duration" and not pd.isna(r.n):
+        parts.append(f"90% within {value_text(r, 'minutes', 'p90')}; {int(r.n):,} timed")
+    elif hidden(r, "denominator") or not pd.isna(r.denominator):
+        parts.append(f"{count_text(r, 'numerator')} of {count_text(r, 'denominator')}")
     if r.reliability == "insufficient":
         parts.append("⚠ fewer than 20 events: insufficient data")
     return "; ".join(parts) or None

@@ -1,4 +1,8 @@
-"""Editing a jurisdiction's call-type crosswalk: category and eligibility per local call type."""
+"""Editing a jurisdiction's call-type crosswalk: category and eligibility per local call type.
+
+Through ``data.guarded``: only the jurisdictions the signed-in person may edit are offered, and
+every read and save is checked (and each save recorded) by the data layer.
+"""
 from __future__ import annotations
 
 import hashlib
@@ -7,8 +11,10 @@ from contextlib import closing
 import pandas as pd
 import streamlit as st
 
-from data import crosswalk, quality
-from ui import cache
+from data import access, crosswalk, guarded, quality
+from data.access import AccessDenied
+from ui import auth, cache
+from ui.text import escape
 
 ELIGIBLE = {"yes": True, "no": False, "unknown": None}
 _ELIGIBLE_LABEL = {True: "yes", False: "no", None: "unknown"}
@@ -16,22 +22,33 @@ _ELIGIBLE_LABEL = {True: "yes", False: "no", None: "unknown"}
 
 def show(key: str = "crosswalk") -> None:
     with closing(cache.cursor()) as cur:
-        names = [j["jurisdiction"] for j in quality.jurisdictions(cur)]
-        if not names:
-            st.info("No jurisdiction yet: import a calls export first; its call types then "
-                    "appear here to be mapped.")
-            return
-        jur = st.selectbox("Jurisdiction", names, key=f"{key}_jur")
-        _outcome(key)
-        _unmapped_figure(cur, jur)
-        st.button("Add starter rows for call types not in the crosswalk", key=f"{key}_starter",
-                  on_click=_request, args=(key, "starter"),
-                  help="Common wordings (welfare check, EDP, intoxication...) get a standard "
-                       "category; eligibility stays unknown where a rule cannot tell. Rows "
-                       "you already have are never changed.")
-        if st.session_state.pop(f"{key}__starter", False):
-            _add_starter(cur, key, jur)
-        _editor(cur, key, jur)
+        try:
+            _show(cur, key)
+        except AccessDenied as e:  # recorded by the data layer
+            st.info(escape(str(e)), icon=":material/lock:")
+
+
+def _show(cur, key) -> None:
+    p = auth.current()
+    every = [j["jurisdiction"] for j in quality.jurisdictions(cur)]
+    if not every:
+        st.info("No jurisdiction yet: import a calls export first; its call types then "
+                "appear here to be mapped.")
+        return
+    names = [j for j in every if p.may_write(j)]
+    if not names:
+        access.authorize(cur, p, "crosswalk.view")  # refuses, and records the refusal
+    jur = st.selectbox("Jurisdiction", names, key=f"{key}_jur")
+    _outcome(key)
+    _unmapped_figure(cur, jur)
+    st.button("Add starter rows for call types not in the crosswalk", key=f"{key}_starter",
+              on_click=_request, args=(key, "starter"),
+              help="Common wordings (welfare check, EDP, intoxication...) get a standard "
+                   "category; eligibility stays unknown where a rule cannot tell. Rows "
+                   "you already have are never changed.")
+    if st.session_state.pop(f"{key}__starter", False):
+        _add_starter(cur, key, jur)
+    _editor(cur, key, jur)
 
 
 def _request(key, what) -> None:
@@ -44,7 +61,7 @@ def _outcome(key) -> None:
 
 
 def _unmapped_figure(cur, jur) -> None:
-    u = crosswalk.unmapped_share(cur, jur)
+    u = guarded.unmapped_share(cur, auth.current(), jur)
     if not u["calls"]:
         st.caption(f"{jur} has no calls yet; you can still set categories for known types.")
         return
@@ -54,7 +71,7 @@ def _unmapped_figure(cur, jur) -> None:
 
 
 def _add_starter(cur, key, jur) -> None:
-    out = crosswalk.apply_starter_crosswalk(cur, jur)
+    out = guarded.apply_starter_crosswalk(cur, auth.current(), jur)
     st.cache_data.clear()
     _drop_editor_state(key)
     st.session_state[f"{key}__outcome"] = (
@@ -64,7 +81,7 @@ def _add_starter(cur, key, jur) -> None:
 
 
 def _editor(cur, key, jur) -> None:
-    rows = crosswalk.crosswalk_rows(cur, jur)
+    rows = guarded.crosswalk_rows(cur, auth.current(), jur)
     if not rows:
         st.caption("No call types yet.")
         return
@@ -117,7 +134,7 @@ def _save(cur, key, jur, frame, editor_key) -> None:
     if not rows:
         st.info("Nothing changed: edit a category or an eligibility first.")
         return
-    saved = crosswalk.save_crosswalk(cur, jur, rows)
+    saved = guarded.save_crosswalk(cur, auth.current(), jur, rows)
     st.cache_data.clear()
     _drop_editor_state(key)
     st.session_state[f"{key}__outcome"] = (

@@ -140,10 +140,40 @@ def per_resident_card(key: str, p: equity.DecisionPoint, dim: str, rows, referen
              "error.")
 
 
+def area_map_card(key: str, p: equity.DecisionPoint, df: pd.DataFrame,
+                  filters: metrics.Filters) -> None:
+    """The rate per area on the jurisdiction's own boundaries (drawn with no tile server)."""
+    shown_j = filters.jurisdictions or tuple(cache.filter_options()["jurisdictions"])
+    if len(shown_j) != 1:
+        st.caption("Choose one jurisdiction to see its areas on a map (when it has uploaded "
+                   "its area boundaries).")
+        return
+    shapes = cache.boundaries(shown_j[0])
+    if shapes is None:
+        st.caption(f"{shown_j[0]} has no area boundaries yet: upload a GeoJSON "
+                   "of its areas (`python -m data import FILE.geojson --kind boundaries`) to "
+                   "see this on a map.")
+        return
+    from charts.maps import area_map
+
+    m = equity.metric_of(p)
+    shown = df.assign(hidden=df["value"].isna() & df["denominator"].isna())
+    components.chart(f"{key}-map", f"{m.label} by area, on the map",
+                     charts.rate_sentence(as_rates(shown), "area", m.label, m.unit),
+                     area_map(shown, m, shapes), data_table(df, ("area",), {m.id: m.label}),
+                     note="Darker: higher. Grey: hidden (too few to show) or no data.")
+
+
+def as_rates(df: pd.DataFrame) -> list:
+    rows = as_rows(df, "area")
+    return equity.relative_rates(rows, "area", None)
+
+
 def empty(key: str, p: equity.DecisionPoint) -> None:
     components.empty(key, p.label, messages.nothing_selected(
         "records at this decision point", "responses"))
 
 
 __all__ = ["controls", "reference_choice", "group_frame", "as_rows", "unknown_note",
-           "ratio_card", "rate_card", "times_card", "per_resident_card", "empty", "has_values"]
+           "ratio_card", "rate_card", "times_card", "per_resident_card", "area_map_card", "empty",
+           "has_values"]

@@ -9,7 +9,8 @@ URL keys: ``j`` jurisdictions, ``from`` / ``to`` local dates, ``cat`` call categ
 from __future__ import annotations
 
 import logging
-from datetime import date
+from dataclasses import replace
+from datetime import date, timedelta
 
 import duckdb
 import streamlit as st
@@ -17,7 +18,7 @@ import streamlit as st
 import metrics
 from charts.labels import code_label
 from data.errors import DataError
-from ui import cache, messages
+from ui import cache, messages, privacy
 
 _STATE = "_filters"  # session-scoped: the Filters of the current run
 
@@ -58,12 +59,30 @@ def current() -> metrics.Filters:
 
 
 def previous(filters: metrics.Filters) -> tuple[metrics.Filters | None, int | None]:
-    """The previous period of equal length and its length in days, if the data covers it."""
-    before = metrics.previous_period(filters)
+    """The previous period of equal length and its length in days, if the data covers it.
+
+    With small counts hidden a view covers whole months (``privacy.public_period``), so the
+    comparison is with as many whole months just before them.
+    """
+    if privacy.current().enabled:
+        filters = privacy.public_period(filters)
+        before = _months_before(filters)
+    else:
+        before = metrics.previous_period(filters)
     first = cache.filter_options()["first_day"]
     if before is None or first is None or before.date_from < first:
         return None, None
     return before, (filters.date_to - filters.date_from).days + 1
+
+
+def _months_before(filters: metrics.Filters) -> metrics.Filters | None:
+    start, end = filters.date_from, filters.date_to
+    if not (start and end) or start > end:
+        return None
+    months = (end.year - start.year) * 12 + end.month - start.month + 1
+    index = start.year * 12 + start.month - 1 - months
+    return replace(filters, date_from=date(index // 12, index % 12 + 1, 1),
+                   date_to=start - timedelta(days=1))
 
 
 def _period(first: date | None, last: date | None) -> tuple[date | None, date | None]:

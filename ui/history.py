@@ -1,4 +1,9 @@
-"""The imports ledger with an Undo button per committed import (confirmed before it runs)."""
+"""The imports ledger with an Undo button per committed import (confirmed before it runs).
+
+Through ``data.guarded``: each person sees the imports of the jurisdictions they may import
+into (an admin: all), Undo where they may write, Rejects (record-level) where they are an
+analyst; the data layer checks again, and records, every undo and download.
+"""
 from __future__ import annotations
 
 from contextlib import closing
@@ -6,28 +11,34 @@ from contextlib import closing
 import streamlit as st
 
 import data
-from data import quality
-from data.ledger import check_undo
-from ui import cache
+from data import guarded
+from data.access import AccessDenied, Principal
+from ui import auth, cache
+from ui.text import escape
 
 _SHOWN = 50  # the newest imports get a row each; the rest are in the table below
 _WIDTHS = [0.5, 1.4, 1.0, 1.4, 2.4, 2.6, 1.0, 1.0]
 
 
 def show(key: str = "history") -> None:
+    p = auth.current()
     with closing(cache.cursor()) as cur:
-        rows = quality.import_history(cur)
+        try:
+            rows = guarded.import_history(cur, p)
+        except AccessDenied as e:
+            st.info(escape(str(e)), icon=":material/lock:")
+            return
         if not rows:
             st.info("Nothing has been imported yet. Import an export in the first tab (or "
                     "load the demo cohort with `python -m data demo`).")
             return
-        _confirm_undo(cur, key, {r["import_id"]: r for r in rows})
+        _confirm_undo(cur, p, key, {r["import_id"]: r for r in rows})
         st.caption("Newest first. Undo restores exactly the state before an import: its rows "
                    "go and the rows it replaced come back. Only the latest import of a "
                    "jurisdiction and kind can be undone.")
         _header()
         for r in rows[:_SHOWN]:
-            _row(cur, key, r)
+            _row(p, key, r)
         if len(rows) > _SHOWN:
             with st.expander(f"All {len(rows):,} imports"):
                 st.dataframe(rows, hide_index=True)
@@ -39,7 +50,7 @@ def _header() -> None:
         col.markdown(f"**{title}**")
 
 
-def _row(cur, key, r) -> None:
+def _row(p: Principal, key, r) -> None:
     c = st.columns(_WIDTHS, vertical_alignment="center")
     c[0].write(f"{r['import_id']}")
     c[1].write(f"{r['imported_at']:%Y-%m-%d %H:%M}")
@@ -49,11 +60,11 @@ def _row(cur, key, r) -> None:
     c[5].write(_counts(r))
     c[6].write("undone" if r["status"] == "undone" else "imported")
     with c[7]:
-        if r["status"] == "committed":
+        if r["status"] == "committed" and p.may_write(r["jurisdiction"]):
             st.button("Undo", key=f"{key}_undo_{r['import_id']}", on_click=_ask,
                       args=(key, r["import_id"]))
-        if r["rows_rejected"]:
-            _rejects_button(key, r)
+        if r["rows_rejected"] and p.is_analyst_of(r["jurisdiction"]):
+            _rejects_button(p, key, r)
 
 
 def _counts(r) -> str:
@@ -65,12 +76,12 @@ def _counts(r) -> str:
     return ", ".join(parts)
 
 
-def _rejects_button(key, r) -> None:
+def _rejects_button(p: Principal, key, r) -> None:
     import_id = r["import_id"]
 
-    def rejects() -> str:  # built on click, on another thread: it takes its own cursor
+    def rejects() -> str:  # built (and recorded) on click, on another thread: its own cursor
         with closing(cache.cursor()) as own:
-            return quality.rejects_csv(quality.rejects_of_import(own, import_id))
+            return guarded.rejects_csv(own, p, import_id)
 
     st.download_button("Rejects", rejects, file_name=f"rejected-rows-import-{import_id}.csv",
                        mime="text/csv", key=f"{key}_rejects_{import_id}", on_click="ignore",
@@ -85,7 +96,7 @@ def _cancel(key) -> None:
     st.session_state.pop(f"{key}__pending", None)
 
 
-def _confirm_undo(cur, key, by_id) -> None:
+def _confirm_undo(cur, p: Principal, key, by_id) -> None:
     """The confirmation box for a requested undo, or its outcome."""
     if f"{key}__outcome" in st.session_state:
         kind, text = st.session_state.pop(f"{key}__outcome")
@@ -94,9 +105,9 @@ def _confirm_undo(cur, key, by_id) -> None:
     if pending is None or pending not in by_id:
         return
     try:
-        check_undo(cur, pending)
-    except data.UndoRefused as e:
-        st.error(str(e))
+        guarded.check_undo(cur, p, pending)
+    except data.DataError as e:  # UndoRefused, or AccessDenied (recorded)
+        st.error(escape(str(e)))
         _cancel(key)
         return
     r = by_id[pending]
@@ -106,14 +117,14 @@ def _confirm_undo(cur, key, by_id) -> None:
                    "are removed and the rows it replaced come back.")
         yes, no = st.columns(2)
         if yes.button(f"Yes, undo import #{pending}", key=f"{key}_confirm_yes", type="primary"):
-            _undo(cur, key, pending)
+            _undo(cur, p, key, pending)
         no.button("Cancel", key=f"{key}_confirm_no", on_click=_cancel, args=(key,))
 
 
-def _undo(cur, key, import_id) -> None:
+def _undo(cur, p: Principal, key, import_id) -> None:
     _cancel(key)
     try:
-        out = data.undo_import(cur, import_id)
+        out = guarded.undo_import(cur, p, import_id)
     except data.DataError as e:
         st.session_state[f"{key}__outcome"] = ("error", str(e))
     else:

@@ -7,8 +7,11 @@ import duckdb
 import streamlit as st
 
 import metrics
+from data.access import AccessDenied
 from data.errors import DatabaseBusy
+from metrics.disclosure import DisclosureRefused
 from ui import cache
+from ui.text import escape
 
 DATA_PAGE = "app_pages/data.py"
 _ROOT = Path(__file__).resolve().parent.parent
@@ -48,6 +51,12 @@ def nothing_selected(what: str, kind: str | None = None) -> str:
 
 def page_failed(error: BaseException) -> str:
     """One sentence for an unexpected error: what happened, and what to do; no traceback."""
+    if isinstance(error, AccessDenied):  # the sentence names the person and the role needed
+        return escape(str(error))
+    if isinstance(error, DisclosureRefused):
+        return ("With small counts hidden, a figure covers one jurisdiction (one category, "
+                "one area) or all of them, not a selection of several. Choose one, or clear "
+                "the choice to see all; the Compare page shows several side by side.")
     if isinstance(error, metrics.MetricError):
         return f"This view asked for something the metrics do not offer: {error}"
     if isinstance(error, DatabaseBusy):

@@ -4,6 +4,10 @@
 ``st.session_state`` under names starting with ``key`` (``<key>_...`` for widgets, ``<key>__...``
 for the wizard's own state). Buttons only set a flag in a callback; the script does the work
 where its output belongs. The logic that does not need Streamlit is in ``data/mapping.py``.
+
+Every read of the file and every import goes through ``data.guarded`` for the signed-in
+principal (``ui.auth.current()``): only the jurisdictions they may import into are offered, a
+new jurisdiction only to admins, and the data layer refuses (and records) anything else.
 """
 from __future__ import annotations
 
@@ -17,11 +21,13 @@ import pandas as pd
 import streamlit as st
 
 import data
-from data import mapping, quality, uploads
+from data import access, guarded, mapping, quality, uploads
+from data.access import AccessDenied
 from data.connection import default_db_path
 from data.importer import find_stored_profile
 from data.schema import FIELDS, ID_FIELD, field_of
-from ui import cache
+from ui import auth, cache
+from ui.text import escape
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +50,8 @@ def show(key: str = "upload") -> None:
     """The whole wizard. Returns nothing; every outcome is shown on the page."""
     with closing(cache.cursor()) as cur:
         target = _choose_target(cur, key)
+        if target is None:
+            return
         upload = _choose_file(key)
         if upload is None:
             _explain_what_to_upload(target["kind"])
@@ -55,7 +63,7 @@ def show(key: str = "upload") -> None:
             st.info("Name the jurisdiction (step 1) to go on.")
             return
         _reset_if_changed(key, target["kind"], upload)
-        info = _preview(cur, key, target["kind"], upload)
+        info = _preview(cur, key, target, upload)
         if info is None:
             return
         profile = _map_columns(key, target, info)
@@ -71,14 +79,23 @@ def show(key: str = "upload") -> None:
 # 1. Kind and jurisdiction
 # --------------------------------------------------------------------------------------------
 
-def _choose_target(cur, key) -> dict:
+def _choose_target(cur, key) -> dict | None:
+    """Kind and jurisdiction; None (with the refusal shown) for someone who may import nothing."""
+    p = auth.current()
+    known = {j["jurisdiction"]: j["time_zone"] for j in quality.jurisdictions(cur)}
+    writable = {j: tz for j, tz in known.items() if p.may_write(j)}
+    options = list(writable) + ([NEW_JURISDICTION] if p.is_admin else [])
+    if not options:
+        try:
+            access.authorize(cur, p, "import")  # refuses, and records the refusal
+        except AccessDenied as e:
+            st.info(escape(str(e)), icon=":material/lock:")
+            return None
     st.subheader("1. What are you importing?")
     left, right = st.columns(2)
     kind = left.radio("The file holds", list(KIND_LABELS), format_func=KIND_LABELS.get,
                       key=f"{key}_kind")
     left.caption(f"{KIND_LABELS[kind]}: {KIND_HELP[kind]}.")
-    known = {j["jurisdiction"]: j["time_zone"] for j in quality.jurisdictions(cur)}
-    options = list(known) + [NEW_JURISDICTION]
     chosen = right.selectbox("For the jurisdiction", options, key=f"{key}_jur",
                              help="Set here, never read from the file.")
     if chosen != NEW_JURISDICTION:
@@ -160,15 +177,17 @@ def _reset_if_changed(key, kind, upload) -> None:
         st.session_state[f"{key}__sig"] = sig
 
 
-def _preview(cur, key, kind, upload) -> dict | None:
+def _preview(cur, key, target, upload) -> dict | None:
     st.subheader("3. First rows of the file")
     sheet = _sheet_choice(key, upload)
     cached = st.session_state.get(f"{key}__preview")
     if cached is None:
         try:
             with st.spinner("Reading the file…"):
-                cached = data.preview(cur, upload["path"], kind=kind, file_name=upload["name"],
-                                      limit=20, sheet=sheet)
+                cached = guarded.preview(cur, auth.current(), upload["path"],
+                                         kind=target["kind"],
+                                         jurisdiction=target["jurisdiction"],
+                                         file_name=upload["name"], limit=20, sheet=sheet)
         except data.DataError as e:
             st.error(str(e))
             return None
@@ -361,8 +380,9 @@ def _run_check(cur, key, target, upload, profile) -> None:
     bar = st.progress(0.0, text="Checking…")
     entry, ask_day_order = {"toml": profile.to_toml(), "profile": profile}, False
     try:
-        entry["result"] = data.import_file(
-            cur, upload["path"], kind=target["kind"], jurisdiction=target["jurisdiction"],
+        entry["result"] = guarded.import_file(
+            cur, auth.current(), upload["path"], kind=target["kind"],
+            jurisdiction=target["jurisdiction"],
             profile=mapping.dry_run_profile(copy.deepcopy(profile)), file_name=upload["name"],
             dry_run=True,
             timezone_name=target["timezone"], progress=_progress(bar, "Checking"))
@@ -547,8 +567,9 @@ def _run_commit(cur, key, target, upload, profile) -> None:
     bar = st.progress(0.0, text="Importing…")
     used = copy.deepcopy(profile)  # the importer records what it detected (e.g. the day order)
     try:
-        result = data.import_file(
-            cur, upload["path"], kind=target["kind"], jurisdiction=target["jurisdiction"],
+        result = guarded.import_file(
+            cur, auth.current(), upload["path"], kind=target["kind"],
+            jurisdiction=target["jurisdiction"],
             profile=used, file_name=upload["name"], timezone_name=target["timezone"],
             profile_dir=uploads.profiles_dir(default_db_path()),
             progress=_progress(bar, "Importing"))
@@ -584,13 +605,22 @@ def _show_done(cur, key) -> None:
         if done.get("profile_path"):
             st.caption("The mapping is saved: the next export with the same headers maps "
                        "itself.")
-        if result.rows_rejected:
-            rows = quality.rejects_of_import(cur, result.import_id)
+        if result.rows_rejected and auth.current().is_analyst_of(result.jurisdiction):
             st.download_button(f"Download all {result.rows_rejected:,} rejected rows (CSV)",
-                               quality.rejects_csv(rows),
+                               rejects_download(result.import_id),
                                file_name=f"rejected-rows-import-{result.import_id}.csv",
                                mime="text/csv", key=f"{key}_done_rejects", on_click="ignore")
     st.button("Import another file", key=f"{key}_again", on_click=_start_over, args=(key,))
+
+
+def rejects_download(import_id: int):
+    """The rejected rows of an import as CSV, read (and recorded) only when clicked."""
+    p = auth.current()  # now: the callable runs later, maybe on another thread
+
+    def rejects() -> str:
+        with closing(cache.cursor()) as own:
+            return guarded.rejects_csv(own, p, import_id)
+    return rejects
 
 
 def summary_markdown(result) -> str:

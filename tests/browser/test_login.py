@@ -3,8 +3,8 @@
 The provider is ``oidc-provider-mock`` (its authorisation form takes any subject; the subject
 becomes the e-mail claim). The Streamlit server reads a secrets file written for the test
 (``--secrets.files``), so the repository's own ``.streamlit`` is never touched. The first tests
-run a minimal app behind ``ui.auth.require_login()``; the last ones run dashboard.py itself and
-are expected to fail until dashboard.py calls the gate.
+run a minimal app behind ``ui.auth.require_login()``; the last ones run dashboard.py itself,
+which calls the gate before its navigation.
 """
 from __future__ import annotations
 
@@ -26,7 +26,6 @@ pytestmark = [pytest.mark.playwright,
 
 LOGIN_APP = ROOT / "tests" / "browser" / "login_app.py"
 DASHBOARD = Path(os.environ.get("A911_TEST_DASHBOARD", ROOT / "dashboard.py"))
-GATED = "require_login()" in DASHBOARD.read_text(encoding="utf-8")
 BOSS, ANA, STRANGER = "boss@example.org", "ana@example.org", "stranger@example.org"
 IDLE_MINUTES = 0.25  # 15 s: long enough to sign in and look, short enough to wait out
 
@@ -257,9 +256,6 @@ PAGES = {"": "How is the program performing?", "overview": "How is the program p
          "connections": "Are people being connected to services?",
          "compare": "How do the jurisdictions compare?", "data": "Data",
          "methodology": "Metric definitions", "admin": "Admin"}
-needs_gate = pytest.mark.xfail(not GATED, run=False, strict=True,
-                               reason="dashboard.py does not call ui.auth.require_login() yet "
-                                      "(the lead adds the lines from the issue-6 report)")
 
 
 @pytest.fixture(scope="module")
@@ -270,7 +266,6 @@ def dashboard(provider, tmp_path_factory):
     server.stop()
 
 
-@needs_gate
 def test_every_page_by_deep_link_shows_only_the_prompt(dashboard, page):
     for path, heading in PAGES.items():
         page.goto(f"{dashboard.url}/{path}")
@@ -285,7 +280,6 @@ def test_every_page_by_deep_link_shows_only_the_prompt(dashboard, page):
     assert page.offsite_requests == []
 
 
-@needs_gate
 def test_after_signing_in_the_pages_open(dashboard, provider, page):
     sign_in(page, dashboard, provider, ANA)
     page.get_by_role("heading", name=PAGES[""]).first.wait_for(timeout=60000)
@@ -295,7 +289,6 @@ def test_after_signing_in_the_pages_open(dashboard, provider, page):
     _only_provider_assets_offsite(page)
 
 
-@needs_gate
 def test_the_admin_page_refuses_an_analyst_and_serves_an_admin(dashboard, provider, page):
     sign_in(page, dashboard, provider, ANA)
     page.get_by_role("heading", name=PAGES[""]).first.wait_for(timeout=60000)
