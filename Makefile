@@ -29,9 +29,12 @@ chromium:
 test: venv chromium
 	$(PY) -m pytest -q
 
-bench: venv
-	$(PY) bench/import_bench.py --calls 5000000
-	$(PY) bench/metrics_bench.py --scale 20
+# The budgets' size by default; e.g. `make bench BENCH_CALLS=1000000` for a quicker run.
+BENCH_CALLS ?= 10000000
+BENCH_RESPONSES ?= $(shell echo $$(( $(BENCH_CALLS) / 10 )))
+bench: venv chromium
+	$(PY) bench/run.py --calls $(BENCH_CALLS) --responses $(BENCH_RESPONSES) \
+	  --out bench/results/bench-$(BENCH_CALLS).json
 
 clean:
 	rm -rf $(VENV) .pytest_cache

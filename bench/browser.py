@@ -1,0 +1,592 @@
+"""The dashboard in a real browser: a `streamlit run` server, headless Chromium, viewers.
+
+Everything the browser phase of the benchmark needs: starting and stopping the server on a free
+port over the benchmark database, sampling its resident memory, timing each page from
+navigation to rendered charts, trying a command-line import while the server runs, and twenty
+viewer sessions browsing while an import commits through the Data page.
+
+"Rendered" = the page's heading is visible, as many ``.js-plotly-plot`` elements are present as
+the page draws charts (counted by bench/capture.py, not listed here) and Streamlit's running
+indicator is not visible. Requests to any host but this machine are blocked.
+"""
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import re
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psutil
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+NAV_TIMEOUT_S = 60.0
+# Twenty pages polling every 50 ms would cost the shared CPU noticeably; 100 ms is fine enough
+# for page times of a second or more.
+VIEWER_POLL_MS = 100
+ARRIVAL_S = 2.0
+SHOTS: Path | None = None  # where a page that failed to render is photographed
+
+_RENDERED_JS = """([heading, charts]) => {
+  const visible = el => !!el && el.getClientRects().length > 0
+    && getComputedStyle(el).visibility !== 'hidden';
+  const heads = [...document.querySelectorAll('h1, h2, h3')];
+  const headed = heads.some(h => visible(h) && h.innerText.trim().startsWith(heading));
+  const plots = document.querySelectorAll('.js-plotly-plot').length;
+  const running = visible(document.querySelector("[data-testid='stStatusWidget']"));
+  return headed && plots >= charts && !running;
+}"""
+_FAILED_JS = """() => document.querySelectorAll(
+  "[data-testid='stException'], [data-testid='stAlertContentError']").length"""
+
+
+def say(msg: str) -> None:
+    print(f"[browser {time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+# --------------------------------------------------------------------------------------------
+# The server and its memory
+# --------------------------------------------------------------------------------------------
+
+class MemorySampler:
+    """Peak resident memory of a process and its children, sampled every 0.2 s, plus the
+    kernel's own high-water mark (VmHWM) of the process itself."""
+
+    def __init__(self, pid: int):
+        self.proc = psutil.Process(pid)
+        self.peak_rss = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self):
+        while not self._stop.is_set():
+            self.sample()
+            self._stop.wait(0.2)
+
+    def sample(self) -> int:
+        try:
+            rss = self.proc.memory_info().rss + sum(
+                c.memory_info().rss for c in self.proc.children(recursive=True))
+        except psutil.Error:
+            return self.peak_rss
+        self.peak_rss = max(self.peak_rss, rss)
+        return rss
+
+    def high_water_mb(self) -> float | None:
+        try:
+            for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    return round(int(line.split()[1]) / 1024, 1)
+        except OSError:
+            return None
+        return None
+
+    def stop(self) -> dict:
+        hwm = self.high_water_mb()
+        self._stop.set()
+        self._thread.join(timeout=2)
+        return {"peak_rss_mb": round(self.peak_rss / 2**20, 1), "vm_hwm_mb": hwm}
+
+
+@dataclass
+class Server:
+    proc: subprocess.Popen
+    url: str
+    memory: MemorySampler
+    log: Path
+
+    def stop(self) -> dict:
+        mem = self.memory.stop()
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        return mem
+
+
+def start_server(db: Path, log: Path, timeout: float = 120) -> Server:
+    port = free_port()
+    env = dict(os.environ, A911_DB=str(db))
+    out = open(log, "w")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(ROOT / "dashboard.py"),
+         "--server.port", str(port), "--server.address", "127.0.0.1",
+         "--server.headless", "true", "--browser.gatherUsageStats", "false"],
+        cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, text=True)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"the dashboard server exited early; see {log}")
+        try:
+            with urllib.request.urlopen(url + "/_stcore/health", timeout=2) as r:
+                if r.status == 200:
+                    return Server(proc, url, MemorySampler(proc.pid), log)
+        except OSError:
+            time.sleep(0.3)
+    proc.kill()
+    raise RuntimeError(f"the dashboard server did not start in {timeout:.0f} s; see {log}")
+
+
+def cli_import_while_serving(cmd: list[str]) -> dict:
+    """What a command-line import does while the dashboard holds the database open."""
+    t0 = time.perf_counter()
+    r = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=600)
+    message = (r.stderr.strip() or r.stdout.strip()).splitlines()
+    return {"exit_code": r.returncode, "seconds": round(time.perf_counter() - t0, 2),
+            "message": message[-1][:400] if message else ""}
+
+
+# --------------------------------------------------------------------------------------------
+# Pages in the browser
+# --------------------------------------------------------------------------------------------
+
+async def _launch(p):
+    if not Path(CHROMIUM).exists():
+        raise RuntimeError(f"{CHROMIUM} is missing (make chromium installs it)")
+    return await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+
+
+async def _context(browser, offsite: list):
+    context = await browser.new_context(viewport={"width": 1400, "height": 1000})
+
+    async def guard(route):
+        url = route.request.url
+        host = url.split("/")[2].split(":")[0] if "://" in url else ""
+        if url.startswith(("data:", "blob:")) or host in ("127.0.0.1", "localhost"):
+            await route.continue_()
+        else:
+            offsite.append(url)
+            await route.abort()
+
+    await context.route("**/*", guard)
+    return context
+
+
+async def visit(page, url: str, heading: str, charts: int, polling: int = 50) -> dict:
+    """Navigate and wait until rendered; seconds from navigation, the server's part of them
+    (when the page's websocket is tracked) and whether it failed."""
+    t0 = time.perf_counter()
+    try:
+        await page.goto(url, wait_until="commit", timeout=NAV_TIMEOUT_S * 1000)
+        await page.wait_for_function(_RENDERED_JS, arg=[heading, charts], polling=polling,
+                                     timeout=NAV_TIMEOUT_S * 1000)
+        end = time.perf_counter()
+        failed = await page.evaluate(_FAILED_JS)
+        return {"seconds": end - t0, "server_s": _server_part(getattr(page, "_done", None), t0,
+                                                              end),
+                "error": f"{failed} error element(s)" if failed else None}
+    except Exception as e:  # a timeout or a crashed page: counted as an error
+        await _photograph(page, url.rsplit("/", 1)[-1])
+        return {"seconds": time.perf_counter() - t0,
+                "error": f"{type(e).__name__}: {str(e).splitlines()[0][:200]}"}
+
+
+def track_scripts(page) -> list:
+    """Times at which the server said a script run finished (Streamlit's ``script_finished``
+    message on the page's websocket): with them a page time splits into the server's part
+    (script, queries, sending) and the browser's (drawing)."""
+    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+    done: list[float] = []
+
+    def frame(payload):
+        if isinstance(payload, (bytes, bytearray)) and len(payload) < 256:
+            try:
+                if ForwardMsg.FromString(bytes(payload)).WhichOneof("type") == "script_finished":
+                    done.append(time.perf_counter())
+            except Exception:  # not a ForwardMsg: ignore
+                pass
+
+    page.on("websocket", lambda ws: ws.on("framereceived", frame))
+    return done
+
+
+def _server_part(done: list | None, t0: float, t_end: float) -> float | None:
+    if not done:
+        return None
+    ends = [t for t in done if t0 <= t <= t_end]
+    return round(ends[-1] - t0, 3) if ends else None
+
+
+async def _photograph(page, name: str) -> None:
+    if SHOTS is None:
+        return
+    try:
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        await page.screenshot(path=str(SHOTS / f"failed-{name}-{time.time():.0f}.png"),
+                              full_page=True, timeout=10000)
+    except Exception:  # the page is gone: nothing to photograph
+        pass
+
+
+_CLICK_JS = """(path) => {
+  const links = [...document.querySelectorAll("[data-testid='stSidebarNav'] a")];
+  const want = links.find(a => new URL(a.href).pathname === '/' + path)
+    || links.find(a => new URL(a.href).pathname === '/');
+  if (!want) return false;
+  want.click();
+  return true;
+}"""
+
+
+async def navigate(page, path: str, heading: str, charts: int, default: str,
+                   polling: int = 50) -> dict:
+    """Click the page's link in the sidebar (the default page's link is "/") and wait until the
+    new page is rendered: what a viewer does after opening the dashboard once."""
+    t0 = time.perf_counter()
+    try:
+        target = "" if path == default else path
+        if not await page.evaluate(_CLICK_JS, target):
+            raise RuntimeError(f"no sidebar link to /{target}")
+        await page.wait_for_function(_RENDERED_JS, arg=[heading, charts], polling=polling,
+                                     timeout=NAV_TIMEOUT_S * 1000)
+        end = time.perf_counter()
+        failed = await page.evaluate(_FAILED_JS)
+        return {"seconds": end - t0, "server_s": _server_part(getattr(page, "_done", None), t0,
+                                                              end),
+                "error": f"{failed} error element(s)" if failed else None}
+    except Exception as e:
+        await _photograph(page, path)
+        return {"seconds": time.perf_counter() - t0,
+                "error": f"{type(e).__name__}: {str(e).splitlines()[0][:200]}"}
+
+
+def default_page(pages: dict) -> str:
+    """The router's default page (served at "/"): the first page declared."""
+    return next(iter(pages))
+
+
+async def _in_app_times(base: str, pages: dict, opener: str, targets: list[str],
+                        repeat: int) -> dict:
+    """Open the dashboard at ``opener`` (a page with charts, so Plotly.js is loaded as in any
+    session), then reach each of ``targets`` from the sidebar while its results are not cached
+    on the server yet ("first"), then ``repeat`` rounds over every page (cached)."""
+    from playwright.async_api import async_playwright
+
+    offsite: list = []
+    default = default_page(pages)
+    firsts, rounds = {}, []
+    async with async_playwright() as p:
+        browser = await _launch(p)
+        context = await _context(browser, offsite)
+        page = await context.new_page()
+        page._done = track_scripts(page)
+        info = pages[opener]
+        opened = await visit(page, f"{base}/{opener}", info["heading"], info["charts"])
+        for url in targets:
+            say(f"sidebar to /{url}")
+            firsts[url] = await navigate(page, url, pages[url]["heading"],
+                                         pages[url]["charts"], default)
+        for _ in range(repeat):
+            rounds.append({url: await navigate(page, url, pages[url]["heading"],
+                                               pages[url]["charts"], default)
+                           for url in pages})
+        await context.close()
+        await browser.close()
+    out = {}
+    for url in pages:
+        again = [r[url] for r in rounds]
+        first = firsts.get(url)
+        out[url] = {"first_s": round(first["seconds"], 3) if first else None,
+                    "first_server_s": first.get("server_s") if first else None,
+                    "cached_median_s": round(statistics.median(v["seconds"] for v in again), 3)
+                    if again else None, "charts": pages[url]["charts"],
+                    "errors": [v["error"] for v in ([first] if first else []) + again
+                               if v["error"]]}
+    return {"opened": opener, "opened_s": round(opened["seconds"], 3),
+            "opened_error": opened["error"], "pages": out, "offsite_requests": offsite}
+
+
+def in_app_times(base: str, pages: dict, opener: str, targets: list[str], repeat: int) -> dict:
+    return asyncio.run(_in_app_times(base, pages, opener, targets, repeat))
+
+
+async def _deep_link_times(base: str, pages: dict, repeat: int) -> dict:
+    from playwright.async_api import async_playwright
+
+    offsite: list = []
+    out = {}
+    async with async_playwright() as p:
+        browser = await _launch(p)
+        context = await _context(browser, offsite)
+        page = await context.new_page()
+        page._done = track_scripts(page)
+        # Load the app's scripts into the browser cache and the sidebar's options into the
+        # server's, as any earlier visit would; every page's own results stay uncached.
+        warm = next(u for u, info in pages.items() if not info["requests"])
+        await visit(page, f"{base}/{warm}", pages[warm]["heading"], pages[warm]["charts"])
+        for url, info in pages.items():
+            say(f"opening /{url}")
+            first = await visit(page, f"{base}/{url}", info["heading"], info["charts"])
+            again = [await visit(page, f"{base}/{url}", info["heading"], info["charts"])
+                     for _ in range(repeat)]
+            errors = [v["error"] for v in [first, *again] if v["error"]]
+            out[url] = {"first_s": round(first["seconds"], 3),
+                        "first_server_s": first.get("server_s"),
+                        "cached_median_s": round(statistics.median(
+                            v["seconds"] for v in again), 3) if again else None,
+                        "charts": info["charts"], "errors": errors}
+        await context.close()
+        await browser.close()
+    return {"pages": out, "offsite_requests": offsite}
+
+
+def deep_link_times(base: str, pages: dict, repeat: int) -> dict:
+    return asyncio.run(_deep_link_times(base, pages, repeat))
+
+
+# --------------------------------------------------------------------------------------------
+# Viewers during an import through the Data page
+# --------------------------------------------------------------------------------------------
+
+@dataclass
+class ImportPlan:
+    csv: Path
+    jurisdiction: str
+    timezone: str
+    rows: int
+
+
+@dataclass
+class _Log:
+    visits: list = field(default_factory=list)  # (start, end, page, seconds, error)
+    marks: dict = field(default_factory=dict)
+
+
+async def _viewer(i: int, browser, base: str, pages: dict, log: _Log, stop: asyncio.Event,
+                  offsite: list, think: tuple[float, float], opened: list):
+    """One viewer: opens the dashboard at a page, then moves from page to page by the sidebar,
+    reading each page for a while (``think``: uniform seconds, seeded per viewer)."""
+    context = await _context(browser, offsite)
+    page = await context.new_page()
+    page._done = track_scripts(page)
+    order = [u for u, info in pages.items() if info["requests"]]
+    default = default_page(pages)
+    rng = random.Random(i)
+    k = i
+    try:
+        # People do not all open the dashboard in the same second: one arrives every
+        # ``ARRIVAL_S``; twenty full page loads at once would measure Chromium on 2 cores.
+        await asyncio.sleep(i * ARRIVAL_S)
+        url = order[k % len(order)]
+        start = time.perf_counter()
+        v = await visit(page, f"{base}/{url}", pages[url]["heading"], pages[url]["charts"],
+                        polling=VIEWER_POLL_MS)
+        log.visits.append((start, time.perf_counter(), url, v["seconds"], v["error"], "opened",
+                           v.get("server_s")))
+        opened.append(i)
+        while not stop.is_set():
+            try:
+                await asyncio.wait_for(stop.wait(), rng.uniform(*think))
+                break
+            except asyncio.TimeoutError:
+                pass
+            k += 1
+            url = order[k % len(order)]
+            start = time.perf_counter()
+            v = await navigate(page, url, pages[url]["heading"], pages[url]["charts"], default,
+                               polling=VIEWER_POLL_MS)
+            log.visits.append((start, time.perf_counter(), url, v["seconds"], v["error"],
+                               "sidebar", v.get("server_s")))
+            if v["error"]:  # start again from a fresh load, as a person would reload
+                start = time.perf_counter()
+                v = await visit(page, f"{base}/{url}", pages[url]["heading"],
+                                pages[url]["charts"], polling=VIEWER_POLL_MS)
+                log.visits.append((start, time.perf_counter(), url, v["seconds"], v["error"],
+                                   "opened", v.get("server_s")))
+    finally:
+        await context.close()
+
+
+_IDLE_JS = ("() => !document.querySelector(\"[data-testid='stStatusWidget']\")"
+            "?.getClientRects().length")
+WIZARD_STEP_S = 300  # one step of the wizard (the check or the import of a large file)
+
+
+async def _upload(browser, base: str, plan: ImportPlan, log: _Log, offsite: list):
+    """The Data page's wizard, as a person would use it: new jurisdiction, file, check, import."""
+    context = await _context(browser, offsite)
+    page = await context.new_page()
+    page.set_default_timeout(WIZARD_STEP_S * 1000)
+    try:
+        await page.goto(f"{base}/data")
+        await page.get_by_text("1. What are you importing?").wait_for()
+        await _choose(page, "For the jurisdiction", "+ a new jurisdiction")
+        name = page.get_by_label("Name of the new jurisdiction")
+        await name.fill(plan.jurisdiction)
+        await name.press("Enter")
+        await _choose(page, "Its time zone", plan.timezone)
+        say("uploading")
+        log.marks["upload_start"] = time.perf_counter()
+        await page.locator("[data-testid='stFileUploaderDropzoneInput']").set_input_files(
+            str(plan.csv))
+        check = page.get_by_role("button", name="Check the file (nothing is saved yet)")
+        commit = page.get_by_role("button",
+                                  name=f"Import {plan.rows:,} rows into {plan.jurisdiction}")
+        await check.wait_for()
+        say("checking")
+        log.marks["check_start"] = time.perf_counter()
+        await _click_until(page, check, commit)
+        say("importing")
+        log.marks["commit_start"] = time.perf_counter()
+        saved = page.get_by_text(re.compile(r"Import #\d+ is saved")).first
+        await _click_until(page, commit, saved)
+        log.marks["committed"] = time.perf_counter()
+        errors = await page.evaluate(_FAILED_JS)
+        if errors:
+            raise RuntimeError("the Data page showed an error during the import")
+    except Exception:
+        await _photograph(page, "upload")
+        raise
+    finally:
+        await context.close()
+
+
+async def _click_until(page, button, outcome, tries: int = 5):
+    """Click ``button`` until ``outcome`` shows. A click that lands while the app redraws
+    (other sessions keep the server busy) can be lost: click again once the app is idle."""
+    for _ in range(tries):
+        await page.wait_for_function(_IDLE_JS, polling=200)
+        await button.click()
+        deadline = time.perf_counter() + WIZARD_STEP_S
+        while time.perf_counter() < deadline:
+            if await outcome.count() and await outcome.is_visible():
+                return
+            await asyncio.sleep(0.5)
+            if await page.evaluate(_IDLE_JS) and await _still_there(button) \
+                    and not await outcome.count():
+                await asyncio.sleep(2)  # idle, button still there: was the click lost?
+                if await page.evaluate(_IDLE_JS) and not await outcome.count():
+                    break
+    raise RuntimeError(f"no {outcome} after {tries} clicks")
+
+
+async def _still_there(button) -> bool:
+    """The button is on the page and enabled (without waiting for it: it may just be gone)."""
+    try:
+        return bool(await button.count()) and await button.is_enabled(timeout=1000)
+    except Exception:
+        return False
+
+
+async def _choose(page, label: str, option: str):
+    box = page.get_by_role("combobox", name=label)
+    await box.click()
+    await box.fill(option)
+    await page.get_by_role("option", name=option, exact=True).click()
+
+
+async def _viewers_during_import(base: str, pages: dict, plan: ImportPlan, viewers: int,
+                                 lead_s: float, tail_s: float, think: tuple[float, float],
+                                 protocol: bool = False) -> dict:
+    from playwright.async_api import async_playwright
+
+    import sessions
+
+    log, offsite, stop, opened = _Log(), [], asyncio.Event(), []
+    order = [u for u, info in pages.items() if info["requests"]]
+    async with async_playwright() as p:
+        browser = await _launch(p)
+        log.marks["viewers_start"] = time.perf_counter()
+        if protocol:
+            tasks = [asyncio.create_task(sessions.viewer(i, base, order, log, stop, think,
+                                                         ARRIVAL_S, opened))
+                     for i in range(viewers)]
+        else:
+            tasks = [asyncio.create_task(_viewer(i, browser, base, pages, log, stop, offsite,
+                                                 think, opened))
+                     for i in range(viewers)]
+        # Everyone has the dashboard open before the import starts (or time is up).
+        deadline = time.perf_counter() + viewers * ARRIVAL_S + 2 * NAV_TIMEOUT_S
+        while len(opened) < viewers and time.perf_counter() < deadline:
+            await asyncio.sleep(0.2)
+        log.marks["viewers_open"] = time.perf_counter()
+        say(f"{len(opened)} viewers have the dashboard open")
+        await asyncio.sleep(lead_s)
+        upload_error = None
+        try:
+            await _upload(browser, base, plan, log, offsite)
+        except Exception as e:
+            upload_error = f"{type(e).__name__}: {str(e).splitlines()[0][:300]}"
+        log.marks.setdefault("committed", time.perf_counter())
+        await asyncio.sleep(tail_s)
+        stop.set()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await browser.close()
+    out = _summarise(log, upload_error, offsite, viewers)
+    out["think_s"] = list(think)
+    out["clients"] = "websocket sessions" if protocol else "Chromium tabs"
+    return out
+
+
+def _summarise(log: _Log, upload_error, offsite, viewers) -> dict:
+    m = log.marks
+    t0 = m["viewers_start"]
+    begin = m.get("upload_start", t0)
+    end = m["committed"]
+    # Every visit that overlapped the import's work (upload, check, commit), and the visits
+    # that started within the tail after it (caches refilling on the new data version).
+    during = [v for v in log.visits if v[1] >= begin and v[0] <= end]
+    after = [v for v in log.visits if v[0] > end]
+    window = during + after
+
+    def stats(vs):
+        secs = sorted(v[3] for v in vs)
+        server = sorted(v[6] for v in vs if v[6] is not None and not v[4])
+        return {"visits": len(vs), "errors": sum(1 for v in vs if v[4]),
+                "from_sidebar": sum(1 for v in vs if v[5] == "sidebar"),
+                "server_p50_s": round(_pct(server, 50), 3) if server else None,
+                "server_p95_s": round(_pct(server, 95), 3) if server else None,
+                "p50_s": round(_pct(secs, 50), 3) if secs else None,
+                "p95_s": round(_pct(secs, 95), 3) if secs else None,
+                "max_s": round(secs[-1], 3) if secs else None}
+
+    return {"viewers": viewers, "import_error": upload_error, "all_visits": {**stats(log.visits), "errors_seen": sorted({str(v[4]) for v in log.visits if v[4]})[:3]},
+            "marks_s": {k: round(v - t0, 2) for k, v in m.items()},
+            "import_upload_s": _span(m, "upload_start", "check_start"),
+            "import_check_s": _span(m, "check_start", "commit_start"),
+            "import_commit_s": _span(m, "commit_start", "committed"),
+            "during_import": stats(during), "after_commit": stats(after),
+            "window": stats(window),
+            "error_examples": sorted({v[4] for v in window if v[4]})[:5],
+            "offsite_requests": offsite[:5]}
+
+
+def _span(m, a, b):
+    return round(m[b] - m[a], 2) if a in m and b in m else None
+
+
+def _pct(sorted_values, q):
+    if not sorted_values:
+        return None
+    k = (len(sorted_values) - 1) * q / 100
+    lo, hi = int(k), min(int(k) + 1, len(sorted_values) - 1)
+    return sorted_values[lo] + (sorted_values[hi] - sorted_values[lo]) * (k - lo)
+
+
+def viewers_during_import(base: str, pages: dict, plan: ImportPlan, viewers: int = 20,
+                          lead_s: float = 10, tail_s: float = 15,
+                          think: tuple[float, float] = (5, 15), protocol: bool = False
+                          ) -> dict:
+    return asyncio.run(_viewers_during_import(base, pages, plan, viewers, lead_s, tail_s,
+                                              think, protocol))

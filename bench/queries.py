@@ -1,0 +1,100 @@
+"""Each page's metric queries, uncached, timed directly; and the Overview against pandas.
+
+The requests are the ones bench/capture.py recorded from the pages themselves. Each is run
+through ``metrics.compute`` / ``metrics.compute_counts`` on a cursor, as ``ui/cache.py`` does,
+with no result cache in between: once ("first", buffers cold after opening the database) and
+then ``repeat`` more times (median). A page's time is the sum over its requests, since a page
+asks for them one after the other.
+"""
+from __future__ import annotations
+
+import statistics
+import time
+import warnings
+
+import metrics
+from metrics import catalog
+
+import pandas_ref
+
+
+def run_request(con, req):
+    cur = con.cursor()
+    try:
+        if isinstance(req, tuple) and req[0] == "population":  # residents per group
+            jurisdictions, dimension = req[1][:2]
+            groups = catalog.population_by_group(cur, tuple(jurisdictions), dimension)
+            return list(groups.items()) + catalog.population_sources(cur, tuple(jurisdictions))
+        if isinstance(req, metrics.CountRequest):
+            return metrics.compute_counts(cur, req)
+        return metrics.compute(cur, req)
+    finally:
+        cur.close()
+
+
+def _timed(fn, *args):
+    t0 = time.perf_counter()
+    value = fn(*args)
+    return time.perf_counter() - t0, value
+
+
+def describe(req) -> str:
+    if isinstance(req, tuple):
+        return f"{req[0]}({', '.join(map(str, req[1]))})"
+    what = ",".join(req.counts if isinstance(req, metrics.CountRequest) else req.metrics)
+    return f"{type(req).__name__}({what} by {','.join(req.by) or '-'})"
+
+
+def page_queries(con, pages: dict, repeat: int) -> dict:
+    """{page: {first_s, median_s, requests: [...]}} plus the sidebar's own queries."""
+    out = {}
+    sidebar = {}
+    for name, fn in (("filter_options", catalog.filter_options),
+                     ("jurisdiction_profiles", catalog.jurisdiction_profiles)):
+        first, _ = _timed(fn, con.cursor())
+        runs = [_timed(fn, con.cursor())[0] for _ in range(repeat)]
+        sidebar[name] = {"first_s": round(first, 4), "median_s": round(statistics.median(runs), 4)}
+    for url, info in pages.items():
+        reqs = []
+        for req in info["requests"]:
+            first, rows = _timed(run_request, con, req)
+            runs = [_timed(run_request, con, req)[0] for _ in range(repeat)]
+            reqs.append({"request": describe(req), "rows": len(rows), "first_s": round(first, 4),
+                         "median_s": round(statistics.median(runs), 4)})
+        out[url] = {"requests": reqs,
+                    "first_s": round(sum(r["first_s"] for r in reqs), 4),
+                    "median_s": round(sum(r["median_s"] for r in reqs), 4),
+                    "slowest": max(reqs, key=lambda r: r["median_s"])["request"] if reqs else None}
+    return {"pages": out, "sidebar": sidebar}
+
+
+def versus_pandas(con, overview_requests: list, repeat: int) -> dict:
+    """The Overview's requests by the engine and by pandas; equal results required."""
+    pandas_ref.check_covered(overview_requests)
+
+    def engine():
+        out = {}
+        for req in overview_requests:
+            out.update(pandas_ref.engine_values(run_request(con, req), req.by))
+        return out
+
+    engine_runs, engine_result = [], None
+    for _ in range(repeat):
+        t, engine_result = _timed(engine)
+        engine_runs.append(t)
+    warnings.simplefilter("ignore")  # pandas notes from DuckDB's .df()
+    load_s, frames = _timed(pandas_ref.load_frames, con)
+    pandas_runs, pandas_result = [], None
+    for _ in range(max(1, repeat - 1)):
+        t, pandas_result = _timed(pandas_ref.overview, frames, overview_requests)
+        pandas_runs.append(t)
+    frame_mb = sum(df.memory_usage(deep=True).sum() for df in frames.values()) / 2**20
+    del frames
+    diffs = pandas_ref.differences(engine_result, pandas_result)
+    duck = statistics.median(engine_runs)
+    pand = statistics.median(pandas_runs)
+    return {"requests": [describe(r) for r in overview_requests],
+            "duckdb_s": round(duck, 4), "pandas_s": round(pand, 4),
+            "pandas_load_s": round(load_s, 3), "pandas_frames_mb": round(frame_mb, 1),
+            "speedup": round(pand / duck, 2), "results_equal": not diffs,
+            "differences": diffs[:10], "values_compared": len(engine_result)}

@@ -1,0 +1,183 @@
+"""The benchmark suite runs end to end at a small size and reports every figure.
+
+No timing is asserted (CI machines vary); what must hold is that every phase ran: the import
+comparison, each page's queries, the pandas comparison (which the run itself requires to agree
+with the engine), every page in the browser, the server's memory, the viewers during an import
+through the Data page, the command-line import while serving, and the scaling measurements.
+
+Also here, fast: the performance work the benchmark led to gives exactly the values of the
+straightforward code (the importer's time-zone look-up against timezone()).
+"""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+
+def _number(v) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and v >= 0
+
+
+@pytest.fixture(scope="module")
+def figures(tmp_path_factory):
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is missing: run `make test`, which installs Debian's chromium")
+    tmp = tmp_path_factory.mktemp("bench")
+    out, md = tmp / "bench.json", tmp / "BENCHMARKS.md"
+    md.write_text("# Benchmarks\n\nHand-written text stays.\n", encoding="utf-8")
+    cmd = [sys.executable, str(ROOT / "bench" / "run.py"), "--calls", "20000", "--responses",
+           "2000", "--out", str(out), "--markdown", str(md), "--work", str(tmp / "work"),
+           "--repeat", "1", "--browser-repeat", "1", "--viewers", "3", "--viewer-lead", "1",
+           "--viewer-tail", "3", "--think-min", "1", "--think-max", "2",
+           "--concurrent-calls", "2000", "--no-steps"]
+    r = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=900)
+    assert r.returncode == 0, r.stderr[-4000:]
+    return json.loads(out.read_text(encoding="utf-8")), md.read_text(encoding="utf-8"), tmp
+
+
+@pytest.mark.playwright
+@pytest.mark.slow
+def test_cohort_has_the_requested_size(figures):
+    r, _, _ = figures
+    assert r["calls"] == 20000
+    assert r["responses"] == 2000
+    assert r["referrals"] > 0
+    m = r["machine"]
+    assert m["cores"] and m["ram_gb"] and m["python"] and m["duckdb"]
+
+
+@pytest.mark.playwright
+@pytest.mark.slow
+def test_import_figures(figures):
+    imp = figures[0]["import"]
+    for key in ("import_s", "duckdb_alone_s", "ratio", "import_peak_mb",
+                "duckdb_alone_peak_mb", "responses_s", "referrals_s"):
+        assert _number(imp[key]), key
+    assert imp["rows_inserted"] == 20000
+
+
+@pytest.mark.playwright
+@pytest.mark.slow
+def test_every_page_has_query_and_browser_figures(figures):
+    r = figures[0]
+    pages = r["pages"]
+    # The router's pages (read from dashboard.py), the analysis ones with requests and charts.
+    for url in ("overview", "reach", "on-scene", "connections", "compare", "methodology"):
+        assert url in pages
+    for url in ("overview", "reach", "on-scene", "connections", "compare"):
+        assert pages[url]["requests"] and pages[url]["charts"] > 0, url
+    for url in pages:
+        q = r["queries"]["pages"][url]
+        assert _number(q["median_s"]) and _number(q["first_s"])
+        assert len(q["requests"]) == len(pages[url]["requests"])
+        for kind in ("sidebar", "deep_link"):
+            b = r["browser"][kind]["pages"][url]
+            assert _number(b["first_s"]) and _number(b["cached_median_s"]), (kind, url)
+            assert b["errors"] == [], (kind, url, b["errors"])
+    for kind in ("sidebar", "deep_link"):
+        assert r["browser"][kind]["offsite_requests"] == []
+    assert _number(r["browser"]["server_peak_mb"]) and r["browser"]["server_peak_mb"] > 0
+
+
+@pytest.mark.playwright
+@pytest.mark.slow
+def test_pandas_comparison_agrees(figures):
+    p = figures[0]["pandas"]
+    assert p["results_equal"] and p["values_compared"] > 0
+    assert _number(p["speedup"]) and _number(p["pandas_s"]) and _number(p["duckdb_s"])
+
+
+@pytest.mark.playwright
+@pytest.mark.slow
+def test_viewers_during_an_import(figures):
+    cc = figures[0]["concurrency"]
+    assert cc["viewers"] == 3
+    assert cc["import_error"] is None
+    for key in ("import_upload_s", "import_check_s", "import_commit_s"):
+        assert _number(cc[key]), key
+    assert cc["window"]["visits"] > 0
+    assert _number(cc["window"]["p95_s"]) and isinstance(cc["window"]["errors"], int)
+    assert cc["cli_while_serving"]["message"]
+    assert isinstance(cc["cli_while_serving"]["exit_code"], int)
+
+
+@pytest.mark.playwright
+@pytest.mark.slow
+def test_scaling_figures(figures):
+    sc = figures[0]["scaling"]
+    assert sc["parquet"]["results_equal"]
+    assert _number(sc["parquet"]["overview_parquet_s"]) and sc["parquet"]["files"] > 0
+    assert sc["replicas"]["all_opened"] and len(sc["replicas"]["overview_each_s"]) == 2
+
+
+@pytest.mark.playwright
+@pytest.mark.slow
+def test_budgets_are_marked_and_written(figures):
+    r, md, tmp = figures
+    keys = {b["key"] for b in r["budgets"]}
+    assert keys == {"import_ratio", "import_memory", "page_queries", "pandas_speedup",
+                    "browser_sidebar", "browser_sidebar_cached", "browser_deep_link",
+                    "server_memory", "viewers_errors", "viewers_p95"}
+    assert all(isinstance(b["met"], bool) for b in r["budgets"])
+    assert "Hand-written text stays." in md
+    assert "<!-- bench:run calls=20000 -->" in md and "| Budget |" in md
+    assert not (tmp / "work").exists()  # the big files are removed
+
+
+# --------------------------------------------------------------------------------------------
+# Fast time zones in the importer give exactly what timezone() gives
+# --------------------------------------------------------------------------------------------
+
+ZONES = ("America/Chicago", "Europe/London", "Australia/Lord_Howe", "America/St_Johns",
+         "Asia/Kolkata", "UTC")
+
+
+@pytest.mark.parametrize("zone", ZONES)
+def test_zone_lookup_equals_timezone(zone):
+    import duckdb
+
+    from data import importer
+
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    # Every 1,801 s from 1988 to 2042: both ends of the look-up range, every transition
+    # (including half-hour ones) and the hours around them.
+    con.execute("CREATE TABLE v AS SELECT TIMESTAMP '1988-01-01' + to_seconds(i * 1801) AS nv "
+                "FROM range(0, 54 * 365 * 86400 // 1801) t(i)")
+    fast_utc = importer._zone_sql(con, zone, True, True, "nv", "$1")
+    fast_local = importer._zone_sql(con, zone, True, False, "nv::TIMESTAMPTZ", "$1")
+    n, utc_diff, local_diff = con.execute(
+        f"SELECT count(*), count(*) FILTER (WHERE {fast_utc} IS DISTINCT FROM timezone($1, nv)),"
+        f" count(*) FILTER (WHERE {fast_local} IS DISTINCT FROM timezone($1, nv::TIMESTAMPTZ))"
+        " FROM v", [zone]).fetchone()
+    assert n > 900_000
+    assert (utc_diff, local_diff) == (0, 0)
+
+
+def test_import_is_identical_with_the_zone_lookup(tmp_path, monkeypatch):
+    from data import importer
+    from data.connection import connect
+    from data.demo import generate_calls_csv
+
+    csv = generate_calls_csv(tmp_path / "calls.csv", 30_000, seed=3)  # three years, DST both ways
+    profile = ROOT / "tests" / "profiles" / "demo_calls.toml"
+    contents = []
+    for threshold in (0, 10**12):  # the look-up for every file, then for none
+        monkeypatch.setattr(importer, "_ZONE_TREE_MIN_BYTES", threshold)
+        db = tmp_path / f"db{threshold}.duckdb"
+        con = connect(db, readable_dirs=(tmp_path,))
+        importer.import_file(con, csv, kind="calls", jurisdiction="J", profile=profile,
+                             timezone_name="America/Chicago")
+        contents.append([con.execute(f"SELECT * EXCLUDE (import_id) FROM {t} ORDER BY ALL")
+                         .fetchall() for t in ("calls", "row_warnings")])
+        con.close()
+    assert len(contents[0][0]) == 30_000
+    assert contents[0] == contents[1]
