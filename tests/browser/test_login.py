@@ -204,6 +204,7 @@ def test_someone_not_registered_is_refused(app_server, provider, page):
     sign_in(page, app_server, provider, STRANGER)
     page.get_by_text(f"{STRANGER} is not registered for this deployment").wait_for(
         timeout=30000)
+    page.get_by_role("button", name="Sign out").wait_for(timeout=30000)  # drawn after the text
     text = _main(page)
     assert "principal" not in text and "Signed in" not in text
     assert page.get_by_role("button", name="Sign out").count() == 1
