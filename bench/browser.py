@@ -438,12 +438,10 @@ async def _upload(browser, base: str, plan: ImportPlan, log: _Log, offsite: list
         await _choose(page, "Its time zone", plan.timezone)
         say("uploading")
         log.marks["upload_start"] = time.perf_counter()
-        await page.locator("[data-testid='stFileUploaderDropzoneInput']").set_input_files(
-            str(plan.csv))
         check = page.get_by_role("button", name="Check the file (nothing is saved yet)")
         commit = page.get_by_role("button",
                                   name=f"Import {plan.rows:,} rows into {plan.jurisdiction}")
-        await check.wait_for()
+        await _choose_file(page, plan.csv, check)
         say("checking")
         log.marks["check_start"] = time.perf_counter()
         await _click_until(page, check, commit)
@@ -460,6 +458,23 @@ async def _upload(browser, base: str, plan: ImportPlan, log: _Log, offsite: list
         raise
     finally:
         await context.close()
+
+
+async def _choose_file(page, csv: Path, ready, tries: int = 4):
+    """Give the uploader the file once the app is idle; again if a rerun still drawing the
+    previous step replaced the uploader and the file was dropped."""
+    chip = page.locator("[data-testid='stFileUploader']").get_by_text(csv.name, exact=True)
+    for _ in range(tries):
+        await page.wait_for_function(_IDLE_JS, polling=200)
+        await page.locator("[data-testid='stFileUploaderDropzoneInput']").set_input_files(
+            str(csv))
+        deadline = time.perf_counter() + 30
+        while time.perf_counter() < deadline and not await chip.count():
+            await asyncio.sleep(0.5)
+        if await chip.count():
+            await ready.wait_for()
+            return
+    raise RuntimeError(f"the uploader did not take {csv.name} after {tries} tries")
 
 
 async def _click_until(page, button, outcome, tries: int = 5):

@@ -61,7 +61,7 @@ def budgets(r: dict) -> list[dict]:
     nav, nav_name = _worst(br["sidebar"]["pages"], "first_s")
     nav_cached, nav_cached_name = _worst(br["sidebar"]["pages"], "cached_median_s")
     deep, deep_name = _worst(br["deep_link"]["pages"], "first_s")
-    window = cc["window"]
+    ses, tabs = cc["sessions"], cc["tabs"]
     rows = [
         ("import_ratio", "Import ≤ 1.5 × DuckDB alone", imp["ratio"], 1.5, "le", "×"),
         ("import_memory", "Import peak memory ≤ 2 GB", imp["import_peak_mb"], 2048, "le", "MB"),
@@ -77,10 +77,14 @@ def budgets(r: dict) -> list[dict]:
          f"load), results not cached (worst: {deep_name})", deep, 2.0, "le", "s"),
         ("server_memory", "Dashboard server memory ≤ 1.5 GB", br["server_peak_mb"], 1536, "le",
          "MB"),
-        ("viewers_errors", f"{cc['viewers']} viewers during an import: no errors",
-         window["errors"] + (1 if cc.get("import_error") else 0), 0, "le", ""),
-        ("viewers_p95", f"{cc['viewers']} viewers during an import: 95th percentile page time "
-         "≤ 4 s", window["p95_s"], 4.0, "le", "s"),
+        ("viewers_errors", f"{ses['viewers']} viewer sessions during an import: no errors",
+         ses["window"]["errors"] + (1 if ses.get("import_error") else 0), 0, "le", ""),
+        ("viewers_p95", f"{ses['viewers']} viewer sessions during an import: 95th percentile "
+         "page time ≤ 4 s", ses["window"]["p95_s"], 4.0, "le", "s"),
+        ("tabs_errors", f"{tabs['viewers']} browser tabs during an import: no errors",
+         tabs["window"]["errors"] + (1 if tabs.get("import_error") else 0), 0, "le", ""),
+        ("tabs_p95", f"{tabs['viewers']} browser tabs during an import: 95th percentile page "
+         "time ≤ 4 s", tabs["window"]["p95_s"], 4.0, "le", "s"),
     ]
     out = []
     for key, label, value, limit, how, unit in rows:
@@ -88,6 +92,10 @@ def budgets(r: dict) -> list[dict]:
         out.append({"key": key, "budget": label, "value": value, "limit": limit, "unit": unit,
                     "met": met})
     return out
+
+
+def browser_arrival(v) -> str:
+    return "one every 2 s"
 
 
 def _fmt(v, unit=""):
@@ -163,28 +171,38 @@ def markdown(r: dict) -> str:
               f"{cc['cli_while_serving']['exit_code']} after "
               f"{_fmt(cc['cli_while_serving']['seconds'], 's')}: "
               f"“{cc['cli_while_serving']['message']}”",
-              "", f"**{cc['viewers']} viewers while an import commits** (each viewer opens "
-              f"the dashboard, then moves to another page from the sidebar every "
-              f"{cc['think_s'][0]:g}–{cc['think_s'][1]:g} s; a {cc['import_rows']:,}-call file "
-              f"for a new jurisdiction goes through the Data page meanwhile: upload and mapping "
-              f"{_fmt(cc['import_upload_s'], 's')}, check {_fmt(cc['import_check_s'], 's')}, "
-              f"import {_fmt(cc['import_commit_s'], 's')}"
-              f"{'; import failed: ' + cc['import_error'] if cc.get('import_error') else ''}):",
-              "", "| Window | Page visits | Errors | Median | 95th percentile | Max | "
-              "Server's part: median | Server's part: 95th percentile |",
-              "|---|---:|---:|---:|---:|---:|---:|---:|"]
-    for key, label in (("during_import", "during the upload, check and import"),
-                       ("after_commit", f"the {cc['tail_s']:.0f} s after the commit"),
-                       ("window", "both")):
-        w = cc[key]
-        lines.append(f"| {label} | {w['visits']} | {w['errors']} | {_fmt(w['p50_s'], 's')} | "
-                     f"{_fmt(w['p95_s'], 's')} | {_fmt(w['max_s'], 's')} | "
-                     f"{_fmt(w.get('server_p50_s'), 's')} | {_fmt(w.get('server_p95_s'), 's')} |")
-    if cc.get("cpu_s"):
-        lines += ["", "CPU time in the window: " + ", ".join(
-            f"{k} {v:,.0f} s" for k, v in cc["cpu_s"].items()) + "."]
+              ""]
+    for key, what in (("sessions", "websocket sessions (the server's work: page asked for "
+                                   "until the server's last message for it)"),
+                      ("tabs", "Chromium tabs on the same two cores (page time as defined "
+                               "above, drawing included)")):
+        v = cc[key]
+        lines += [f"**{v['viewers']} viewers while an import commits, as {what}.** Each "
+                  f"opens the dashboard ({browser_arrival(v)}), then moves to another page "
+                  f"every {v['think_s'][0]:g}–{v['think_s'][1]:g} s; a "
+                  f"{v['import_rows']:,}-call file for a new jurisdiction goes through the "
+                  f"Data page meanwhile: upload and mapping {_fmt(v['import_upload_s'], 's')}, "
+                  f"check {_fmt(v['import_check_s'], 's')}, import "
+                  f"{_fmt(v['import_commit_s'], 's')}"
+                  + (f"; the import failed: {v['import_error']}" if v.get("import_error")
+                     else "") + ".", "",
+                  "| Window | Page visits | Errors | Median | 95th percentile | Max | "
+                  "Server's part: median | Server's part: 95th percentile |",
+                  "|---|---:|---:|---:|---:|---:|---:|---:|"]
+        for w_key, label in (("during_import", "during the upload, check and import"),
+                             ("after_commit", f"the {v['tail_s']:.0f} s after the commit"),
+                             ("window", "both")):
+            w = v[w_key]
+            lines.append(f"| {label} | {w['visits']} | {w['errors']} | {_fmt(w['p50_s'], 's')}"
+                         f" | {_fmt(w['p95_s'], 's')} | {_fmt(w['max_s'], 's')} | "
+                         f"{_fmt(w.get('server_p50_s'), 's')} | "
+                         f"{_fmt(w.get('server_p95_s'), 's')} |")
+        if v.get("error_examples"):
+            lines.append("\nErrors: " + "; ".join(v["error_examples"]))
+        lines += ["", "CPU time over the phase: " + ", ".join(
+            f"{k} {x:,.0f} s" for k, x in v["cpu_s"].items()) + ".", ""]
     pq, rep = sc["parquet"], sc["replicas"]
-    lines += ["", f"**Scaling** (see below): Parquet export {_fmt(pq['export_s'], 's')} "
+    lines += [f"**Scaling** (see below): Parquet export {_fmt(pq['export_s'], 's')} "
               f"({pq['files']} files, {_fmt(pq['parquet_mb'], 'MB')}; database file "
               f"{_fmt(rep['db_mb'], 'MB')}); Overview over Parquet "
               f"{_fmt(pq['overview_parquet_s'], 's')} vs the database "

@@ -99,12 +99,14 @@ def test_pandas_comparison_agrees(figures):
 @pytest.mark.slow
 def test_viewers_during_an_import(figures):
     cc = figures[0]["concurrency"]
-    assert cc["viewers"] == 3
-    assert cc["import_error"] is None
-    for key in ("import_upload_s", "import_check_s", "import_commit_s"):
-        assert _number(cc[key]), key
-    assert cc["window"]["visits"] > 0
-    assert _number(cc["window"]["p95_s"]) and isinstance(cc["window"]["errors"], int)
+    for kind in ("sessions", "tabs"):
+        run = cc[kind]
+        assert run["viewers"] == 3
+        assert run["import_error"] is None, run["import_error"]
+        for key in ("import_upload_s", "import_check_s", "import_commit_s"):
+            assert _number(run[key]), (kind, key)
+        assert run["window"]["visits"] > 0
+        assert _number(run["window"]["p95_s"]) and isinstance(run["window"]["errors"], int)
     assert cc["cli_while_serving"]["message"]
     assert isinstance(cc["cli_while_serving"]["exit_code"], int)
 
@@ -125,7 +127,8 @@ def test_budgets_are_marked_and_written(figures):
     keys = {b["key"] for b in r["budgets"]}
     assert keys == {"import_ratio", "import_memory", "page_queries", "pandas_speedup",
                     "browser_sidebar", "browser_sidebar_cached", "browser_deep_link",
-                    "server_memory", "viewers_errors", "viewers_p95"}
+                    "server_memory", "viewers_errors", "viewers_p95", "tabs_errors",
+                    "tabs_p95"}
     assert all(isinstance(b["met"], bool) for b in r["budgets"])
     assert "Hand-written text stays." in md
     assert "<!-- bench:run calls=20000 -->" in md and "| Budget |" in md
