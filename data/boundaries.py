@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import DataError, ImportRefused, MappingError, ReadError
-from .importer import MAX_REJECTED_SHARE, ImportResult, _write_ledger
+from .importer import MAX_REJECTED_SHARE, ImportResult, _write_ledger, one_transaction
 from .readers import sha256_of
 
 # Limits, with their reasons: a city's tracts or beats are a few MB and a few hundred
@@ -306,16 +306,8 @@ def import_boundaries(con, path, *, jurisdiction: str, area_property: str | None
                                "right one with --area-property if it is not "
                                f"{prop!r}")
     result.notes += coverage_notes(set(rows), set(areas))
-    con.begin()
-    try:
+    with one_transaction(con, dry_run):
         _write(con, result, rows, checked.rejects)
-        if dry_run:
-            con.rollback()
-        else:
-            con.commit()
-    except BaseException:
-        con.rollback()
-        raise
     result.status = "dry_run" if dry_run else "committed"
     return result
 

@@ -7,6 +7,7 @@ database is never left half-written, and a killed process rolls back on the next
 from __future__ import annotations
 
 import json
+from contextlib import contextmanager
 import re
 import secrets
 from collections import Counter
@@ -121,6 +122,21 @@ def preview(con, path, *, kind: str, file_name: str | None = None, work_dir=None
         _drop_temporaries(con)
 
 
+@contextmanager
+def one_transaction(con, dry_run: bool = False):
+    """All of it or nothing: commit at the end (roll back for a dry run or any error)."""
+    con.begin()
+    try:
+        yield
+        if dry_run:
+            con.rollback()
+        else:
+            con.commit()
+    except BaseException:
+        con.rollback()
+        raise
+
+
 def import_file(con, path, *, kind: str, jurisdiction: str, profile: Profile | str | Path | None
                 = None, file_name: str | None = None, dry_run: bool = False, work_dir=None,
                 profile_dir=None, timezone_name: str | None = None, progress=None
@@ -158,16 +174,8 @@ def import_file(con, path, *, kind: str, jurisdiction: str, profile: Profile | s
             return ImportResult(kind, jurisdiction, file_name, staged.sha256, "already_imported",
                                 previous_import=prior[0])
         report("writing", 0.8)
-        con.begin()
-        try:
+        with one_transaction(con, dry_run):
             result = _commit(con, plan, dry_run)
-            if dry_run:
-                con.rollback()
-            else:
-                con.commit()
-        except BaseException:
-            con.rollback()
-            raise
     finally:
         staged.close()
         _drop_temporaries(con)

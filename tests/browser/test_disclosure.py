@@ -23,17 +23,13 @@ import pytest
 from metrics.registry import REGISTRY
 
 from .conftest import screenshot
+from .test_smoke import PAGES as SMOKE_PAGES
 
 pytestmark = pytest.mark.playwright
 
-PAGES = {
-    "overview": "How is the program performing?",
-    "reach": "What percentage of eligible calls is the team handling?",
-    "on-scene": "What happens on scene?",
-    "connections": "Are people being connected to services?",
-    "compare": "How do the jurisdictions compare?",
-    "equity": "Do outcomes differ between groups?",
-}
+# The analysis pages (not Data or Methodology, which show no figures about people).
+PAGES = {path: heading for path, heading in SMOKE_PAGES.items()
+         if path not in ("data", "methodology")}
 # One jurisdiction in one month: many small counts in the demo cohort.
 SMALL_VIEW = "j=Millbrook&from=2025-06-01&to=2025-06-30"
 SMALL = range(1, 11)
