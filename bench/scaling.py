@@ -1,6 +1,6 @@
 """Beyond one database file: the canonical tables as partitioned Parquet, and read-only replicas.
 
-(1) Export: calls partitioned by jurisdiction and year, responses and referrals by
+(1) Export: calls (and their derived call_facts) partitioned by jurisdiction and year, responses and referrals by
 jurisdiction, the small tables as single files; then the same metric engine runs unchanged over
 views of those files (``read_parquet`` with hive partitioning), in an in-memory DuckDB. Timed:
 the export, the Overview's requests over Parquet (must equal the database's results), and the
@@ -31,8 +31,10 @@ import pandas_ref
 from queries import run_request
 
 ROOT = Path(__file__).resolve().parent.parent
-PARTITIONS = {"calls": "jurisdiction, year", "responses": "jurisdiction",
-              "referrals": "jurisdiction"}
+PARTITIONS = {"calls": "jurisdiction, year", "call_facts": "jurisdiction, year",
+              "responses": "jurisdiction", "referrals": "jurisdiction"}
+# The local time each year partition is cut by.
+YEAR_OF = {"calls": "received_local", "call_facts": "local_ts"}
 SMALL = ("jurisdictions", "crosswalk")
 
 
@@ -42,7 +44,7 @@ def export_parquet(con, folder: Path) -> dict:
     folder.mkdir(parents=True)
     t0 = time.perf_counter()
     for table, by in PARTITIONS.items():
-        extra = ", year(received_local) AS year" if "year" in by else ""
+        extra = f", year({YEAR_OF[table]}) AS year" if "year" in by else ""
         con.execute(f"COPY (SELECT *{extra} FROM {table}) TO '{folder / table}' "
                     f"(FORMAT parquet, PARTITION_BY ({by}), COMPRESSION zstd)")
     for table in SMALL:

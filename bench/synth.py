@@ -260,6 +260,7 @@ ORDER BY k
 
 def settle_jurisdiction(con, jurisdiction: str, n_calls: int) -> None:
     """Program settings and the starter crosswalk, as an administrator would set them up."""
+    from data import facts
     from data.crosswalk import apply_starter_crosswalk
 
     s = jurisdiction_settings(n_calls)
@@ -270,4 +271,5 @@ def settle_jurisdiction(con, jurisdiction: str, n_calls: int) -> None:
         [s["state"], s["population"], s["program_name"], s["launch_date"],
          s["coverage_start_hour"], s["coverage_end_hour"], s["coverage_days"],
          s["target_categories"], jurisdiction])
+    facts.refresh(con, jurisdiction)  # settings edited here by hand, as guarded does
     apply_starter_crosswalk(con, jurisdiction)

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import re
 
+from . import facts
+
 # The standard categories, one list for the starter rules, the demo cohort and the pages.
 STANDARD_CATEGORIES = ("MENTAL_HEALTH", "WELFARE_CHECK", "INTOXICATION", "OVERDOSE",
                        "SUICIDE_THREAT", "TRESPASS", "HOMELESS_ASSIST", "NOISE", "DISORDER",
@@ -59,6 +61,7 @@ def apply_starter_crosswalk(con, jurisdiction: str) -> dict:
     try:
         if rows:
             con.executemany("INSERT INTO crosswalk VALUES (?, ?, ?, ?)", rows)
+            facts.refresh(con, jurisdiction, [r[1] for r in rows])
         con.commit()
     except BaseException:
         con.rollback()
@@ -122,6 +125,7 @@ def save_crosswalk(con, jurisdiction: str, rows: list[dict]) -> int:
                         [(j, t) for j, t, _, _ in clean])
         if clean:
             con.executemany("INSERT INTO crosswalk VALUES (?, ?, ?, ?)", clean)
+        facts.refresh(con, jurisdiction, [t for _, t, _, _ in clean])
         con.commit()
     except BaseException:
         con.rollback()

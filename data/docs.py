@@ -1,6 +1,7 @@
 """The README's data-model section, generated from data/schema.py so it cannot drift."""
 from __future__ import annotations
 
+from . import facts
 from .schema import FIELDS, KINDS, MAIN_TIME, VALUE_SETS, history_table, record_columns
 
 _EXTRA = {
@@ -93,6 +94,13 @@ def data_model_markdown() -> str:
     for table, cols in _FIXED.items():
         lines += [f"**{table}**", "", "| column | meaning |", "|---|---|"]
         lines += [f"| `{c}` | {d} |" for c, d in cols] + [""]
+    lines += ["**call_facts** (derived: every call with its category and eligibility worked "
+              "out from the crosswalk and the program settings; imports, undo and the "
+              "crosswalk and settings editors keep it current in the same transaction, and "
+              "`python -m data refresh` rebuilds it after hand edits; the calls metrics read "
+              "it, see `data/facts.py`)", "", "| column | type | meaning |", "|---|---|---|"]
+    lines += [f"| `{c}` | {t.replace(' NOT NULL', '')} | {d} |" for c, t, d in facts.COLUMNS]
+    lines += [""]
     lines += ["Standard value sets (the original value is kept in `<field>_raw`):", "",
               "| field | codes |", "|---|---|"]
     lines += [f"| {name} | {', '.join(f'`{c}`' for c in codes)} |"

@@ -17,7 +17,8 @@ from pathlib import Path
 import metrics
 from metrics import catalog
 
-from . import audit, crosswalk, importer, ledger, quality
+from . import audit, boundaries, crosswalk, facts, importer, ledger, quality
+from .importer import one_transaction
 from .access import RULES, AccessDenied, DisclosureUnavailable, Principal, authorize, deny
 from .errors import DataError
 
@@ -60,13 +61,26 @@ def import_file(con, principal: Principal, path, *, kind: str, jurisdiction: str
     A committed import (or a refused one) is recorded with the file's SHA-256; a dry run (the
     upload page's check) writes nothing and is not recorded.
     """
+    return _audited_import(con, principal, path, jurisdiction, dry_run, kwargs,
+                           lambda j: importer.import_file(con, path, kind=kind, jurisdiction=j,
+                                                          dry_run=dry_run, **kwargs))
+
+
+def import_boundaries(con, principal: Principal, path, *, jurisdiction: str,
+                      dry_run: bool = False, **kwargs) -> importer.ImportResult:
+    """``boundaries.import_boundaries`` (a GeoJSON of the areas), under ``import_file``'s rules."""
+    return _audited_import(con, principal, path, jurisdiction, dry_run, kwargs,
+                           lambda j: boundaries.import_boundaries(
+                               con, path, jurisdiction=j, dry_run=dry_run, **kwargs))
+
+
+def _audited_import(con, principal, path, jurisdiction, dry_run, kwargs, run):
     jurisdiction = (jurisdiction or "").strip()
     file_name = kwargs.get("file_name") or Path(path).name
     authorize(con, principal, "import", jurisdiction=jurisdiction or None, target=file_name)
     # A file refused for its content changes nothing and is not recorded: bad input must leave
     # the database exactly as it was (issue 2). Refusals of *access* are recorded (authorize).
-    result = importer.import_file(con, path, kind=kind, jurisdiction=jurisdiction,
-                                  dry_run=dry_run, **kwargs)
+    result = run(jurisdiction)
     if not dry_run:
         audit.record(con, actor=principal.actor, action="import", jurisdiction=jurisdiction,
                      target=f"import #{result.import_id}" if result.import_id else file_name,
@@ -341,8 +355,10 @@ def update_jurisdiction(con, principal: Principal, name: str, **settings) -> Non
     if not settings:
         return
     cols = list(settings)  # names checked against the allowlist above; values are parameters
-    con.execute(f"UPDATE jurisdictions SET {', '.join(f'{c} = ?' for c in cols)} "
-                "WHERE jurisdiction = ?", [settings[c] for c in cols] + [name])
+    with one_transaction(con):
+        con.execute(f"UPDATE jurisdictions SET {', '.join(f'{c} = ?' for c in cols)} "
+                    "WHERE jurisdiction = ?", [settings[c] for c in cols] + [name])
+        facts.refresh(con, name)  # eligibility depends on the settings
     audit.record(con, actor=principal.actor, action="jurisdiction.edit", jurisdiction=name,
                  target=name, detail=settings)
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import duckdb
 
-from . import acs, timestamps, values
+from . import acs, facts, timestamps, values
 from .errors import AmbiguousDates, DataError, ImportRefused, MappingError, ProfileError
 from .links import refresh_call_links
 from .profiles import (Profile, header_signature, load_profile, normalise_value,
@@ -278,6 +278,10 @@ def _commit(con, plan: _Plan, dry_run: bool) -> ImportResult:
     _collect_warnings(con, plan.kind, plan.cols, plan.jurisdiction, result.import_id, result,
                       plan.source)
     _merge(con, plan.kind, plan.jurisdiction, result.import_id, result)
+    if plan.kind == "calls":
+        facts.add_import(con, plan.jurisdiction, result.import_id,
+                         "(SELECT id FROM existing WHERE NOT unchanged)"
+                         if result.rows_updated else None)
     if plan.kind in ("calls", "responses"):
         refresh_call_links(con, plan.jurisdiction)
     _write_ledger(con, result, plan.tz_is_new)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 
 from .errors import UndoRefused
+from . import facts
 from .links import refresh_call_links
 from .schema import IMPORT_KINDS, history_table, record_columns, table_of
 
@@ -38,6 +39,8 @@ def undo_import(con, import_id: int) -> dict:
             # The import created the jurisdiction: remove it with the crosswalk rows made for it.
             con.execute("DELETE FROM crosswalk WHERE jurisdiction = ?", [jurisdiction])
             con.execute("DELETE FROM jurisdictions WHERE jurisdiction = ?", [jurisdiction])
+        if kind == "calls" or created:
+            facts.refresh(con, jurisdiction)
         con.execute("DELETE FROM rejects WHERE import_id = ?", [import_id])
         con.execute("DELETE FROM row_warnings WHERE import_id = ?", [import_id])
         con.execute("UPDATE imports SET status = 'undone', undone_at = now() WHERE import_id = ?",

@@ -341,6 +341,8 @@ def history_table(kind: str) -> str:
 
 
 def ddl() -> list[str]:
+    from . import facts  # its DDL lives beside the derivation it stores
+
     stmts = list(DDL_FIXED)
     for kind in IMPORT_KINDS:
         cols = record_columns(kind)
@@ -352,6 +354,7 @@ def ddl() -> list[str]:
         hist = [(c, t.replace(" NOT NULL", "")) for c, t in cols]
         stmts.append(_table_ddl(history_table(kind), hist + [("replaced_by", "BIGINT NOT NULL")],
                                 None))
+    stmts.append(facts.ddl())
     return stmts
 
 
@@ -364,6 +367,9 @@ def create_schema(con) -> None:
             for col, sql_type in record_columns(kind):
                 con.execute(f'ALTER TABLE {table} ADD COLUMN IF NOT EXISTS "{col}" '
                             f'{sql_type.replace(" NOT NULL", "")}')
+    from . import facts
+
+    facts.ensure_current(con)
 
 
 def data_tables() -> list[str]:
@@ -371,4 +377,4 @@ def data_tables() -> list[str]:
     names = ["jurisdictions", "crosswalk", "imports", "rejects", "row_warnings"]
     for kind in IMPORT_KINDS:
         names += [table_of(kind), history_table(kind)]
-    return names + ["audit_log", "people", "roles", "settings"]
+    return names + ["call_facts", "audit_log", "people", "roles", "settings"]

@@ -17,7 +17,8 @@ from .errors import ReadError
 
 # Extensions the dashboard accepts, longest first so that 'csv.gz' wins over 'gz'.
 UPLOAD_TYPES = ("csv.gz", "csv", "txt", "tsv", "gz", "xlsx")
-_NAME = re.compile(r"^upload-[0-9a-f]{32}\.(csv\.gz|csv|txt|tsv|gz|xlsx)$")
+BOUNDARY_TYPES = ("geojson", "json")  # area boundaries (data/boundaries.py)
+_NAME = re.compile(r"^upload-[0-9a-f]{32}\.(csv\.gz|csv|txt|tsv|gz|xlsx|geojson|json)$")
 
 
 def uploads_dir(db_path) -> Path:
@@ -30,19 +31,22 @@ def profiles_dir(db_path) -> Path:
     return Path(db_path).resolve().parent / "profiles"
 
 
-def upload_extension(file_name: str) -> str:
+def upload_extension(file_name: str, boundaries: bool = False) -> str:
     """'Calls 2024.CSV.gz' -> 'csv.gz'. Raises ReadError for a type the importer cannot read."""
     lower = (file_name or "").lower()
-    for ext in UPLOAD_TYPES:
+    for ext in BOUNDARY_TYPES if boundaries else UPLOAD_TYPES:
         if lower.endswith("." + ext):
             return ext
+    if boundaries:
+        raise ReadError(f"{file_name or 'The file'} is not a GeoJSON file (.geojson or .json); "
+                        "export the areas' map as GeoJSON and upload it again.")
     raise ReadError(f"{file_name or 'The file'} is not a CSV, CSV.gz, TXT or XLSX file; export "
                     "the data as one of those and upload it again.")
 
 
-def save_upload(data, file_name: str, folder) -> Path:
+def save_upload(data, file_name: str, folder, boundaries: bool = False) -> Path:
     """Write an upload (bytes or a binary file object) under a generated name; its path."""
-    ext = upload_extension(file_name)
+    ext = upload_extension(file_name, boundaries)
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"upload-{uuid.uuid4().hex}.{ext}"

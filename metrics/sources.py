@@ -2,64 +2,19 @@
 
 Each source is one SELECT over the canonical model with derived *flags* (booleans) and
 *dimensions*; every count in the registry is ``count(*) FILTER (WHERE <flag>)`` over one
-source. Eligibility is derived here, at query time, so that a crosswalk edit applies to every
-call already imported.
+source. The calls' flags (eligible, out of hours, target type ...) are stored in
+``call_facts`` (data/facts.py), kept current by every import, undo and crosswalk or settings
+edit.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-# Coverage hours may wrap past midnight (e.g. 19 -> 7). Weekdays are a bitmask per jurisdiction
-# so that each call costs a shift and an AND, not a string search.
-# Each jurisdiction also gets a number (jid, by name), and the crosswalk is joined on
-# (jid, call_type): one text key instead of two roughly halves the cost of the join, which over
-# ten million calls is most of a query's time.
-_JURISDICTION_NUMBER = "row_number() OVER (ORDER BY jurisdiction) AS jid"
-_JURISDICTIONS = f"""(SELECT *, list_reduce(list_transform(string_split(coverage_days, ''),
-      lambda d: 1 << TRY_CAST(d AS INTEGER)), lambda a, b: a | b) AS days_mask,
-      {_JURISDICTION_NUMBER}
-    FROM jurisdictions)"""
-_CROSSWALK = f"""(SELECT w.call_type, w.category, w.eligible, n.jid FROM crosswalk w
-    JOIN (SELECT jurisdiction, {_JURISDICTION_NUMBER} FROM jurisdictions) n
-      ON n.jurisdiction = w.jurisdiction)"""
-
-CALLS = f"""
-SELECT *,
-  CASE
-    WHEN eligible_in_file IS NOT NULL THEN eligible_in_file
-    WHEN type_eligible IS NULL THEN NULL
-    ELSE type_eligible AND after_launch AND in_hours AND in_area
-  END AS eligible,
-  coalesce(type_eligible AND after_launch AND in_area AND NOT in_hours, false) AS out_of_hours
-FROM (
-  SELECT
-    c.jurisdiction, c.received_local AS local_ts, c.received_at, c.dispatched_at, c.arrived_at,
-    c.cleared_at, c.area, c.responder, c.origin,
-    coalesce(cw.category, c.category) AS category,
-    coalesce(c.not_served_reason, 'not recorded') AS not_served_reason,
-    (cw.category IS NULL AND c.category IS NULL) AS type_unmapped,
-    coalesce(list_contains(j.target_categories, coalesce(cw.category, c.category)), false)
-      AS is_target,
-    c.eligible AS eligible_in_file,
-    cw.eligible AS type_eligible,
-    (j.launch_date IS NULL OR c.received_local >= j.launch_date) AS after_launch,
-    (CASE
-       WHEN j.coverage_start_hour IS NULL OR j.coverage_end_hour IS NULL THEN true
-       WHEN j.coverage_start_hour < j.coverage_end_hour
-         THEN hour(c.received_local) >= j.coverage_start_hour
-              AND hour(c.received_local) < j.coverage_end_hour
-       ELSE hour(c.received_local) >= j.coverage_start_hour
-            OR hour(c.received_local) < j.coverage_end_hour
-     END AND (j.days_mask IS NULL OR (j.days_mask >> isodow(c.received_local)) & 1 = 1))
-      AS in_hours,
-    (j.coverage_areas IS NULL OR list_contains(j.coverage_areas, c.area)) AS in_area,
-    c.responder IN ('alternative', 'co_response') AS ar_responded,
-    coalesce(c.origin, '') <> 'officer_initiated' AS public_initiated
-  FROM calls c
-  JOIN {_JURISDICTIONS} j ON j.jurisdiction = c.jurisdiction
-  LEFT JOIN {_CROSSWALK} cw ON cw.jid = j.jid AND cw.call_type = c.call_type
-)
-"""
+# Calls with their category and eligibility already worked out: data/facts.py derives them
+# from the crosswalk and the program settings, and every write that changes either refreshes
+# them, so a crosswalk edit applies to every call already imported. Deriving them here, per
+# query, would join every call with the crosswalk on every page view.
+CALLS = "SELECT * FROM call_facts"
 
 # Columns that need a join are added only when a requested metric uses them.
 RESPONSES = """

@@ -1,0 +1,149 @@
+"""The wizard's path for area boundaries: a GeoJSON file -> check -> import.
+
+Boundaries have no columns or values to map: the importer finds the property naming the
+areas (the one whose values match the areas in the calls and responses), and the check shows
+which it chose and how many areas it matched, so the analyst sees it before anything is saved.
+"""
+from __future__ import annotations
+
+import logging
+from contextlib import closing
+
+import streamlit as st
+
+import data
+from data import guarded, uploads
+from data.boundaries import property_values, read_geojson, check_collection
+from data.connection import default_db_path
+from ui import auth, cache
+from ui.text import escape
+
+log = logging.getLogger(__name__)
+
+FILE_TYPES = list(uploads.BOUNDARY_TYPES)
+_AUTO = "— find it from the calls' areas —"
+
+
+def show(key: str, target: dict) -> None:
+    if target["timezone"]:  # a jurisdiction that does not exist yet
+        st.info("Area boundaries belong to a jurisdiction that has data already: import its "
+                "calls or responses first, then its map.")
+        return
+    st.subheader("2. Choose the map")
+    st.caption("A GeoJSON file of the jurisdiction's areas (beats, districts, neighbourhoods) "
+               "in longitude/latitude, as GIS tools and open-data portals export it. The "
+               "Equity page then draws the areas on this map, without any map server.")
+    gen = st.session_state.setdefault(f"{key}__bgen", 0)
+    uploaded = st.file_uploader("GeoJSON (.geojson or .json)", type=FILE_TYPES,
+                                key=f"{key}_bfile_{gen}")
+    if uploaded is None:
+        _forget(key)
+        return
+    state = st.session_state.get(f"{key}__bstate")
+    if state is None or state["file_id"] != uploaded.file_id:
+        _forget(key)
+        try:
+            folder = uploads.uploads_dir(default_db_path())
+            uploads.remove_stale_uploads(folder)
+            path = uploads.save_upload(uploaded, uploaded.name, folder, boundaries=True)
+        except data.DataError as e:
+            st.error(escape(str(e)))
+            return
+        state = {"file_id": uploaded.file_id, "path": str(path), "name": uploaded.name}
+        st.session_state[f"{key}__bstate"] = state
+    if state.get("done"):
+        _show_done(key, state["done"])
+        return
+    prop = _area_property(state)
+    st.subheader("3. Check and import")
+    left, right = st.columns(2)
+    check = left.button("Check the map", key=f"{key}_bcheck", type="primary")
+    if check:
+        state["checked"] = _run(state, target, prop, dry_run=True)
+    checked = state.get("checked")
+    if not checked:
+        return
+    if checked.get("error"):
+        st.error(escape(checked["error"]))
+        return
+    if checked["prop"] != prop:
+        st.info("You changed the area property since the check: check again.")
+        return
+    result = checked["result"]
+    if result.status == "already_imported":
+        st.info(result.summary_lines()[0])
+        return
+    for line in _plain(result):
+        st.caption(line)
+    if right.button("Import the map", key=f"{key}_bimport"):
+        done = _run(state, target, prop, dry_run=False)
+        if done.get("error"):
+            st.error(escape(done["error"]))
+            return
+        st.cache_data.clear()
+        uploads.remove_upload(state["path"], uploads.uploads_dir(default_db_path()))
+        state["done"] = done["result"]
+        st.rerun()
+
+
+def _area_property(state) -> str | None:
+    """The analyst may name the property; by default the importer chooses it."""
+    try:
+        checked = check_collection(read_geojson(state["path"], state["name"]), state["name"])
+    except data.DataError:
+        return None  # the check says why
+    names = sorted(property_values(checked.features))
+    choice = st.selectbox("Property that names the areas", [_AUTO] + names,
+                          key=f"{key_of(state)}_bprop",
+                          help="The areas in the calls and responses are matched to the "
+                               "values of this property.")
+    return None if choice == _AUTO else choice
+
+
+def key_of(state) -> str:
+    return f"b{state['file_id']}"
+
+
+def _run(state, target, prop, dry_run: bool) -> dict:
+    entry = {"prop": prop}
+    with closing(cache.cursor()) as cur:
+        try:
+            entry["result"] = guarded.import_boundaries(
+                cur, auth.current(), state["path"], jurisdiction=target["jurisdiction"],
+                area_property=prop, file_name=state["name"], dry_run=dry_run)
+        except data.DataError as e:
+            entry["error"] = str(e)
+        except Exception as e:  # a bug, not the file: a sentence here, the traceback in the log
+            log.exception("boundaries import failed")
+            entry["error"] = (f"The import stopped on an unexpected problem "
+                              f"({(str(e).splitlines() or [type(e).__name__])[0][:200]}). "
+                              "Nothing was saved.")
+    return entry
+
+
+def _show_done(key, result) -> None:
+    st.success(f"Import #{result.import_id} is saved: {result.file_name} as the area map of "
+               f"{result.jurisdiction}. The Equity page now draws its areas on it.")
+    for line in _plain(result):
+        st.caption(line)
+    st.button("Import another file", key=f"{key}_bagain", on_click=_start_over, args=(key,))
+
+
+def _plain(result) -> list[str]:
+    """The summary's lines as sentences: 'note: area property ...' -> 'Area property ...'."""
+    out = []
+    for line in result.summary_lines()[1:]:
+        line = line.strip().removeprefix("note: ").replace("rows read", "areas read", 1)
+        out.append(escape(line[:1].upper() + line[1:]))
+    return out
+
+
+def _start_over(key) -> None:
+    _forget(key)
+    st.session_state[f"{key}__bgen"] = st.session_state.get(f"{key}__bgen", 0) + 1
+
+
+def _forget(key) -> None:
+    state = st.session_state.pop(f"{key}__bstate", None)
+    if state and not state.get("done"):
+        uploads.remove_upload(state["path"], uploads.uploads_dir(default_db_path()))
