@@ -281,6 +281,10 @@ def _policy(con, principal, request, policy):
     chosen = policy or module.VIEWER
     if required and not chosen.enabled:
         chosen = replace(chosen, enabled=True)  # a viewer never gets exact counts
+    viewable = principal.viewable_jurisdictions()
+    if viewable is not None and set(request.filters.jurisdictions) == viewable:
+        # Everything this reader may see, as "all" is for a cohort-wide reader.
+        chosen = replace(chosen, whole_jurisdictions=frozenset(viewable))
     return module, chosen
 
 

@@ -37,7 +37,8 @@ What a viewer sees (``enabled``)
    beside a published number of intervals ``n``. Residents (the per-capita denominator) are a
    public census figure and are shown as they are.
 5. **Requests.** ``public_request`` allows at most two ``by`` dimensions (the shapes the
-   audit covers), one value or all values per filter, and widens a period to whole calendar
+   audit covers), one value or all values per filter (for a reader granted some
+   jurisdictions, all of *theirs*: ``whole_jurisdictions``), and widens a period to whole calendar
    months, so that no single day or arbitrary set of categories can be isolated.
 
 Attacker model and guarantee
@@ -150,6 +151,9 @@ class DisclosurePolicy:
     threshold: int = 10
     rounding: bool = False
     enabled: bool = True
+    # A reader who may see only some jurisdictions: asking for exactly those is asking for
+    # "all of them" (their whole scope), not for a chosen selection of several.
+    whole_jurisdictions: frozenset[str] = frozenset()
 
     def __post_init__(self):
         if not isinstance(self.threshold, int) or self.threshold < 0:
@@ -320,6 +324,8 @@ def public_request(request, policy: DisclosurePolicy = VIEWER):
             f"analyst of your jurisdiction.")
     for name, label in _SET_FILTERS.items():
         values = getattr(request.filters, name)
+        if name == "jurisdictions" and set(values) == policy.whole_jurisdictions:
+            continue
         if len(values) > 1:
             raise DisclosureRefused(
                 f"A public view takes one {label} or all of them; this one asks for "

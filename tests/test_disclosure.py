@@ -333,6 +333,19 @@ def test_public_request_refuses_several_values_and_three_dimensions():
         public_request(MetricRequest(by=("area", "team", "month")))
 
 
+def test_a_readers_whole_scope_counts_as_all_jurisdictions():
+    """Granted A and B only: asking for exactly A and B is their "all"; A and C is refused."""
+    from dataclasses import replace as _replace
+
+    mine = _replace(VIEWER, whole_jurisdictions=frozenset({"A", "B"}))
+    req = MetricRequest(filters=Filters(jurisdictions=("B", "A")))
+    assert public_request(req, mine)[0] == req
+    with pytest.raises(DisclosureRefused):
+        public_request(req)  # a cohort-wide reader choosing two of several
+    with pytest.raises(DisclosureRefused):
+        public_request(MetricRequest(filters=Filters(jurisdictions=("A", "C"))), mine)
+
+
 # --------------------------------------------------------------------------------------------
 # Property tests
 # --------------------------------------------------------------------------------------------

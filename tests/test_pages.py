@@ -1056,3 +1056,27 @@ def test_an_analyst_may_switch_it_off_for_own_jurisdiction_only(monkeypatch, rol
     others = scalar(sql, "SELECT min(import_id) FROM imports WHERE jurisdiction <> 'Millbrook'")
     with pytest.raises(KeyError):
         at.get_by_key(f"history_undo_{others}")
+
+
+def test_a_viewer_of_two_jurisdictions_sees_both_together(monkeypatch, roles_db, sql):
+    """Granted two of the three: with nothing chosen, the tiles cover those two (their "all"),
+    not a refusal, and never the third."""
+    import shutil as _shutil
+
+    from data import access
+    from metrics.disclosure import published_count
+
+    path = roles_db.parent / "two.duckdb"
+    _shutil.copyfile(roles_db, path)
+    con = connect(path)
+    email = "tess@example.org"
+    access.add_person(con, access.LOCAL, email, "Tess Two")
+    for j in ("Millbrook", "Riverton"):
+        access.grant(con, access.LOCAL, email, "viewer", j)
+    con.close()
+    at = signed_in(monkeypatch, path, email)
+    assert not at.main.error, [e.value for e in at.main.error]
+    assert not any("not a selection of several" in w.value for w in at.sidebar.warning)
+    two = scalar(sql, "SELECT count(*) FROM calls WHERE jurisdiction IN ('Millbrook', 'Riverton')")
+    assert two < scalar(sql, "SELECT count(*) FROM calls")
+    assert tile(at, "A1-value")[0].value == f"{published_count(two):,}"
