@@ -114,7 +114,8 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import date, timedelta
 from itertools import combinations
 
-from .engine import CountRequest, MetricRequest, MetricRow, compute, compute_counts, count_metric
+from .engine import (CountRequest, MetricRequest, MetricRow, compute, compute_counts,
+                     compute_levels, count_metric, resolve, supports)
 from .errors import MetricError
 from .registry import BY_ID, COUNTS, REGISTRY, Metric
 from .stats import Ratio, not_estimable, rate_ratio, reliability, wilson
@@ -376,44 +377,49 @@ def disclose(con, request: MetricRequest, policy: DisclosurePolicy = VIEWER) -> 
     Computes the request's margins (fewer ``by``) and the ratios that share its counts
     (``partners``), which the protection needs; returns only the rows asked for.
     """
-    request, notes = public_request(request, policy)
-    rows = compute(con, request)
-    if not policy.enabled:
-        return Disclosure([_as_public(r) for r in rows], request, policy, notes)
-    ids = tuple(dict.fromkeys(r.metric for r in rows))
-    shown = _protected(con, request, rows, ids, policy)
-    return Disclosure(shown, request, policy, notes + withheld_notes(shown, request.by))
+    return _disclose(con, request, policy, compute)
 
 
 def disclose_counts(con, request: CountRequest, policy: DisclosurePolicy = VIEWER
                     ) -> Disclosure:
     """As ``disclose``, for named counts (``metrics.compute_counts``)."""
+    return _disclose(con, request, policy, compute_counts)
+
+
+def _disclose(con, request, policy, exact) -> Disclosure:
     request, notes = public_request(request, policy)
-    rows = compute_counts(con, request)
     if not policy.enabled:
+        rows = exact(con, request)
         return Disclosure([_as_public(r) for r in rows], request, policy, notes)
-    ids = tuple(dict.fromkeys(r.metric for r in rows))
-    shown = _protected(con, request, rows, ids, policy)
+    levels = _levels(con, request)
+    ids = tuple(dict.fromkeys(r.metric for r in levels[request.by] if r.metric in _asked(request)))
+    keep = set(ids) | set(partners(ids))
+    levels = {lv: [r for r in rows if r.metric in keep] for lv, rows in levels.items()}
+    shown = protect(levels, policy, show=set(ids))
     return Disclosure(shown, request, policy, notes + withheld_notes(shown, request.by))
 
 
-def _protected(con, request, rows, ids, policy) -> list[PublicRow]:
-    extra = partners(ids)
+def _asked(request) -> set:
+    return set(request.counts) if isinstance(request, CountRequest) else {
+        m.id for m in resolve(request)}
+
+
+def _levels(con, request) -> dict:
+    """The view and its margins, for the asked metrics and every ratio that may be a partner:
+    one scan per source for all of them (``compute_levels``)."""
     by, filters = request.by, request.filters
-
-    def level(dims):
-        out = []
-        if isinstance(request, CountRequest):
-            out += compute_counts(con, CountRequest(request.counts, dims, filters))
-        else:
-            out += compute(con, MetricRequest(ids, dims, filters)) if ids else []
-        if extra:
-            out += compute(con, MetricRequest(extra, dims, filters))
-        return out
-
-    levels = {sub: level(sub) for sub in _sub_groupings(by)}
-    levels[by] = rows + (compute(con, MetricRequest(extra, by, filters)) if extra else [])
-    return protect(levels, policy, show=set(ids))
+    wanted = _sub_groupings(by) + [by]
+    if isinstance(request, CountRequest):
+        levels = compute_levels(con, request, wanted)
+        candidates = tuple(request.counts)
+    else:
+        candidates = tuple(m.id for m in resolve(request) if supports(m, by))
+        levels = compute_levels(con, MetricRequest(candidates, by, filters), wanted)
+    extra = [m for m in partners(candidates) if supports(BY_ID[m], by)]
+    if extra:
+        more = compute_levels(con, MetricRequest(tuple(extra), by, filters), wanted)
+        levels = {lv: rows + more[lv] for lv, rows in levels.items()}
+    return levels
 
 
 def public_report(con, request: MetricRequest, policy: DisclosurePolicy = VIEWER) -> dict:
@@ -435,8 +441,6 @@ def public_report(con, request: MetricRequest, policy: DisclosurePolicy = VIEWER
 
 
 def _skipped(request) -> list[str]:
-    from .engine import resolve, supports
-
     return [m.id for m in resolve(request) if not supports(m, request.by)]
 
 

@@ -125,17 +125,36 @@ def _aggregates(metrics: list[Metric]) -> list[str]:
     return [f'{expr} AS "{name}"' for name, expr in out.items()]
 
 
-def build_sql(source: str, metrics: list[Metric], by: tuple[str, ...], filters: Filters
-              ) -> tuple[str, list]:
-    """SQL and parameters computing every aggregate ``metrics`` need over one source."""
+def build_sql(source: str, metrics: list[Metric], by: tuple[str, ...], filters: Filters,
+              levels: list[tuple[str, ...]] | None = None) -> tuple[str, list]:
+    """SQL and parameters computing every aggregate ``metrics`` need over one source.
+
+    With ``levels`` (sub-tuples of ``by``), one scan computes every level at once
+    (GROUPING SETS); the column ``_level`` says which level a row belongs to
+    (``level_id``).
+    """
     where, params = _where(source, filters)
-    dims = [f'{DIMENSIONS[d]} AS "g_{d}"' for d in by]
     aggs = _aggregates(metrics)
-    group = " GROUP BY ALL" if dims else ""
     used = " ".join([_used_text(m) for m in metrics] + list(by))
-    sql = (f"WITH base AS ({SOURCES[source].render(used)})\n"
-           f"SELECT {', '.join(dims + aggs)}\nFROM base\nWHERE {where}{group}")
+    base = f"WITH base AS ({SOURCES[source].render(used)})\n"
+    if levels is None:
+        dims = [f'{DIMENSIONS[d]} AS "g_{d}"' for d in by]
+        group = " GROUP BY ALL" if dims else ""
+        sql = f"{base}SELECT {', '.join(dims + aggs)}\nFROM base\nWHERE {where}{group}"
+        return _labelled(sql, by), params
+    dims = "".join(f', {DIMENSIONS[d]} AS "g_{d}"' for d in by)
+    names = [f'"g_{d}"' for d in by]
+    sets = ", ".join("(" + ", ".join(f'"g_{d}"' for d in lv) + ")" for lv in levels)
+    level = f"grouping({', '.join(names)})" if names else "0"
+    sql = (f"{base}SELECT {', '.join(names + [f'{level} AS _level'] + aggs)}\n"
+           f"FROM (SELECT *{dims} FROM base WHERE {where}) t\n"
+           f"GROUP BY GROUPING SETS ({sets})")
     return _labelled(sql, by), params
+
+
+def level_id(by: tuple[str, ...], level: tuple[str, ...]) -> int:
+    """DuckDB's grouping() of a level: a bit per dimension of ``by`` left out, first = highest."""
+    return sum(1 << (len(by) - 1 - i) for i, d in enumerate(by) if d not in level)
 
 
 def _labelled(sql: str, by) -> str:
@@ -243,6 +262,55 @@ def previous_period(filters: Filters) -> Filters | None:
     days = (filters.date_to - filters.date_from).days + 1
     return replace(filters, date_from=filters.date_from - timedelta(days=days),
                    date_to=filters.date_from - timedelta(days=1))
+
+
+def compute_levels(con, request, levels: list[tuple[str, ...]]
+                   ) -> dict[tuple[str, ...], list[MetricRow]]:
+    """``compute`` (or ``compute_counts``) for several groupings, each a sub-tuple of
+    ``request.by``, in one scan per source instead of one per grouping.
+
+    Disclosure control needs a view's margins (the same request with fewer dimensions) beside
+    the view itself; the results equal separate ``compute`` calls per level.
+    """
+    if isinstance(request, CountRequest):
+        as_request = MetricRequest((), request.by, request.filters)
+        metrics = [count_metric(k) for k in request.counts]
+        resolve(as_request)
+    else:
+        as_request, metrics = request, resolve(request)
+    metrics = [m for m in metrics if supports(m, request.by)]
+    if any(not set(lv) <= set(request.by) for lv in levels):
+        raise ValueError(f"levels {levels!r} must be sub-groupings of {request.by!r}")
+    levels = list(dict.fromkeys(tuple(lv) for lv in levels))
+    by, filters = request.by, request.filters
+    found: dict[str, list[dict]] = {}
+    for source in SOURCES:
+        ms = [m for m in metrics if m.table == source and m.kind != "repeat"]
+        if ms:
+            sql, params = build_sql(source, ms, by, filters, levels)
+            cur = con.execute(sql, params)
+            names = [d[0] for d in cur.description]
+            found[source] = [dict(zip(names, row)) for row in cur.fetchall()]
+    population = (_population(con, as_request) if any(m.kind == "per_capita" for m in metrics)
+                  else {})
+    out = {}
+    for lv in levels:
+        ident = level_id(by, lv)
+        rows = []
+        repeats = [m for m in metrics if m.kind == "repeat"]
+        if repeats:  # people with k contacts do not add up over groups: one query per level
+            ks = sorted({int(m.numerator) for m in repeats})
+            cur = con.execute(*build_repeat_sql(lv, filters, ks))
+            names = [d[0] for d in cur.description]
+            found["repeat"] = [{**dict(zip(names, row)), "_level": ident}
+                               for row in cur.fetchall()]
+        for m in metrics:
+            source = "repeat" if m.kind == "repeat" else m.table
+            for agg in found.get(source, []):
+                if agg["_level"] == ident:
+                    rows.append(_compose(m, agg, lv, population))
+        out[lv] = rows
+    return out
 
 
 def _run(con, request: MetricRequest, metrics: list[Metric]) -> list[MetricRow]:

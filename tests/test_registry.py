@@ -1,4 +1,5 @@
 """The registry checks itself, and the methodology cannot drift from it."""
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -70,3 +71,68 @@ def test_readme_data_model_is_generated_from_schema():
 
     text = (ROOT / "README.md").read_text(encoding="utf-8")
     assert replace_data_model(text) == text, "run: python -m data docs"
+
+
+# --- Several groupings in one scan (what disclosure control computes for a view's margins) ---
+
+LEVEL_REQUESTS = [
+    ("A1", "A3", "B1", "C2", "D2", "E2_30", "F1", "F2_5", "P1"),
+    ("B1", "C5", "C6", "D5ED"),
+    ("E1", "E2_90"),
+]
+
+
+@pytest.fixture(scope="module")
+def small_demo(tmp_path_factory):
+    from data.connection import connect
+    from data.demo import populate_demo
+
+    con = connect(tmp_path_factory.mktemp("levels") / "demo.duckdb")
+    populate_demo(con, seed=1, scale=0.05)
+    yield con
+    con.close()
+
+
+def _canon(rows):
+    from dataclasses import asdict
+
+    return sorted(repr((tuple(sorted(asdict(r)["group"].items())), r.metric,
+                        tuple(round(v, 9) if isinstance(v, float) else v
+                              for k, v in asdict(r).items() if k not in ("group", "metric"))))
+                  for r in rows)
+
+
+@pytest.mark.parametrize("ids", LEVEL_REQUESTS)
+@pytest.mark.parametrize("by", [(), ("jurisdiction",), ("month", "area"),
+                                ("jurisdiction", "race_ethnicity")])
+def test_levels_in_one_scan_equal_separate_computations(small_demo, ids, by):
+    from itertools import combinations
+
+    from metrics import Filters, MetricRequest, compute, compute_levels
+
+    filters = Filters(date_from=date(2024, 2, 1), date_to=date(2024, 11, 30))
+    levels = [sub for k in range(len(by) + 1) for sub in combinations(by, k)]
+    request = MetricRequest(ids, by, filters)
+    together = compute_levels(small_demo, request, levels)
+    assert set(together) == set(levels)
+    for lv in levels:
+        alone = compute(small_demo, MetricRequest(ids, lv, filters))
+        alone = [r for r in alone if metrics_supports(r.metric, by)]
+        assert alone, (lv, "the fixture must produce rows")
+        assert _canon(together[lv]) == _canon(alone), lv
+
+
+def metrics_supports(metric_id, by):
+    from metrics.engine import supports
+
+    return supports(BY_ID[metric_id], by)
+
+
+def test_count_levels_equal_separate_counts(small_demo):
+    from metrics import CountRequest, compute_counts, compute_levels
+
+    request = CountRequest(("calls_eligible", "responses"), ("area", "month"))
+    together = compute_levels(small_demo, request, [(), ("area",), ("area", "month")])
+    for lv in ((), ("area",), ("area", "month")):
+        assert _canon(together[lv]) == _canon(
+            compute_counts(small_demo, CountRequest(request.counts, lv)))
