@@ -466,9 +466,10 @@ async def _choose_file(page, csv: Path, ready, tries: int = 4):
     chip = page.locator("[data-testid='stFileUploader']").get_by_text(csv.name, exact=True)
     for _ in range(tries):
         await page.wait_for_function(_IDLE_JS, polling=200)
-        await page.locator("[data-testid='stFileUploaderDropzoneInput']").set_input_files(
-            str(csv))
-        deadline = time.perf_counter() + 30
+        if not await chip.count():  # a slow earlier try may have taken it meanwhile
+            await page.locator("[data-testid='stFileUploaderDropzoneInput']").set_input_files(
+                str(csv))
+        deadline = time.perf_counter() + 60  # a loaded machine (CI) can be slow to show it
         while time.perf_counter() < deadline and not await chip.count():
             await asyncio.sleep(0.5)
         if await chip.count():

@@ -24,7 +24,8 @@ What a viewer sees (``enabled``)
    one status. Ratios that share a count are protected together (``partners``), because a
    shown numerator bounds its denominator from below and a shown denominator its numerator
    from above. If no choice of cells passes the audit, every cell of the table is hidden
-   (reason ``withheld``, which tells a reader only "0 or more").
+   (reason ``withheld``, which tells a reader only "0 or more"); in a two-way view so is
+   every count over the same records, with the groups that have none listed (G1 below).
 3. **Rounding.** Every published count is a deterministic function of the true count alone:
    the nearest multiple of 5 (halves up), never below the smallest multiple of 5 that is at
    least H + 3 (so 11 and 12 show as 15, never as 10); with ``rounding``, the Census DRB
@@ -58,12 +59,15 @@ hidden count can change exactly when it lies on a cycle of hidden entries, in th
 graph of the table with its margins, each entry able to move the way the cycle needs
 (``_pinned``; the rows and columns of a two-way table with its margins form a
 transportation network). tests/test_disclosure.py checks it with an integer program.
-The exception is a table that has to be ``withheld``: that happens when no pattern of hidden
+A table that has to be ``withheld`` is covered too. That happens when no pattern of hidden
 cells leaves a small count free (1 + 11 + 11 = 23 pins all three, the attacker knowing the
 11s are at least 11), or when the margins and the pattern of groups that exist would pin it
-whatever the view hides (a one-way complement that a sparse two-way table exposes). The view then publishes none of that
-table's cells and says so (``withheld_notes``, ``Disclosure.notes``); the count is then
-protected only by the rounding of the margins, which narrows but does not always hide it.
+whatever the view hides (a row of a sparse two-way table with a single group is its margin).
+Then none of that table's cells is published (each only "0 or more"); in a two-way view, no
+count over the same records is published either, and the view lists every combination of
+its margins' groups, those without records withheld the same way, so that which groups
+exist is not known. The attacker is left with the margins, which pin nothing: the property
+test checks this with the same integer program, withheld views included.
 
 G2 (percentages, rates, intervals). Every published value, interval and reliability flag is
 a function of published counts only, so it adds nothing: value x published denominator =
@@ -112,7 +116,7 @@ import math
 from collections import deque
 from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import date, timedelta
-from itertools import combinations
+from itertools import combinations, product
 
 from .engine import (CountRequest, MetricRequest, MetricRow, compute, compute_counts,
                      compute_levels, count_metric, resolve, supports)
@@ -500,7 +504,48 @@ def protect(levels: dict, policy: DisclosurePolicy = VIEWER, show=None) -> list[
                          f"with {', '.join(shown_ids)} (disclose() computes them)")
     metrics = {m: _metric(m) for m in present}
     status = _suppress_all(levels, metrics, top, policy.hidden_up_to)
-    return [_public_row(r, metrics[r.metric], top, status, policy) for r in shown]
+    # The records (source) of any table that had to be withheld: every table over them is.
+    # (Two-way views: a one-way table's groups are its margin's, known anyway.)
+    sources = {m.table for m in metrics.values() for _, key, _ in _count_fields(m)
+               if len(top) == 2 and WITHHELD in status[key][top].values()}
+    out = [_all_withheld(r, metrics[r.metric], policy) if metrics[r.metric].table in sources
+           else _public_row(r, metrics[r.metric], top, status, policy) for r in shown]
+    held = [r for r in shown if metrics[r.metric].table in sources]
+    return out + (_absent_groups(held, metrics, levels, top, policy) if held else [])
+
+
+def _absent_groups(shown, metrics, levels, top, policy) -> list[PublicRow]:
+    """For records one of whose tables in this view cannot be protected.
+
+    None of their counts is published (any of them would tell which groups exist), and a
+    two-way view also lists the combinations of its margins' groups that have no records,
+    withheld the same way: the pattern of which groups exist, with the margins, could
+    otherwise pin a small count (a row with a single group is its margin). A reader then
+    learns only the margins. These are the rows for the groups without records.
+    """
+    out = []
+    if len(top) == 2:
+        for metric in dict.fromkeys(r.metric for r in shown):
+            have = {_gkey(r, top) for r in shown if r.metric == metric}
+            a, b = ([g for g in dict.fromkeys(_gkey(r, (d,))[0] for r in levels[(d,)]
+                                              if r.metric == metric)] for d in top)
+            for combo in product(a, b):
+                if combo not in have:
+                    absent = MetricRow(metric, dict(zip(top, combo)))
+                    for name, _, _ in _count_fields(metrics[metric]):
+                        setattr(absent, name, 0)
+                    out.append(_all_withheld(absent, metrics[metric], policy))
+    return out
+
+
+def _all_withheld(r, m: Metric, policy) -> PublicRow:
+    row = _as_public(r)
+    for name, _, _ in _count_fields(m):
+        if getattr(row, name) is not None:
+            setattr(row, name, None)
+            row.suppressed[name] = WITHHELD
+    _recompute(row, m, policy)
+    return row
 
 
 def withheld_notes(rows: list[PublicRow], by: tuple[str, ...]) -> list[str]:

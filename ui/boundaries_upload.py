@@ -130,12 +130,14 @@ def _show_done(key, result) -> None:
 
 
 def _plain(result) -> list[str]:
-    """The summary's lines as sentences: 'note: area property ...' -> 'Area property ...'."""
-    out = []
-    for line in result.summary_lines()[1:]:
-        line = line.strip().removeprefix("note: ").replace("rows read", "areas read", 1)
-        out.append(escape(line[:1].upper() + line[1:]))
-    return out
+    """The summary in words: how many areas, then the importer's notes as sentences."""
+    out = [f"{result.rows_read:,} shapes read: {result.rows_inserted:,} new areas, "
+           f"{result.rows_updated:,} replacing a stored shape, {result.rows_unchanged:,} "
+           f"unchanged, {result.rows_rejected:,} rejected."]
+    for line in result.summary_lines()[2:]:
+        line = line.strip().removeprefix("note: ")
+        out.append(line[:1].upper() + line[1:] + ("" if line.endswith(".") else "."))
+    return [escape(line) for line in out]
 
 
 def _start_over(key) -> None:
