@@ -216,7 +216,7 @@ def in_browser(args, db: Path, work: Path, pages: dict, second: Path) -> tuple[d
                                                 think=(args.think_min, args.think_max),
                                                 protocol=protocol)
             cpu1 = _cpu(srv.proc.pid)
-            run["cpu_s"] = {k: round(cpu1[k] - cpu0.get(k, 0), 1) for k in cpu1}
+            run["cpu_s"] = _cpu_used(cpu0, cpu1)
             run.update(import_rows=args.concurrent_calls, tail_s=args.viewer_tail)
             cc[kind] = run
     finally:
@@ -229,8 +229,8 @@ def in_browser(args, db: Path, work: Path, pages: dict, second: Path) -> tuple[d
 
 
 def _cpu(server_pid: int) -> dict:
-    """CPU seconds so far of the server and of every Chromium process (the viewers)."""
-    out = {"server": 0.0, "chromium": 0.0}
+    """{(kind, pid): CPU seconds so far} of the server and of every Chromium process."""
+    out = {}
     for p in psutil.process_iter(["pid", "name", "cpu_times"]):
         try:
             t = p.info["cpu_times"]
@@ -238,12 +238,21 @@ def _cpu(server_pid: int) -> dict:
                 continue
             total = t.user + t.system + getattr(t, "children_user", 0)
             if p.info["pid"] == server_pid:
-                out["server"] += total
+                out[("server", p.info["pid"])] = total
             elif "chrom" in (p.info["name"] or "").lower():
-                out["chromium"] += total
+                out[("chromium", p.info["pid"])] = total
         except psutil.Error:
             continue
     return out
+
+
+def _cpu_used(before: dict, after: dict) -> dict:
+    """CPU seconds used between two ``_cpu`` readings, per kind, by the processes alive at
+    the end (one that started meanwhile counts from zero; one that ended is not counted)."""
+    used = {"server": 0.0, "chromium": 0.0}
+    for (kind, pid), total in after.items():
+        used[kind] += total - before.get((kind, pid), 0.0)
+    return {k: round(v, 1) for k, v in used.items()}
 
 
 def scale_out(db: Path, work: Path, pages: dict, repeat: int) -> dict:

@@ -14,6 +14,9 @@ from .schema import create_schema
 DEFAULT_DB = Path(__file__).resolve().parent / "cohort.duckdb"
 # Enough for a 10-million-call import on a laptop; DuckDB spills to disk beyond it.
 MEMORY_LIMIT = os.environ.get("A911_MEMORY_LIMIT", "2GB")
+# The dashboard server keeps its connection for as long as it runs, beside the sessions' own
+# memory: DuckDB's share is kept smaller there (it spills or evicts cached blocks beyond it).
+SERVER_MEMORY_LIMIT = os.environ.get("A911_SERVER_MEMORY_LIMIT", "1GB")
 
 
 def default_db_path() -> Path:
@@ -21,7 +24,8 @@ def default_db_path() -> Path:
 
 
 def connect(path: str | Path | None = None, *, read_only: bool = False,
-            readable_dirs: tuple[str | Path, ...] = ()) -> duckdb.DuckDBPyConnection:
+            readable_dirs: tuple[str | Path, ...] = (), memory_limit: str | None = None
+            ) -> duckdb.DuckDBPyConnection:
     """Open the database, create the schema if needed, and lock the configuration.
 
     Only folders in ``readable_dirs`` (plus the database's own folder) can be read by SQL;
@@ -47,11 +51,11 @@ def connect(path: str | Path | None = None, *, read_only: bool = False,
             "page.") from None
     if not (read_only and not in_memory):
         create_schema(con)
-    _lock_down(con, path, readable_dirs)
+    _lock_down(con, path, readable_dirs, memory_limit or MEMORY_LIMIT)
     return con
 
 
-def _lock_down(con, path, readable_dirs) -> None:
+def _lock_down(con, path, readable_dirs, memory_limit) -> None:
     allowed = [str(Path(d).resolve()) + os.sep for d in readable_dirs]
     if str(path) != ":memory:":
         allowed.append(str(Path(path).resolve().parent) + os.sep)
@@ -65,7 +69,7 @@ def _lock_down(con, path, readable_dirs) -> None:
     # change every date a cursor computes).
     con.execute("SET GLOBAL TimeZone = 'UTC'")
     con.execute("SET enable_progress_bar = false")  # the CLI and pages show their own progress
-    con.execute("SET memory_limit = ?", [MEMORY_LIMIT])  # a parameter, even from the environment
+    con.execute("SET memory_limit = ?", [memory_limit])  # a parameter, even from the environment
     # Spill folder for large imports; keep it inside an allowed folder.
     con.execute("SET allowed_directories = ?", [allowed])
     con.execute("SET enable_external_access = false")

@@ -10,7 +10,7 @@ import pytest
 
 import metrics
 from data import import_file, parse_profile
-from data.connection import MEMORY_LIMIT, connect
+from data.connection import SERVER_MEMORY_LIMIT, connect
 
 PASSWD = "/etc/passwd"
 CRAFTED = [
@@ -35,7 +35,7 @@ timezone = "America/Chicago"
 def app_con(tmp_path):
     """The connection the dashboard opens: the database file's folder is the only one allowed."""
     folder = tmp_path / "deploy"
-    c = connect(folder / "cohort.duckdb")
+    c = connect(folder / "cohort.duckdb", memory_limit=SERVER_MEMORY_LIMIT)
     yield c
     c.close()
 
@@ -137,9 +137,9 @@ def test_the_settings_are_as_domain_7_says(app_con, tmp_path):
     assert all(a.startswith(folder) for a in allowed)  # ... and nothing else
     limit = app_con.execute("SELECT current_setting('memory_limit')").fetchone()[0]
     plain = duckdb.connect()  # DuckDB reports the limit in its own units: compare like with like
-    plain.execute("SET memory_limit = ?", [MEMORY_LIMIT])
+    plain.execute("SET memory_limit = ?", [SERVER_MEMORY_LIMIT])
     assert limit == plain.execute("SELECT current_setting('memory_limit')").fetchone()[0]
-    plain.execute("SET memory_limit = '1GB'")
+    plain.execute("SET memory_limit = '3GB'")
     assert limit != plain.execute("SELECT current_setting('memory_limit')").fetchone()[0]
     plain.close()
 

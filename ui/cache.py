@@ -18,7 +18,7 @@ import streamlit as st
 import metrics
 from data import guarded
 from data.access import Principal
-from data.connection import connect, default_db_path
+from data.connection import SERVER_MEMORY_LIMIT, connect, default_db_path
 from metrics import catalog
 from metrics.disclosure import DisclosurePolicy
 
@@ -27,7 +27,7 @@ _RESULT_CACHE_ENTRIES = 512  # bounded: cache_data without a limit grows forever
 
 @st.cache_resource(show_spinner=False)
 def _database(path: str):
-    return connect(path)
+    return connect(path, memory_limit=SERVER_MEMORY_LIMIT)
 
 
 def cursor():
