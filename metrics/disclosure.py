@@ -414,14 +414,16 @@ def _levels(con, request) -> dict:
     by, filters = request.by, request.filters
     wanted = _sub_groupings(by) + [by]
     if isinstance(request, CountRequest):
-        levels = compute_levels(con, request, wanted)
+        levels = compute_levels(con, request, wanted, quantiles_at=[by])
         candidates = tuple(request.counts)
     else:
         candidates = tuple(m.id for m in resolve(request) if supports(m, by))
-        levels = compute_levels(con, MetricRequest(candidates, by, filters), wanted)
+        levels = compute_levels(con, MetricRequest(candidates, by, filters), wanted,
+                                quantiles_at=[by])
     extra = [m for m in partners(candidates) if supports(BY_ID[m], by)]
     if extra:
-        more = compute_levels(con, MetricRequest(tuple(extra), by, filters), wanted)
+        more = compute_levels(con, MetricRequest(tuple(extra), by, filters), wanted,
+                              quantiles_at=[by])
         levels = {lv: rows + more[lv] for lv, rows in levels.items()}
     return levels
 

@@ -98,8 +98,9 @@ def _where(source: str, filters: Filters) -> tuple[str, list]:
     return (" AND ".join(clauses) or "true"), params
 
 
-def _aggregates(metrics: list[Metric]) -> list[str]:
-    """The aggregate expressions the metrics need, each named once."""
+def _aggregates(metrics: list[Metric], quantiles: bool = True) -> list[str]:
+    """The aggregate expressions the metrics need, each named once (the medians and 90th
+    percentiles only with ``quantiles``)."""
     out: dict[str, str] = {}
     for m in metrics:
         for key in (m.numerator, m.denominator):
@@ -115,7 +116,9 @@ def _aggregates(metrics: list[Metric]) -> list[str]:
             only = f"({m.duration.where}) AND " if m.duration.where else ""
             timed = f"{only}{mins} >= 0"
             # Median and 90th percentile from one aggregate state (one sort, not two).
-            out[f"d_{m.id}_q"] = f"quantile_cont({mins}, [0.5, 0.9]) FILTER (WHERE {timed})"
+            if quantiles:
+                out[f"d_{m.id}_q"] = (f"quantile_cont({mins}, [0.5, 0.9]) "
+                                      f"FILTER (WHERE {timed})")
             out[f"d_{m.id}_n"] = f"count(*) FILTER (WHERE {timed})"
             out[f"d_{m.id}_missing"] = (f"count(*) FILTER (WHERE {only}({mins} IS NULL "
                                         f"OR {mins} < 0))")
@@ -126,7 +129,8 @@ def _aggregates(metrics: list[Metric]) -> list[str]:
 
 
 def build_sql(source: str, metrics: list[Metric], by: tuple[str, ...], filters: Filters,
-              levels: list[tuple[str, ...]] | None = None) -> tuple[str, list]:
+              levels: list[tuple[str, ...]] | None = None, quantiles: bool = True
+              ) -> tuple[str, list]:
     """SQL and parameters computing every aggregate ``metrics`` need over one source.
 
     With ``levels`` (sub-tuples of ``by``), one scan computes every level at once
@@ -134,7 +138,7 @@ def build_sql(source: str, metrics: list[Metric], by: tuple[str, ...], filters: 
     (``level_id``).
     """
     where, params = _where(source, filters)
-    aggs = _aggregates(metrics)
+    aggs = _aggregates(metrics, quantiles)
     used = " ".join([_used_text(m) for m in metrics] + list(by))
     base = f"WITH base AS ({SOURCES[source].render(used)})\n"
     if levels is None:
@@ -264,13 +268,16 @@ def previous_period(filters: Filters) -> Filters | None:
                    date_to=filters.date_from - timedelta(days=1))
 
 
-def compute_levels(con, request, levels: list[tuple[str, ...]]
+def compute_levels(con, request, levels: list[tuple[str, ...]],
+                   quantiles_at: list[tuple[str, ...]] | None = None
                    ) -> dict[tuple[str, ...], list[MetricRow]]:
     """``compute`` (or ``compute_counts``) for several groupings, each a sub-tuple of
     ``request.by``, in one scan per source instead of one per grouping.
 
     Disclosure control needs a view's margins (the same request with fewer dimensions) beside
-    the view itself; the results equal separate ``compute`` calls per level.
+    the view itself; the results equal separate ``compute`` calls per level. Medians and 90th
+    percentiles (a sort each) are computed only at ``quantiles_at`` when given (elsewhere
+    None): the margins serve the protection of counts, and only the view shows the times.
     """
     if isinstance(request, CountRequest):
         as_request = MetricRequest((), request.by, request.filters)
@@ -287,10 +294,14 @@ def compute_levels(con, request, levels: list[tuple[str, ...]]
     for source in SOURCES:
         ms = [m for m in metrics if m.table == source and m.kind != "repeat"]
         if ms:
-            sql, params = build_sql(source, ms, by, filters, levels)
+            timed = [m for m in ms if m.duration]
+            apart = bool(timed) and quantiles_at is not None
+            sql, params = build_sql(source, ms, by, filters, levels, quantiles=not apart)
             cur = con.execute(sql, params)
             names = [d[0] for d in cur.description]
             found[source] = [dict(zip(names, row)) for row in cur.fetchall()]
+            if apart:
+                _add_quantiles(con, found[source], source, timed, by, filters, quantiles_at)
     population = (_population(con, as_request) if any(m.kind == "per_capita" for m in metrics)
                   else {})
     out = {}
@@ -311,6 +322,22 @@ def compute_levels(con, request, levels: list[tuple[str, ...]]
                     rows.append(_compose(m, agg, lv, population))
         out[lv] = rows
     return out
+
+
+def _add_quantiles(con, rows, source, timed, by, filters, at) -> None:
+    """Set the quantile columns of the rows of levels ``at`` (None in every other row)."""
+    for row in rows:
+        row.update({f"d_{m.id}_q": None for m in timed})
+    for lv in at:
+        ident = level_id(by, lv)
+        cur = con.execute(*build_sql(source, timed, lv, filters))
+        names = [d[0] for d in cur.description]
+        values = {tuple(r[f"g_{d}"] for d in lv): r
+                  for r in (dict(zip(names, row)) for row in cur.fetchall())}
+        for row in rows:
+            if row["_level"] == ident:
+                got = values.get(tuple(row[f"g_{d}"] for d in lv), {})
+                row.update({f"d_{m.id}_q": got.get(f"d_{m.id}_q") for m in timed})
 
 
 def _run(con, request: MetricRequest, metrics: list[Metric]) -> list[MetricRow]:

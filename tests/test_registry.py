@@ -136,3 +136,18 @@ def test_count_levels_equal_separate_counts(small_demo):
     for lv in ((), ("area",), ("area", "month")):
         assert _canon(together[lv]) == _canon(
             compute_counts(small_demo, CountRequest(request.counts, lv)))
+
+
+def test_quantiles_only_where_asked(small_demo):
+    from metrics import Filters, MetricRequest, compute, compute_levels
+
+    request = MetricRequest(("C1", "C2", "C5", "B1"), ("jurisdiction",), Filters())
+    got = compute_levels(small_demo, request, [(), ("jurisdiction",)],
+                         quantiles_at=[("jurisdiction",)])
+    assert _canon(got[("jurisdiction",)]) == _canon(compute(small_demo, request))
+    total = {r.metric: r for r in got[()]}
+    alone = {r.metric: r for r in compute(small_demo, MetricRequest(request.metrics))}
+    for m in ("C1", "C2", "C5"):
+        assert total[m].median is None and total[m].p90 is None  # not asked there
+        assert (total[m].n, total[m].missing) == (alone[m].n, alone[m].missing)
+        assert alone[m].median is not None
