@@ -410,20 +410,19 @@ def _asked(request) -> set:
 
 def _levels(con, request) -> dict:
     """The view and its margins, for the asked metrics and every ratio that may be a partner:
-    one scan per source for all of them (``compute_levels``)."""
+    one scan per source for the metrics and their partners together (``compute_levels``)."""
     by, filters = request.by, request.filters
     wanted = _sub_groupings(by) + [by]
     if isinstance(request, CountRequest):
-        levels = compute_levels(con, request, wanted, quantiles_at=[by])
         candidates = tuple(request.counts)
+        levels = compute_levels(con, request, wanted, quantiles_at=[by])
     else:
         candidates = tuple(m.id for m in resolve(request) if supports(m, by))
-        levels = compute_levels(con, MetricRequest(candidates, by, filters), wanted,
-                                quantiles_at=[by])
+        levels = {lv: [] for lv in wanted}
     extra = [m for m in partners(candidates) if supports(BY_ID[m], by)]
-    if extra:
-        more = compute_levels(con, MetricRequest(tuple(extra), by, filters), wanted,
-                              quantiles_at=[by])
+    ids = tuple(extra) if isinstance(request, CountRequest) else candidates + tuple(extra)
+    if ids:
+        more = compute_levels(con, MetricRequest(ids, by, filters), wanted, quantiles_at=[by])
         levels = {lv: rows + more[lv] for lv, rows in levels.items()}
     return levels
 

@@ -98,9 +98,8 @@ def _where(source: str, filters: Filters) -> tuple[str, list]:
     return (" AND ".join(clauses) or "true"), params
 
 
-def _aggregates(metrics: list[Metric], quantiles: bool = True) -> list[str]:
-    """The aggregate expressions the metrics need, each named once (the medians and 90th
-    percentiles only with ``quantiles``)."""
+def _aggregates(metrics: list[Metric]) -> list[str]:
+    """The aggregate expressions the metrics need, each named once."""
     out: dict[str, str] = {}
     for m in metrics:
         for key in (m.numerator, m.denominator):
@@ -116,9 +115,7 @@ def _aggregates(metrics: list[Metric], quantiles: bool = True) -> list[str]:
             only = f"({m.duration.where}) AND " if m.duration.where else ""
             timed = f"{only}{mins} >= 0"
             # Median and 90th percentile from one aggregate state (one sort, not two).
-            if quantiles:
-                out[f"d_{m.id}_q"] = (f"quantile_cont({mins}, [0.5, 0.9]) "
-                                      f"FILTER (WHERE {timed})")
+            out[f"d_{m.id}_q"] = f"quantile_cont({mins}, [0.5, 0.9]) FILTER (WHERE {timed})"
             out[f"d_{m.id}_n"] = f"count(*) FILTER (WHERE {timed})"
             out[f"d_{m.id}_missing"] = (f"count(*) FILTER (WHERE {only}({mins} IS NULL "
                                         f"OR {mins} < 0))")
@@ -128,37 +125,17 @@ def _aggregates(metrics: list[Metric], quantiles: bool = True) -> list[str]:
     return [f'{expr} AS "{name}"' for name, expr in out.items()]
 
 
-def build_sql(source: str, metrics: list[Metric], by: tuple[str, ...], filters: Filters,
-              levels: list[tuple[str, ...]] | None = None, quantiles: bool = True
+def build_sql(source: str, metrics: list[Metric], by: tuple[str, ...], filters: Filters
               ) -> tuple[str, list]:
-    """SQL and parameters computing every aggregate ``metrics`` need over one source.
-
-    With ``levels`` (sub-tuples of ``by``), one scan computes every level at once
-    (GROUPING SETS); the column ``_level`` says which level a row belongs to
-    (``level_id``).
-    """
+    """SQL and parameters computing every aggregate ``metrics`` need over one source."""
     where, params = _where(source, filters)
-    aggs = _aggregates(metrics, quantiles)
+    dims = [f'{DIMENSIONS[d]} AS "g_{d}"' for d in by]
+    aggs = _aggregates(metrics)
+    group = " GROUP BY ALL" if dims else ""
     used = " ".join([_used_text(m) for m in metrics] + list(by))
-    base = f"WITH base AS ({SOURCES[source].render(used)})\n"
-    if levels is None:
-        dims = [f'{DIMENSIONS[d]} AS "g_{d}"' for d in by]
-        group = " GROUP BY ALL" if dims else ""
-        sql = f"{base}SELECT {', '.join(dims + aggs)}\nFROM base\nWHERE {where}{group}"
-        return _labelled(sql, by), params
-    dims = "".join(f', {DIMENSIONS[d]} AS "g_{d}"' for d in by)
-    names = [f'"g_{d}"' for d in by]
-    sets = ", ".join("(" + ", ".join(f'"g_{d}"' for d in lv) + ")" for lv in levels)
-    level = f"grouping({', '.join(names)})" if names else "0"
-    sql = (f"{base}SELECT {', '.join(names + [f'{level} AS _level'] + aggs)}\n"
-           f"FROM (SELECT *{dims} FROM base WHERE {where}) t\n"
-           f"GROUP BY GROUPING SETS ({sets})")
+    sql = (f"WITH base AS ({SOURCES[source].render(used)})\n"
+           f"SELECT {', '.join(dims + aggs)}\nFROM base\nWHERE {where}{group}")
     return _labelled(sql, by), params
-
-
-def level_id(by: tuple[str, ...], level: tuple[str, ...]) -> int:
-    """DuckDB's grouping() of a level: a bit per dimension of ``by`` left out, first = highest."""
-    return sum(1 << (len(by) - 1 - i) for i, d in enumerate(by) if d not in level)
 
 
 def _labelled(sql: str, by) -> str:
@@ -272,12 +249,15 @@ def compute_levels(con, request, levels: list[tuple[str, ...]],
                    quantiles_at: list[tuple[str, ...]] | None = None
                    ) -> dict[tuple[str, ...], list[MetricRow]]:
     """``compute`` (or ``compute_counts``) for several groupings, each a sub-tuple of
-    ``request.by``, in one scan per source instead of one per grouping.
+    ``request.by``, with one scan per source instead of one per grouping.
 
     Disclosure control needs a view's margins (the same request with fewer dimensions) beside
-    the view itself; the results equal separate ``compute`` calls per level. Medians and 90th
-    percentiles (a sort each) are computed only at ``quantiles_at`` when given (elsewhere
-    None): the margins serve the protection of counts, and only the view shows the times.
+    the view itself. Counts add up, so a margin's counts are the sums of the view's groups
+    (computed in Python over the few aggregated rows); what does not add up is queried per
+    level: people (distinct persons), repeat contacts, and the medians and 90th percentiles,
+    these only at ``quantiles_at`` when given (elsewhere None: the margins serve the
+    protection of counts, and only the view shows the times). The results equal separate
+    ``compute`` calls per level.
     """
     if isinstance(request, CountRequest):
         as_request = MetricRequest((), request.by, request.filters)
@@ -289,55 +269,74 @@ def compute_levels(con, request, levels: list[tuple[str, ...]],
     if any(not set(lv) <= set(request.by) for lv in levels):
         raise ValueError(f"levels {levels!r} must be sub-groupings of {request.by!r}")
     levels = list(dict.fromkeys(tuple(lv) for lv in levels))
+    quantiles_at = levels if quantiles_at is None else [tuple(q) for q in quantiles_at]
     by, filters = request.by, request.filters
-    found: dict[str, list[dict]] = {}
-    for source in SOURCES:
-        ms = [m for m in metrics if m.table == source and m.kind != "repeat"]
-        if ms:
-            timed = [m for m in ms if m.duration]
-            apart = bool(timed) and quantiles_at is not None
-            sql, params = build_sql(source, ms, by, filters, levels, quantiles=not apart)
-            cur = con.execute(sql, params)
-            names = [d[0] for d in cur.description]
-            found[source] = [dict(zip(names, row)) for row in cur.fetchall()]
-            if apart:
-                _add_quantiles(con, found[source], source, timed, by, filters, quantiles_at)
     population = (_population(con, as_request) if any(m.kind == "per_capita" for m in metrics)
                   else {})
-    out = {}
-    for lv in levels:
-        ident = level_id(by, lv)
-        rows = []
-        repeats = [m for m in metrics if m.kind == "repeat"]
-        if repeats:  # people with k contacts do not add up over groups: one query per level
-            ks = sorted({int(m.numerator) for m in repeats})
-            cur = con.execute(*build_repeat_sql(lv, filters, ks))
-            names = [d[0] for d in cur.description]
-            found["repeat"] = [{**dict(zip(names, row)), "_level": ident}
-                               for row in cur.fetchall()]
-        for m in metrics:
-            source = "repeat" if m.kind == "repeat" else m.table
-            for agg in found.get(source, []):
-                if agg["_level"] == ident:
-                    rows.append(_compose(m, agg, lv, population))
-        out[lv] = rows
+    out: dict[tuple[str, ...], list[MetricRow]] = {lv: [] for lv in levels}
+    for source in SOURCES:
+        ms = [m for m in metrics if m.table == source and m.kind != "repeat"]
+        if not ms:
+            continue
+        top = _fetch(con, *build_sql(source, ms, by, filters))
+        per_level = [m for m in ms if m.kind == "distinct"]  # people do not add up
+        timed = [m for m in ms if m.duration]
+        for lv in levels:
+            if lv == by:
+                aggs = top
+            elif not lv and not top:  # no data: the ungrouped row of zeros, as compute gives
+                aggs = _fetch(con, *build_sql(source, ms, (), filters))
+            else:
+                aggs = _roll_up(top, by, lv)
+                if per_level:
+                    _merge(aggs, _fetch(con, *build_sql(source, per_level, lv, filters)), lv,
+                           ("people",))
+                if timed and lv in quantiles_at:
+                    _merge(aggs, _fetch(con, *build_sql(source, timed, lv, filters)), lv,
+                           [f"d_{m.id}_q" for m in timed])
+            out[lv] += [_compose(m, agg, lv, population) for m in ms for agg in aggs]
+    repeats = [m for m in metrics if m.kind == "repeat"]
+    if repeats:  # people with k contacts do not add up over groups: one query per level
+        ks = sorted({int(m.numerator) for m in repeats})
+        for lv in levels:
+            aggs = _fetch(con, *build_repeat_sql(lv, filters, ks))
+            out[lv] += [_compose(m, agg, lv, population) for m in repeats for agg in aggs]
     return out
 
 
-def _add_quantiles(con, rows, source, timed, by, filters, at) -> None:
-    """Set the quantile columns of the rows of levels ``at`` (None in every other row)."""
+def _fetch(con, sql, params) -> list[dict]:
+    cur = con.execute(sql, params)
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, row)) for row in cur.fetchall()]
+
+
+def _additive(name: str) -> bool:
+    return name.startswith("k_") or name == "keyed" or (
+        name.startswith("d_") and name.endswith(("_n", "_missing")))
+
+
+def _roll_up(rows: list[dict], by, level) -> list[dict]:
+    """The aggregated rows of ``by`` summed to ``level``: counts added, the rest None."""
+    sums: dict[tuple, dict] = {}
     for row in rows:
-        row.update({f"d_{m.id}_q": None for m in timed})
-    for lv in at:
-        ident = level_id(by, lv)
-        cur = con.execute(*build_sql(source, timed, lv, filters))
-        names = [d[0] for d in cur.description]
-        values = {tuple(r[f"g_{d}"] for d in lv): r
-                  for r in (dict(zip(names, row)) for row in cur.fetchall())}
-        for row in rows:
-            if row["_level"] == ident:
-                got = values.get(tuple(row[f"g_{d}"] for d in lv), {})
-                row.update({f"d_{m.id}_q": got.get(f"d_{m.id}_q") for m in timed})
+        key = tuple(row[f"g_{d}"] for d in level)
+        acc = sums.get(key)
+        if acc is None:
+            acc = sums[key] = {f"g_{d}": v for d, v in zip(level, key)}
+            acc.update({k: (0 if _additive(k) else None) for k in row if not k.startswith("g_")})
+        for k, v in row.items():
+            if _additive(k):
+                acc[k] += v or 0
+    return list(sums.values())
+
+
+def _merge(aggs: list[dict], found: list[dict], level, names) -> None:
+    """Take the columns ``names`` of a level's own query into its rolled-up rows."""
+    by_group = {tuple(r[f"g_{d}"] for d in level): r for r in found}
+    for agg in aggs:
+        got = by_group.get(tuple(agg[f"g_{d}"] for d in level), {})
+        for name in names:
+            agg[name] = got.get(name)
 
 
 def _run(con, request: MetricRequest, metrics: list[Metric]) -> list[MetricRow]:

@@ -151,3 +151,14 @@ def test_quantiles_only_where_asked(small_demo):
         assert total[m].median is None and total[m].p90 is None  # not asked there
         assert (total[m].n, total[m].missing) == (alone[m].n, alone[m].missing)
         assert alone[m].median is not None
+
+
+def test_levels_without_data_give_the_ungrouped_zero_row(small_demo):
+    from metrics import Filters, MetricRequest, compute, compute_levels
+
+    nothing = Filters(date_from=date(1990, 1, 1), date_to=date(1990, 1, 31))
+    request = MetricRequest(("A1", "B1", "C1", "F1"), ("area",), nothing)
+    got = compute_levels(small_demo, request, [(), ("area",)])
+    assert got[("area",)] == []
+    assert _canon(got[()]) == _canon(compute(small_demo, MetricRequest(request.metrics, (),
+                                                                       nothing)))
