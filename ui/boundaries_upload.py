@@ -13,9 +13,9 @@ import streamlit as st
 
 import data
 from data import guarded, uploads
-from data.boundaries import property_values, read_geojson, check_collection
+from data.boundaries import check_collection, property_values, read_geojson
 from data.connection import default_db_path
-from ui import auth, cache
+from ui import auth, cache, messages
 from ui.text import escape
 
 log = logging.getLogger(__name__)
@@ -49,7 +49,8 @@ def show(key: str, target: dict) -> None:
         except data.DataError as e:
             st.error(escape(str(e)))
             return
-        state = {"file_id": uploaded.file_id, "path": str(path), "name": uploaded.name}
+        state = {"file_id": uploaded.file_id, "path": str(path), "name": uploaded.name,
+                 "properties": _property_names(path, uploaded.name)}
         st.session_state[f"{key}__bstate"] = state
     if state.get("done"):
         _show_done(key, state["done"])
@@ -86,22 +87,23 @@ def show(key: str, target: dict) -> None:
         st.rerun()
 
 
+def _property_names(path, name) -> list[str]:
+    """The features' property names ([] for a file the check will refuse, saying why)."""
+    try:
+        return sorted(property_values(check_collection(read_geojson(path, name), name).features))
+    except data.DataError:
+        return []
+
+
 def _area_property(state) -> str | None:
     """The analyst may name the property; by default the importer chooses it."""
-    try:
-        checked = check_collection(read_geojson(state["path"], state["name"]), state["name"])
-    except data.DataError:
-        return None  # the check says why
-    names = sorted(property_values(checked.features))
-    choice = st.selectbox("Property that names the areas", [_AUTO] + names,
-                          key=f"{key_of(state)}_bprop",
+    if not state["properties"]:
+        return None
+    choice = st.selectbox("Property that names the areas", [_AUTO] + state["properties"],
+                          key=f"b{state['file_id']}_bprop",
                           help="The areas in the calls and responses are matched to the "
                                "values of this property.")
     return None if choice == _AUTO else choice
-
-
-def key_of(state) -> str:
-    return f"b{state['file_id']}"
 
 
 def _run(state, target, prop, dry_run: bool) -> dict:
@@ -115,9 +117,7 @@ def _run(state, target, prop, dry_run: bool) -> dict:
             entry["error"] = str(e)
         except Exception as e:  # a bug, not the file: a sentence here, the traceback in the log
             log.exception("boundaries import failed")
-            entry["error"] = (f"The import stopped on an unexpected problem "
-                              f"({(str(e).splitlines() or [type(e).__name__])[0][:200]}). "
-                              "Nothing was saved.")
+            entry["error"] = messages.import_failed(e)
     return entry
 
 

@@ -80,3 +80,11 @@ def unapplied_filters(filters: metrics.Filters, source: str) -> None:
     if unused:
         st.caption(f"The {' and '.join(unused)} filter does not apply to {source}: they carry "
                    "no such field. The figures below cover all of them.")
+
+
+def import_failed(e: Exception) -> str:
+    """An import that stopped on a bug, not on the file: a sentence (the traceback is logged)."""
+    first = (str(e).splitlines() or [type(e).__name__])[0][:200]
+    return (f"The import stopped on an unexpected problem ({first}). Nothing was saved. "
+            "Try again; if it happens again, import the file with `python -m data import` "
+            "to see the details.")

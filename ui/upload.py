@@ -26,7 +26,7 @@ from data.access import AccessDenied
 from data.connection import default_db_path
 from data.importer import find_stored_profile
 from data.schema import FIELDS, ID_FIELD, field_of
-from ui import auth, boundaries_upload, cache
+from ui import auth, boundaries_upload, cache, messages
 from ui.text import escape
 
 log = logging.getLogger(__name__)
@@ -401,7 +401,7 @@ def _run_check(cur, key, target, upload, profile) -> None:
         entry["error"] = str(e)
     except Exception as e:  # a bug, not the file: a sentence here, the traceback in the log
         log.exception("dry run failed")
-        entry["error"] = _unexpected(e)
+        entry["error"] = messages.import_failed(e)
     bar.empty()
     st.session_state[f"{key}__checked"] = entry
     if ask_day_order:
@@ -585,7 +585,7 @@ def _run_commit(cur, key, target, upload, profile) -> None:
     except Exception as e:
         log.exception("import failed")
         bar.empty()
-        st.error(_unexpected(e))
+        st.error(messages.import_failed(e))
         return
     bar.empty()
     saved = None
@@ -661,13 +661,6 @@ def _progress(bar, verb):
     def report(step, fraction):
         bar.progress(min(max(float(fraction), 0.0), 1.0), text=f"{verb}: {step}…")
     return report
-
-
-def _unexpected(e: Exception) -> str:
-    first = (str(e).splitlines() or [type(e).__name__])[0][:200]
-    return (f"The import stopped on an unexpected problem ({first}). Nothing was saved. "
-            "Try again; if it happens again, import the file with `python -m data import` "
-            "to see the details.")
 
 
 def _clear(key, everything: bool = False) -> None:
