@@ -17,6 +17,7 @@ import streamlit as st
 
 from data.errors import DataError
 from ui import auth, filters, messages, presenter, privacy
+from ui.warmup import warm_up
 
 st.set_page_config(page_title="Alternative response outcomes", layout="wide")
 try:
@@ -25,6 +26,7 @@ except (duckdb.Error, DataError) as error:  # local mode records the sign-in in 
     logging.getLogger("dashboard").exception("database unavailable")
     st.error(messages.page_failed(error))
     st.stop()
+warm_up()  # once per server: the first chart page then draws without loading Plotly
 
 ANALYSIS = [
     st.Page("app_pages/overview.py", title="Overview", url_path="home", default=True),

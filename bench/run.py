@@ -35,6 +35,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from urllib.parse import urlencode
 
 import psutil
 
@@ -198,7 +199,8 @@ def in_browser(args, db: Path, work: Path, pages: dict, second: Path) -> tuple[d
     log("browser: pages opened by their address")
     srv = _start(db, work, "main", starts)
     try:
-        deep = browser.deep_link_times(srv.url, pages, args.browser_repeat)
+        deep = browser.deep_link_times(srv.url, pages, args.browser_repeat,
+                                       warm_query=urlencode({"j": JURISDICTION}))
         log("command-line import while the server runs")
         cli = browser.cli_import_while_serving(importing.cli_import(
             second, db, "calls", SECOND, synth.CALLS_PROFILE, synth.TIMEZONE))

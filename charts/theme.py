@@ -1,6 +1,12 @@
 """One palette and one set of number formats for every chart."""
 from __future__ import annotations
 
+import plotly.io as pio
+
+# Every figure starts from plotly_white. Set once as the default: naming the template on each
+# figure copies the whole template every time, about 10 ms a chart.
+pio.templates.default = "plotly_white"
+
 # Okabe-Ito, safe for the common colour-vision deficiencies (also in .streamlit/config.toml).
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442",
            "#000000"]
@@ -35,7 +41,7 @@ def tick_format(unit: str, top: float | None = None) -> str:
 
 
 def layout(fig, title: str | None = None):
-    fig.update_layout(template="plotly_white", font_size=FONT_SIZE, font_color=INK,
+    fig.update_layout(font_size=FONT_SIZE, font_color=INK,
                       colorway=PALETTE, title=title,
                       margin=dict(l=10, r=10, t=50 if title else 10, b=10),
                       legend_title_text="", hoverlabel=dict(font_size=FONT_SIZE))

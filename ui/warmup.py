@@ -1,0 +1,27 @@
+"""Work the server does once, before its first viewer of a chart would wait for it.
+
+Python imports Plotly, pandas and Arrow lazily, and Plotly builds its validators the first
+time a figure is laid out: about a second, paid otherwise by whoever opens the first chart
+page after the server starts. ``warm_up`` runs from the router on the first script run.
+"""
+from __future__ import annotations
+
+import functools
+
+
+@functools.cache
+def warm_up() -> None:
+    import pandas as pd
+    import plotly.graph_objects as go
+    import plotly.io
+    import pyarrow as pa
+
+    import charts.figures  # noqa: F401  (every chart)
+    import ui.components  # noqa: F401  (every chart page's helpers)
+    from charts import theme
+
+    frame = pd.DataFrame({"a": [1], "b": ["x"]})
+    fig = theme.layout(go.Figure(go.Bar(x=frame["b"], y=frame["a"])), title="warm-up")
+    fig.update_xaxes(tickformat=theme.tick_format("share"))
+    plotly.io.to_json(fig)
+    pa.Table.from_pandas(frame)
