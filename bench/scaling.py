@@ -1,10 +1,10 @@
 """Beyond one database file: the canonical tables as partitioned Parquet, and read-only replicas.
 
-(1) Export: calls (and their derived call_facts) partitioned by jurisdiction and year, responses and referrals by
-jurisdiction, the small tables as single files; then the same metric engine runs unchanged over
-views of those files (``read_parquet`` with hive partitioning), in an in-memory DuckDB. Timed:
-the export, the Overview's requests over Parquet (must equal the database's results), and the
-same with a one-jurisdiction filter (partition pruning).
+(1) Export: calls (with their derived columns) partitioned by jurisdiction and year, responses
+and referrals by jurisdiction, the small tables as single files; then the same metric engine
+runs unchanged over views of those files (``read_parquet`` with hive partitioning), in an
+in-memory DuckDB. Timed: the export, the Overview's requests over Parquet (must equal the
+database's results), and the same with a one-jurisdiction filter (partition pruning).
 
 (2) Replicas: a published snapshot of the database file (checkpoint + copy) opened read-only
 by several processes at once, each running the Overview's requests: DuckDB lets any number of
@@ -31,10 +31,10 @@ import pandas_ref
 from queries import run_request
 
 ROOT = Path(__file__).resolve().parent.parent
-PARTITIONS = {"calls": "jurisdiction, year", "call_facts": "jurisdiction, year",
-              "responses": "jurisdiction", "referrals": "jurisdiction"}
+PARTITIONS = {"calls": "jurisdiction, year", "responses": "jurisdiction",
+              "referrals": "jurisdiction"}
 # The local time each year partition is cut by.
-YEAR_OF = {"calls": "received_local", "call_facts": "local_ts"}
+YEAR_OF = {"calls": "received_local"}
 SMALL = ("jurisdictions", "crosswalk")
 
 

@@ -231,7 +231,7 @@ def crosswalk_cmd(jurisdiction, db_path):
 @cli.command(name="refresh")
 @db_option
 def refresh_cmd(db_path):
-    """Work out again every call's category and eligibility (the table call_facts).
+    """Work out again every call's category and eligibility (the derived columns of calls).
 
     Imports, undo and the crosswalk and settings editors keep it current; run this after
     changing the calls, crosswalk or jurisdictions tables by hand.
@@ -246,10 +246,10 @@ def refresh_cmd(db_path):
         stale = facts.stale_rows(con)
         with one_transaction(con):
             facts.refresh(con)
-        n = con.execute("SELECT count(*) FROM call_facts").fetchone()[0]
+        n = con.execute("SELECT count(*) FROM calls").fetchone()[0]
     finally:
         con.close()
-    click.echo(f"Worked out {n:,} calls again; {stale:,} rows had been out of date.")
+    click.echo(f"Worked out {n:,} calls again; {stale:,} had been out of date.")
 
 
 @cli.command(name="docs")

@@ -49,6 +49,10 @@ def connect(path: str | Path | None = None, *, read_only: bool = False,
             "DuckDB lets one program open a database file for writing at a time: stop the "
             "dashboard and run the command again, or import through the dashboard's Data "
             "page.") from None
+    if not con.execute("SELECT current_setting('lock_configuration')").fetchone()[0]:
+        # Before the schema: creating it may derive eligibility for a database from an earlier
+        # version, and DuckDB would draw its progress bar on the terminal or the server's log.
+        con.execute("SET enable_progress_bar = false")
     if not (read_only and not in_memory):
         create_schema(con)
     _lock_down(con, path, readable_dirs, memory_limit or MEMORY_LIMIT)

@@ -81,7 +81,11 @@ def _kind_table(kind: str) -> list[str]:
                          "zone |")
         else:
             lines.append(f"| `{col}` | {t} | {_EXTRA.get(col, '')} |")
-    lines += ["", f"`{history_table(kind)}` holds the rows an import replaced (same columns plus "
+    derived = facts.DERIVED if kind == "calls" else []
+    lines += [f"| `{col}` | {t} | Derived: {meaning[:1].lower()}{meaning[1:]} |"
+              for col, t, _, meaning in derived]
+    kept = "the imported columns" if derived else "same columns"
+    lines += ["", f"`{history_table(kind)}` holds the rows an import replaced ({kept} plus "
               "`replaced_by`), so that undo restores them.", ""]
     return lines
 
@@ -94,13 +98,12 @@ def data_model_markdown() -> str:
     for table, cols in _FIXED.items():
         lines += [f"**{table}**", "", "| column | meaning |", "|---|---|"]
         lines += [f"| `{c}` | {d} |" for c, d in cols] + [""]
-    lines += ["**call_facts** (derived: every call with its category and eligibility worked "
-              "out from the crosswalk and the program settings; imports, undo and the "
-              "crosswalk and settings editors keep it current in the same transaction, and "
-              "`python -m data refresh` rebuilds it after hand edits; the calls metrics read "
-              "it, see `data/facts.py`)", "", "| column | type | meaning |", "|---|---|---|"]
-    lines += [f"| `{c}` | {t.replace(' NOT NULL', '')} | {d} |" for c, t, d in facts.COLUMNS]
-    lines += [""]
+    lines += ["The derived columns of **calls** (`effective_category` … `public_initiated`, "
+              "data/facts.py) are worked out from the crosswalk and the program settings: the "
+              "import writes them with each call, and undo and the crosswalk and settings "
+              "editors refresh them in the same transaction (`python -m data refresh` after "
+              "hand edits). The calls metrics read them as `category` and `eligible` "
+              "(`metrics/sources.py`).", ""]
     lines += ["Standard value sets (the original value is kept in `<field>_raw`):", "",
               "| field | codes |", "|---|---|"]
     lines += [f"| {name} | {', '.join(f'`{c}`' for c in codes)} |"

@@ -1,17 +1,20 @@
-"""call_facts: every call with its category and eligibility worked out, kept current on write.
+"""Every call's category and eligibility, worked out once, stored on the call, kept current.
 
 Eligibility depends on the call (type, time, area), the jurisdiction's crosswalk and its
 program settings (launch date, coverage hours, days and areas). Working it out at query time
 means joining every call with the crosswalk on each page view: over ten million calls that
-join is most of a page's time. So it is worked out once per call, here, and every change to
-any of its inputs refreshes the calls it touches, in the same transaction as the change:
+join is most of a page's time. So it is worked out once per call and stored in the derived
+columns of ``calls`` (``DERIVED``), and every change to any of its inputs refreshes the calls
+it touches, in the same transaction as the change:
 
-- an import of calls adds the rows it wrote (and drops the versions it replaced);
+- an import of calls writes them with the rows it adds (``derived_select``, in the import's
+  own statement: no second pass over the calls);
 - an undo, a crosswalk edit, the starter crosswalk and a settings edit refresh the
-  jurisdiction (or just the edited call types).
+  jurisdiction (or just the edited call types) with ``refresh``.
 
-``stale_rows`` compares the table with a fresh derivation; the tests run it after every kind
-of write, and ``python -m data refresh`` rebuilds it after hand edits of the database.
+The calls metrics read them through ``metrics.sources.CALLS`` under the names of ``COLUMNS``.
+``stale_rows`` compares the stored columns with a fresh derivation; the tests run it after
+every kind of write, and ``python -m data refresh`` works them out again after hand edits.
 """
 from __future__ import annotations
 
@@ -21,7 +24,8 @@ _JURISDICTIONS = """(SELECT *, list_reduce(list_transform(string_split(coverage_
       lambda d: 1 << TRY_CAST(d AS INTEGER)), lambda a, b: a | b) AS days_mask
     FROM jurisdictions)"""
 
-# The columns of call_facts, in order, with what each means (README data model).
+# The columns the calls metrics count over (metrics.sources.CALLS), with what each means
+# (README data model); they are columns of ``calls``, some under another name (_FROM_CALLS).
 COLUMNS = [
     ("jurisdiction", "VARCHAR NOT NULL", ""),
     ("call_id", "VARCHAR NOT NULL", "As in `calls`"),
@@ -47,101 +51,131 @@ COLUMNS = [
     ("public_initiated", "BOOLEAN", "Not officer-initiated"),
 ]
 
-_DERIVATION = f"""
-SELECT jurisdiction, call_id, call_type, local_ts, received_at, dispatched_at, arrived_at,
-  cleared_at, area, responder, origin, category, not_served_reason, type_unmapped, is_target,
-  CASE
-    WHEN eligible_in_file IS NOT NULL THEN eligible_in_file
-    WHEN type_eligible IS NULL THEN NULL
-    ELSE type_eligible AND after_launch AND in_hours AND in_area
-  END AS eligible,
-  coalesce(type_eligible AND after_launch AND in_area AND NOT in_hours, false) AS out_of_hours,
-  ar_responded, public_initiated
-FROM (
-  SELECT
-    c.jurisdiction, c.call_id, c.call_type, c.received_local AS local_ts, c.received_at,
-    c.dispatched_at, c.arrived_at, c.cleared_at, c.area, c.responder, c.origin,
-    coalesce(cw.category, c.category) AS category,
-    coalesce(c.not_served_reason, 'not recorded') AS not_served_reason,
-    (cw.category IS NULL AND c.category IS NULL) AS type_unmapped,
-    coalesce(list_contains(j.target_categories, coalesce(cw.category, c.category)), false)
-      AS is_target,
-    c.eligible AS eligible_in_file,
-    cw.eligible AS type_eligible,
-    (j.launch_date IS NULL OR c.received_local >= j.launch_date) AS after_launch,
-    (CASE
+_FROM_CALLS = {
+    "local_ts": "received_local",
+    "category": "effective_category",
+    "not_served_reason": "coalesce(not_served_reason, 'not recorded')",
+    "eligible": "effective_eligible",
+}
+
+
+def source_select() -> str:
+    """The SELECT the calls metrics read: every call with its derived columns, as COLUMNS."""
+    cols = ", ".join(f'{_FROM_CALLS[n]} AS "{n}"' if n in _FROM_CALLS else f'"{n}"'
+                     for n, _, _ in COLUMNS)
+    return f"SELECT {cols} FROM calls"
+
+
+# The derived columns of ``calls``: (column, SQL type, expression over the call ``c``, its
+# jurisdiction's settings ``j`` (with ``days_mask``) and its crosswalk row ``cw``, meaning).
+_TYPE_ELIGIBLE = "cw.eligible"
+_AFTER_LAUNCH = "(j.launch_date IS NULL OR c.received_local >= j.launch_date)"
+_IN_AREA = "(j.coverage_areas IS NULL OR list_contains(j.coverage_areas, c.area))"
+_IN_HOURS = """(CASE
        WHEN j.coverage_start_hour IS NULL OR j.coverage_end_hour IS NULL THEN true
        WHEN j.coverage_start_hour < j.coverage_end_hour
          THEN hour(c.received_local) >= j.coverage_start_hour
               AND hour(c.received_local) < j.coverage_end_hour
        ELSE hour(c.received_local) >= j.coverage_start_hour
             OR hour(c.received_local) < j.coverage_end_hour
-     END AND (j.days_mask IS NULL OR (j.days_mask >> isodow(c.received_local)) & 1 = 1))
-      AS in_hours,
-    (j.coverage_areas IS NULL OR list_contains(j.coverage_areas, c.area)) AS in_area,
-    c.responder IN ('alternative', 'co_response') AS ar_responded,
-    coalesce(c.origin, '') <> 'officer_initiated' AS public_initiated
-  FROM calls c
-  JOIN {_JURISDICTIONS} j ON j.jurisdiction = c.jurisdiction
-  LEFT JOIN crosswalk cw ON cw.jurisdiction = c.jurisdiction AND cw.call_type = c.call_type
-  WHERE {{where}}
-)
-"""
+     END AND (j.days_mask IS NULL OR (j.days_mask >> isodow(c.received_local)) & 1 = 1))"""
+DERIVED = [
+    ("effective_category", "VARCHAR", "coalesce(cw.category, c.category)",
+     "The crosswalk's category of the call type, else the export's `category`"),
+    ("type_unmapped", "BOOLEAN", "(cw.category IS NULL AND c.category IS NULL)",
+     "Neither the crosswalk nor the export gives a category"),
+    ("is_target", "BOOLEAN",
+     "coalesce(list_contains(j.target_categories, coalesce(cw.category, c.category)), false)",
+     "The category is one the program targets"),
+    ("effective_eligible", "BOOLEAN", f"""CASE
+       WHEN c.eligible IS NOT NULL THEN c.eligible
+       WHEN {_TYPE_ELIGIBLE} IS NULL THEN NULL
+       ELSE {_TYPE_ELIGIBLE} AND {_AFTER_LAUNCH} AND {_IN_HOURS} AND {_IN_AREA}
+     END""", "The export's own `eligible` if it has one; else the crosswalk's, and the call was "
+             "after launch, in coverage hours and days and in a covered area; NULL = the type "
+             "was never triaged (unknown)"),
+    ("out_of_hours", "BOOLEAN",
+     f"coalesce({_TYPE_ELIGIBLE} AND {_AFTER_LAUNCH} AND {_IN_AREA} AND NOT {_IN_HOURS}, false)",
+     "An eligible type, after launch, in a covered area, outside coverage hours"),
+    ("ar_responded", "BOOLEAN", "c.responder IN ('alternative', 'co_response')",
+     "The responder was the team or a co-response"),
+    ("public_initiated", "BOOLEAN", "coalesce(c.origin, '') <> 'officer_initiated'",
+     "Not officer-initiated"),
+]
 
 
-def derivation(where: str = "true") -> str:
-    """The SELECT that computes call_facts rows for the calls matching ``where`` (alias c)."""
-    return _DERIVATION.format(where=where)
+# The columns of calls the derivation reads (a refresh selects only these, not the stored
+# derived columns, whose names the derivation gives its results).
+_INPUTS = "jurisdiction, call_type, category, eligible, received_local, area, responder, origin"
 
 
-def ddl() -> str:
-    body = ",\n  ".join(f'"{c}" {t}' for c, t, _ in COLUMNS)
-    return f"CREATE TABLE IF NOT EXISTS call_facts (\n  {body}\n)"
+def columns() -> list[tuple[str, str]]:
+    """(column, SQL type) of the derived columns, in table order (after the imported ones)."""
+    return [(name, sql_type) for name, sql_type, _, _ in DERIVED]
 
 
-def refresh(con, jurisdiction: str | None = None, call_types: list[str] | None = None) -> None:
-    """Work out again the facts of a jurisdiction's calls (all jurisdictions when None).
+def derived_select(calls: str) -> str:
+    """The derived columns of the rows of relation ``calls`` (with the columns of the calls
+    table), as ``SELECT c.*, <derived> FROM ...``: one row per row of ``calls``."""
+    exprs = ",\n  ".join(f'{expr} AS "{name}"' for name, _, expr, _ in DERIVED)
+    return (f"SELECT c.*,\n  {exprs}\nFROM {calls} c\n"
+            f"LEFT JOIN {_JURISDICTIONS} j ON j.jurisdiction = c.jurisdiction\n"
+            "LEFT JOIN crosswalk cw ON cw.jurisdiction = c.jurisdiction "
+            "AND cw.call_type = c.call_type")
 
-    With ``call_types``, only the calls of those types (a crosswalk edit of a few rows).
-    The caller holds the transaction; the delete and insert are seen together or not at all.
-    """
+
+def _where(jurisdiction, call_types) -> tuple[str, list] | None:
     clauses, params = [], []
     if jurisdiction is not None:
-        clauses.append("{t}jurisdiction = ?")
+        clauses.append("c.jurisdiction = ?")
         params.append(jurisdiction)
     if call_types is not None:
         if not call_types:
-            return
-        clauses.append("list_contains(?::VARCHAR[], {t}call_type)")
+            return None
+        clauses.append("list_contains(?::VARCHAR[], c.call_type)")
         params.append(list(call_types))
-    where = " AND ".join(clauses) or "true"
-    con.execute(f"DELETE FROM call_facts WHERE {where.format(t='')}", params)
-    con.execute(f"INSERT INTO call_facts {derivation(where.format(t='c.'))}", params)
+    return " AND ".join(clauses) or "true", params
 
 
-def add_import(con, jurisdiction: str, import_id: int, replaced_ids: str | None) -> None:
-    """After an import of calls: facts for the rows it wrote, none for the rows it replaced.
+def refresh(con, jurisdiction: str | None = None, call_types: list[str] | None = None) -> None:
+    """Work out again the derived columns of a jurisdiction's calls (all when None).
 
-    ``replaced_ids`` names a relation with a column ``id`` of the call ids whose stored version
-    the import replaced (or None when it replaced nothing).
+    With ``call_types``, only the calls of those types (a crosswalk edit of a few rows).
+    The caller holds the transaction: the change is seen with the edit or not at all.
     """
-    if replaced_ids:
-        con.execute(f"DELETE FROM call_facts WHERE jurisdiction = ? AND call_id IN "
-                    f"(SELECT id FROM {replaced_ids})", [jurisdiction])
-    con.execute(f"INSERT INTO call_facts {derivation('c.jurisdiction = ? AND c.import_id = ?')}",
-                [jurisdiction, import_id])
+    where = _where(jurisdiction, call_types)
+    if where is None:
+        return
+    clause, params = where
+    names = [name for name, _, _, _ in DERIVED]
+    sets = ", ".join(f'"{n}" = d."{n}"' for n in names)
+    changed = " OR ".join(f'calls."{n}" IS DISTINCT FROM d."{n}"' for n in names)
+    # Only rows whose stored values differ are rewritten (an edit of one rule touches few).
+    derived = derived_select(f"(SELECT rowid AS rid, {_INPUTS} FROM calls c WHERE {clause})")
+    con.execute(f"UPDATE calls SET {sets} FROM ({derived}) d "
+                f"WHERE calls.rowid = d.rid AND ({changed})", params)
 
 
 def stale_rows(con) -> int:
-    """Rows that differ between call_facts and a fresh derivation (0 when current)."""
-    fresh = derivation()
-    return con.execute(f"SELECT (SELECT count(*) FROM (SELECT * FROM call_facts EXCEPT ALL "
-                       f"{fresh})) + (SELECT count(*) FROM ({fresh} EXCEPT ALL "
-                       f"SELECT * FROM call_facts))").fetchone()[0]
+    """Calls whose stored derived columns differ from a fresh derivation (0 when current)."""
+    names = [name for name, _, _, _ in DERIVED]
+    differs = " OR ".join(f'c."{n}" IS DISTINCT FROM d."{n}"' for n in names)
+    fresh = derived_select(f"(SELECT rowid AS rid, {_INPUTS} FROM calls)")
+    return con.execute(f"SELECT count(*) FROM calls c JOIN ({fresh}) d ON c.rowid = d.rid "
+                       f"WHERE {differs}").fetchone()[0]
 
 
 def ensure_current(con) -> None:
-    """A database from before call_facts existed: fill it once (empty facts, calls present)."""
-    if (con.execute("SELECT count(*) FROM call_facts").fetchone()[0] == 0
-            and con.execute("SELECT count(*) FROM calls").fetchone()[0] > 0):
+    """A database from an earlier version: its calls gain the derived columns, worked out once.
+
+    Versions before this one kept them in a separate table, ``call_facts``; it is dropped.
+    """
+    present = {r[0] for r in con.execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_name = 'calls' "
+        "AND table_schema = 'main'").fetchall()}
+    missing = [(n, t) for n, t in columns() if n not in present]
+    for name, sql_type in missing:
+        con.execute(f'ALTER TABLE calls ADD COLUMN "{name}" {sql_type}')
+    if missing and con.execute("SELECT count(*) FROM calls").fetchone()[0] > 0:
         refresh(con)
+    con.execute("DROP TABLE IF EXISTS call_facts")

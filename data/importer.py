@@ -24,7 +24,7 @@ from .profiles import (Profile, header_signature, load_profile, normalise_value,
                        resolve_columns, suggest, suggested_profile)
 from .readers import create_csv_view, is_quoted_newline_error, read_error, stage_file
 from .schema import (FIELDS, ID_FIELD, KINDS, MAIN_TIME, TIME_ORDER, history_table,
-                     record_columns)
+                     record_columns, table_columns)
 
 MAX_REJECTED_SHARE = 0.5  # beyond this the mapping is wrong, not the rows: refuse the file
 _PLAUSIBLE_MARGIN_DAYS = 90
@@ -278,10 +278,6 @@ def _commit(con, plan: _Plan, dry_run: bool) -> ImportResult:
     _collect_warnings(con, plan.kind, plan.cols, plan.jurisdiction, result.import_id, result,
                       plan.source)
     _merge(con, plan.kind, plan.jurisdiction, result.import_id, result)
-    if plan.kind == "calls":
-        facts.add_import(con, plan.jurisdiction, result.import_id,
-                         "(SELECT id FROM existing WHERE NOT unchanged)"
-                         if result.rows_updated else None)
     if plan.kind in ("calls", "responses"):
         refresh_call_links(con, plan.jurisdiction)
     _write_ledger(con, result, plan.tz_is_new)
@@ -1218,17 +1214,23 @@ def _merge(con, kind, jurisdiction, import_id, result):
         "SELECT count(*) FILTER (WHERE unchanged), count(*) FILTER (WHERE NOT unchanged) "
         "FROM existing").fetchone()
     hist = history_table(kind)
-    if updated:
-        con.execute(f"INSERT INTO {hist} SELECT t.*, ? FROM {kind} t WHERE t.jurisdiction = ? "
+    kept = [f'"{c}"' for c, _ in record_columns(kind)]
+    if updated:  # the history keeps the imported columns (derived ones are worked out again)
+        con.execute(f"INSERT INTO {hist} ({', '.join(kept)}, replaced_by) SELECT "
+                    f"{', '.join('t.' + c for c in kept)}, ? FROM {kind} t WHERE t.jurisdiction = ? "
                     f"AND t.{idf} IN (SELECT id FROM existing WHERE NOT unchanged)",
                     [import_id, jurisdiction])
         con.execute(f"DELETE FROM {kind} WHERE jurisdiction = ? AND {idf} IN "
                     "(SELECT id FROM existing WHERE NOT unchanged)", [jurisdiction])
+    # Named columns: a database from an earlier version may hold them in another order.
+    names = ", ".join(f'"{c}"' for c, _ in table_columns(kind))
+    # Calls get their category and eligibility in the same statement (no second pass).
+    rows = f"({facts.derived_select('incoming')})" if kind == "calls" else "incoming"
     if unchanged:
-        con.execute(f"INSERT INTO {kind} SELECT * FROM incoming WHERE {idf} NOT IN "
-                    "(SELECT id FROM existing WHERE unchanged)")
+        con.execute(f"INSERT INTO {kind} ({names}) SELECT {names} FROM {rows} WHERE {idf} "
+                    "NOT IN (SELECT id FROM existing WHERE unchanged)")
     else:
-        con.execute(f"INSERT INTO {kind} SELECT * FROM incoming")
+        con.execute(f"INSERT INTO {kind} ({names}) SELECT {names} FROM {rows}")
     result.rows_unchanged = unchanged
     result.rows_updated = updated
     result.rows_inserted = result.records - unchanged - updated

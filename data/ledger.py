@@ -78,7 +78,8 @@ def _restore(con, kind, import_id):
     con.execute(f"DELETE FROM {table} WHERE import_id = ?", [import_id])
     restored = con.execute(f"SELECT count(*) FROM {hist} WHERE replaced_by = ?",
                            [import_id]).fetchone()[0]
-    con.execute(f"INSERT INTO {table} SELECT {cols} FROM {hist} WHERE replaced_by = ?",
+    # Named columns; a call's derived columns are worked out again by the caller (facts).
+    con.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM {hist} WHERE replaced_by = ?",
                 [import_id])
     con.execute(f"DELETE FROM {hist} WHERE replaced_by = ?", [import_id])
     return {"rows_removed": removed, "rows_restored": restored}

@@ -340,21 +340,27 @@ def history_table(kind: str) -> str:
     return f"{table_of(kind)}_replaced"
 
 
-def ddl() -> list[str]:
-    from . import facts  # its DDL lives beside the derivation it stores
+def table_columns(kind: str) -> list[tuple[str, str]]:
+    """(column, SQL type) of a record table: the imported columns, then, for calls, the
+    derived ones (category and eligibility, data/facts.py). History tables keep only the
+    imported columns: the derived ones are worked out again when rows are restored."""
+    from . import facts  # the derived columns live beside their derivation
 
+    return record_columns(kind) + (facts.columns() if kind == "calls" else [])
+
+
+def ddl() -> list[str]:
     stmts = list(DDL_FIXED)
     for kind in IMPORT_KINDS:
         cols = record_columns(kind)
         # No PRIMARY KEY on record tables: the importer guarantees one row per
         # (jurisdiction, id), and an index on millions of text keys would cost more time and
         # memory than the whole rest of an import.
-        stmts.append(_table_ddl(table_of(kind), cols, None))
+        stmts.append(_table_ddl(table_of(kind), table_columns(kind), None))
         # Rows an import replaced, so that undo restores exactly the state before it.
         hist = [(c, t.replace(" NOT NULL", "")) for c, t in cols]
         stmts.append(_table_ddl(history_table(kind), hist + [("replaced_by", "BIGINT NOT NULL")],
                                 None))
-    stmts.append(facts.ddl())
     return stmts
 
 
@@ -377,4 +383,4 @@ def data_tables() -> list[str]:
     names = ["jurisdictions", "crosswalk", "imports", "rejects", "row_warnings"]
     for kind in IMPORT_KINDS:
         names += [table_of(kind), history_table(kind)]
-    return names + ["call_facts", "audit_log", "people", "roles", "settings"]
+    return names + ["audit_log", "people", "roles", "settings"]

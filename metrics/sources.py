@@ -2,19 +2,20 @@
 
 Each source is one SELECT over the canonical model with derived *flags* (booleans) and
 *dimensions*; every count in the registry is ``count(*) FILTER (WHERE <flag>)`` over one
-source. The calls' flags (eligible, out of hours, target type ...) are stored in
-``call_facts`` (data/facts.py), kept current by every import, undo and crosswalk or settings
-edit.
+source. The calls' flags (eligible, out of hours, target type ...) are stored on the calls
+(data/facts.py), kept current by every import, undo and crosswalk or settings edit.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from data import facts
+
 # Calls with their category and eligibility already worked out: data/facts.py derives them
 # from the crosswalk and the program settings, and every write that changes either refreshes
 # them, so a crosswalk edit applies to every call already imported. Deriving them here, per
 # query, would join every call with the crosswalk on every page view.
-CALLS = "SELECT * FROM call_facts"
+CALLS = facts.source_select()
 
 # Columns that need a join are added only when a requested metric uses them.
 RESPONSES = """

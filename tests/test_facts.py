@@ -1,8 +1,9 @@
-"""call_facts stays equal to a fresh derivation after every kind of write, and metrics follow it.
+"""The calls' derived columns stay equal to a fresh derivation after every kind of write, and
+metrics follow them.
 
 Each step below goes through the code path the dashboard and the command line use, then
-checks both that the stored facts match what ``data.facts.derivation`` computes now, and a
-number a person can work out from the step.
+checks both that the stored columns match what ``data.facts.derived_select`` computes now,
+and a number a person can work out from the step.
 """
 from __future__ import annotations
 
@@ -69,7 +70,7 @@ def test_facts_follow_imports_edits_and_undo(con, tmp_path):
     second = _import(con, tmp_path, "second.csv", SECOND)
     assert (second.rows_inserted, second.rows_updated, second.rows_unchanged) == (1, 1, 3)
     assert facts.stale_rows(con) == 0
-    assert con.execute("SELECT count(*) FROM call_facts").fetchone()[0] == 5
+    assert con.execute("SELECT count(*) FROM calls").fetchone()[0] == 5
     assert _value(con, "A1") == 5
     assert _value(con, "A3") == 2          # calls 1 and 5, in hours
     assert _value(con, "B1") == 1          # call 1: call 2 (team now) is out of hours
@@ -85,47 +86,54 @@ def test_facts_follow_imports_edits_and_undo(con, tmp_path):
     assert _value(con, "A3") == 2          # call 1 and the XYZZY call 4
 
     undo_import(con, 1)                    # the first import created J: all of it goes
-    assert con.execute("SELECT count(*) FROM call_facts").fetchone()[0] == 0
+    assert con.execute("SELECT count(*) FROM calls").fetchone()[0] == 0
 
 
 def test_a_refused_import_leaves_the_facts_unchanged(con, tmp_path):
     _import(con, tmp_path, "first.csv", FIRST)
-    before = con.execute("SELECT * FROM call_facts ORDER BY call_id").fetchall()
+    before = con.execute("SELECT * FROM calls ORDER BY call_id").fetchall()
     bad = tmp_path / "bad.csv"
     bad.write_text("Call No,Received,Type,Unit\n1,not a date,WELFARE CHECK,POLICE\n")
     try:
         import_file(con, bad, kind="calls", jurisdiction="J", profile=PROFILE)
     except Exception:
         pass
-    assert con.execute("SELECT * FROM call_facts ORDER BY call_id").fetchall() == before
+    assert con.execute("SELECT * FROM calls ORDER BY call_id").fetchall() == before
 
 
 def test_the_demo_cohort_comes_with_current_facts(tmp_path):
     con = connect(tmp_path / "demo.duckdb")
     populate_demo(con, scale=0.02)
     assert facts.stale_rows(con) == 0
-    assert con.execute("SELECT count(*) FROM call_facts").fetchone() == \
-        con.execute("SELECT count(*) FROM calls").fetchone()
+    # Every call has them: the flags are never NULL, whatever the call.
+    assert con.execute("SELECT count(*) FILTER (WHERE ar_responded IS NULL OR is_target IS NULL "
+                       "OR out_of_hours IS NULL OR public_initiated IS NULL), count(*) "
+                       "FROM calls").fetchone()[0] == 0
 
 
-def test_a_database_from_before_call_facts_is_filled_when_opened(tmp_path):
+def test_a_database_from_an_earlier_version_gains_the_derived_columns(tmp_path):
     path = tmp_path / "old.duckdb"
     con = connect(path)
     populate_demo(con, scale=0.02)
     expected = _value(con, "A3")
-    con.execute("DROP TABLE call_facts")   # as an earlier version left it
+    # As the previous version left it: no derived columns on calls, a table call_facts.
+    con.execute("CREATE TABLE call_facts AS SELECT jurisdiction, call_id FROM calls")
+    for name, _ in facts.columns():
+        con.execute(f'ALTER TABLE calls DROP COLUMN "{name}"')
     con.close()
     con = connect(path)
     assert facts.stale_rows(con) == 0
     assert _value(con, "A3") == expected > 0
+    assert not con.execute("SELECT count(*) FROM information_schema.tables "
+                           "WHERE table_name = 'call_facts'").fetchone()[0]
 
 
 def test_refresh_of_some_call_types_touches_only_those(con, tmp_path):
     _import(con, tmp_path, "first.csv", FIRST)
-    con.execute("UPDATE call_facts SET area = 'marker'")  # to see which rows are rewritten
-    assert facts.stale_rows(con) == 2 * 4  # each marked row: once stored, once derived
+    con.execute("UPDATE calls SET effective_category = 'marker'")  # which rows are rewritten?
+    assert facts.stale_rows(con) == 4
     facts.refresh(con, "J", ["ROBBERY"])
-    rows = dict(con.execute("SELECT call_type, area FROM call_facts").fetchall())
+    rows = dict(con.execute("SELECT call_type, effective_category FROM calls").fetchall())
     assert rows["ROBBERY"] is None and rows["XYZZY"] == "marker"
     facts.refresh(con, "J")
     assert facts.stale_rows(con) == 0
@@ -147,10 +155,10 @@ def test_refresh_command_repairs_hand_edits(db_path, tmp_path):
     _import(con, tmp_path, "first.csv", FIRST)
     con.execute("UPDATE crosswalk SET eligible = true")  # by hand: facts now out of date
     con.execute("INSERT INTO crosswalk VALUES ('J', 'ROBBERY', 'CRIME', true)")
-    assert facts.stale_rows(con) == 2
+    assert facts.stale_rows(con) == 1      # the robbery call
     con.close()
     out = CliRunner().invoke(cli, ["refresh", "--db", str(db_path)])
     assert out.exit_code == 0, out.output
-    assert "Worked out 4 calls again; 2 rows had been out of date." in out.output
+    assert "Worked out 4 calls again; 1 had been out of date." in out.output
     con = connect(db_path)
     assert facts.stale_rows(con) == 0 and _value(con, "A3") == 1

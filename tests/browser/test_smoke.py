@@ -19,11 +19,28 @@ PAGES = {
 }
 
 
+CHARTED = {"overview", "reach", "on-scene", "connections", "compare", "equity"}
+
+# Drawn: the heading is there, the script has finished, no element is still a grey placeholder
+# (Streamlit shows one while an element's code loads: metric tiles, charts, tables) and a
+# chart page has charts. A fixed wait instead would photograph placeholders on a slow machine.
+_DRAWN_JS = """([heading, charted]) => {
+  const visible = el => !!el && el.getClientRects().length > 0;
+  const headed = [...document.querySelectorAll('h1')].some(
+    h => visible(h) && h.innerText.trim().startsWith(heading));
+  const loading = [...document.querySelectorAll("[data-testid='stSkeleton']")].some(visible);
+  const running = visible(document.querySelector("[data-testid='stStatusWidget']"));
+  const plots = document.querySelectorAll('.js-plotly-plot').length;
+  return headed && !loading && !running && (!charted || plots > 0);
+}"""
+
+
 @pytest.mark.parametrize("path,heading", PAGES.items())
 def test_page_renders_by_deep_link(server, page, path, heading):
     page.goto(f"{server}/{path}")
-    page.get_by_role("heading", name=heading).first.wait_for(timeout=30000)
-    page.wait_for_timeout(1500)  # let charts draw before the screenshot
+    page.wait_for_function(_DRAWN_JS, arg=[heading, path in CHARTED], timeout=60000,
+                           polling=200)
+    page.wait_for_timeout(300)  # Plotly's own transitions
     screenshot(page, path)
     assert not page.locator("[data-testid='stException']").count()
     assert "Traceback" not in page.locator("[data-testid='stMain']").inner_text()
