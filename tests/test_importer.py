@@ -211,6 +211,22 @@ def test_warnings_are_flags_not_fixes(con, tmp_path):
     assert kept == _utc(2024, 5, 1, 5, 0)   # the 0:00 value is kept as it was, not "fixed"
 
 
+def test_a_large_file_estimates_its_date_range_from_every_kth_row(con, tmp_path, monkeypatch):
+    # 40 calls a day apart in 2024 and one from 2005; with the range estimated from every
+    # 4th row (as every 25th of a 5-million-row file is), the 2005 call is still the only one
+    # flagged, and whether it falls in the sample or not does not matter.
+    from data import importer
+
+    monkeypatch.setattr(importer, "_RANGE_SAMPLE_ROWS", 10)
+    rows = [f"{i},2024-03-{1 + i % 28:02d} 10:00,EDP,," for i in range(1, 41)]
+    rows.insert(20, "999,2005-05-01 10:00,EDP,,")
+    r = _import(con, tmp_path, "Call No,Received,Type,Arrived,Cleared\n" + "\n".join(rows) + "\n")
+    assert r.rows_inserted == 41
+    assert r.warnings_by_type == {"implausible_date": 1}
+    assert con.execute("SELECT record_id FROM row_warnings WHERE warning = 'implausible_date'"
+                       ).fetchall() == [("999",)]
+
+
 def test_reject_share_limit_refuses_the_file(con, tmp_path):
     text = "Call No,Received,Type,Arrived,Cleared\n" + "".join(
         f"{i},not a date {i},EDP,,\n" for i in range(6)) + "9,2024-01-01 10:00,EDP,,\n"
