@@ -15,7 +15,9 @@ f = filters.current()
 if messages.no_data_here(("calls",)):
     st.stop()
 
-month = only(components.metric_frame(("B1",), ("month",), f), "B1")
+# Coverage and out-of-hours calls by month come from one request: one scan of the calls.
+by_month = components.metric_frame(("B1", "A4"), ("month",), f)
+month = only(by_month, "B1")
 if has_values(month):
     components.chart("b1-month", "Coverage by month", takeaways.trend(month, None, B1),
                      figures.line_by_month(month, None, B1, components.launches(f)),
@@ -64,7 +66,7 @@ with left:
     else:
         components.empty("b3-reason", "Eligible but not served, by reason", NO_ELIGIBLE)
 with right:
-    out = only(components.metric_frame(("A4",), ("month",), f), "A4")
+    out = only(by_month, "A4")
     if has_values(out):
         components.chart("a4-month", "Eligible-type calls outside coverage hours",
                          takeaways.peak_month(out, A4),
