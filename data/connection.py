@@ -50,8 +50,9 @@ def connect(path: str | Path | None = None, *, read_only: bool = False,
             "dashboard and run the command again, or import through the dashboard's Data "
             "page.") from None
     if not con.execute("SELECT current_setting('lock_configuration')").fetchone()[0]:
-        # Before the schema: creating it may derive eligibility for a database from an earlier
-        # version, and DuckDB would draw its progress bar on the terminal or the server's log.
+        # The CLI and pages show their own progress. Off before the schema: creating it may
+        # derive eligibility for a database from an earlier version, and DuckDB would draw its
+        # bar on the terminal or the server's log.
         con.execute("SET enable_progress_bar = false")
     if not (read_only and not in_memory):
         create_schema(con)
@@ -72,7 +73,6 @@ def _lock_down(con, path, readable_dirs, memory_limit) -> None:
     # settings, not this session's (a server whose clock is not on UTC would otherwise
     # change every date a cursor computes).
     con.execute("SET GLOBAL TimeZone = 'UTC'")
-    con.execute("SET enable_progress_bar = false")  # the CLI and pages show their own progress
     con.execute("SET memory_limit = ?", [memory_limit])  # a parameter, even from the environment
     # Spill folder for large imports; keep it inside an allowed folder.
     con.execute("SET allowed_directories = ?", [allowed])

@@ -12,7 +12,7 @@ it touches, in the same transaction as the change:
 - an undo, a crosswalk edit, the starter crosswalk and a settings edit refresh the
   jurisdiction (or just the edited call types) with ``refresh``.
 
-The calls metrics read them through ``metrics.sources.CALLS`` under the names of ``COLUMNS``.
+The calls metrics read them through ``metrics.sources.CALLS`` (``source_select``).
 ``stale_rows`` compares the stored columns with a fresh derivation; the tests run it after
 every kind of write, and ``python -m data refresh`` works them out again after hand edits.
 """
@@ -24,35 +24,15 @@ _JURISDICTIONS = """(SELECT *, list_reduce(list_transform(string_split(coverage_
       lambda d: 1 << TRY_CAST(d AS INTEGER)), lambda a, b: a | b) AS days_mask
     FROM jurisdictions)"""
 
-# The columns the calls metrics count over (metrics.sources.CALLS), with what each means
-# (README data model); they are columns of ``calls``, some under another name (_FROM_CALLS).
-COLUMNS = [
-    ("jurisdiction", "VARCHAR NOT NULL", ""),
-    ("call_id", "VARCHAR NOT NULL", "As in `calls`"),
-    ("call_type", "VARCHAR", "As in `calls`"),
-    ("local_ts", "TIMESTAMP", "`calls.received_local`: months, weekdays and hours are local"),
-    ("received_at", "TIMESTAMPTZ", ""),
-    ("dispatched_at", "TIMESTAMPTZ", ""),
-    ("arrived_at", "TIMESTAMPTZ", ""),
-    ("cleared_at", "TIMESTAMPTZ", ""),
-    ("area", "VARCHAR", ""),
-    ("responder", "VARCHAR", ""),
-    ("origin", "VARCHAR", ""),
-    ("category", "VARCHAR", "The crosswalk's category of the call type, else the export's"),
-    ("not_served_reason", "VARCHAR", "As exported, or `not recorded`"),
-    ("type_unmapped", "BOOLEAN", "Neither the crosswalk nor the export gives a category"),
-    ("is_target", "BOOLEAN", "The category is one the program targets"),
-    ("eligible", "BOOLEAN", "The export's own flag if it has one; else the crosswalk's, and the "
-                            "call was after launch, in coverage hours and days and in a covered "
-                            "area; NULL = the type was never triaged (unknown)"),
-    ("out_of_hours", "BOOLEAN", "An eligible type, after launch, in a covered area, outside "
-                                "coverage hours"),
-    ("ar_responded", "BOOLEAN", "The responder was the team or a co-response"),
-    ("public_initiated", "BOOLEAN", "Not officer-initiated"),
-]
-
+# The columns the calls metrics count over (metrics.sources.CALLS), in order: columns of
+# ``calls``, some read under another name (the derived ones mean what DERIVED says).
+SOURCE_COLUMNS = (
+    "jurisdiction", "call_id", "call_type", "local_ts", "received_at", "dispatched_at",
+    "arrived_at", "cleared_at", "area", "responder", "origin", "category", "not_served_reason",
+    "type_unmapped", "is_target", "eligible", "out_of_hours", "ar_responded", "public_initiated",
+)
 _FROM_CALLS = {
-    "local_ts": "received_local",
+    "local_ts": "received_local",  # months, weekdays and hours are local
     "category": "effective_category",
     "not_served_reason": "coalesce(not_served_reason, 'not recorded')",
     "eligible": "effective_eligible",
@@ -60,9 +40,9 @@ _FROM_CALLS = {
 
 
 def source_select() -> str:
-    """The SELECT the calls metrics read: every call with its derived columns, as COLUMNS."""
+    """The SELECT the calls metrics read: every call with its derived columns."""
     cols = ", ".join(f'{_FROM_CALLS[n]} AS "{n}"' if n in _FROM_CALLS else f'"{n}"'
-                     for n, _, _ in COLUMNS)
+                     for n in SOURCE_COLUMNS)
     return f"SELECT {cols} FROM calls"
 
 
@@ -109,6 +89,14 @@ DERIVED = [
 _INPUTS = "jurisdiction, call_type, category, eligible, received_local, area, responder, origin"
 
 
+_NAMES = [name for name, _, _, _ in DERIVED]
+
+
+def _differs(stored: str, fresh: str) -> str:
+    """True where any derived column of ``stored`` differs from ``fresh``."""
+    return " OR ".join(f'{stored}."{n}" IS DISTINCT FROM {fresh}."{n}"' for n in _NAMES)
+
+
 def columns() -> list[tuple[str, str]]:
     """(column, SQL type) of the derived columns, in table order (after the imported ones)."""
     return [(name, sql_type) for name, sql_type, _, _ in DERIVED]
@@ -147,22 +135,18 @@ def refresh(con, jurisdiction: str | None = None, call_types: list[str] | None =
     if where is None:
         return
     clause, params = where
-    names = [name for name, _, _, _ in DERIVED]
-    sets = ", ".join(f'"{n}" = d."{n}"' for n in names)
-    changed = " OR ".join(f'calls."{n}" IS DISTINCT FROM d."{n}"' for n in names)
+    sets = ", ".join(f'"{n}" = d."{n}"' for n in _NAMES)
     # Only rows whose stored values differ are rewritten (an edit of one rule touches few).
     derived = derived_select(f"(SELECT rowid AS rid, {_INPUTS} FROM calls c WHERE {clause})")
     con.execute(f"UPDATE calls SET {sets} FROM ({derived}) d "
-                f"WHERE calls.rowid = d.rid AND ({changed})", params)
+                f"WHERE calls.rowid = d.rid AND ({_differs('calls', 'd')})", params)
 
 
 def stale_rows(con) -> int:
     """Calls whose stored derived columns differ from a fresh derivation (0 when current)."""
-    names = [name for name, _, _, _ in DERIVED]
-    differs = " OR ".join(f'c."{n}" IS DISTINCT FROM d."{n}"' for n in names)
     fresh = derived_select(f"(SELECT rowid AS rid, {_INPUTS} FROM calls)")
     return con.execute(f"SELECT count(*) FROM calls c JOIN ({fresh}) d ON c.rowid = d.rid "
-                       f"WHERE {differs}").fetchone()[0]
+                       f"WHERE {_differs('c', 'd')}").fetchone()[0]
 
 
 def ensure_current(con) -> None:

@@ -1179,13 +1179,13 @@ def _collect_warnings(con, kind, cols, jurisdiction, import_id, result, source):
         # median absolute deviations and a margin (a 2005 date in a 2024 file stands out).
         # Over a large file, every k-th row is as good and a fraction of the sort: the bounds
         # carry a margin of months, and the same file always gives the same rows.
-        step = max(1, result.records // _RANGE_SAMPLE_ROWS) if source in ("typed", "collapsed") \
-            else 1
+        step = result.records // _RANGE_SAMPLE_ROWS if source in ("typed", "collapsed") else 0
+        sample, params = ("WHERE rowid % ? = 0", [step]) if step > 1 else ("", [])
         lo, hi = con.execute(
             f"SELECT m - 4 * d - INTERVAL {_PLAUSIBLE_MARGIN_DAYS} DAY, "
             f"m + 4 * d + INTERVAL {_PLAUSIBLE_MARGIN_DAYS} DAY FROM "
-            f"(SELECT median({main}) AS m, mad({main}) AS d FROM {source} "
-            f"WHERE {'rowid % ? = 0' if step > 1 else '? > 0'})", [step]).fetchone()
+            f"(SELECT median({main}) AS m, mad({main}) AS d FROM {source} {sample})",
+            params).fetchone()
         if lo is not None:
             hi = min(hi, datetime.now(timezone.utc))
             for c in ts:
@@ -1223,7 +1223,8 @@ def _merge(con, kind, jurisdiction, import_id, result):
     kept = [f'"{c}"' for c, _ in record_columns(kind)]
     if updated:  # the history keeps the imported columns (derived ones are worked out again)
         con.execute(f"INSERT INTO {hist} ({', '.join(kept)}, replaced_by) SELECT "
-                    f"{', '.join('t.' + c for c in kept)}, ? FROM {kind} t WHERE t.jurisdiction = ? "
+                    f"{', '.join('t.' + c for c in kept)}, ? FROM {kind} t "
+                    f"WHERE t.jurisdiction = ? "
                     f"AND t.{idf} IN (SELECT id FROM existing WHERE NOT unchanged)",
                     [import_id, jurisdiction])
         con.execute(f"DELETE FROM {kind} WHERE jurisdiction = ? AND {idf} IN "
