@@ -98,31 +98,56 @@ def _where(source: str, filters: Filters) -> tuple[str, list]:
     return (" AND ".join(clauses) or "true"), params
 
 
+_US_PER_MINUTE = 60_000_000
+
+
+def _durations(metrics: list[Metric]) -> list[str]:
+    """Per row, each timed metric's duration in microseconds and whether the row is timed.
+
+    Computed once in an inner SELECT, so the three aggregates of a duration read a column
+    instead of each working out the difference again; whole microseconds, as epoch(end -
+    start) gives them but without building an INTERVAL per row (ten times faster over
+    millions of calls).
+    """
+    out = []
+    for m in metrics:
+        if m.duration:
+            out.append(f'epoch_us({m.duration.end}) - epoch_us({m.duration.start}) AS "u_{m.id}"')
+            if m.duration.where:
+                out.append(f'coalesce({m.duration.where}, false) AS "w_{m.id}"')
+    return out
+
+
 def _aggregates(metrics: list[Metric]) -> list[str]:
-    """The aggregate expressions the metrics need, each named once."""
+    """The aggregate expressions the metrics need, each named once.
+
+    ``count_if(flag)`` rather than ``count(*) FILTER (WHERE flag)``: the same count (a NULL
+    flag is not counted) and a quarter faster over millions of calls; coalesced, since over no
+    rows at all count_if gives NULL where the count is 0.
+    """
     out: dict[str, str] = {}
     for m in metrics:
         for key in (m.numerator, m.denominator):
             if m.kind in ("count", "proportion", "rate_per_1000", "per_capita") and key:
                 where = COUNTS[key].where
-                out[f"k_{key}"] = (f"count(*) FILTER (WHERE {where})" if where
-                                   else "count(*)")
+                out[f"k_{key}"] = _count_if(where) if where else "count(*)"
         if m.duration:
-            # Microseconds between the instants, as epoch(end - start) gives them but without
-            # building an INTERVAL per row (ten times faster over millions of calls).
-            mins = (f"((epoch_us({m.duration.end}) - epoch_us({m.duration.start})) "
-                    "/ 1000000.0 / 60.0)")
-            only = f"({m.duration.where}) AND " if m.duration.where else ""
-            timed = f"{only}{mins} >= 0"
-            # Median and 90th percentile from one aggregate state (one sort, not two).
-            out[f"d_{m.id}_q"] = f"quantile_cont({mins}, [0.5, 0.9]) FILTER (WHERE {timed})"
-            out[f"d_{m.id}_n"] = f"count(*) FILTER (WHERE {timed})"
-            out[f"d_{m.id}_missing"] = (f"count(*) FILTER (WHERE {only}({mins} IS NULL "
-                                        f"OR {mins} < 0))")
+            u = f'"u_{m.id}"'
+            only = f'"w_{m.id}" AND ' if m.duration.where else ""
+            # Median and 90th percentile from one aggregate state (one sort, not two), in
+            # minutes once aggregated (a division of two numbers, not of every row's).
+            out[f"d_{m.id}_q"] = (f"list_transform(quantile_cont({u}, [0.5, 0.9]) FILTER "
+                                  f"(WHERE {only}{u} >= 0), lambda x: x / {_US_PER_MINUTE}.0)")
+            out[f"d_{m.id}_n"] = _count_if(f"{only}{u} >= 0")
+            out[f"d_{m.id}_missing"] = _count_if(f"{only}({u} IS NULL OR {u} < 0)")
         if m.kind == "distinct":
             out["people"] = "count(DISTINCT person_key)"
             out["keyed"] = "count(person_key)"
     return [f'{expr} AS "{name}"' for name, expr in out.items()]
+
+
+def _count_if(flag: str) -> str:
+    return f"coalesce(count_if({flag}), 0)"
 
 
 def build_sql(source: str, metrics: list[Metric], by: tuple[str, ...], filters: Filters
@@ -133,8 +158,13 @@ def build_sql(source: str, metrics: list[Metric], by: tuple[str, ...], filters: 
     aggs = _aggregates(metrics)
     group = " GROUP BY ALL" if dims else ""
     used = " ".join([_used_text(m) for m in metrics] + list(by))
+    rows = "base"
+    timed = _durations(metrics)
+    if timed:
+        rows = f"(SELECT *, {', '.join(timed)} FROM base WHERE {where})"
+        where = "true"
     sql = (f"WITH base AS ({SOURCES[source].render(used)})\n"
-           f"SELECT {', '.join(dims + aggs)}\nFROM base\nWHERE {where}{group}")
+           f"SELECT {', '.join(dims + aggs)}\nFROM {rows}\nWHERE {where}{group}")
     return _labelled(sql, by), params
 
 

@@ -1,7 +1,7 @@
 """The base relations metrics count over: canonical tables enriched with eligibility and links.
 
 Each source is one SELECT over the canonical model with derived *flags* (booleans) and
-*dimensions*; every count in the registry is ``count(*) FILTER (WHERE <flag>)`` over one
+*dimensions*; every count in the registry is ``count_if(<flag>)`` over one
 source. The calls' flags (eligible, out of hours, target type ...) are stored on the calls
 (data/facts.py), kept current by every import, undo and crosswalk or settings edit.
 """

@@ -56,6 +56,24 @@ def test_unit_rows_collapse_to_one_call(con, tmp_path):
     assert cleared == _utc(2024, 5, 1, 16, 30)      # latest clear
 
 
+def test_values_lose_surrounding_spaces_and_blank_ones_are_missing(con, tmp_path):
+    # Padded fields, as fixed-width CAD exports write them. Only values that start or end
+    # with a space go through trim(); the result must be the same for every shape.
+    text = ("Call No,Received,Type,Arrived,Cleared\n"
+            '" A1 ",2024-05-01 10:00,"  WELFARE CHECK",2024-05-01 10:20, \n'
+            'A2 , 2024-05-01 11:00 ,NOISE  ,   ,2024-05-01 11:45\n'
+            'A3,2024-05-01 12:00,"A  B",,\n'
+            'A4,2024-05-01 13:00,"   ",,\n')
+    r = _import(con, tmp_path, text)
+    assert (r.rows_read, r.rows_inserted, r.rows_rejected) == (4, 4, 0)
+    rows = con.execute("SELECT call_id, call_type, arrived_at IS NULL, cleared_at IS NULL, "
+                       "received_at FROM calls ORDER BY call_id").fetchall()
+    assert rows == [("A1", "WELFARE CHECK", False, True, _utc(2024, 5, 1, 15)),
+                    ("A2", "NOISE", True, False, _utc(2024, 5, 1, 16)),
+                    ("A3", "A  B", True, True, _utc(2024, 5, 1, 17)),   # inner spaces kept
+                    ("A4", None, True, True, _utc(2024, 5, 1, 18))]     # only spaces: missing
+
+
 def test_overlapping_export_updates_and_undo_restores_exactly(con, tmp_path):
     first = ("Call No,Received,Type,Arrived,Cleared\n"
              "A1,2024-05-01 10:00,WELFARE,,\n"
