@@ -48,3 +48,15 @@ def table_contents(con) -> dict[str, str]:
 def pytest_collection_modifyitems(config, items):
     if config.getoption("-m") and "not playwright" in config.getoption("-m"):
         return
+
+
+def open_tables(at, *keys: str):
+    """Open the "Show data" expanders of the cards ``keys`` (all when none are named) and run
+    the page again: a card's table and its download are drawn only once it is opened."""
+    wanted = [f"show-data-{k}" for k in keys] or [
+        e.key for e in at.expander if (e.key or "").startswith("show-data-")]
+    for key in wanted:
+        at.session_state[key] = True
+    if wanted:
+        at.run()
+    return at

@@ -143,8 +143,10 @@ def test_budgets_are_marked_and_written(figures):
 # Fast time zones in the importer give exactly what timezone() gives
 # --------------------------------------------------------------------------------------------
 
+# Half-hour daylight saving (Lord Howe), half-hour zones, transitions at local midnight (Sao
+# Paulo until 2019), a daylight saving suspended each Ramadan (Casablanca), none at all.
 ZONES = ("America/Chicago", "Europe/London", "Australia/Lord_Howe", "America/St_Johns",
-         "Asia/Kolkata", "UTC")
+         "Asia/Kolkata", "America/Sao_Paulo", "Africa/Casablanca", "UTC")
 
 
 @pytest.mark.parametrize("zone", ZONES)

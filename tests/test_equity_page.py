@@ -12,6 +12,8 @@ from streamlit.testing.v1 import AppTest
 from data import facts
 from data.connection import connect
 
+from conftest import open_tables
+
 DASHBOARD = str(Path(__file__).resolve().parent.parent / "dashboard.py")
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -72,7 +74,7 @@ def test_planted_disparity_is_shown_with_its_interval(monkeypatch, planted):
     assert sentence.startswith("Team response → police back-up requested: Black 3.00× the "
                                "rate of White (95% CI 1.82–4.94), a clear difference")
     assert "for 1 group the interval includes 1" in sentence
-    table = at.get_by_key("card-equity-rri").dataframe[0].value.set_index("Race ethnicity")
+    table = open_tables(at, "equity-rri").get_by_key("card-equity-rri").dataframe[0].value.set_index("Race ethnicity")
     asian = table.loc["Asian"]
     assert asian["Relative rate"] == pytest.approx(1.0)
     assert asian["RR 95% CI low"] < 1 < asian["RR 95% CI high"]
@@ -87,7 +89,7 @@ def test_unknown_share_is_shown_beside_the_ratios(monkeypatch, planted):
 
 def test_per_resident_benchmark_uses_population(monkeypatch, planted):
     at = _equity(monkeypatch, planted, "Team response → police back-up requested")
-    table = at.get_by_key("card-equity-pop").dataframe[0].value.set_index("Race ethnicity")
+    table = open_tables(at, "equity-pop").get_by_key("card-equity-pop").dataframe[0].value.set_index("Race ethnicity")
     # Black 60 per 50,000 = 1.2 per 1,000; White 20 per 100,000 = 0.2: ratio 6.
     assert table.loc["Black", "Rate per 1,000 residents"] == pytest.approx(1.2)
     assert table.loc["Black", "Relative rate"] == pytest.approx(6.0)

@@ -30,6 +30,8 @@ from data.demo import populate_demo
 from data.schema import create_schema
 from metrics.registry import REGISTRY
 
+from conftest import open_tables
+
 ROOT = Path(__file__).resolve().parent.parent
 DASHBOARD = str(ROOT / "dashboard.py")
 TIMEOUT = 30  # seconds per run: the first run imports plotly and fills the metric cache
@@ -174,6 +176,8 @@ def sentence(at: AppTest, key: str) -> str:
 
 
 def card_table(at: AppTest, key: str):
+    if not at.get_by_key(f"data-{key}").dataframe:
+        open_tables(at, key)
     (df,) = at.get_by_key(f"data-{key}").dataframe
     return df.value
 
@@ -358,6 +362,19 @@ def test_reach_figures(monkeypatch, demo_db, sql):
     assert reasons.select_dtypes("number").iloc[:, 0].sum() == unserved
 
 
+def test_a_cards_table_is_drawn_once_opened(monkeypatch, demo_db):
+    """Tables and downloads wait for "Show data": a page's first drawing has none of them."""
+    at = run_app(monkeypatch, demo_db, "reach")
+    cards = [e.key for e in at.expander if (e.key or "").startswith("show-data-")]
+    assert len(cards) == 6 and not at.main.dataframe and not at.get("download_button")
+    open_tables(at, "b1-month")
+    assert_clean(at)
+    (table,) = at.main.dataframe
+    assert "Numerator" in table.value.columns
+    assert [b.key for b in at.get("download_button")] == ["download-b1-month"]
+    assert len(at.get("plotly_chart")) == 6  # the rest of the page is drawn as before
+
+
 def test_on_scene_counts_every_response(monkeypatch, demo_db, sql):
     at = run_app(monkeypatch, demo_db, "on_scene")
     total = scalar(sql, "SELECT count(*) FROM responses")
@@ -449,6 +466,7 @@ def test_compare_masks_peer_names(monkeypatch, demo_db):
     assert list(table.columns) == ["Measure", "Riverton", "Jurisdiction A", "Jurisdiction B",
                                    "Jurisdiction C", "Jurisdiction D"]
     assert all(re.fullmatch(r"\d{4}", v) for v in table.iloc[0, 1:])  # launch years only
+    open_tables(at)
     shown = " ".join(texts(at.main) + [c.value for c in at.main.caption]
                      + [at.get_by_key("chart-compare").proto.spec]
                      + [d.value.to_csv() for d in at.main.dataframe])
@@ -465,7 +483,7 @@ def test_masking_holds_on_every_page(monkeypatch, demo_db):
     """A presenter who masks peers on one page must not unmask them by switching page."""
     at = run_app(monkeypatch, demo_db, "overview", query={"own": "Riverton", "mask": "true"})
     for page in ("overview", "reach", "on_scene", "connections", "compare"):
-        at.switch_page(f"app_pages/{page}.py").run()
+        open_tables(at.switch_page(f"app_pages/{page}.py").run())
         assert_clean(at)
         shown = " ".join(texts(at.main) + [c.value for c in at.main.caption]
                          + [c.proto.spec for c in at.get("plotly_chart")]
@@ -783,6 +801,7 @@ def _flat(values) -> list:
 def scan_page(at: AppTest, scan: Scan, page: str) -> None:
     from ui.export import safe_csv
 
+    open_tables(at)
     for chart in at.get("plotly_chart"):
         scan.spec(f"{page} {chart.key}", json.loads(chart.proto.spec))
     for df in at.main.dataframe:

@@ -98,11 +98,16 @@ def chart(key: str, title: str, sentence: str, fig, table: pd.DataFrame,
         for withheld in table.attrs.get("withheld") or ():
             st.caption(escape(withheld))
         with st.container(key=f"data-{key}"):
-            with st.expander("Show data"):
-                st.dataframe(table, hide_index=True, width="stretch")
-                st.download_button("Download CSV", download(key, table), file_name=f"{key}.csv",
-                                   mime="text/csv", key=f"download-{key}", on_click="ignore",
-                                   icon=":material/download:")
+            # Drawn only once opened (a rerun, from cached results): six tables that nobody
+            # has asked to see took a fifth of a page's first drawing in the browser.
+            shown = st.expander("Show data", key=f"show-data-{key}", on_change="rerun")
+            if shown.open:
+                with shown:
+                    st.dataframe(table, hide_index=True, width="stretch")
+                    st.download_button("Download CSV", download(key, table),
+                                       file_name=f"{key}.csv", mime="text/csv",
+                                       key=f"download-{key}", on_click="ignore",
+                                       icon=":material/download:")
 
 
 def download(what: str, table: pd.DataFrame):
