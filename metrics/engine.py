@@ -131,13 +131,8 @@ def _aggregates(metrics: list[Metric]) -> list[str]:
             if m.kind in ("count", "proportion", "rate_per_1000", "per_capita") and key:
                 where = COUNTS[key].where
                 out[f"k_{key}"] = _count_if(where) if where else "count(*)"
-        if m.duration:
-            u = f'"u_{m.id}"'
-            only = f'"w_{m.id}" AND ' if m.duration.where else ""
-            # Median and 90th percentile from one aggregate state (one sort, not two), in
-            # minutes once aggregated (a division of two numbers, not of every row's).
-            out[f"d_{m.id}_q"] = (f"list_transform(quantile_cont({u}, [0.5, 0.9]) FILTER "
-                                  f"(WHERE {only}{u} >= 0), lambda x: x / {_US_PER_MINUTE}.0)")
+        if m.duration:  # the median and 90th percentile: quantile_sql
+            u, only = f'"u_{m.id}"', _timed_flag(m)
             out[f"d_{m.id}_n"] = _count_if(f"{only}{u} >= 0")
             out[f"d_{m.id}_missing"] = _count_if(f"{only}({u} IS NULL OR {u} < 0)")
         if m.kind == "distinct":
@@ -166,6 +161,70 @@ def build_sql(source: str, metrics: list[Metric], by: tuple[str, ...], filters: 
     sql = (f"WITH base AS ({SOURCES[source].render(used)})\n"
            f"SELECT {', '.join(dims + aggs)}\nFROM {rows}\nWHERE {where}{group}")
     return _labelled(sql, by), params
+
+
+QUANTILES = (0.5, 0.9)
+
+
+def quantile_sql(source: str, metrics: list[Metric], by: tuple[str, ...], filters: Filters
+                 ) -> tuple[str, list]:
+    """SQL giving each timed metric's exact median and 90th percentile (minutes) per group.
+
+    Counted, not sorted: a histogram of the durations (microseconds; CAD clocks give whole
+    seconds, so a few thousand distinct values) in one scan for all the metrics (grouping
+    sets), then each quantile read off the cumulative counts, interpolated as quantile_cont
+    does (position q * (n - 1) among the sorted values). quantile_cont keeps every value in
+    memory and cannot spill: at 100 million calls the call-processing times alone needed more
+    than the server's 1 GB. Rows: metric, the groups, q (a list, as quantile_cont gives).
+    """
+    timed = [m for m in metrics if m.duration]
+    where, params = _where(source, filters)
+    used = " ".join([_used_text(m) for m in timed] + list(by))
+    groups = [f'"g_{d}"' for d in by]
+    dims = [f'{DIMENSIONS[d]} AS "g_{d}"' for d in by]
+    values = [f'"t_{m.id}"' for m in timed]  # a timed row's duration, else NULL
+    kept = [f'CASE WHEN {_timed_flag(m)}"u_{m.id}" >= 0 THEN "u_{m.id}" END AS {t}'
+            for m, t in zip(timed, values)]
+    sets = ", ".join(f"({', '.join(groups + [t])})" for t in values)
+    flags = "".join(f', GROUPING({t}) AS "s_{m.id}"' for m, t in zip(timed, values))
+    # Only timed rows reach the histogram (the others would be one more group per set).
+    sql = (f"WITH base AS ({SOURCES[source].render(used)}),\n"
+           f"timed AS (SELECT * FROM (SELECT {', '.join(dims + kept)} FROM (SELECT *, "
+           f"{', '.join(_durations(timed))} FROM base WHERE {where})) "
+           f"WHERE {' OR '.join(f'{t} IS NOT NULL' for t in values)}),\n"
+           f"hist AS MATERIALIZED (SELECT {', '.join(groups + values)}{flags}, count(*) AS c "
+           f"FROM timed GROUP BY GROUPING SETS ({sets}))\n"
+           + "\nUNION ALL\n".join(_quantiles_of(m, groups) for m in timed))
+    return _labelled(sql, by), params
+
+
+def _timed_flag(m: Metric) -> str:
+    return f'"w_{m.id}" AND ' if m.duration.where else ""
+
+
+def _quantiles_of(m: Metric, groups: list[str]) -> str:
+    """One metric's quantiles per group, from its histogram rows in ``hist``.
+
+    The value at (0-based) position i of the sorted durations is the smallest duration whose
+    cumulative count exceeds i; a quantile between two positions is interpolated.
+    """
+    lead = "".join(g + ", " for g in groups)
+    within = f"PARTITION BY {', '.join(groups)} " if groups else ""
+    cells = []
+    for i, q in enumerate(QUANTILES):
+        pos = f"({q} * (n - 1))"
+        cells += [f"min(u) FILTER (WHERE upto > floor({pos})) AS lo{i}",
+                  f"min(u) FILTER (WHERE upto > ceil({pos})) AS hi{i}",
+                  f"any_value({pos} - floor({pos})) AS f{i}"]
+    value = ", ".join(f"(lo{i} + f{i} * (hi{i} - lo{i})) / {_US_PER_MINUTE}.0"
+                      for i in range(len(QUANTILES)))
+    group_by = f" GROUP BY {', '.join(groups)}" if groups else ""
+    return (f"SELECT '{m.id}' AS metric, {lead}[{value}] AS q FROM ("
+            f"SELECT {lead}{', '.join(cells)} FROM ("
+            f"SELECT {lead}u, sum(c) OVER ({within}ORDER BY u) AS upto, "
+            f"sum(c) OVER ({within.strip()}) AS n FROM ("
+            f'SELECT {lead}"t_{m.id}" AS u, c FROM hist '
+            f'WHERE "s_{m.id}" = 0 AND "t_{m.id}" IS NOT NULL)){group_by})')
 
 
 def _labelled(sql: str, by) -> str:
@@ -219,6 +278,9 @@ def _plan(request: MetricRequest, metrics: list[Metric] | None = None):
         ms = [m for m in metrics if m.table == source and m.kind != "repeat"]
         if ms:
             plan.append((source, *build_sql(source, ms, request.by, request.filters)))
+            if any(m.duration for m in ms):
+                plan.append((f"quantiles:{source}",
+                             *quantile_sql(source, ms, request.by, request.filters)))
     repeats = [m for m in metrics if m.kind == "repeat"]
     if repeats:
         ks = sorted({int(m.numerator) for m in repeats})
@@ -311,6 +373,8 @@ def compute_levels(con, request, levels: list[tuple[str, ...]],
         top = _fetch(con, *build_sql(source, ms, by, filters))
         per_level = [m for m in ms if m.kind == "distinct"]  # people do not add up
         timed = [m for m in ms if m.duration]
+        if timed and by in quantiles_at:
+            _merge_quantiles(top, _fetch(con, *quantile_sql(source, timed, by, filters)), by)
         for lv in levels:
             if lv == by:
                 aggs = top
@@ -322,8 +386,8 @@ def compute_levels(con, request, levels: list[tuple[str, ...]],
                     _merge(aggs, _fetch(con, *build_sql(source, per_level, lv, filters)), lv,
                            ("people",))
                 if timed and lv in quantiles_at:
-                    _merge(aggs, _fetch(con, *build_sql(source, timed, lv, filters)), lv,
-                           [f"d_{m.id}_q" for m in timed])
+                    _merge_quantiles(aggs, _fetch(con, *quantile_sql(source, timed, lv,
+                                                                     filters)), lv)
             out[lv] += [_compose(m, agg, lv, population) for m in ms for agg in aggs]
     repeats = [m for m in metrics if m.kind == "repeat"]
     if repeats:  # people with k contacts do not add up over groups: one query per level
@@ -372,9 +436,11 @@ def _merge(aggs: list[dict], found: list[dict], level, names) -> None:
 def _run(con, request: MetricRequest, metrics: list[Metric]) -> list[MetricRow]:
     results: dict[str, list[dict]] = {}
     for source, sql, params in _plan(request, metrics):
-        cur = con.execute(sql, params)
-        names = [d[0] for d in cur.description]
-        results[source] = [dict(zip(names, row)) for row in cur.fetchall()]
+        rows = _fetch(con, sql, params)
+        if source.startswith("quantiles:"):  # follows its source's own query in the plan
+            _merge_quantiles(results[source.split(":", 1)[1]], rows, request.by)
+        else:
+            results[source] = rows
     population = _population(con, request) if any(m.kind == "per_capita" for m in metrics) else {}
     rows = []
     for m in metrics:
@@ -382,6 +448,16 @@ def _run(con, request: MetricRequest, metrics: list[Metric]) -> list[MetricRow]:
         for agg in results.get(source, []):
             rows.append(_compose(m, agg, request.by, population))
     return rows
+
+
+def _merge_quantiles(aggs: list[dict], found: list[dict], level) -> None:
+    """Each group's ``d_<metric>_q`` from ``quantile_sql``'s rows (None where nothing timed)."""
+    by_group = {(r["metric"], *(r[f"g_{d}"] for d in level)): r["q"] for r in found}
+    metric_ids = {r["metric"] for r in found}
+    for agg in aggs:
+        key = tuple(agg[f"g_{d}"] for d in level)
+        for m in metric_ids:
+            agg[f"d_{m}_q"] = by_group.get((m, *key))
 
 
 def _group(agg: dict, by) -> dict:
@@ -402,7 +478,7 @@ def _compose(m: Metric, agg: dict, by, population) -> MetricRow:
         row.ci_high = hi * scale if hi is not None else None
         row.reliability = reliability(x) if n else None
     elif m.kind == "duration":
-        row.median, row.p90 = agg[f"d_{m.id}_q"] or (None, None)
+        row.median, row.p90 = agg.get(f"d_{m.id}_q") or (None, None)
         row.n, row.missing = agg[f"d_{m.id}_n"], agg[f"d_{m.id}_missing"]
         row.value = row.median
         row.reliability = reliability(row.n)

@@ -278,3 +278,31 @@ def test_reliability_flags():
     assert reliability(19) == "insufficient"
     assert reliability(20) == "ok"
     assert reliability(None) is None
+
+
+def test_medians_and_90th_percentiles_interpolate_between_sorted_values(con):
+    """Quantiles are counted from a histogram of the durations (metrics.engine.quantile_sql),
+    not sorted: the same figures as quantile_cont, worked out here by hand."""
+    # Call processing minutes per jurisdiction; -3 (dispatched before received) and a call
+    # never dispatched are not timed.
+    minutes = {"A": [1, 2, 2, 10, -3, None], "B": [5]}
+    for j, values in minutes.items():
+        con.execute("INSERT INTO jurisdictions (jurisdiction, time_zone) VALUES (?, 'UTC')", [j])
+        for i, m in enumerate(values):
+            disp = ("NULL" if m is None else
+                    f"TIMESTAMPTZ '2024-05-01 10:00+00' + INTERVAL '{m} minutes'")
+            con.execute(
+                "INSERT INTO calls (jurisdiction, call_id, received_at, received_local, "
+                f"dispatched_at, import_id) VALUES (?, ?, TIMESTAMPTZ '2024-05-01 10:00+00', "
+                f"TIMESTAMP '2024-05-01 10:00', {disp}, 1)", [j, f"{j}{i}"])
+    facts.refresh(con)
+    rows = {r.group["jurisdiction"]: r for r in compute(
+        con, MetricRequest(("C1",), ("jurisdiction",)))}
+    # A sorted: 1, 2, 2, 10. Median at position 0.5 * 3 = 1.5: 2 + 0.5 * (2 - 2) = 2.
+    # 90th percentile at 0.9 * 3 = 2.7: 2 + 0.7 * (10 - 2) = 7.6.
+    a, b = rows["A"], rows["B"]
+    assert (a.median, a.p90, a.n, a.missing) == (pytest.approx(2), pytest.approx(7.6), 4, 2)
+    assert (b.median, b.p90, b.n, b.missing) == (pytest.approx(5), pytest.approx(5), 1, 0)
+    # Both together: 1, 2, 2, 5, 10. Median at 2.0: 2; 90th at 3.6: 5 + 0.6 * (10 - 5) = 8.
+    whole = _one(con, "C1")
+    assert (whole.median, whole.p90, whole.n) == (pytest.approx(2), pytest.approx(8), 5)
