@@ -23,10 +23,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import pickle
 import platform
 import shutil
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -37,6 +35,7 @@ sys.path[:0] = [str(BENCH), str(ROOT)]
 
 import browser  # noqa: E402
 import queries  # noqa: E402
+from run import capture  # noqa: E402  (the pages' requests, recorded under AppTest)
 
 PAGE_LIMIT_S = 5.0
 
@@ -73,18 +72,6 @@ def build(source: Path, db: Path, times: int) -> dict:
         con.close()
     return {"seconds": round(time.perf_counter() - t0, 1), "rows": counts,
             "database_mb": round(db.stat().st_size / 2**20, 1)}
-
-
-def capture(db: Path, work: Path) -> dict:
-    out = work / "pages.pkl"
-    subprocess.run([sys.executable, str(BENCH / "capture.py"), "--db", str(db), "--out",
-                    str(out)], cwd=ROOT, check=True, stderr=subprocess.DEVNULL)
-    pages = pickle.loads(out.read_bytes())
-    broken = {u: p["exceptions"] + p["errors"] for u, p in pages.items()
-              if p["exceptions"] or p["errors"]}
-    if broken:
-        raise SystemExit(f"pages failed under AppTest: {broken}")
-    return pages
 
 
 def time_queries(db: Path, pages: dict, repeat: int) -> dict:

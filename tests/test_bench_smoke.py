@@ -45,6 +45,37 @@ def figures(tmp_path_factory):
 
 @pytest.mark.playwright
 @pytest.mark.slow
+def test_scale_up_copies_the_cohort_and_times_every_page(figures, tmp_path):
+    import duckdb
+
+    from data.connection import connect
+    from data.demo import populate_demo
+
+    source = tmp_path / "cohort.duckdb"  # any cohort will do: the demo's, small
+    con = connect(source)
+    populate_demo(con, seed=0, scale=0.05)
+    con.close()
+    with duckdb.connect(str(source), read_only=True) as src:
+        rows = {t: src.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
+                for t in ("calls", "responses", "referrals")}
+    out = tmp_path / "scale.json"
+    cmd = [sys.executable, str(ROOT / "bench" / "scale_up.py"), "--from", str(source),
+           "--times", "2", "--out", str(out), "--work", str(tmp_path / "scale")]
+    run = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stderr[-4000:]
+    s = json.loads(out.read_text(encoding="utf-8"))
+    assert s["built"]["rows"] == {t: 2 * n for t, n in rows.items()} and rows["calls"] > 0
+    pages = figures[0]["pages"]  # the router's pages, as the benchmark recorded them
+    assert set(s["worst_page_s"]) == set(pages)
+    assert all(_number(v) for v in s["worst_page_s"].values())
+    assert not any(p["errors"] for p in s["browser"]["pages"].values())
+    for url, info in pages.items():
+        assert (len(s["queries"]["pages"][url]["requests"]) > 0) == bool(info["requests"]), url
+    assert not (tmp_path / "scale").exists()  # the copy is removed
+
+
+@pytest.mark.playwright
+@pytest.mark.slow
 def test_cohort_has_the_requested_size(figures):
     r, _, _ = figures
     assert r["calls"] == 20000
