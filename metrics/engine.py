@@ -118,7 +118,7 @@ def _durations(metrics: list[Metric]) -> list[str]:
     return out
 
 
-def _aggregates(metrics: list[Metric]) -> list[str]:
+def _aggregates(metrics: list[Metric], quantiles: bool = False) -> list[str]:
     """The aggregate expressions the metrics need, each named once.
 
     ``count_if(flag)`` rather than ``count(*) FILTER (WHERE flag)``: the same count (a NULL
@@ -131,8 +131,12 @@ def _aggregates(metrics: list[Metric]) -> list[str]:
             if m.kind in ("count", "proportion", "rate_per_1000", "per_capita") and key:
                 where = COUNTS[key].where
                 out[f"k_{key}"] = _count_if(where) if where else "count(*)"
-        if m.duration:  # the median and 90th percentile: quantile_sql
+        if m.duration:
             u, only = f'"u_{m.id}"', _timed_flag(m)
+            if quantiles:  # in memory, from one aggregate state (else quantile_sql)
+                out[f"d_{m.id}_q"] = (f"list_transform(quantile_cont({u}, {list(QUANTILES)}) "
+                                      f"FILTER (WHERE {only}{u} >= 0), "
+                                      f"lambda x: x / {_US_PER_MINUTE}.0)")
             out[f"d_{m.id}_n"] = _count_if(f"{only}{u} >= 0")
             out[f"d_{m.id}_missing"] = _count_if(f"{only}({u} IS NULL OR {u} < 0)")
         if m.kind == "distinct":
@@ -145,12 +149,16 @@ def _count_if(flag: str) -> str:
     return f"coalesce(count_if({flag}), 0)"
 
 
-def build_sql(source: str, metrics: list[Metric], by: tuple[str, ...], filters: Filters
-              ) -> tuple[str, list]:
-    """SQL and parameters computing every aggregate ``metrics`` need over one source."""
+def build_sql(source: str, metrics: list[Metric], by: tuple[str, ...], filters: Filters,
+              quantiles: bool = True) -> tuple[str, list]:
+    """SQL and parameters computing every aggregate ``metrics`` need over one source.
+
+    ``quantiles``: the medians and 90th percentiles too, with quantile_cont (False: leave them
+    to ``quantile_sql``, for sources too large to hold their durations in memory).
+    """
     where, params = _where(source, filters)
     dims = [f'{DIMENSIONS[d]} AS "g_{d}"' for d in by]
-    aggs = _aggregates(metrics)
+    aggs = _aggregates(metrics, quantiles)
     group = " GROUP BY ALL" if dims else ""
     used = " ".join([_used_text(m) for m in metrics] + list(by))
     rows = "base"
@@ -166,16 +174,29 @@ def build_sql(source: str, metrics: list[Metric], by: tuple[str, ...], filters: 
 QUANTILES = (0.5, 0.9)
 
 
+# Up to this many rows in a source table, quantile_cont computes the medians within the
+# counting scan (one scan, fastest); beyond it, quantile_sql (bounded memory, one scan more).
+# quantile_cont holds 8 bytes per timed row and cannot spill: at 100 million calls the
+# call-processing times alone needed more than the server's 1 GB.
+QUANTILES_IN_MEMORY_ROWS = 25_000_000
+
+
+def in_memory_quantiles(con, source: str) -> bool:
+    rows = con.execute("SELECT estimated_size FROM duckdb_tables() WHERE table_name = ? AND "
+                       "database_name = current_database() AND schema_name = 'main'",
+                       [source]).fetchone()
+    return rows is None or rows[0] <= QUANTILES_IN_MEMORY_ROWS
+
+
 def quantile_sql(source: str, metrics: list[Metric], by: tuple[str, ...], filters: Filters
                  ) -> tuple[str, list]:
     """SQL giving each timed metric's exact median and 90th percentile (minutes) per group.
 
     Counted, not sorted: a histogram of the durations (microseconds; CAD clocks give whole
     seconds, so a few thousand distinct values) in one scan for all the metrics (grouping
-    sets), then each quantile read off the cumulative counts, interpolated as quantile_cont
-    does (position q * (n - 1) among the sorted values). quantile_cont keeps every value in
-    memory and cannot spill: at 100 million calls the call-processing times alone needed more
-    than the server's 1 GB. Rows: metric, the groups, q (a list, as quantile_cont gives).
+    sets, which spill to disk when they must), then each quantile read off the cumulative
+    counts, interpolated as quantile_cont does (position q * (n - 1) among the sorted
+    values). Rows: metric, the groups, q (a list, as quantile_cont gives).
     """
     timed = [m for m in metrics if m.duration]
     where, params = _where(source, filters)
@@ -270,15 +291,19 @@ def explain(request: MetricRequest) -> str:
     return "\n\n".join(parts)
 
 
-def _plan(request: MetricRequest, metrics: list[Metric] | None = None):
+def _plan(request: MetricRequest, metrics: list[Metric] | None = None,
+          large: frozenset = frozenset()):
+    """(source, SQL, parameters) to run; sources in ``large`` get their quantiles from
+    ``quantile_sql`` (a "quantiles:<source>" step after the source's own)."""
     if metrics is None:
         metrics = [m for m in resolve(request) if supports(m, request.by)]
     plan = []
     for source in SOURCES:
         ms = [m for m in metrics if m.table == source and m.kind != "repeat"]
         if ms:
-            plan.append((source, *build_sql(source, ms, request.by, request.filters)))
-            if any(m.duration for m in ms):
+            plan.append((source, *build_sql(source, ms, request.by, request.filters,
+                                            quantiles=source not in large)))
+            if source in large and any(m.duration for m in ms):
                 plan.append((f"quantiles:{source}",
                              *quantile_sql(source, ms, request.by, request.filters)))
     repeats = [m for m in metrics if m.kind == "repeat"]
@@ -370,10 +395,11 @@ def compute_levels(con, request, levels: list[tuple[str, ...]],
         ms = [m for m in metrics if m.table == source and m.kind != "repeat"]
         if not ms:
             continue
-        top = _fetch(con, *build_sql(source, ms, by, filters))
+        in_memory = in_memory_quantiles(con, source)
+        top = _fetch(con, *build_sql(source, ms, by, filters, quantiles=in_memory))
         per_level = [m for m in ms if m.kind == "distinct"]  # people do not add up
         timed = [m for m in ms if m.duration]
-        if timed and by in quantiles_at:
+        if timed and by in quantiles_at and not in_memory:
             _merge_quantiles(top, _fetch(con, *quantile_sql(source, timed, by, filters)), by)
         for lv in levels:
             if lv == by:
@@ -385,7 +411,10 @@ def compute_levels(con, request, levels: list[tuple[str, ...]],
                 if per_level:
                     _merge(aggs, _fetch(con, *build_sql(source, per_level, lv, filters)), lv,
                            ("people",))
-                if timed and lv in quantiles_at:
+                if timed and lv in quantiles_at and in_memory:
+                    _merge(aggs, _fetch(con, *build_sql(source, timed, lv, filters)), lv,
+                           [f"d_{m.id}_q" for m in timed])
+                elif timed and lv in quantiles_at:
                     _merge_quantiles(aggs, _fetch(con, *quantile_sql(source, timed, lv,
                                                                      filters)), lv)
             out[lv] += [_compose(m, agg, lv, population) for m in ms for agg in aggs]
@@ -435,7 +464,8 @@ def _merge(aggs: list[dict], found: list[dict], level, names) -> None:
 
 def _run(con, request: MetricRequest, metrics: list[Metric]) -> list[MetricRow]:
     results: dict[str, list[dict]] = {}
-    for source, sql, params in _plan(request, metrics):
+    large = frozenset(s for s in SOURCES if not in_memory_quantiles(con, s))
+    for source, sql, params in _plan(request, metrics, large):
         rows = _fetch(con, sql, params)
         if source.startswith("quantiles:"):  # follows its source's own query in the plan
             _merge_quantiles(results[source.split(":", 1)[1]], rows, request.by)

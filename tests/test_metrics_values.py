@@ -13,7 +13,7 @@ import pytest
 from data import facts
 from data.crosswalk import save_crosswalk
 from data.links import refresh_call_links
-from metrics import BY_ID, REGISTRY, Filters, MetricRequest, compute
+from metrics import BY_ID, REGISTRY, Filters, MetricRequest, compute, disclosure, engine
 from metrics.stats import reliability, wilson
 
 TZ = "America/Denver"
@@ -280,9 +280,17 @@ def test_reliability_flags():
     assert reliability(None) is None
 
 
-def test_medians_and_90th_percentiles_interpolate_between_sorted_values(con):
-    """Quantiles are counted from a histogram of the durations (metrics.engine.quantile_sql),
-    not sorted: the same figures as quantile_cont, worked out here by hand."""
+@pytest.fixture(params=["in memory", "histogram"])
+def quantile_path(request, monkeypatch):
+    """Both ways the engine finds medians: quantile_cont in the counting scan, and (for
+    sources too large for it) a histogram of the durations (metrics.engine.quantile_sql)."""
+    if request.param == "histogram":
+        monkeypatch.setattr(engine, "QUANTILES_IN_MEMORY_ROWS", -1)
+    return request.param
+
+
+def test_medians_and_90th_percentiles_interpolate_between_sorted_values(con, quantile_path):
+    """The same figures both ways, worked out here by hand."""
     # Call processing minutes per jurisdiction; -3 (dispatched before received) and a call
     # never dispatched are not timed.
     minutes = {"A": [1, 2, 2, 10, -3, None], "B": [5]}
@@ -306,3 +314,31 @@ def test_medians_and_90th_percentiles_interpolate_between_sorted_values(con):
     # Both together: 1, 2, 2, 5, 10. Median at 2.0: 2; 90th at 3.6: 5 + 0.6 * (10 - 5) = 8.
     whole = _one(con, "C1")
     assert (whole.median, whole.p90, whole.n) == (pytest.approx(2), pytest.approx(8), 5)
+
+
+def test_quantiles_from_the_histogram_equal_quantile_cont(con, monkeypatch):
+    """Every duration metric, grouped three ways and through disclosure control's levels:
+    the histogram's figures are quantile_cont's."""
+    from data.demo import populate_demo
+
+    populate_demo(con, seed=0, scale=0.05)
+    timed = tuple(m.id for m in REGISTRY if m.duration)
+
+    def figures():
+        out = {}
+        for by in ((), ("jurisdiction",), ("month",)):
+            for r in compute(con, MetricRequest(timed, by)):
+                out[(r.metric, by, tuple(r.group.values()))] = (r.median, r.p90, r.n, r.missing)
+        shown = disclosure.disclose(con, MetricRequest(timed, ("jurisdiction",)))
+        for r in shown.rows:
+            out[(r.metric, "shown", tuple(r.group.values()))] = (r.median, r.p90)
+        return out
+
+    in_memory = figures()
+    monkeypatch.setattr(engine, "QUANTILES_IN_MEMORY_ROWS", -1)
+    counted = figures()
+    assert counted.keys() == in_memory.keys()
+    assert sum(v[0] is not None for v in in_memory.values()) > 50
+    for key, values in in_memory.items():
+        for got, want in zip(counted[key], values):
+            assert got == (None if want is None else pytest.approx(want, abs=1e-9)), key
