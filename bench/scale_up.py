@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
 import shutil
 import sys
 import time
@@ -35,6 +34,7 @@ sys.path[:0] = [str(BENCH), str(ROOT)]
 
 import browser  # noqa: E402
 import queries  # noqa: E402
+import report  # noqa: E402
 from run import capture  # noqa: E402  (the pages' requests, recorded under AppTest)
 
 PAGE_LIMIT_S = 5.0
@@ -123,7 +123,7 @@ def main(argv=None):
     # browser opened at: its full load, which includes its queries as well).
     worst = {u: side["pages"][u]["first_s"] or side["opened_s"] for u in pages}
     result = {"source": str(args.source), "times": args.times, "built": built,
-              "machine": {"cores": __import__("os").cpu_count(), "platform": platform.platform()},
+              "machine": report.machine(),
               "queries": q, "browser": side, "page_limit_s": PAGE_LIMIT_S,
               "worst_page_s": worst,
               "every_page_within_limit": all(v <= PAGE_LIMIT_S for v in worst.values()),

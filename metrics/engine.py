@@ -99,6 +99,7 @@ def _where(source: str, filters: Filters) -> tuple[str, list]:
 
 
 _US_PER_MINUTE = 60_000_000
+QUANTILES = (0.5, 0.9)
 
 
 def _durations(metrics: list[Metric]) -> list[str]:
@@ -118,7 +119,7 @@ def _durations(metrics: list[Metric]) -> list[str]:
     return out
 
 
-def _aggregates(metrics: list[Metric], quantiles: bool = False) -> list[str]:
+def _aggregates(metrics: list[Metric], quantiles: bool) -> list[str]:
     """The aggregate expressions the metrics need, each named once.
 
     ``count_if(flag)`` rather than ``count(*) FILTER (WHERE flag)``: the same count (a NULL
@@ -171,9 +172,6 @@ def build_sql(source: str, metrics: list[Metric], by: tuple[str, ...], filters: 
     return _labelled(sql, by), params
 
 
-QUANTILES = (0.5, 0.9)
-
-
 # Up to this many rows in a source table, quantile_cont computes the medians within the
 # counting scan (one scan, fastest); beyond it, quantile_sql (bounded memory, one scan more).
 # quantile_cont holds 8 bytes per timed row and cannot spill: at 100 million calls the
@@ -182,10 +180,10 @@ QUANTILES_IN_MEMORY_ROWS = 25_000_000
 
 
 def in_memory_quantiles(con, source: str) -> bool:
-    rows = con.execute("SELECT estimated_size FROM duckdb_tables() WHERE table_name = ? AND "
+    size = con.execute("SELECT estimated_size FROM duckdb_tables() WHERE table_name = ? AND "
                        "database_name = current_database() AND schema_name = 'main'",
                        [source]).fetchone()
-    return rows is None or rows[0] <= QUANTILES_IN_MEMORY_ROWS
+    return size is None or size[0] <= QUANTILES_IN_MEMORY_ROWS
 
 
 def quantile_sql(source: str, metrics: list[Metric], by: tuple[str, ...], filters: Filters
