@@ -46,6 +46,18 @@ _RENDERED_JS = """([heading, charts]) => {
   const running = visible(document.querySelector("[data-testid='stStatusWidget']"));
   return headed && plots >= charts && !running;
 }"""
+# A section of a page (ui/sections.py: a tab that runs only when open): its tab is selected and
+# the one tab panel Streamlit keeps in the page holds the section's charts.
+_SECTION_JS = """([label, charts]) => {
+  const tab = [...document.querySelectorAll("[role='tab']")]
+    .find(t => t.innerText.trim() === label);
+  if (!tab || tab.getAttribute('aria-selected') !== 'true') return false;
+  const panel = document.getElementById(tab.getAttribute('aria-controls'));
+  const plots = panel ? panel.querySelectorAll('.js-plotly-plot').length : 0;
+  const status = document.querySelector("[data-testid='stStatusWidget']");
+  const running = !!status && status.getClientRects().length > 0;
+  return plots >= charts && !running;
+}"""
 _FAILED_JS = """() => document.querySelectorAll(
   "[data-testid='stException'], [data-testid='stAlertContentError']").length"""
 
@@ -194,15 +206,17 @@ async def visit(page, url: str, heading: str, charts: int, polling: int = 50) ->
         await page.goto(url, wait_until="commit", timeout=NAV_TIMEOUT_S * 1000)
         await page.wait_for_function(_RENDERED_JS, arg=[heading, charts], polling=polling,
                                      timeout=NAV_TIMEOUT_S * 1000)
-        end = time.perf_counter()
-        failed = await page.evaluate(_FAILED_JS)
-        return {"seconds": end - t0, "server_s": _server_part(getattr(page, "_done", None), t0,
-                                                              end),
-                "error": f"{failed} error element(s)" if failed else None}
+        return await _rendered(page, t0, time.perf_counter())
     except Exception as e:  # a timeout or a crashed page: counted as an error
         await _photograph(page, url.rsplit("/", 1)[-1])
         return {"seconds": time.perf_counter() - t0,
                 "error": f"{type(e).__name__}: {str(e).splitlines()[0][:200]}"}
+
+
+async def _rendered(page, t0: float, end: float) -> dict:
+    failed = await page.evaluate(_FAILED_JS)
+    return {"seconds": end - t0, "server_s": _server_part(getattr(page, "_done", None), t0, end),
+            "error": f"{failed} error element(s)" if failed else None}
 
 
 def track_scripts(page) -> list:
@@ -264,11 +278,7 @@ async def navigate(page, path: str, heading: str, charts: int, default: str,
             raise RuntimeError(f"no sidebar link to /{target}")
         await page.wait_for_function(_RENDERED_JS, arg=[heading, charts], polling=polling,
                                      timeout=NAV_TIMEOUT_S * 1000)
-        end = time.perf_counter()
-        failed = await page.evaluate(_FAILED_JS)
-        return {"seconds": end - t0, "server_s": _server_part(getattr(page, "_done", None), t0,
-                                                              end),
-                "error": f"{failed} error element(s)" if failed else None}
+        return await _rendered(page, t0, time.perf_counter())
     except Exception as e:
         await _photograph(page, path)
         return {"seconds": time.perf_counter() - t0,
@@ -277,7 +287,35 @@ async def navigate(page, path: str, heading: str, charts: int, default: str,
 
 def default_page(pages: dict) -> str:
     """The router's default page (served at "/"): the first page declared."""
-    return next(iter(pages))
+    return next(u for u, info in pages.items() if not info.get("view_of"))
+
+
+async def go(page, url: str, pages: dict, default: str, polling: int = 50) -> dict:
+    """Reach ``url`` as a viewer does: a page from the sidebar; a section of a page
+    (``info["view_of"]``) by its tab, after the page from the sidebar when another page is
+    open (one visit: both clicks are timed)."""
+    info = pages[url]
+    base = info.get("view_of")
+    if not base:
+        return await navigate(page, url, info["heading"], info["charts"], default, polling)
+    t0 = time.perf_counter()
+    first = None
+    here = await page.evaluate("() => location.pathname")
+    if here.strip("/") not in ((base,) if base != default else (base, "")):
+        first = await navigate(page, base, pages[base]["heading"], pages[base]["charts"],
+                               default, polling)
+        if first["error"]:
+            return {**first, "seconds": time.perf_counter() - t0}
+    try:
+        await page.get_by_role("tab", name=info["section"], exact=True).click(
+            timeout=NAV_TIMEOUT_S * 1000)
+        await page.wait_for_function(_SECTION_JS, arg=[info["section"], info["charts"]],
+                                     polling=polling, timeout=NAV_TIMEOUT_S * 1000)
+        return await _rendered(page, t0, time.perf_counter())
+    except Exception as e:
+        await _photograph(page, url.replace("?", "-"))
+        return {"seconds": time.perf_counter() - t0,
+                "error": f"{type(e).__name__}: {str(e).splitlines()[0][:200]}"}
 
 
 async def _in_app_times(base: str, pages: dict, opener: str, targets: list[str],
@@ -299,12 +337,9 @@ async def _in_app_times(base: str, pages: dict, opener: str, targets: list[str],
         opened = await visit(page, f"{base}/{opener}", info["heading"], info["charts"])
         for url in targets:
             say(f"sidebar to /{url}")
-            firsts[url] = await navigate(page, url, pages[url]["heading"],
-                                         pages[url]["charts"], default)
+            firsts[url] = await go(page, url, pages, default)
         for _ in range(repeat):
-            rounds.append({url: await navigate(page, url, pages[url]["heading"],
-                                               pages[url]["charts"], default)
-                           for url in pages})
+            rounds.append({url: await go(page, url, pages, default) for url in pages})
         await context.close()
         await browser.close()
     out = {}
@@ -430,8 +465,7 @@ async def _viewer(i: int, browser, base: str, pages: dict, log: _Log, stop: asyn
             k += 1
             url = order[k % len(order)]
             start = time.perf_counter()
-            v = await navigate(page, url, pages[url]["heading"], pages[url]["charts"], default,
-                               polling=VIEWER_POLL_MS)
+            v = await go(page, url, pages, default, polling=VIEWER_POLL_MS)
             log.visits.append((start, time.perf_counter(), url, v["seconds"], v["error"],
                                "sidebar", v.get("server_s")))
             if v["error"]:  # start again from a fresh load, as a person would reload

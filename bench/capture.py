@@ -9,6 +9,11 @@ CountRequest. So the benchmark times exactly the requests the pages make, with t
 sidebar sets by default, and no second list of them can drift. Also recorded per page: its
 heading and how many Plotly charts it draws (what "rendered" means in the browser).
 
+A page split into sections (ui/sections.py: tabs that run only when open) is recorded as one
+view per section: the page itself is its first section, as it opens; each other section is
+``<page>?<tab key>=<label>`` (its address) with ``view_of`` (the page) and ``section`` (the
+tab's label), each with the requests and charts of that section alone.
+
 Runs in its own process: the app's cached DuckDB connection holds the database file open, and
 the dashboard server started later needs it.
 """
@@ -21,6 +26,7 @@ import re
 import sys
 import time
 from pathlib import Path
+from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -73,11 +79,11 @@ def capture(db: str) -> dict:
                                                               "population")))
     at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=900)
     at.run()  # the default page: fills the sidebar's caches as a first visit would
-    out = {}
-    for url, file in router_pages().items():
+    from ui import sections
+
+    def record(url, file, **extra):
         seen.clear()
         other.clear()
-        at.switch_page(file)
         t0 = time.perf_counter()
         at.run()
         elapsed = time.perf_counter() - t0
@@ -85,7 +91,21 @@ def capture(db: str) -> dict:
                     "other_cache_calls": sorted({c[0] for c in other}),
                     "charts": len(at.get("plotly_chart")),
                     "exceptions": [e.value for e in at.exception],
-                    "errors": [e.value for e in at.error], "apptest_s": round(elapsed, 3)}
+                    "errors": [e.value for e in at.error], "apptest_s": round(elapsed, 3),
+                    **extra}
+
+    out = {}
+    for url, file in router_pages().items():
+        at.switch_page(file)
+        split = sections.BY_PAGE.get(file)
+        record(url, file, **({"section": split.labels[0]} if split else {}))
+        for label in (split.labels[1:] if split else ()):
+            at.session_state[split.key] = label
+            at.query_params[split.key] = label
+            record(f"{url}?{urlencode({split.key: label})}", file, view_of=url, section=label)
+        if split:  # back to the first section, as the page opens for the next viewer
+            at.session_state[split.key] = split.labels[0]
+            del at.query_params[split.key]
     return out
 
 

@@ -54,6 +54,12 @@ def _worst(pages: dict, key: str):
     return max(vals) if vals else (None, None)
 
 
+def view_name(url: str, info: dict) -> str:
+    """A page, or one section of it (ui/sections.py), as the tables name it."""
+    base = info.get("view_of") or url.split("?", 1)[0]
+    return f"{base} · {info['section']}" if info.get("section") else base
+
+
 def budgets(r: dict) -> list[dict]:
     imp, q, pd_, br, cc = (r["import"], r["queries"], r["pandas"], r["browser"],
                            r["concurrency"])
@@ -61,6 +67,10 @@ def budgets(r: dict) -> list[dict]:
     nav, nav_name = _worst(br["sidebar"]["pages"], "first_s")
     nav_cached, nav_cached_name = _worst(br["sidebar"]["pages"], "cached_median_s")
     deep, deep_name = _worst(br["deep_link"]["pages"], "first_s")
+    views = r.get("pages", {})
+    page_q_name, nav_name, nav_cached_name, deep_name = (
+        view_name(u, views.get(u, {})) if u else u
+        for u in (page_q_name, nav_name, nav_cached_name, deep_name))
     ses, tabs = cc["sessions"], cc["tabs"]
     rows = [
         ("import_ratio", "Import ≤ 1.5 × DuckDB alone", imp["ratio"], 1.5, "le", "×"),
@@ -141,15 +151,15 @@ def markdown(r: dict) -> str:
             f"{k} {v:.2f} s" for k, v in imp["steps"].items())]
     lines += ["", "**Each page's metric queries**, uncached, run directly on the engine "
               "(requests recorded from the pages by AppTest), and the page in the browser:", "",
-              "| Page | Requests | Queries, first | Queries, median | Slowest request | "
-              "Sidebar, not cached (server's part) | Sidebar, cached | Address, not cached | "
-              "Address, cached |",
+              "| Page · section | Requests | Queries, first | Queries, median | Slowest request | "
+              "Sidebar or tab, not cached (server's part) | Sidebar or tab, cached | Address, "
+              "not cached | Address, cached |",
               "|---|---:|---:|---:|---|---:|---:|---:|---:|"]
     for url, p in q["pages"].items():
         side = br["sidebar"]["pages"].get(url, {})
         deep = br["deep_link"]["pages"].get(url, {})
         lines.append(
-            f"| {url} | {len(p['requests'])} | {_fmt(p['first_s'], 's')} | "
+            f"| {view_name(url, r.get('pages', {}).get(url, {}))} | {len(p['requests'])} | {_fmt(p['first_s'], 's')} | "
             f"{_fmt(p['median_s'], 's')} | {p['slowest'] or '—'} | "
             f"{_fmt(side.get('first_s'), 's')} ({_fmt(side.get('first_server_s'), 's')}) | "
             f"{_fmt(side.get('cached_median_s'), 's')} | "

@@ -173,7 +173,7 @@ def _start(db: Path, work: Path, name: str, starts: list) -> browser.Server:
 
 
 def in_browser(args, db: Path, work: Path, pages: dict, second: Path) -> tuple[dict, dict]:
-    charted = [u for u, p in pages.items() if p["charts"]]
+    charted = [u for u, p in pages.items() if p["charts"] and not p.get("view_of")]
     starts, peaks, out = [], [], {}
     # The sidebar series: a session opened at one chart page reaches every other page from the
     # sidebar; a second server covers the page the first one opened at.
@@ -342,7 +342,8 @@ def main(argv=None):
         "finished": report.now(), "total_s": round(time.perf_counter() - t_start, 1),
         "machine": report.machine(), "load_average": LOAD, "import": built["import"],
         "pages": {u: {"file": v["file"], "heading": v["heading"], "charts": v["charts"],
-                      "requests": [queries.describe(r) for r in v["requests"]]}
+                      "requests": [queries.describe(r) for r in v["requests"]],
+                      **{k: v[k] for k in ("section", "view_of") if k in v}}
                   for u, v in pages.items()},
         "queries": q, "pandas": p, "browser": br, "concurrency": cc, "scaling": sc}
     result["budgets"] = report.budgets(result)

@@ -85,7 +85,7 @@ def time_queries(db: Path, pages: dict, repeat: int) -> dict:
 
 
 def pages_in_browser(db: Path, work: Path, pages: dict) -> dict:
-    charted = [u for u, p in pages.items() if p["charts"]]
+    charted = [u for u, p in pages.items() if p["charts"] and not p.get("view_of")]
     opener = charted[-1]
     srv = browser.start_server(db, work / "server.log", timeout=300)
     try:

@@ -196,12 +196,14 @@ def _launch_lines(fig, df, markers, colors):
         return
     first = min(month_start(v) for v in df["month"])
     last = max(month_start(v) for v in df["month"])
-    for name, day in markers:
-        if day is None or not (first <= day.replace(day=1) <= last):
-            continue
+    shown = sorted((day, name) for name, day in markers
+                   if day is not None and first <= day.replace(day=1) <= last)
+    for i, (day, name) in enumerate(shown):
         color = colors.get(name, "#555")
         fig.add_vline(x=day, line_dash="dot", line_color=color, line_width=2)
-        fig.add_annotation(x=day, y=1, yref="paper", text=f"{html.escape(name)} launch",
+        # One line lower per launch: launches months apart would print over each other.
+        fig.add_annotation(x=day, y=1 - 0.07 * i, yref="paper",
+                           text=f"{html.escape(name)} launch",
                            showarrow=False, xanchor="left", yanchor="top", font_color=color,
                            bgcolor="rgba(255,255,255,0.8)")
 

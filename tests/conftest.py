@@ -60,3 +60,41 @@ def open_tables(at, *keys: str):
     if wanted:
         at.run()
     return at
+
+
+def show_card(at, key: str):
+    """Open the section (tab) that draws the card ``key`` when the page has sections and the
+    card is not drawn yet (ui/sections.py: only the open tab runs)."""
+    from ui import sections
+
+    try:
+        at.get_by_key(f"card-{key}")
+        return at
+    except KeyError:
+        pass
+    for s in sections.ALL:
+        if any(key in cards for cards in s.cards.values()):
+            _open_section(at, s, s.of(key))
+    return at
+
+
+def each_section(at, page_file: str):
+    """Open each section of the page in turn (yielding its label), or yield None once for a
+    page without sections; the page must be the one ``at`` shows."""
+    from ui import sections
+
+    s = sections.BY_PAGE.get(page_file)
+    if s is None:
+        yield None
+        return
+    for label in s.labels:
+        _open_section(at, s, label)
+        yield label
+
+
+def _open_section(at, s, label: str) -> None:
+    # The tab as a click sets it: in the widget's state and in the address (AppTest applies
+    # the query parameters it holds again on every run, as a reload would).
+    at.session_state[s.key] = label
+    at.query_params[s.key] = label
+    at.run()

@@ -105,6 +105,17 @@ def test_every_page_has_query_and_browser_figures(figures):
         assert url in pages
     for url in ("overview", "reach", "on-scene", "connections", "compare"):
         assert pages[url]["requests"] and pages[url]["charts"] > 0, url
+    # Each section of a split page is a view of its own (ui/sections.py), timed like a page.
+    from ui import sections
+
+    for split in sections.ALL:
+        url = next(u for u, p in pages.items() if p["file"] == split.page and
+                   not p.get("view_of"))
+        assert pages[url]["section"] == split.labels[0]
+        views = [p for p in pages.values() if p.get("view_of") == url]
+        assert [v["section"] for v in views] == split.labels[1:], url
+        for v in views:
+            assert v["requests"] and v["charts"] == len(split.cards[v["section"]]), v
     for url in pages:
         q = r["queries"]["pages"][url]
         assert _number(q["median_s"]) and _number(q["first_s"])

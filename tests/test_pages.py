@@ -29,8 +29,9 @@ from data.connection import connect
 from data.demo import populate_demo
 from data.schema import create_schema
 from metrics.registry import REGISTRY
+from ui import sections
 
-from conftest import open_tables
+from conftest import each_section, open_tables, show_card
 
 ROOT = Path(__file__).resolve().parent.parent
 DASHBOARD = str(ROOT / "dashboard.py")
@@ -167,16 +168,16 @@ def tile(at: AppTest, key: str):
 
 
 def chart_spec(at: AppTest, key: str) -> dict:
-    return json.loads(at.get_by_key(f"chart-{key}").proto.spec)
+    return json.loads(show_card(at, key).get_by_key(f"chart-{key}").proto.spec)
 
 
 def sentence(at: AppTest, key: str) -> str:
-    """The takeaway under a card's title."""
-    return plain(at.get_by_key(f"card-{key}").markdown[0].value)
+    """The takeaway under a card's title (its section opened first, if the page has them)."""
+    return plain(show_card(at, key).get_by_key(f"card-{key}").markdown[0].value)
 
 
 def card_table(at: AppTest, key: str):
-    if not at.get_by_key(f"data-{key}").dataframe:
+    if not show_card(at, key).get_by_key(f"data-{key}").dataframe:
         open_tables(at, key)
     (df,) = at.get_by_key(f"data-{key}").dataframe
     return df.value
@@ -198,24 +199,53 @@ def main_titles(at: AppTest) -> list[str]:
 def test_page_draws_its_cards(monkeypatch, demo_db, page):
     at = run_app(monkeypatch, demo_db, page)
     assert main_titles(at) == [TITLES[page]]
-    assert not at.error and not at.main.info  # no empty states with the demo data
-    charts = at.get("plotly_chart")
-    assert sorted(c.key for c in charts) == sorted(f"chart-{k}" for k in CARDS[page])
-    for key in CARDS[page]:
-        card = at.get_by_key(f"card-{key}")
-        assert f"chart-{key}" in keys_in(card)
-        said = sentence(at, key)
-        assert said.endswith(".") and len(said) > 20, said  # a computed takeaway sentence
-        assert not said.startswith("No "), said
-        table = card_table(at, key)
-        assert len(table) > 0
-        download = at.get_by_key(f"download-{key}")
-        assert download.proto.label == "Download CSV"
+    drawn = []
+    for label in each_section(at, f"app_pages/{page}.py"):
+        assert_clean(at)
+        assert not at.error and not at.main.info  # no empty states with the demo data
+        # A page with sections draws only the open one's cards (ui/sections.py).
+        cards = (sections.BY_PAGE[f"app_pages/{page}.py"].cards[label] if label
+                 else CARDS[page])
+        charts = at.get("plotly_chart")
+        assert sorted(c.key for c in charts) == sorted(f"chart-{k}" for k in cards), label
+        for key in cards:
+            card = at.get_by_key(f"card-{key}")
+            assert f"chart-{key}" in keys_in(card)
+            said = sentence(at, key)
+            assert said.endswith(".") and len(said) > 20, said  # a computed takeaway sentence
+            assert not said.startswith("No "), said
+            table = card_table(at, key)
+            assert len(table) > 0
+            download = at.get_by_key(f"download-{key}")
+            assert download.proto.label == "Download CSV"
+        drawn += cards
+    assert sorted(drawn) == sorted(CARDS[page])  # the sections draw every card once
     if page == "overview":
         assert sorted(k for k in keys_in(at.main) if k.startswith("tile-")) == sorted(
             f"tile-{t}" for t in TILES)
     else:
         assert not at.metric
+
+
+def test_sections_run_only_the_open_tab_and_follow_the_address(monkeypatch, demo_db):
+    """Reach opens on its first section; ?reach_view= opens another, as a copied link does,
+    and only that one's cards (and requests) run."""
+    import ui.cache
+
+    at = run_app(monkeypatch, demo_db, "reach")
+    tabs = at.get_by_key("reach_view")
+    assert [t.label for t in tabs.tabs] == sections.REACH.labels
+    assert sorted(c.key for c in at.get("plotly_chart")) == ["chart-b1-month"]
+    asked = []
+    real = ui.cache.compute
+    monkeypatch.setattr(ui.cache, "compute", lambda request, *a, **k: (
+        asked.append(request.by), real(request, *a, **k))[1])
+    at = run_app(monkeypatch, demo_db, "reach", query={"reach_view": "Calls missed"})
+    assert sorted(c.key for c in at.get("plotly_chart")) == ["chart-a4-month",
+                                                              "chart-b3-reason"]
+    assert ("month",) in asked  # the open section's requests are seen ...
+    assert ("weekday_hour",) not in asked and ("area",) not in asked  # ... and only those
+    assert at.query_params["reach_view"] == "Calls missed"
 
 
 # --------------------------------------------------------------------------------------------
@@ -364,15 +394,15 @@ def test_reach_figures(monkeypatch, demo_db, sql):
 
 def test_a_cards_table_is_drawn_once_opened(monkeypatch, demo_db):
     """Tables and downloads wait for "Show data": a page's first drawing has none of them."""
-    at = run_app(monkeypatch, demo_db, "reach")
+    at = run_app(monkeypatch, demo_db, "reach", query={"reach_view": "By category and area"})
     cards = [e.key for e in at.expander if (e.key or "").startswith("show-data-")]
-    assert len(cards) == 6 and not at.main.dataframe and not at.get("download_button")
-    open_tables(at, "b1-month")
+    assert len(cards) == 2 and not at.main.dataframe and not at.get("download_button")
+    open_tables(at, "b1-category")
     assert_clean(at)
     (table,) = at.main.dataframe
     assert "Numerator" in table.value.columns
-    assert [b.key for b in at.get("download_button")] == ["download-b1-month"]
-    assert len(at.get("plotly_chart")) == 6  # the rest of the page is drawn as before
+    assert [b.key for b in at.get("download_button")] == ["download-b1-category"]
+    assert len(at.get("plotly_chart")) == 2  # the rest of the section is drawn as before
 
 
 def test_on_scene_counts_every_response(monkeypatch, demo_db, sql):
@@ -483,38 +513,43 @@ def test_masking_holds_on_every_page(monkeypatch, demo_db):
     """A presenter who masks peers on one page must not unmask them by switching page."""
     at = run_app(monkeypatch, demo_db, "overview", query={"own": "Riverton", "mask": "true"})
     for page in ("overview", "reach", "on_scene", "connections", "compare"):
-        open_tables(at.switch_page(f"app_pages/{page}.py").run())
-        assert_clean(at)
-        shown = " ".join(texts(at.main) + [c.value for c in at.main.caption]
-                         + [c.proto.spec for c in at.get("plotly_chart")]
-                         + [d.value.to_csv() for d in at.main.dataframe])
-        for peer in set(NAMES) - {"Riverton"}:
-            assert peer not in shown, (page, peer)
+        at.switch_page(f"app_pages/{page}.py").run()
+        for section in each_section(at, f"app_pages/{page}.py"):
+            open_tables(at)
+            assert_clean(at)
+            shown = " ".join(texts(at.main) + [c.value for c in at.main.caption]
+                             + [c.proto.spec for c in at.get("plotly_chart")]
+                             + [d.value.to_csv() for d in at.main.dataframe])
+            for peer in set(NAMES) - {"Riverton"}:
+                assert peer not in shown, (page, section, peer)
     assert "Jurisdiction A" in shown and "Riverton" in shown
 
 
 def test_presenter_mode_from_the_url(monkeypatch, demo_db):
-    normal = run_app(monkeypatch, demo_db, "reach")
+    side_by_side = {"reach_view": "By category and area"}
+    normal = run_app(monkeypatch, demo_db, "reach", query=side_by_side)
     assert not normal.html and not normal.toggle(key="present").value
     with pytest.raises(KeyError):
         normal.get_by_key("leave-presenter")
-    # Side by side: category and area share a row, reason and out-of-hours another.
-    assert len(normal.main.columns) == 4
+    # Side by side: category and area share a row.
+    assert len(normal.main.columns) == 2
     assert any({"card-b1-category"} <= keys_in(c) for c in normal.main.columns)
-    assert json.loads(normal.get_by_key("chart-b1-month").proto.config)["displayModeBar"]
+    assert json.loads(normal.get_by_key("chart-b1-area").proto.config)["displayModeBar"]
 
-    at = run_app(monkeypatch, demo_db, "reach", query={"present": "1"})
+    at = run_app(monkeypatch, demo_db, "reach", query={"present": "1", **side_by_side})
     assert at.toggle(key="present").value
     (style,) = at.html
     for hidden in ('[data-testid="stSidebar"]', '[class*="st-key-controls"]',
                    '[class*="st-key-data-"]'):
         assert hidden in style.value  # sidebar, controls and "Show data" are not shown
-    assert not at.main.columns  # one chart per screen width
-    assert set(f"card-{k}" for k in CARDS["reach"]) <= keys_in(at.main)
-    for key in CARDS["reach"]:
-        spec = json.loads(at.get_by_key(f"chart-{key}").proto.spec)
-        assert spec["layout"]["font"]["size"] == PRESENTER_FONT_SIZE
-        assert not json.loads(at.get_by_key(f"chart-{key}").proto.config)["displayModeBar"]
+    for section in each_section(at, "app_pages/reach.py"):
+        assert not at.main.columns  # one chart per screen width
+        cards = sections.REACH.cards[section]
+        assert set(f"card-{k}" for k in cards) <= keys_in(at.main)
+        for key in cards:
+            spec = json.loads(at.get_by_key(f"chart-{key}").proto.spec)
+            assert spec["layout"]["font"]["size"] == PRESENTER_FONT_SIZE
+            assert not json.loads(at.get_by_key(f"chart-{key}").proto.config)["displayModeBar"]
 
     # The peer controls sit in the (hidden) sidebar; the mode survives a page switch.
     at.switch_page("app_pages/compare.py").run()
@@ -843,9 +878,10 @@ def scan_pages(monkeypatch, db, query, exact: bool) -> Scan:
     for page in ANALYSIS:
         if page != "overview":
             at.switch_page(f"app_pages/{page}.py").run()
-        assert_clean(at)
-        assert not at.error, (page, [e.value for e in at.error])
-        scan_page(at, scan, page)
+        for section in each_section(at, f"app_pages/{page}.py"):
+            assert_clean(at)
+            assert not at.error, (page, section, [e.value for e in at.error])
+            scan_page(at, scan, f"{page} {section or ''}".strip())
     return scan
 
 

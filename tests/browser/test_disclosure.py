@@ -24,6 +24,7 @@ from metrics.registry import REGISTRY
 
 from .conftest import screenshot
 from .test_smoke import PAGES as SMOKE_PAGES
+from .test_smoke import views, with_query
 
 pytestmark = pytest.mark.playwright
 
@@ -156,15 +157,15 @@ def _still(page, element, timeout_s: float = 20) -> None:
 def test_no_small_count_on_any_analysis_page(server, page, query):
     scan = Scan()
     csvs = 0
-    for path, heading in PAGES.items():
-        _open(page, f"{server}/{path}?{query}", heading)
+    for path, heading in views(PAGES):  # every section of a split page too
+        _open(page, f"{server}/{with_query(path, query)}", heading)
         assert not page.locator("[data-testid='stException']").count(), path
         toggle = page.locator("[data-testid='stSidebar'] label").filter(
             has_text="Hide small counts (1–10)").locator("input")
         assert toggle.is_checked(), path  # on by default, on every page
         csvs += scan_page(page, scan, path)
-        if query and path == "on-scene":
-            screenshot(page, "disclosure-on-scene-small")
+        if query and path.startswith("on-scene?"):
+            screenshot(page, f"disclosure-{path.replace('?', '-').replace('=', '-')}-small")
     assert csvs >= 15  # every card's CSV was downloaded and read
     assert scan.seen > 100
     assert scan.small == [], scan.small[:10]

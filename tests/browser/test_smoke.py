@@ -1,7 +1,11 @@
 """Every page renders in a real browser, by deep link, with nothing fetched off the machine."""
 from __future__ import annotations
 
+from urllib.parse import parse_qs, urlencode, urlparse
+
 import pytest
+
+from ui import sections
 
 from .conftest import screenshot
 
@@ -20,6 +24,20 @@ PAGES = {
 
 
 CHARTED = {"overview", "reach", "on-scene", "connections", "compare", "equity"}
+# Pages split into sections (ui/sections.py): only the open tab is drawn.
+SPLIT = {"reach": sections.REACH, "on-scene": sections.ON_SCENE}
+
+
+def views(paths: dict):
+    """(address, heading) of every page in ``paths`` and of each section of a split page."""
+    for path, heading in paths.items():
+        split = SPLIT.get(path)
+        for label in (split.labels if split else [None]):
+            yield (f"{path}?{urlencode({split.key: label})}" if label else path), heading
+
+
+def with_query(view: str, query: str) -> str:
+    return view if not query else f"{view}{'&' if '?' in view else '?'}{query}"
 
 # Drawn: the heading is there, the script has finished, no element is still a grey placeholder
 # (Streamlit shows one while an element's code loads: metric tiles, charts, tables) and a
@@ -44,6 +62,42 @@ def test_page_renders_by_deep_link(server, page, path, heading):
     screenshot(page, path)
     assert not page.locator("[data-testid='stException']").count()
     assert "Traceback" not in page.locator("[data-testid='stMain']").inner_text()
+    assert page.offsite_requests == []
+
+
+@pytest.mark.parametrize("view,heading", [(v, h) for v, h in views(PAGES) if "?" in v])
+def test_each_section_renders_by_its_address(server, page, view, heading):
+    """A copied link to a section (?reach_view=...) opens that tab with its charts."""
+    page.goto(f"{server}/{view}")
+    page.wait_for_function(_DRAWN_JS, arg=[heading, True], timeout=60000, polling=200)
+    page.wait_for_timeout(300)
+    screenshot(page, view.replace("?", "-").replace("=", "-").replace("+", "-"))
+    path, query = view.split("?")
+    split = SPLIT[path]
+    (label,) = parse_qs(query)[split.key]
+    selected = page.locator("[role='tab'][aria-selected='true']")
+    assert selected.inner_text().strip() == label
+    for key in split.cards[label]:
+        assert page.locator(f"[class*='st-key-chart-{key}'] .js-plotly-plot").count() == 1
+    drawn = page.locator("[class*='st-key-chart-']").count()
+    assert drawn == len(split.cards[label])  # the other sections did not run
+    assert not page.locator("[data-testid='stException']").count()
+    assert page.offsite_requests == []
+
+
+def test_a_tab_opens_its_section_and_the_link_keeps_it(server, page):
+    page.goto(f"{server}/reach")
+    page.wait_for_function(_DRAWN_JS, arg=[PAGES["reach"], True], timeout=60000, polling=200)
+    assert page.locator("[class*='st-key-chart-b1-month'] .js-plotly-plot").count() == 1
+    page.get_by_role("tab", name="Calls missed", exact=True).click()
+    page.locator("[class*='st-key-chart-b3-reason'] .js-plotly-plot").wait_for(timeout=60000)
+    page.wait_for_function(_DRAWN_JS, arg=[PAGES["reach"], True], timeout=60000, polling=200)
+    assert parse_qs(urlparse(page.url).query)["reach_view"] == ["Calls missed"]
+    assert not page.locator("[class*='st-key-chart-b1-month']").count()
+    page.reload()  # the copied address opens the same section
+    page.locator("[class*='st-key-chart-a4-month'] .js-plotly-plot").wait_for(timeout=60000)
+    assert page.locator("[role='tab'][aria-selected='true']").inner_text().strip() == (
+        "Calls missed")
     assert page.offsite_requests == []
 
 

@@ -1,0 +1,65 @@
+"""A long analysis page split into sections: tabs that run only when opened, bound to the URL.
+
+Why: a page's charts cost the server their queries and the browser its drawing (about a
+tenth of a second of the browser's main thread per Plotly chart, however small). A page of
+five or six cards opened by its address over ten million calls took 2.7-3.0 s on two cores;
+its first section alone takes the time of two cards. The other sections run when a viewer
+opens their tab (Streamlit's lazy tabs: ``.open`` is True for the selected one only), and the
+open tab is in the address (``?reach_view=Not+served``), so a copied link reopens it.
+
+The sections are declared here, not in the page files, so that the tests and the benchmark
+(bench/capture.py) can list every view and the cards each one draws without running a page.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import streamlit as st
+
+
+@dataclass(frozen=True)
+class Sections:
+    page: str                                 # the page file, as dashboard.py routes it
+    key: str                                  # the tabs' widget key and URL parameter
+    cards: dict[str, tuple[str, ...]]         # tab label -> the card keys it draws, in order
+
+    @property
+    def labels(self) -> list[str]:
+        return list(self.cards)
+
+    def of(self, card: str) -> str:
+        """The tab that draws ``card``."""
+        for label, keys in self.cards.items():
+            if card in keys:
+                return label
+        raise KeyError(f"no section of {self.page} draws the card {card!r}")
+
+
+REACH = Sections("app_pages/reach.py", "reach_view", {
+    "By month": ("b1-month",),
+    "By weekday and hour": ("b1-hours",),
+    "By category and area": ("b1-category", "b1-area"),
+    "Calls missed": ("b3-reason", "a4-month"),
+})
+ON_SCENE = Sections("app_pages/on_scene.py", "scene_view", {
+    "Outcomes": ("outcomes", "transports"),
+    "Safety": ("safety",),
+    "Response times": ("times", "team-vs-police"),
+})
+ALL = (REACH, ON_SCENE)
+BY_PAGE = {s.page: s for s in ALL}
+
+
+def show(sections: Sections, draw: dict[str, Callable[[], None]]) -> str:
+    """Draw the tabs and run the open one's ``draw`` function inside it; returns its label."""
+    if list(draw) != sections.labels:
+        raise ValueError(f"{sections.page}: sections {list(draw)} != {sections.labels}")
+    tabs = st.tabs(sections.labels, key=sections.key, bind="query-params")
+    opened = sections.labels[0]
+    for label, tab in zip(sections.labels, tabs):
+        if tab.open:
+            opened = label
+            with tab:
+                draw[label]()
+    return opened
