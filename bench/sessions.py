@@ -3,9 +3,9 @@
 Twenty Chromium tabs on the server's own two cores measure mostly Chromium: in the browser
 phase the tabs used about four times the server's CPU. A protocol session does what a
 browser tab asks of the server, and nothing else: it opens a session on
-``/_stcore/stream``, asks for a page (``BackMsg.rerun_script`` with the page's name, default
-widget values, no cached messages, so the server sends every element in full) and reads every
-``ForwardMsg`` until ``script_finished``. Its page time is the server's time for the page:
+``/_stcore/stream``, asks for a page (``BackMsg.rerun_script`` with the page's name and the
+address's query string, default widget values, no cached messages, so the server sends every
+element in full) and reads every ``ForwardMsg`` until ``script_finished``. Its page time is the server's time for the page:
 script, queries, figures, serialisation and sending. Drawing happens on each viewer's own
 machine (the browser phase measures it, one tab at a time).
 
@@ -22,11 +22,13 @@ TIMEOUT_S = 60.0
 
 
 def _rerun(page: str) -> bytes:
+    """The rerun a browser sends for ``page``; a section of a page (``reach?reach_view=...``,
+    ui/sections.py) is its page with the address's query string, as a copied link sends it."""
     from streamlit.proto.BackMsg_pb2 import BackMsg
 
     msg = BackMsg()
     state = msg.rerun_script
-    state.page_name = page
+    state.page_name, _, state.query_string = page.partition("?")
     state.context_info.timezone = "UTC"
     state.context_info.locale = "en-US"
     return msg.SerializeToString()

@@ -153,6 +153,10 @@ def test_viewers_during_an_import(figures):
             assert dropped or _number(run[key]), (kind, key)
         assert run["window"]["visits"] > 0
         assert _number(run["window"]["p95_s"]) and isinstance(run["window"]["errors"], int)
+        # Every page and section the viewers ask for exists (a section is its page with the
+        # address's query string): a load-free error the benchmark itself would cause.
+        seen = run["all_visits"].get("errors_seen", [])
+        assert not [e for e in seen if "page not found" in e or "no sidebar link" in e], seen
     assert cc["cli_while_serving"]["message"]
     assert isinstance(cc["cli_while_serving"]["exit_code"], int)
 
