@@ -1,6 +1,6 @@
 """On scene: what happens when the team arrives? Outcomes, transports, safety, response times.
 
-Three sections (ui/sections.py ON_SCENE), each run only when its tab is open."""
+Four sections (ui/sections.py ON_SCENE), each run only when its tab is open."""
 import streamlit as st
 
 import metrics
@@ -81,6 +81,8 @@ def response_times():
     else:
         components.empty("times", "Response times: median and 90th percentile", NONE_YET)
 
+
+def team_vs_police():
     same = components.metric_frame(tuple(m.id for m in SAME_CALLS), J, f)
     if has_values(same):
         components.chart(
@@ -97,4 +99,5 @@ def response_times():
 
 
 sections.show(sections.ON_SCENE, {"Outcomes": outcomes, "Safety": safety,
-                                  "Response times": response_times})
+                                  "Response times": response_times,
+                                  "Team vs police": team_vs_police})

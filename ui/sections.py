@@ -5,7 +5,7 @@ tenth of a second of the browser's main thread per Plotly chart, however small).
 five or six cards opened by its address over ten million calls took 2.7-3.0 s on two cores;
 its first section alone takes the time of two cards. The other sections run when a viewer
 opens their tab (Streamlit's lazy tabs: ``.open`` is True for the selected one only), and the
-open tab is in the address (``?reach_view=Not+served``), so a copied link reopens it.
+open tab is in the address (``?reach_view=Calls+missed``), so a copied link reopens it.
 
 The sections are declared here, not in the page files, so that the tests and the benchmark
 (bench/capture.py) can list every view and the cards each one draws without running a page.
@@ -45,9 +45,14 @@ REACH = Sections("app_pages/reach.py", "reach_view", {
 ON_SCENE = Sections("app_pages/on_scene.py", "scene_view", {
     "Outcomes": ("outcomes", "transports"),
     "Safety": ("safety",),
-    "Response times": ("times", "team-vs-police"),
+    "Response times": ("times",),
+    "Team vs police": ("team-vs-police",),
 })
-ALL = (REACH, ON_SCENE)
+CONNECTIONS = Sections("app_pages/connections.py", "connections_view", {
+    "Referrals": ("referrals", "connected", "connected-j"),
+    "Repeat contacts": ("repeat",),
+})
+ALL = (REACH, ON_SCENE, CONNECTIONS)
 BY_PAGE = {s.page: s for s in ALL}
 
 

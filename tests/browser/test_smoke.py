@@ -1,6 +1,7 @@
 """Every page renders in a real browser, by deep link, with nothing fetched off the machine."""
 from __future__ import annotations
 
+from pathlib import Path
 from urllib.parse import parse_qs, urlencode, urlparse
 
 import pytest
@@ -25,7 +26,7 @@ PAGES = {
 
 CHARTED = {"overview", "reach", "on-scene", "connections", "compare", "equity"}
 # Pages split into sections (ui/sections.py): only the open tab is drawn.
-SPLIT = {"reach": sections.REACH, "on-scene": sections.ON_SCENE}
+SPLIT = {Path(s.page).stem.replace("_", "-"): s for s in sections.ALL}
 
 
 def views(paths: dict):
