@@ -79,7 +79,7 @@ def test_each_section_renders_by_its_address(server, page, view, heading):
     selected = page.locator("[role='tab'][aria-selected='true']")
     assert selected.inner_text().strip() == label
     for key in split.cards[label]:
-        assert page.locator(f"[class*='st-key-chart-{key}'] .js-plotly-plot").count() == 1
+        assert page.locator(f".st-key-chart-{key} .js-plotly-plot").count() == 1
     drawn = page.locator("[class*='st-key-chart-']").count()
     assert drawn == len(split.cards[label])  # the other sections did not run
     assert not page.locator("[data-testid='stException']").count()
@@ -89,14 +89,14 @@ def test_each_section_renders_by_its_address(server, page, view, heading):
 def test_a_tab_opens_its_section_and_the_link_keeps_it(server, page):
     page.goto(f"{server}/reach")
     page.wait_for_function(_DRAWN_JS, arg=[PAGES["reach"], True], timeout=60000, polling=200)
-    assert page.locator("[class*='st-key-chart-b1-month'] .js-plotly-plot").count() == 1
+    assert page.locator(".st-key-chart-b1-month .js-plotly-plot").count() == 1
     page.get_by_role("tab", name="Calls missed", exact=True).click()
-    page.locator("[class*='st-key-chart-b3-reason'] .js-plotly-plot").wait_for(timeout=60000)
+    page.locator(".st-key-chart-b3-reason .js-plotly-plot").wait_for(timeout=60000)
     page.wait_for_function(_DRAWN_JS, arg=[PAGES["reach"], True], timeout=60000, polling=200)
     assert parse_qs(urlparse(page.url).query)["reach_view"] == ["Calls missed"]
-    assert not page.locator("[class*='st-key-chart-b1-month']").count()
+    assert not page.locator(".st-key-chart-b1-month").count()
     page.reload()  # the copied address opens the same section
-    page.locator("[class*='st-key-chart-a4-month'] .js-plotly-plot").wait_for(timeout=60000)
+    page.locator(".st-key-chart-a4-month .js-plotly-plot").wait_for(timeout=60000)
     assert page.locator("[role='tab'][aria-selected='true']").inner_text().strip() == (
         "Calls missed")
     assert page.offsite_requests == []
