@@ -155,11 +155,13 @@ def markdown(r: dict) -> str:
               "Sidebar or tab, not cached (server's part) | Sidebar or tab, cached | Address, "
               "not cached | Address, cached |",
               "|---|---:|---:|---:|---|---:|---:|---:|---:|"]
+    views = r.get("pages", {})
     for url, p in q["pages"].items():
         side = br["sidebar"]["pages"].get(url, {})
         deep = br["deep_link"]["pages"].get(url, {})
         lines.append(
-            f"| {view_name(url, r.get('pages', {}).get(url, {}))} | {len(p['requests'])} | {_fmt(p['first_s'], 's')} | "
+            f"| {view_name(url, views.get(url, {}))} | {len(p['requests'])} | "
+            f"{_fmt(p['first_s'], 's')} | "
             f"{_fmt(p['median_s'], 's')} | {p['slowest'] or '—'} | "
             f"{_fmt(side.get('first_s'), 's')} ({_fmt(side.get('first_server_s'), 's')}) | "
             f"{_fmt(side.get('cached_median_s'), 's')} | "

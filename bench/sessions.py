@@ -5,9 +5,9 @@ phase the tabs used about four times the server's CPU. A protocol session does w
 browser tab asks of the server, and nothing else: it opens a session on
 ``/_stcore/stream``, asks for a page (``BackMsg.rerun_script`` with the page's name and the
 address's query string, default widget values, no cached messages, so the server sends every
-element in full) and reads every ``ForwardMsg`` until ``script_finished``. Its page time is the server's time for the page:
-script, queries, figures, serialisation and sending. Drawing happens on each viewer's own
-machine (the browser phase measures it, one tab at a time).
+element in full) and reads every ``ForwardMsg`` until ``script_finished``. Its page time is
+the server's time for the page: script, queries, figures, serialisation and sending. Drawing
+happens on each viewer's own machine (the browser phase measures it, one tab at a time).
 
 A page failed when the server sent an exception element or an error box, when the run did not
 finish successfully, or when nothing finished within the time-out.

@@ -2,10 +2,11 @@
 
 Why: a page's charts cost the server their queries and the browser its drawing (about a
 tenth of a second of the browser's main thread per Plotly chart, however small). A page of
-five or six cards opened by its address over ten million calls took 2.7-3.0 s on two cores;
-its first section alone takes the time of two cards. The other sections run when a viewer
-opens their tab (Streamlit's lazy tabs: ``.open`` is True for the selected one only), and the
-open tab is in the address (``?reach_view=Calls+missed``), so a copied link reopens it.
+four to six cards opened by its address over ten million calls took 2.1-3.0 s on two cores;
+one section of one to three cards takes 0.7-1.4 s (BENCHMARKS.md). The other sections run
+when a viewer opens their tab (Streamlit's lazy tabs: ``.open`` is True for the selected one
+only), and the open tab is in the address (``?reach_view=Calls+missed``), so a copied link
+reopens it.
 
 The sections are declared here, not in the page files, so that the tests and the benchmark
 (bench/capture.py) can list every view and the cards each one draws without running a page.
@@ -56,15 +57,12 @@ ALL = (REACH, ON_SCENE, CONNECTIONS)
 BY_PAGE = {s.page: s for s in ALL}
 
 
-def show(sections: Sections, draw: dict[str, Callable[[], None]]) -> str:
-    """Draw the tabs and run the open one's ``draw`` function inside it; returns its label."""
+def show(sections: Sections, draw: dict[str, Callable[[], None]]) -> None:
+    """Draw the tabs and run the open one's ``draw`` function inside it."""
     if list(draw) != sections.labels:
         raise ValueError(f"{sections.page}: sections {list(draw)} != {sections.labels}")
     tabs = st.tabs(sections.labels, key=sections.key, bind="query-params")
-    opened = sections.labels[0]
     for label, tab in zip(sections.labels, tabs):
         if tab.open:
-            opened = label
             with tab:
                 draw[label]()
-    return opened
