@@ -243,8 +243,8 @@ def _prepare(con, staged, kind, jurisdiction, profile, file_name, profile_dir, t
     result.rows_read = con.execute("SELECT count(*) FROM typed").fetchone()[0]
     if result.rows_read == 0:
         raise ImportRefused(f"{file_name} has a header but no data rows; nothing to import.")
-    if "timestamp_format" not in opts:
-        _reparse_failures(con, staged, cols, order, tz)
+    _recheck_failed_times(con, staged, cols, order, tz,
+                          detect="timestamp_format" not in opts)
     report("mapping values", 0.5)
     result.value_mappings = _value_tables(con, cols, profile)
     report("validating", 0.6)
@@ -374,7 +374,16 @@ def _trimmed(value: str) -> str:
             f"THEN trim({value}) ELSE {value} END, '')")
 
 
-def _raw_expr(col: _Column, prefix: str = "") -> str:
+def _parsed_untrimmed(col: _Column) -> bool:
+    """A time read from one column is parsed untrimmed: strptime skips surrounding spaces
+    itself, and leaving out the trim takes a sixth off reading a large file. A value of
+    spaces alone then fails to parse; _recheck_failed_times makes it the blank it is."""
+    return col.type == "timestamp" and len(col.positions) == 1
+
+
+def _raw_expr(col: _Column, prefix: str = "", trim: bool = True) -> str:
+    if not trim:
+        return f"{prefix}c{col.positions[0]}"
     parts = [_trimmed(f"{prefix}c{i}") for i in col.positions]
     if col.type == "list":
         if len(parts) == 1:
@@ -397,8 +406,8 @@ _NUMBERED = "(SELECT (row_number() OVER () + 1)::BIGINT AS file_row, * FROM stag
 # --------------------------------------------------------------------------------------------
 
 # Formats are detected on the first rows; values they do not parse get a detection pass of
-# their own (_reparse_failures), so a second format deep in the file is still found without
-# reading every value twice.
+# their own (_recheck_failed_times), so a second format deep in the file is still found
+# without reading every value twice.
 _SAMPLE_ROWS = 25000
 
 
@@ -508,8 +517,9 @@ def _failed_rows(con, staged, flag: str):
           f"WHERE n.file_row IN (SELECT t.rowid + 2 FROM typed t WHERE {flag})")
 
 
-def _reparse_failures(con, staged, cols, order, tz):
-    """Values the detected formats missed: detect their own formats and parse them in place."""
+def _recheck_failed_times(con, staged, cols, order, tz, detect: bool):
+    """Times that did not parse, read again from the file: spaces alone are a blank; with
+    ``detect``, values the detected formats missed get formats of their own, parsed in place."""
     ts_cols = [c for c in cols if c.type == "timestamp"]
     if not ts_cols:
         return
@@ -519,13 +529,18 @@ def _reparse_failures(con, staged, cols, order, tz):
         if not failures:
             continue
         _failed_rows(con, staged, f't."e_{c.name}"')
-        extra = _formats_for(_shapes(con, c, "failed_rows"), order)
-        if not (extra.local or extra.utc):
+        raw = _raw_expr(c, "f.")
+        if _parsed_untrimmed(c):
+            con.execute(f'UPDATE typed SET "e_{c.name}" = false FROM failed_rows f '
+                        f"WHERE typed.rowid + 2 = f.file_row AND {raw} IS NULL")
+        extra = _formats_for(_shapes(con, c, "failed_rows"), order) if detect else None
+        if not (extra and (extra.local or extra.utc)):
             continue
         params = []
-        expr = _ts_expr(_raw_expr(c, "f."), extra, params, tz)
+        expr = _ts_expr(raw, extra, params, tz)
         con.execute(f'UPDATE typed SET "{c.name}" = {expr}, "e_{c.name}" = ({expr}) IS NULL '
-                    f'FROM failed_rows f WHERE typed.rowid + 2 = f.file_row', params + params)
+                    f"FROM failed_rows f WHERE typed.rowid + 2 = f.file_row AND {raw} IS NOT "
+                    "NULL", params + params)
 
 
 # --------------------------------------------------------------------------------------------
@@ -719,7 +734,7 @@ def _build_typed(con, staged, kind, cols, formats, tz, opts):
         return _zone_sql(con, tz, fast, True, x, "?")
 
     for c in cols:
-        raw = _raw_expr(c)
+        raw = _raw_expr(c, trim=not _parsed_untrimmed(c))
         inner.append(f'{raw} AS "r_{c.name}"')
         if c.type == "timestamp":
             _timestamp_parts(c, raw, formats[c.name], inner, inner_params, outer, outer_params,

@@ -56,16 +56,24 @@ def test_unit_rows_collapse_to_one_call(con, tmp_path):
     assert cleared == _utc(2024, 5, 1, 16, 30)      # latest clear
 
 
-def test_values_lose_surrounding_spaces_and_blank_ones_are_missing(con, tmp_path):
+@pytest.mark.parametrize("given_format", [False, True], ids=["detected", "given format"])
+def test_values_lose_surrounding_spaces_and_blank_ones_are_missing(con, tmp_path, given_format):
     # Padded fields, as fixed-width CAD exports write them. Only values that start or end
-    # with a space go through trim(); the result must be the same for every shape.
+    # with a space go through trim(); times are parsed untrimmed and only the ones that fail
+    # are looked at again, with or without a format in the profile: the result must be the
+    # same for every shape.
+    profile = CALLS_PROFILE + ('timestamp_format = "%Y-%m-%d %H:%M"\n' if given_format else "")
     text = ("Call No,Received,Type,Arrived,Cleared\n"
             '" A1 ",2024-05-01 10:00,"  WELFARE CHECK",2024-05-01 10:20, \n'
             'A2 , 2024-05-01 11:00 ,NOISE  ,   ,2024-05-01 11:45\n'
             'A3,2024-05-01 12:00,"A  B",,\n'
-            'A4,2024-05-01 13:00,"   ",,\n')
-    r = _import(con, tmp_path, text)
-    assert (r.rows_read, r.rows_inserted, r.rows_rejected) == (4, 4, 0)
+            'A4,2024-05-01 13:00,"   ",,\n'
+            'A5,  2024-05-01 14:00,EDP,"  not a time ",\n')
+    r = _import(con, tmp_path, text, profile)
+    # The one bad time is rejected with its value trimmed; spaces alone are blanks.
+    assert (r.rows_read, r.rows_inserted, r.rows_rejected) == (5, 4, 1)
+    assert [(x["file_row"], x["column"]) for x in r.rejects_preview] == [(6, "Arrived")]
+    assert "'not a time'" in r.rejects_preview[0]["reason"]
     rows = con.execute("SELECT call_id, call_type, arrived_at IS NULL, cleared_at IS NULL, "
                        "received_at FROM calls ORDER BY call_id").fetchall()
     assert rows == [("A1", "WELFARE CHECK", False, True, _utc(2024, 5, 1, 15)),
