@@ -119,7 +119,7 @@ def _durations(metrics: list[Metric]) -> list[str]:
     return out
 
 
-def _aggregates(metrics: list[Metric], quantiles: bool) -> list[str]:
+def _aggregates(metrics: list[Metric], quantiles: bool, people: bool = True) -> list[str]:
     """The aggregate expressions the metrics need, each named once.
 
     ``count_if(flag)`` rather than ``count(*) FILTER (WHERE flag)``: the same count (a NULL
@@ -141,7 +141,8 @@ def _aggregates(metrics: list[Metric], quantiles: bool) -> list[str]:
             out[f"d_{m.id}_n"] = _count_if(f"{only}{u} >= 0")
             out[f"d_{m.id}_missing"] = _count_if(f"{only}({u} IS NULL OR {u} < 0)")
         if m.kind == "distinct":
-            out["people"] = "count(DISTINCT person_key)"
+            if people:  # else counted with the repeat contacts (build_people_sql)
+                out["people"] = "count(DISTINCT person_key)"
             out["keyed"] = "count(person_key)"
     return [f'{expr} AS "{name}"' for name, expr in out.items()]
 
@@ -151,15 +152,16 @@ def _count_if(flag: str) -> str:
 
 
 def build_sql(source: str, metrics: list[Metric], by: tuple[str, ...], filters: Filters,
-              quantiles: bool = True) -> tuple[str, list]:
+              quantiles: bool = True, people: bool = True) -> tuple[str, list]:
     """SQL and parameters computing every aggregate ``metrics`` need over one source.
 
     ``quantiles``: the medians and 90th percentiles too, with quantile_cont (False: leave them
     to ``quantile_sql``, for sources too large to hold their durations in memory).
+    ``people``: distinct people too (False: ``build_people_sql`` counts them).
     """
     where, params = _where(source, filters)
     dims = [f'{DIMENSIONS[d]} AS "g_{d}"' for d in by]
-    aggs = _aggregates(metrics, quantiles)
+    aggs = _aggregates(metrics, quantiles, people)
     group = " GROUP BY ALL" if dims else ""
     used = " ".join([_used_text(m) for m in metrics] + list(by))
     rows = "base"
@@ -186,8 +188,8 @@ def in_memory_quantiles(con, source: str) -> bool:
     return size is None or size[0] <= QUANTILES_IN_MEMORY_ROWS
 
 
-def quantile_sql(source: str, metrics: list[Metric], by: tuple[str, ...], filters: Filters
-                 ) -> tuple[str, list]:
+def quantile_sql(source: str, metrics: list[Metric], by: tuple[str, ...], filters: Filters,
+                 counts: bool = False) -> tuple[str, list]:
     """SQL giving each timed metric's exact median and 90th percentile (minutes) per group.
 
     Counted, not sorted: a histogram of the durations (microseconds; CAD clocks give whole
@@ -195,6 +197,11 @@ def quantile_sql(source: str, metrics: list[Metric], by: tuple[str, ...], filter
     sets, which spill to disk when they must), then each quantile read off the cumulative
     counts, interpolated as quantile_cont does (position q * (n - 1) among the sorted
     values). Rows: metric, the groups, q (a list, as quantile_cont gives).
+
+    ``counts``: the histogram also gives each metric's timed and missing counts (columns n and
+    missing), so that a request for durations alone needs no counting scan: every row of the
+    groups is kept (a row not timed is one more bucket, a row whose duration is missing the
+    bucket -1), and every group the counting scan would give is there, timed rows or not.
     """
     timed = [m for m in metrics if m.duration]
     where, params = _where(source, filters)
@@ -202,18 +209,24 @@ def quantile_sql(source: str, metrics: list[Metric], by: tuple[str, ...], filter
     groups = [f'"g_{d}"' for d in by]
     dims = [f'{DIMENSIONS[d]} AS "g_{d}"' for d in by]
     values = [f'"t_{m.id}"' for m in timed]  # a timed row's duration, else NULL
-    kept = [f'CASE WHEN {_timed_flag(m)}"u_{m.id}" >= 0 THEN "u_{m.id}" END AS {t}'
-            for m, t in zip(timed, values)]
+    if counts:
+        kept = [f'CASE WHEN {_timed_flag(m)}"u_{m.id}" >= 0 THEN "u_{m.id}" '
+                f'WHEN {_timed_flag(m)}true THEN -1 END AS {t}' for m, t in zip(timed, values)]
+    else:
+        kept = [f'CASE WHEN {_timed_flag(m)}"u_{m.id}" >= 0 THEN "u_{m.id}" END AS {t}'
+                for m, t in zip(timed, values)]
+    # Only timed rows reach the histogram when the counts come from elsewhere (the others
+    # would be one more group per set).
+    only_timed = "" if counts else f"WHERE {' OR '.join(f'{t} IS NOT NULL' for t in values)}"
     sets = ", ".join(f"({', '.join(groups + [t])})" for t in values)
     flags = "".join(f', GROUPING({t}) AS "s_{m.id}"' for m, t in zip(timed, values))
-    # Only timed rows reach the histogram (the others would be one more group per set).
     sql = (f"WITH base AS ({SOURCES[source].render(used)}),\n"
            f"timed AS (SELECT * FROM (SELECT {', '.join(dims + kept)} FROM (SELECT *, "
-           f"{', '.join(_durations(timed))} FROM base WHERE {where})) "
-           f"WHERE {' OR '.join(f'{t} IS NOT NULL' for t in values)}),\n"
-           f"hist AS MATERIALIZED (SELECT {', '.join(groups + values)}{flags}, count(*) AS c "
-           f"FROM timed GROUP BY GROUPING SETS ({sets}))\n"
-           + "\nUNION ALL\n".join(_quantiles_of(m, groups) for m in timed))
+           f"{', '.join(_durations(timed))} FROM base WHERE {where})) {only_timed}),\n"
+           f"hist AS MATERIALIZED (SELECT {', '.join(groups + values)}{flags}, sum(c) AS c "
+           f"FROM (SELECT {', '.join(groups + values)}, count(*) AS c FROM timed GROUP BY ALL) "
+           f"GROUP BY GROUPING SETS ({sets}))\n"
+           + "\nUNION ALL\n".join(_quantiles_of(m, groups, counts) for m in timed))
     return _labelled(sql, by), params
 
 
@@ -221,29 +234,40 @@ def _timed_flag(m: Metric) -> str:
     return f'"w_{m.id}" AND ' if m.duration.where else ""
 
 
-def _quantiles_of(m: Metric, groups: list[str]) -> str:
+def _quantiles_of(m: Metric, groups: list[str], counts: bool = False) -> str:
     """One metric's quantiles per group, from its histogram rows in ``hist``.
 
     The value at (0-based) position i of the sorted durations is the smallest duration whose
-    cumulative count exceeds i; a quantile between two positions is interpolated.
+    cumulative count exceeds i; a quantile between two positions is interpolated. With
+    ``counts``, the buckets of rows not timed (NULL) and missing (-1) are there too: they
+    count for n and missing and never as a duration.
     """
     lead = "".join(g + ", " for g in groups)
     within = f"PARTITION BY {', '.join(groups)} " if groups else ""
     cells = []
     for i, q in enumerate(QUANTILES):
         pos = f"({q} * (n - 1))"
-        cells += [f"min(u) FILTER (WHERE upto > floor({pos})) AS lo{i}",
-                  f"min(u) FILTER (WHERE upto > ceil({pos})) AS hi{i}",
+        cells += [f"min(u) FILTER (WHERE u >= 0 AND upto > floor({pos})) AS lo{i}",
+                  f"min(u) FILTER (WHERE u >= 0 AND upto > ceil({pos})) AS hi{i}",
                   f"any_value({pos} - floor({pos})) AS f{i}"]
     value = ", ".join(f"(lo{i} + f{i} * (hi{i} - lo{i})) / {_US_PER_MINUTE}.0"
                       for i in range(len(QUANTILES)))
     group_by = f" GROUP BY {', '.join(groups)}" if groups else ""
-    return (f"SELECT '{m.id}' AS metric, {lead}[{value}] AS q FROM ("
+    if counts:
+        cells += ["any_value(n) AS n", "any_value(missing) AS missing"]
+        timed_c = "CASE WHEN u >= 0 THEN c ELSE 0 END"
+        windows = (f"sum({timed_c}) OVER ({within}ORDER BY u) AS upto, "
+                   f"sum({timed_c}) OVER ({within.strip()}) AS n, "
+                   f"sum(CASE WHEN u = -1 THEN c ELSE 0 END) OVER ({within.strip()}) AS missing")
+        rows, out = f'WHERE "s_{m.id}" = 0', f"CASE WHEN n > 0 THEN [{value}] END AS q, n, missing"
+    else:
+        windows = (f"sum(c) OVER ({within}ORDER BY u) AS upto, "
+                   f"sum(c) OVER ({within.strip()}) AS n")
+        rows, out = f'WHERE "s_{m.id}" = 0 AND "t_{m.id}" IS NOT NULL', f"[{value}] AS q"
+    return (f"SELECT '{m.id}' AS metric, {lead}{out} FROM ("
             f"SELECT {lead}{', '.join(cells)} FROM ("
-            f"SELECT {lead}u, sum(c) OVER ({within}ORDER BY u) AS upto, "
-            f"sum(c) OVER ({within.strip()}) AS n FROM ("
-            f'SELECT {lead}"t_{m.id}" AS u, c FROM hist '
-            f'WHERE "s_{m.id}" = 0 AND "t_{m.id}" IS NOT NULL)){group_by})')
+            f"SELECT {lead}u, {windows} FROM ("
+            f'SELECT {lead}"t_{m.id}" AS u, c FROM hist {rows})){group_by})')
 
 
 def _labelled(sql: str, by) -> str:
@@ -281,6 +305,51 @@ def build_repeat_sql(by: tuple[str, ...], filters: Filters, thresholds: list[int
     return _labelled(sql, by), params
 
 
+def build_people_sql(levels: list[tuple[str, ...]], filters: Filters, thresholds: list[int]
+                     ) -> tuple[str, list]:
+    """Distinct people (F1) and people with at least k responses (F2) for every group of
+    each of ``levels``, in one scan of the responses: each person's contacts per group, one
+    grouping set per level, then counted. Rows: "set_mask" (GROUPING() of the dimensions, see
+    ``_people_by_level``), the groups (NULL where a level does not group by a dimension),
+    ``people`` and ``r_<k>``. Four scans (distinct people and repeat contacts, for a view and
+    its margin) become one: at 100 million calls, 10 million responses, that was most of the
+    time of repeat contacts."""
+    where, params = _where("responses", filters)
+    dims = tuple(dict.fromkeys(d for lv in levels for d in lv))
+    cols = [f'"g_{d}"' for d in dims]
+    inner = ", ".join([f'{DIMENSIONS[d]} AS "g_{d}"' for d in dims] + ["person_key"])
+    sets = ", ".join("(" + ", ".join([f'"g_{d}"' for d in lv] + ["person_key"]) + ")"
+                     for lv in levels)
+    mask = f"GROUPING({', '.join(cols)})" if cols else "0"
+    lead = "".join(c + ", " for c in cols)
+    counts = [f'count(*) FILTER (WHERE contacts >= {int(k)}) AS "r_{int(k)}"' for k in thresholds]
+    sql = (f"WITH base AS ({SOURCES['responses'].render('')}),\n"
+           f"per_person AS (SELECT {lead}{mask} AS set_mask, count(*) AS contacts FROM ("
+           f"SELECT {inner} FROM base WHERE {where} AND person_key IS NOT NULL) "
+           f"GROUP BY GROUPING SETS ({sets}))\n"
+           f"SELECT set_mask, {lead}{', '.join(counts + ['count(*) AS people'])} "
+           "FROM per_person GROUP BY ALL")
+    return _labelled(sql, dims), params
+
+
+def _people_by_level(con, levels, filters, thresholds) -> dict[tuple[str, ...], list[dict]]:
+    """``build_people_sql``'s rows per level, each as ``build_repeat_sql`` gives them for
+    that level (the ungrouped level has its row of zeros when nobody is counted)."""
+    sql, params = build_people_sql(levels, filters, thresholds)
+    dims = tuple(dict.fromkeys(d for lv in levels for d in lv))
+    # GROUPING() sets the bit of each dimension a set does not group by, first one highest.
+    masks = {sum(1 << (len(dims) - 1 - i) for i, d in enumerate(dims) if d not in lv): lv
+             for lv in levels}
+    out: dict[tuple[str, ...], list[dict]] = {lv: [] for lv in levels}
+    for row in _fetch(con, sql, params):
+        lv = masks[row.pop("set_mask")]
+        out[lv].append({k: v for k, v in row.items()
+                        if not k.startswith("g_") or k[2:] in lv})
+    if () in out and not out[()]:
+        out[()] = [{"people": 0, **{f"r_{int(k)}": 0 for k in thresholds}}]
+    return out
+
+
 def explain(request: MetricRequest) -> str:
     """The SQL (with its parameters) that ``compute`` would run."""
     parts = []
@@ -292,13 +361,17 @@ def explain(request: MetricRequest) -> str:
 def _plan(request: MetricRequest, metrics: list[Metric] | None = None,
           large: frozenset = frozenset()):
     """(source, SQL, parameters) to run; sources in ``large`` get their quantiles from
-    ``quantile_sql`` (a "quantiles:<source>" step after the source's own)."""
+    ``quantile_sql`` (a "quantiles:<source>" step after the source's own), or, when a source's
+    metrics are all durations, their counts too ("durations:<source>", the only step)."""
     if metrics is None:
         metrics = [m for m in resolve(request) if supports(m, request.by)]
     plan = []
     for source in SOURCES:
         ms = [m for m in metrics if m.table == source and m.kind != "repeat"]
-        if ms:
+        if ms and source in large and all(m.duration for m in ms):
+            plan.append((f"durations:{source}", *quantile_sql(
+                source, ms, request.by, request.filters, counts=True)))
+        elif ms:
             plan.append((source, *build_sql(source, ms, request.by, request.filters,
                                             quantiles=source not in large)))
             if source in large and any(m.duration for m in ms):
@@ -389,39 +462,55 @@ def compute_levels(con, request, levels: list[tuple[str, ...]],
     population = (_population(con, as_request) if any(m.kind == "per_capita" for m in metrics)
                   else {})
     out: dict[tuple[str, ...], list[MetricRow]] = {lv: [] for lv in levels}
+    repeats = [m for m in metrics if m.kind == "repeat"]
+    ks = sorted({int(m.numerator) for m in repeats})
+    counted: dict = {}
+
+    def people_by_level(thresholds) -> dict:
+        """People and repeat contacts per level: one scan, shared by F1 and F2."""
+        if "rows" not in counted:
+            counted["rows"] = _people_by_level(con, levels, filters, thresholds)
+        return counted["rows"]
+
     for source in SOURCES:
         ms = [m for m in metrics if m.table == source and m.kind != "repeat"]
         if not ms:
             continue
         in_memory = in_memory_quantiles(con, source)
-        top = _fetch(con, *build_sql(source, ms, by, filters, quantiles=in_memory))
-        per_level = [m for m in ms if m.kind == "distinct"]  # people do not add up
+        counts_people = any(m.kind == "distinct" for m in ms)  # people do not add up
         timed = [m for m in ms if m.duration]
-        if timed and by in quantiles_at and not in_memory:
-            _merge_quantiles(top, _fetch(con, *quantile_sql(source, timed, by, filters)), by)
+        if len(timed) == len(ms) and by in quantiles_at and not in_memory:
+            # Durations alone: their counts come with the histogram, in one scan.
+            top = _duration_aggs(_fetch(con, *quantile_sql(source, timed, by, filters,
+                                                           counts=True)), by)
+        else:
+            top = _fetch(con, *build_sql(source, ms, by, filters, quantiles=in_memory,
+                                         people=not counts_people))
+            if timed and by in quantiles_at and not in_memory:
+                _merge_quantiles(top, _fetch(con, *quantile_sql(source, timed, by, filters)),
+                                 by)
+        if counts_people:
+            people = people_by_level(ks)
         for lv in levels:
             if lv == by:
                 aggs = top
             elif not lv and not top:  # no data: the ungrouped row of zeros, as compute gives
-                aggs = _fetch(con, *build_sql(source, ms, (), filters))
+                aggs = _fetch(con, *build_sql(source, ms, (), filters, people=not counts_people))
             else:
                 aggs = _roll_up(top, by, lv)
-                if per_level:
-                    _merge(aggs, _fetch(con, *build_sql(source, per_level, lv, filters)), lv,
-                           ("people",))
                 if timed and lv in quantiles_at and in_memory:
                     _merge(aggs, _fetch(con, *build_sql(source, timed, lv, filters)), lv,
                            [f"d_{m.id}_q" for m in timed])
                 elif timed and lv in quantiles_at:
                     _merge_quantiles(aggs, _fetch(con, *quantile_sql(source, timed, lv,
                                                                      filters)), lv)
+            if counts_people:
+                _merge(aggs, people[lv], lv, ("people",))
             out[lv] += [_compose(m, agg, lv, population) for m in ms for agg in aggs]
-    repeats = [m for m in metrics if m.kind == "repeat"]
-    if repeats:  # people with k contacts do not add up over groups: one query per level
-        ks = sorted({int(m.numerator) for m in repeats})
+    if repeats:  # people with k contacts do not add up over groups: counted per level
+        people = people_by_level(ks)
         for lv in levels:
-            aggs = _fetch(con, *build_repeat_sql(lv, filters, ks))
-            out[lv] += [_compose(m, agg, lv, population) for m in repeats for agg in aggs]
+            out[lv] += [_compose(m, agg, lv, population) for m in repeats for agg in people[lv]]
     return out
 
 
@@ -467,6 +556,8 @@ def _run(con, request: MetricRequest, metrics: list[Metric]) -> list[MetricRow]:
         rows = _fetch(con, sql, params)
         if source.startswith("quantiles:"):  # follows its source's own query in the plan
             _merge_quantiles(results[source.split(":", 1)[1]], rows, request.by)
+        elif source.startswith("durations:"):
+            results[source.split(":", 1)[1]] = _duration_aggs(rows, request.by)
         else:
             results[source] = rows
     population = _population(con, request) if any(m.kind == "per_capita" for m in metrics) else {}
@@ -476,6 +567,19 @@ def _run(con, request: MetricRequest, metrics: list[Metric]) -> list[MetricRow]:
         for agg in results.get(source, []):
             rows.append(_compose(m, agg, request.by, population))
     return rows
+
+
+def _duration_aggs(found: list[dict], by) -> list[dict]:
+    """``quantile_sql(counts=True)``'s rows as the counting scan's: one per group, each
+    metric's n, missing and quantiles (the ungrouped row of zeros when nothing matched)."""
+    aggs: dict[tuple, dict] = {}
+    for r in found:
+        key = tuple(r[f"g_{d}"] for d in by)
+        agg = aggs.setdefault(key, {f"g_{d}": v for d, v in zip(by, key)})
+        m = r["metric"]
+        agg[f"d_{m}_n"], agg[f"d_{m}_missing"] = r["n"] or 0, r["missing"] or 0
+        agg[f"d_{m}_q"] = r["q"]
+    return list(aggs.values())
 
 
 def _merge_quantiles(aggs: list[dict], found: list[dict], level) -> None:

@@ -332,11 +332,21 @@ def test_quantiles_from_the_histogram_equal_quantile_cont(con, monkeypatch):
         shown = disclosure.disclose(con, MetricRequest(timed, ("jurisdiction",)))
         for r in shown.rows:
             out[(r.metric, "shown", tuple(r.group.values()))] = (r.median, r.p90)
+        # Nothing matches: the ungrouped row of zeros, and no groups.
+        nowhere = Filters(jurisdictions=("Nowhere",))
+        for by in ((), ("jurisdiction",)):
+            for r in compute(con, MetricRequest(timed, by, nowhere)):
+                out[(r.metric, "nowhere", by)] = (r.median, r.p90, r.n, r.missing)
         return out
 
     in_memory = figures()
     monkeypatch.setattr(engine, "QUANTILES_IN_MEMORY_ROWS", -1)
     counted = figures()
+    # Durations alone are counted off the histogram: one scan per source, no counting scan.
+    steps = [step for step, _, _ in engine._plan(
+        MetricRequest(("C6", "C5"), ("jurisdiction",)), large=frozenset({"calls"}))]
+    assert steps == ["durations:calls"]
+    assert in_memory[("C1", "nowhere", ())] == (None, None, 0, 0)
     assert counted.keys() == in_memory.keys()
     assert sum(v[0] is not None for v in in_memory.values()) > 50
     for key, values in in_memory.items():

@@ -79,6 +79,8 @@ LEVEL_REQUESTS = [
     ("A1", "A3", "B1", "C2", "D2", "E2_30", "F1", "F2_5", "P1"),
     ("B1", "C5", "C6", "D5ED"),
     ("E1", "E2_90"),
+    ("F1", "F2_5", "F2_10"),    # people and repeat contacts alone: one scan for every level
+    ("C1", "C2", "C5", "C6"),   # durations alone: counted off the histogram when large
 ]
 
 
@@ -102,13 +104,18 @@ def _canon(rows):
                   for r in rows)
 
 
+@pytest.mark.parametrize("large", [False, True], ids=["in memory", "histogram"])
 @pytest.mark.parametrize("ids", LEVEL_REQUESTS)
 @pytest.mark.parametrize("by", [(), ("jurisdiction",), ("month", "area"),
                                 ("jurisdiction", "race_ethnicity")])
-def test_levels_in_one_scan_equal_separate_computations(small_demo, ids, by):
+def test_levels_in_one_scan_equal_separate_computations(small_demo, ids, by, large,
+                                                         monkeypatch):
     from itertools import combinations
 
-    from metrics import Filters, MetricRequest, compute, compute_levels
+    from metrics import Filters, MetricRequest, compute, compute_levels, engine
+
+    if large:  # every source treated as too large for quantile_cont
+        monkeypatch.setattr(engine, "QUANTILES_IN_MEMORY_ROWS", -1)
 
     filters = Filters(date_from=date(2024, 2, 1), date_to=date(2024, 11, 30))
     levels = [sub for k in range(len(by) + 1) for sub in combinations(by, k)]
