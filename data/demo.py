@@ -32,7 +32,7 @@ import numpy as np
 import pyarrow as pa
 
 from . import facts
-from .links import refresh_call_links
+from .links import refresh_links
 from .errors import DataError
 from .schema import ID_FIELD, MAIN_TIME, TIME_ORDER, VALUE_SETS, record_columns
 
@@ -465,7 +465,7 @@ def populate_demo(con, seed: int = 0, scale: float = 1.0) -> dict[str, int]:
                 ids[(d.name, kind)] = con.execute("SELECT nextval('import_seq')").fetchall()[0][0]
         registered = _register(con, gens, ids)
         counts = _write(con, ids, seed)
-        refresh_call_links(con)
+        refresh_links(con)
         facts.refresh(con)
         con.commit()
     except BaseException:

@@ -7,6 +7,9 @@ from .schema import FIELDS, KINDS, MAIN_TIME, VALUE_SETS, history_table, record_
 _EXTRA = {
     "jurisdiction": "Set by the person importing; never read from the file",
     "population_key": "geography|dimension|group|source (the row's identity)",
+    "has_referral": "Derived: whether any referral was made during the response (its "
+                    "`response_id`), refreshed by every import and undo of responses and "
+                    "referrals",
     "call_received_at": "Derived: `received_at` of the linked call, refreshed by every import "
                         "and undo",
     "import_id": "The import that wrote the row (see `imports`)",

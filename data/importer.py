@@ -19,12 +19,12 @@ import duckdb
 
 from . import acs, facts, timestamps, values
 from .errors import AmbiguousDates, DataError, ImportRefused, MappingError, ProfileError
-from .links import refresh_call_links
+from .links import refresh_links
 from .profiles import (Profile, header_signature, load_profile, normalise_value,
                        resolve_columns, suggest, suggested_profile)
 from .readers import create_csv_view, is_quoted_newline_error, read_error, stage_file
-from .schema import (FIELDS, ID_FIELD, KINDS, MAIN_TIME, TIME_ORDER, history_table,
-                     record_columns, table_columns)
+from .schema import (DERIVED_LINKS, FIELDS, ID_FIELD, KINDS, MAIN_TIME, TIME_ORDER,
+                     history_table, record_columns, table_columns)
 
 MAX_REJECTED_SHARE = 0.5  # beyond this the mapping is wrong, not the rows: refuse the file
 _PLAUSIBLE_MARGIN_DAYS = 90
@@ -279,8 +279,8 @@ def _commit(con, plan: _Plan, dry_run: bool) -> ImportResult:
     _collect_warnings(con, plan.kind, plan.cols, plan.jurisdiction, result.import_id, result,
                       plan.source)
     _merge(con, plan.kind, plan.jurisdiction, result.import_id, result)
-    if plan.kind in ("calls", "responses"):
-        refresh_call_links(con, plan.jurisdiction)
+    if plan.kind in ("calls", "responses", "referrals"):
+        refresh_links(con, plan.jurisdiction, plan.kind)
     _write_ledger(con, result, plan.tz_is_new)
     return result
 
@@ -1241,7 +1241,8 @@ def _collect_warnings(con, kind, cols, jurisdiction, import_id, result, source):
 
 def _merge(con, kind, jurisdiction, import_id, result):
     idf = ID_FIELD[kind]
-    data_cols = [c for c, _ in record_columns(kind) if c not in ("import_id", "file_row")]
+    derived = ("import_id", "file_row", *DERIVED_LINKS.get(kind, ()))
+    data_cols = [c for c, _ in record_columns(kind) if c not in derived]
     same = " AND ".join(f't."{c}" IS NOT DISTINCT FROM n."{c}"' for c in data_cols)
     con.execute("DROP TABLE IF EXISTS existing")
     con.execute(

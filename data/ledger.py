@@ -5,7 +5,7 @@ import json
 
 from .errors import UndoRefused
 from . import facts
-from .links import refresh_call_links
+from .links import refresh_links
 from .schema import IMPORT_KINDS, history_table, record_columns, table_of
 
 
@@ -32,8 +32,8 @@ def undo_import(con, import_id: int) -> dict:
     con.begin()
     try:
         counts = _restore(con, kind, import_id)
-        if kind in ("calls", "responses"):
-            refresh_call_links(con, jurisdiction)
+        if kind in ("calls", "responses", "referrals"):
+            refresh_links(con, jurisdiction, kind)
         created = json.loads(summary or "{}").get("created_jurisdiction")
         if created and not _jurisdiction_in_use(con, jurisdiction):
             # The import created the jurisdiction: remove it with the crosswalk rows made for it.

@@ -235,6 +235,8 @@ def record_columns(kind: str) -> list[tuple[str, str]]:
         # Derived: the linked call's receipt, refreshed by every import and undo
         # (data/links.py), so that response times need no join with millions of calls.
         cols.append(("call_received_at", "TIMESTAMPTZ"))
+        # Derived the same way: whether any referral was made during the response (E1).
+        cols.append(("has_referral", "BOOLEAN"))
     cols += [("import_id", "BIGINT NOT NULL"), ("file_row", "BIGINT")]
     return cols
 
@@ -364,9 +366,17 @@ def ddl() -> list[str]:
     return stmts
 
 
+# Columns of a record table worked out from other tables (data/links.py), not imported: an
+# import compares and merges the imported columns only.
+DERIVED_LINKS = {"responses": ("call_received_at", "has_referral")}
+
+
 def create_schema(con) -> None:
     for stmt in ddl():
         con.execute(stmt)
+    had = {r[0] for r in con.execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_name = 'responses' "
+        "AND table_schema = 'main'").fetchall()}
     # A database made by an earlier version gains the columns added since.
     for kind in KINDS:
         for table in (kind, history_table(kind)):
@@ -374,8 +384,11 @@ def create_schema(con) -> None:
                 con.execute(f'ALTER TABLE {table} ADD COLUMN IF NOT EXISTS "{col}" '
                             f'{sql_type.replace(" NOT NULL", "")}')
     from . import facts
+    from .links import refresh_links
 
     facts.ensure_current(con)
+    if "has_referral" not in had and con.execute("SELECT count(*) FROM responses").fetchone()[0]:
+        refresh_links(con, changed="referrals")  # the new column, worked out once
 
 
 def data_tables() -> list[str]:

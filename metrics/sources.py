@@ -17,32 +17,18 @@ from data import facts
 # query, would join every call with the crosswalk on every page view.
 CALLS = facts.source_select()
 
-# Columns that need a join are added only when a requested metric uses them.
 RESPONSES = """
 SELECT
   r.jurisdiction, r.requested_local AS local_ts, r.team, r.area, r.race_ethnicity, r.age_group,
   r.gender, r.outcome, r.transport_destination, r.person_key, r.contact_made, r.police_backup,
   r.arrest, r.injury, r.dispatched_at, r.arrived_at, r.cleared_at,
   -- C2 starts at the linked call's receipt, or the team's own request time when unlinked.
-  coalesce(r.call_received_at, r.requested_at) AS request_received_at{extra_columns}
-FROM {from_clause}
+  coalesce(r.call_received_at, r.requested_at) AS request_received_at,
+  -- Stored on the response (data/links.py): a join with every referral per query cost most
+  -- of the Overview's time at 100 million calls.
+  r.has_referral
+FROM responses r
 """
-RESPONSES_FROM = "responses r"
-RESPONSES_EXTRAS = {
-    "has_referral": (
-        "f.response_id IS NOT NULL AS has_referral",
-        "{from_clause} LEFT JOIN (SELECT DISTINCT jurisdiction, response_id FROM referrals) f "
-        "ON f.jurisdiction = r.jurisdiction AND f.response_id = r.response_id"),
-}
-
-
-def render_responses(needed: set[str]) -> str:
-    cols, from_clause = "", RESPONSES_FROM
-    for name, (col, join) in RESPONSES_EXTRAS.items():
-        if name in needed:
-            cols += ",\n  " + col
-            from_clause = join.format(from_clause=from_clause)
-    return RESPONSES.format(extra_columns=cols, from_clause=from_clause)
 
 
 # A referral made in the last 30 days of the data cannot have connected within 30 days yet:
@@ -96,9 +82,7 @@ class Source:
         if self.name == "referrals":
             words = set(used_text.replace("(", " ").replace(")", " ").split())
             return render_referrals(bool(words & set(_REFERRAL_PEOPLE)))
-        if self.name != "responses":
-            return self.sql
-        return render_responses({n for n in RESPONSES_EXTRAS if n in used_text})
+        return self.sql
 
 
 _TIME_DIMS = ("month", "quarter", "year", "weekday", "hour", "weekday_hour")
@@ -107,7 +91,7 @@ SOURCES = {
                     ("jurisdiction", *_TIME_DIMS, "area", "category", "responder", "origin",
                      "not_served_reason"),
                     ("jurisdictions", "date_from", "date_to", "categories", "areas", "origins")),
-    "responses": Source("responses", render_responses(set(RESPONSES_EXTRAS)),
+    "responses": Source("responses", RESPONSES,
                         ("jurisdiction", *_TIME_DIMS, "area", "team", "race_ethnicity",
                          "age_group", "gender", "outcome", "transport_destination"),
                         ("jurisdictions", "date_from", "date_to", "areas", "teams")),

@@ -115,15 +115,19 @@ def test_a_database_from_an_earlier_version_gains_the_derived_columns(tmp_path):
     path = tmp_path / "old.duckdb"
     con = connect(path)
     populate_demo(con, scale=0.02)
-    expected = _value(con, "A3")
-    # As the previous version left it: no derived columns on calls, a table call_facts.
+    expected, referred = _value(con, "A3"), _value(con, "E1")
+    # As the previous version left it: no derived columns on calls, a table call_facts, and
+    # no referral flag on the responses (E1 joined the referrals on every query).
     con.execute("CREATE TABLE call_facts AS SELECT jurisdiction, call_id FROM calls")
     for name, _ in facts.columns():
         con.execute(f'ALTER TABLE calls DROP COLUMN "{name}"')
+    for table in ("responses", "responses_replaced"):
+        con.execute(f"ALTER TABLE {table} DROP COLUMN has_referral")
     con.close()
     con = connect(path)
     assert facts.stale_rows(con) == 0
     assert _value(con, "A3") == expected > 0
+    assert _value(con, "E1") == referred > 0
     assert not con.execute("SELECT count(*) FROM information_schema.tables "
                            "WHERE table_name = 'call_facts'").fetchone()[0]
 

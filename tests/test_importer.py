@@ -283,3 +283,61 @@ timezone = "America/Chicago"
     assert c2.median == pytest.approx(20.0)          # now from the linked call's receipt
     undo_import(con, r.import_id)
     assert compute(con, MetricRequest(("C2",), (), Filters()))[0].median == pytest.approx(15.0)
+
+
+RESPONSES_PROFILE = """
+kind = "responses"
+[columns]
+response_id = "Run"
+requested_at = "Requested"
+contact_made = "Contact"
+[options]
+timezone = "America/Chicago"
+"""
+REFERRALS_PROFILE = """
+kind = "referrals"
+[columns]
+referral_id = "Ref"
+response_id = "Run"
+referred_at = "Referred"
+[options]
+timezone = "America/Chicago"
+"""
+
+
+def test_a_response_knows_whether_it_had_a_referral_through_imports_and_undo(con, tmp_path):
+    """``responses.has_referral`` (E1's flag, stored so no query joins all the referrals)
+    follows every import and undo of responses and referrals, in either order."""
+    def flags():
+        return dict(con.execute("SELECT response_id, has_referral FROM responses").fetchall())
+
+    def e1():
+        from metrics import MetricRequest, compute
+        (row,) = compute(con, MetricRequest(("E1",)))
+        return row.numerator, row.denominator
+
+    # Referrals first: R2's referral names a response not imported yet.
+    refs = _import(con, tmp_path, "Ref,Run,Referred\nF1,R2,2024-05-01 12:00\n",
+                   REFERRALS_PROFILE, name="refs.csv", kind="referrals")
+    runs = ("Run,Requested,Contact\nR1,2024-05-01 10:00,yes\nR2,2024-05-01 11:00,yes\n"
+            "R3,2024-05-01 12:00,no\n")
+    first = _import(con, tmp_path, runs, RESPONSES_PROFILE, name="runs.csv", kind="responses")
+    assert flags() == {"R1": False, "R2": True, "R3": False}
+    assert e1() == (1, 2)  # one of two contacts referred
+    more = _import(con, tmp_path, "Ref,Run,Referred\nF2,R1,2024-05-01 10:30\n"
+                   "F3,R1,2024-05-01 10:40\n", REFERRALS_PROFILE, name="refs2.csv",
+                   kind="referrals")
+    assert flags() == {"R1": True, "R2": True, "R3": False}
+    assert e1() == (2, 2)
+    # The same responses again, in a newer export: the stored links are not imported values,
+    # so nothing counts as changed.
+    again = _import(con, tmp_path, runs + "R4,2024-05-01 13:00,yes\n", RESPONSES_PROFILE,
+                    name="runs2.csv", kind="responses")
+    assert (again.rows_inserted, again.rows_updated, again.rows_unchanged) == (1, 0, 3)
+    assert flags() == {"R1": True, "R2": True, "R3": False, "R4": False}
+    undo_import(con, again.import_id)
+    undo_import(con, more.import_id)
+    assert flags() == {"R1": False, "R2": True, "R3": False}
+    undo_import(con, refs.import_id)
+    assert flags() == {"R1": False, "R2": False, "R3": False}
+    assert first.rows_inserted == 3

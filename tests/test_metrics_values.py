@@ -12,7 +12,7 @@ import pytest
 
 from data import facts
 from data.crosswalk import save_crosswalk
-from data.links import refresh_call_links
+from data.links import refresh_links
 from metrics import BY_ID, REGISTRY, Filters, MetricRequest, compute, disclosure, engine
 from metrics.stats import reliability, wilson
 
@@ -89,7 +89,7 @@ def testville(con):
             f"referred_local, status, connected_at, import_id) VALUES ('Testville', ?, ?, "
             f"{_ts(ref)}, TIMESTAMP '{ref}', ?, {_ts(conn) or 'NULL'}, 3)",
             [fid, rid, status])
-    refresh_call_links(con)
+    refresh_links(con)
     facts.refresh(con)  # rows written by hand: derive what imports derive
     return con
 
