@@ -30,12 +30,14 @@ SOURCE_COLUMNS = (
     "jurisdiction", "call_id", "call_type", "local_ts", "received_at", "dispatched_at",
     "arrived_at", "cleared_at", "area", "responder", "origin", "category", "not_served_reason",
     "type_unmapped", "is_target", "eligible", "out_of_hours", "ar_responded", "public_initiated",
+    "local_month",
 )
 _FROM_CALLS = {
     "local_ts": "received_local",  # months, weekdays and hours are local
     "category": "effective_category",
     "not_served_reason": "coalesce(not_served_reason, 'not recorded')",
     "eligible": "effective_eligible",
+    "local_month": "received_month",
 }
 
 
@@ -81,6 +83,11 @@ DERIVED = [
      "The responder was the team or a co-response"),
     ("public_initiated", "BOOLEAN", "coalesce(c.origin, '') <> 'officer_initiated'",
      "Not officer-initiated"),
+    # Stored, not worked out per query: at 100 million calls, the year and month of every
+    # call's local time were a third of a monthly chart's query.
+    ("received_month", "INTEGER", "year(c.received_local) * 100 + month(c.received_local)",
+     "Local month of receipt as a number (2025 * 100 + 3 for March 2025): the month, quarter "
+     "and year the dashboard groups by"),
 ]
 
 

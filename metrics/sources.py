@@ -26,7 +26,8 @@ SELECT
   coalesce(r.call_received_at, r.requested_at) AS request_received_at,
   -- Stored on the response (data/links.py): a join with every referral per query cost most
   -- of the Overview's time at 100 million calls.
-  r.has_referral
+  r.has_referral,
+  year(r.requested_local) * 100 + month(r.requested_local) AS local_month
 FROM responses r
 """
 
@@ -48,7 +49,8 @@ SELECT
   f.status = 'connected' AND f.connected_at IS NOT NULL
     AND epoch_us(f.connected_at) <= epoch_us(f.referred_at) + {90 * _DAY_US} AS connected_90,
   epoch_us(f.referred_at) <= a.as_of_us - {30 * _DAY_US} AS mature_30,
-  epoch_us(f.referred_at) <= a.as_of_us - {90 * _DAY_US} AS mature_90
+  epoch_us(f.referred_at) <= a.as_of_us - {90 * _DAY_US} AS mature_90,
+  year(f.referred_local) * 100 + month(f.referred_local) AS local_month
 FROM {{from_clause}}
 """
 REFERRALS_FROM = """referrals f
@@ -105,10 +107,11 @@ SOURCES = {
 DIMENSIONS = {
     "jurisdiction": "jurisdiction",
     # Months and quarters as numbers (2025 * 100 + 3): cheaper to compute and group than a
-    # truncated timestamp; DIMENSION_FORMATS turns them into the same labels.
-    "month": "year(local_ts) * 100 + month(local_ts)",
-    "quarter": "year(local_ts) * 10 + quarter(local_ts)",
-    "year": "year(local_ts)",
+    # truncated timestamp; DIMENSION_FORMATS turns them into the same labels. Every source
+    # has its local month as ``local_month`` (the calls' is stored: data/facts.py).
+    "month": "local_month",
+    "quarter": "(local_month // 100) * 10 + (local_month % 100 + 2) // 3",
+    "year": "local_month // 100",
     "weekday": "isodow(local_ts)",
     "hour": "hour(local_ts)",
     "weekday_hour": "isodow(local_ts) * 100 + hour(local_ts)",

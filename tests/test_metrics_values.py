@@ -352,3 +352,25 @@ def test_quantiles_from_the_histogram_equal_quantile_cont(con, monkeypatch):
     for key, values in in_memory.items():
         for got, want in zip(counted[key], values):
             assert got == (None if want is None else pytest.approx(want, abs=1e-9)), key
+
+
+def test_calls_group_by_their_local_month_quarter_and_year(con):
+    """The calls' month is stored (data/facts.py, received_month); quarters and years come
+    from it. Local time decides: 23:30 on 31 March in Chicago is 04:30 UTC on 1 April."""
+    con.execute("INSERT INTO jurisdictions (jurisdiction, time_zone) VALUES "
+                "('J', 'America/Chicago')")
+    for i, local in enumerate(["2024-02-10 12:00", "2024-03-31 23:30", "2024-04-01 00:10",
+                               "2024-12-31 23:59", "2025-01-01 00:00"]):
+        con.execute("INSERT INTO calls (jurisdiction, call_id, received_local, received_at, "
+                    "import_id) VALUES ('J', ?, ?::TIMESTAMP, timezone('America/Chicago', "
+                    "?::TIMESTAMP), 1)", [f"c{i}", local, local])
+    facts.refresh(con)
+    assert facts.stale_rows(con) == 0
+
+    def counts(by):
+        return {r.group[by]: r.value for r in compute(con, MetricRequest(("A1",), (by,)))}
+
+    assert counts("month") == {"2024-02": 1, "2024-03": 1, "2024-04": 1, "2024-12": 1,
+                               "2025-01": 1}
+    assert counts("quarter") == {"2024-Q1": 2, "2024-Q2": 1, "2024-Q4": 1, "2025-Q1": 1}
+    assert counts("year") == {"2024": 4, "2025": 1}
