@@ -466,10 +466,10 @@ def compute_levels(con, request, levels: list[tuple[str, ...]],
     ks = sorted({int(m.numerator) for m in repeats})
     counted: dict = {}
 
-    def people_by_level(thresholds) -> dict:
+    def people_by_level() -> dict:
         """People and repeat contacts per level: one scan, shared by F1 and F2."""
         if "rows" not in counted:
-            counted["rows"] = _people_by_level(con, levels, filters, thresholds)
+            counted["rows"] = _people_by_level(con, levels, filters, ks)
         return counted["rows"]
 
     for source in SOURCES:
@@ -490,7 +490,7 @@ def compute_levels(con, request, levels: list[tuple[str, ...]],
                 _merge_quantiles(top, _fetch(con, *quantile_sql(source, timed, by, filters)),
                                  by)
         if counts_people:
-            people = people_by_level(ks)
+            people = people_by_level()
         for lv in levels:
             if lv == by:
                 aggs = top
@@ -508,7 +508,7 @@ def compute_levels(con, request, levels: list[tuple[str, ...]],
                 _merge(aggs, people[lv], lv, ("people",))
             out[lv] += [_compose(m, agg, lv, population) for m in ms for agg in aggs]
     if repeats:  # people with k contacts do not add up over groups: counted per level
-        people = people_by_level(ks)
+        people = people_by_level()
         for lv in levels:
             out[lv] += [_compose(m, agg, lv, population) for m in repeats for agg in people[lv]]
     return out
