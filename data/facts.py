@@ -24,6 +24,12 @@ _JURISDICTIONS = """(SELECT *, list_reduce(list_transform(string_split(coverage_
       lambda d: 1 << TRY_CAST(d AS INTEGER)), lambda a, b: a | b) AS days_mask
     FROM jurisdictions)"""
 
+def month_number(ts: str) -> str:
+    """SQL: the month of timestamp ``ts`` as a number (2025 * 100 + 3 for March 2025), the
+    form every source groups months, quarters and years by (metrics.sources.DIMENSIONS)."""
+    return f"year({ts}) * 100 + month({ts})"
+
+
 # The columns the calls metrics count over (metrics.sources.CALLS), in order: columns of
 # ``calls``, some read under another name (the derived ones mean what DERIVED says).
 SOURCE_COLUMNS = (
@@ -85,7 +91,7 @@ DERIVED = [
      "Not officer-initiated"),
     # Stored, not worked out per query: at 100 million calls, the year and month of every
     # call's local time were a third of a monthly chart's query.
-    ("received_month", "INTEGER", "year(c.received_local) * 100 + month(c.received_local)",
+    ("received_month", "INTEGER", month_number("c.received_local"),
      "Local month of receipt as a number (2025 * 100 + 3 for March 2025): the month, quarter "
      "and year the dashboard groups by"),
 ]

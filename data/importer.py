@@ -279,8 +279,7 @@ def _commit(con, plan: _Plan, dry_run: bool) -> ImportResult:
     _collect_warnings(con, plan.kind, plan.cols, plan.jurisdiction, result.import_id, result,
                       plan.source)
     _merge(con, plan.kind, plan.jurisdiction, result.import_id, result)
-    if plan.kind in ("calls", "responses", "referrals"):
-        refresh_links(con, plan.jurisdiction, plan.kind)
+    refresh_links(con, plan.jurisdiction, plan.kind)
     _write_ledger(con, result, plan.tz_is_new)
     return result
 

@@ -32,8 +32,7 @@ def undo_import(con, import_id: int) -> dict:
     con.begin()
     try:
         counts = _restore(con, kind, import_id)
-        if kind in ("calls", "responses", "referrals"):
-            refresh_links(con, jurisdiction, kind)
+        refresh_links(con, jurisdiction, kind)
         created = json.loads(summary or "{}").get("created_jurisdiction")
         if created and not _jurisdiction_in_use(con, jurisdiction):
             # The import created the jurisdiction: remove it with the crosswalk rows made for it.

@@ -6,9 +6,10 @@ a referral" (E1) was most of the Overview's time.
 """
 from __future__ import annotations
 
-# Which links a change to each kind of record can alter.
+# Which links a change to each kind of record can alter (other kinds alter none).
 _LINKS_OF = {"calls": ("call",), "responses": ("call", "referral"),
              "referrals": ("referral",)}
+_ALL = ("call", "referral")
 
 
 def refresh_links(con, jurisdiction: str | None = None, changed: str | None = None
@@ -21,7 +22,7 @@ def refresh_links(con, jurisdiction: str | None = None, changed: str | None = No
     Only rows whose value differs are written.
     """
     where, params = ("r.jurisdiction = ?", [jurisdiction]) if jurisdiction else ("true", [])
-    links = _LINKS_OF.get(changed, ("call", "referral")) if changed else ("call", "referral")
+    links = _ALL if changed is None else _LINKS_OF.get(changed, ())
     if "call" in links:
         con.execute(
             "UPDATE responses SET call_received_at = l.received_at FROM ("

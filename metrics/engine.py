@@ -209,12 +209,11 @@ def quantile_sql(source: str, metrics: list[Metric], by: tuple[str, ...], filter
     groups = [f'"g_{d}"' for d in by]
     dims = [f'{DIMENSIONS[d]} AS "g_{d}"' for d in by]
     values = [f'"t_{m.id}"' for m in timed]  # a timed row's duration, else NULL
-    if counts:
-        kept = [f'CASE WHEN {_timed_flag(m)}"u_{m.id}" >= 0 THEN "u_{m.id}" '
-                f'WHEN {_timed_flag(m)}true THEN -1 END AS {t}' for m, t in zip(timed, values)]
-    else:
-        kept = [f'CASE WHEN {_timed_flag(m)}"u_{m.id}" >= 0 THEN "u_{m.id}" END AS {t}'
-                for m, t in zip(timed, values)]
+    kept = []
+    for m, t in zip(timed, values):
+        flag = _timed_flag(m)
+        missing = f"WHEN {flag}true THEN -1 " if counts else ""  # the bucket of missing ones
+        kept.append(f'CASE WHEN {flag}"u_{m.id}" >= 0 THEN "u_{m.id}" {missing}END AS {t}')
     # Only timed rows reach the histogram when the counts come from elsewhere (the others
     # would be one more group per set).
     only_timed = "" if counts else f"WHERE {' OR '.join(f'{t} IS NOT NULL' for t in values)}"
@@ -289,28 +288,12 @@ def _used_text(m: Metric) -> str:
     return " ".join(parts)
 
 
-def build_repeat_sql(by: tuple[str, ...], filters: Filters, thresholds: list[int]
-                     ) -> tuple[str, list]:
-    """People with at least k responses, per group (F2)."""
-    where, params = _where("responses", filters)
-    dims = [f'{DIMENSIONS[d]} AS "g_{d}"' for d in by]
-    inner_cols = ", ".join(dims + ["person_key", "count(*) AS contacts"])
-    outer_dims = [f'"g_{d}"' for d in by]
-    counts = [f'count(*) FILTER (WHERE contacts >= {int(k)}) AS "r_{int(k)}"' for k in thresholds]
-    sql = (f"WITH base AS ({SOURCES['responses'].render('')}),\n"
-           f"per_person AS (SELECT {inner_cols} FROM base WHERE {where} AND person_key IS NOT "
-           f"NULL GROUP BY ALL)\n"
-           f"SELECT {', '.join(outer_dims + counts + ['count(*) AS people'])} FROM per_person"
-           + (" GROUP BY ALL" if by else ""))
-    return _labelled(sql, by), params
-
-
 def build_people_sql(levels: list[tuple[str, ...]], filters: Filters, thresholds: list[int]
                      ) -> tuple[str, list]:
     """Distinct people (F1) and people with at least k responses (F2) for every group of
     each of ``levels``, in one scan of the responses: each person's contacts per group, one
     grouping set per level, then counted. Rows: "set_mask" (GROUPING() of the dimensions, see
-    ``_people_by_level``), the groups (NULL where a level does not group by a dimension),
+    ``_people_rows``), the groups (NULL where a level does not group by a dimension),
     ``people`` and ``r_<k>``. Four scans (distinct people and repeat contacts, for a view and
     its margin) become one: at 100 million calls, 10 million responses, that was most of the
     time of repeat contacts."""
@@ -332,16 +315,25 @@ def build_people_sql(levels: list[tuple[str, ...]], filters: Filters, thresholds
     return _labelled(sql, dims), params
 
 
+def _thresholds(metrics: list[Metric]) -> list[int]:
+    """The k of every repeat-contact metric asked for (people with at least k responses)."""
+    return sorted({int(m.numerator) for m in metrics if m.kind == "repeat"})
+
+
 def _people_by_level(con, levels, filters, thresholds) -> dict[tuple[str, ...], list[dict]]:
-    """``build_people_sql``'s rows per level, each as ``build_repeat_sql`` gives them for
-    that level (the ungrouped level has its row of zeros when nobody is counted)."""
-    sql, params = build_people_sql(levels, filters, thresholds)
+    return _people_rows(_fetch(con, *build_people_sql(levels, filters, thresholds)), levels,
+                        thresholds)
+
+
+def _people_rows(found: list[dict], levels, thresholds) -> dict[tuple[str, ...], list[dict]]:
+    """``build_people_sql``'s rows per level: the groups of that level, ``people`` and
+    ``r_<k>`` (the ungrouped level has its row of zeros when nobody is counted)."""
     dims = tuple(dict.fromkeys(d for lv in levels for d in lv))
     # GROUPING() sets the bit of each dimension a set does not group by, first one highest.
     masks = {sum(1 << (len(dims) - 1 - i) for i, d in enumerate(dims) if d not in lv): lv
              for lv in levels}
     out: dict[tuple[str, ...], list[dict]] = {lv: [] for lv in levels}
-    for row in _fetch(con, sql, params):
+    for row in found:
         lv = masks[row.pop("set_mask")]
         out[lv].append({k: v for k, v in row.items()
                         if not k.startswith("g_") or k[2:] in lv})
@@ -377,10 +369,9 @@ def _plan(request: MetricRequest, metrics: list[Metric] | None = None,
             if source in large and any(m.duration for m in ms):
                 plan.append((f"quantiles:{source}",
                              *quantile_sql(source, ms, request.by, request.filters)))
-    repeats = [m for m in metrics if m.kind == "repeat"]
-    if repeats:
-        ks = sorted({int(m.numerator) for m in repeats})
-        plan.append(("repeat", *build_repeat_sql(request.by, request.filters, ks)))
+    if any(m.kind == "repeat" for m in metrics):
+        plan.append(("repeat", *build_people_sql([request.by], request.filters,
+                                                 _thresholds(metrics))))
     return plan
 
 
@@ -463,21 +454,17 @@ def compute_levels(con, request, levels: list[tuple[str, ...]],
                   else {})
     out: dict[tuple[str, ...], list[MetricRow]] = {lv: [] for lv in levels}
     repeats = [m for m in metrics if m.kind == "repeat"]
-    ks = sorted({int(m.numerator) for m in repeats})
-    counted: dict = {}
-
-    def people_by_level() -> dict:
-        """People and repeat contacts per level: one scan, shared by F1 and F2."""
-        if "rows" not in counted:
-            counted["rows"] = _people_by_level(con, levels, filters, ks)
-        return counted["rows"]
+    # People do not add up over groups: one scan counts them, and their repeat contacts, for
+    # every level (F1 and F2 share it).
+    people = (_people_by_level(con, levels, filters, _thresholds(metrics))
+              if any(m.kind in ("distinct", "repeat") for m in metrics) else {})
 
     for source in SOURCES:
         ms = [m for m in metrics if m.table == source and m.kind != "repeat"]
         if not ms:
             continue
         in_memory = in_memory_quantiles(con, source)
-        counts_people = any(m.kind == "distinct" for m in ms)  # people do not add up
+        counts_people = any(m.kind == "distinct" for m in ms)  # from ``people``
         timed = [m for m in ms if m.duration]
         if len(timed) == len(ms) and by in quantiles_at and not in_memory:
             # Durations alone: their counts come with the histogram, in one scan.
@@ -489,8 +476,6 @@ def compute_levels(con, request, levels: list[tuple[str, ...]],
             if timed and by in quantiles_at and not in_memory:
                 _merge_quantiles(top, _fetch(con, *quantile_sql(source, timed, by, filters)),
                                  by)
-        if counts_people:
-            people = people_by_level()
         for lv in levels:
             if lv == by:
                 aggs = top
@@ -507,8 +492,7 @@ def compute_levels(con, request, levels: list[tuple[str, ...]],
             if counts_people:
                 _merge(aggs, people[lv], lv, ("people",))
             out[lv] += [_compose(m, agg, lv, population) for m in ms for agg in aggs]
-    if repeats:  # people with k contacts do not add up over groups: counted per level
-        people = people_by_level()
+    if repeats:
         for lv in levels:
             out[lv] += [_compose(m, agg, lv, population) for m in repeats for agg in people[lv]]
     return out
@@ -558,6 +542,8 @@ def _run(con, request: MetricRequest, metrics: list[Metric]) -> list[MetricRow]:
             _merge_quantiles(results[source.split(":", 1)[1]], rows, request.by)
         elif source.startswith("durations:"):
             results[source.split(":", 1)[1]] = _duration_aggs(rows, request.by)
+        elif source == "repeat":
+            results[source] = _people_rows(rows, [request.by], _thresholds(metrics))[request.by]
         else:
             results[source] = rows
     population = _population(con, request) if any(m.kind == "per_capita" for m in metrics) else {}

@@ -17,7 +17,7 @@ from data import facts
 # query, would join every call with the crosswalk on every page view.
 CALLS = facts.source_select()
 
-RESPONSES = """
+RESPONSES = f"""
 SELECT
   r.jurisdiction, r.requested_local AS local_ts, r.team, r.area, r.race_ethnicity, r.age_group,
   r.gender, r.outcome, r.transport_destination, r.person_key, r.contact_made, r.police_backup,
@@ -27,7 +27,7 @@ SELECT
   -- Stored on the response (data/links.py): a join with every referral per query cost most
   -- of the Overview's time at 100 million calls.
   r.has_referral,
-  year(r.requested_local) * 100 + month(r.requested_local) AS local_month
+  {facts.month_number("r.requested_local")} AS local_month
 FROM responses r
 """
 
@@ -50,7 +50,7 @@ SELECT
     AND epoch_us(f.connected_at) <= epoch_us(f.referred_at) + {90 * _DAY_US} AS connected_90,
   epoch_us(f.referred_at) <= a.as_of_us - {30 * _DAY_US} AS mature_30,
   epoch_us(f.referred_at) <= a.as_of_us - {90 * _DAY_US} AS mature_90,
-  year(f.referred_local) * 100 + month(f.referred_local) AS local_month
+  {facts.month_number("f.referred_local")} AS local_month
 FROM {{from_clause}}
 """
 REFERRALS_FROM = """referrals f
