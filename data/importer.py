@@ -1190,43 +1190,58 @@ def _write_acs_rejects(con, shaped, import_id) -> None:
 # --------------------------------------------------------------------------------------------
 
 def _collect_warnings(con, kind, cols, jurisdiction, import_id, result, source):
+    """row_warnings: every warning of every kept row, found in one pass over the records."""
     idf = ID_FIELD[kind]
     labels = {c.name: c.label for c in cols}
     main = MAIN_TIME[kind]
-    head = [import_id, kind, jurisdiction]
-    base = f"INSERT INTO row_warnings SELECT ?, ?, ?, {idf}, file_row, ?, ?, "
-    if main:
-        con.execute(base + f"NULL FROM incoming WHERE {main} IS NULL",
-                    head + [labels.get(main, main), "missing_time"])
     ts = [c for c in cols if c.type == "timestamp"]
     row = "rowid + 2" if source == "typed" else "file_row"
+    checks = []  # (condition, its parameters, column label, warning, value SQL)
+
+    def check(cond, label, warning, value="NULL", cond_params=()):
+        checks.append((cond, list(cond_params), label, warning, value))
+
+    if main:  # a file without the main time column misses it on every row
+        check(f'"{main}" IS NULL' if main in labels else "true", labels.get(main, main),
+              "missing_time")
     for c in ts:
         # A time of exactly 0:00 is how several exports write "time unknown".
-        con.execute(f"INSERT INTO row_warnings SELECT ?, ?, ?, {idf}, {row}, ?, ?, "
-                    f'"{c.name}"::VARCHAR FROM {source} WHERE "p_{c.name}"',
-                    head + [c.label, "time_placeholder"])
+        check(f'"p_{c.name}"', c.label, "time_placeholder", f'"{c.name}"::VARCHAR')
     if main in labels:
         # The file's own range, robust to a few stray values: the median plus or minus four
         # median absolute deviations and a margin (a 2005 date in a 2024 file stands out).
         # Over a large file, every k-th row is as good and a fraction of the sort: the bounds
         # carry a margin of months, and the same file always gives the same rows.
         step = result.records // _RANGE_SAMPLE_ROWS if source in ("typed", "collapsed") else 0
-        sample, params = ("WHERE rowid % ? = 0", [step]) if step > 1 else ("", [])
+        sample, sample_params = ("WHERE rowid % ? = 0", [step]) if step > 1 else ("", [])
         lo, hi = con.execute(
             f"SELECT m - 4 * d - INTERVAL {_PLAUSIBLE_MARGIN_DAYS} DAY, "
             f"m + 4 * d + INTERVAL {_PLAUSIBLE_MARGIN_DAYS} DAY FROM "
             f"(SELECT median({main}) AS m, mad({main}) AS d FROM {source} {sample})",
-            params).fetchone()
+            sample_params).fetchone()
         if lo is not None:
             hi = min(hi, datetime.now(timezone.utc))
             for c in ts:
-                con.execute(base + f"{c.name}::VARCHAR FROM incoming WHERE {c.name} < ? OR "
-                            f"{c.name} > ?", head + [c.label, "implausible_date", lo, hi])
+                check(f'("{c.name}" < ? OR "{c.name}" > ?)', c.label, "implausible_date",
+                      f'"{c.name}"::VARCHAR', (lo, hi))
     order = [n for n in TIME_ORDER[kind] if n in labels]
     for j in range(1, len(order)):
         latest = f"greatest({', '.join(order[:j])})" if j > 1 else order[0]
-        con.execute(base + f"{order[j]}::VARCHAR FROM incoming WHERE {order[j]} < {latest}",
-                    head + [labels[order[j]], "out_of_order"])
+        check(f"{order[j]} < {latest}", labels[order[j]], "out_of_order",
+              f"{order[j]}::VARCHAR")
+    if checks:
+        # One scan: each row's list of the warnings it has, unnested; most rows have none
+        # and are passed over by the WHERE.
+        items = ", ".join(f"{{'col': ?::VARCHAR, 'warning': ?::VARCHAR, 'value': {value}, "
+                          f"'hit': coalesce({cond}, false)}}" for cond, _, _, _, value in checks)
+        any_hit = " OR ".join(f"coalesce({cond}, false)" for cond, *_ in checks)
+        params = [p for _, cp, label, warning, _ in checks for p in (label, warning, *cp)]
+        params += [p for _, cp, *_ in checks for p in cp]
+        con.execute(
+            f"INSERT INTO row_warnings SELECT ?, ?, ?, id, file_row, w.col, w.warning, w.value "
+            f"FROM (SELECT {idf} AS id, {row} AS file_row, unnest(list_filter([{items}], "
+            f"lambda x: x.hit)) AS w FROM {source} WHERE {any_hit})",
+            [import_id, kind, jurisdiction] + params)
     rows = con.execute("SELECT warning, count(*) FROM row_warnings WHERE import_id = ? GROUP BY 1",
                        [import_id]).fetchall()
     result.warnings_by_type = dict(rows)

@@ -341,3 +341,18 @@ def test_a_response_knows_whether_it_had_a_referral_through_imports_and_undo(con
     undo_import(con, refs.import_id)
     assert flags() == {"R1": False, "R2": False, "R3": False}
     assert first.rows_inserted == 3
+
+
+def test_record_identifiers_are_stored_uncompressed(con, tmp_path):
+    # A dictionary cannot fit nearly distinct identifiers, and DuckDB's attempt at one was the
+    # costliest column of writing a large import (data/schema.py, UNCOMPRESSED); other text
+    # columns keep their compression.
+    rows = "".join(f"CAD-2024-{i:06d},2024-05-01 10:00,WELFARE CHECK,,\n" for i in range(3000))
+    _import(con, tmp_path, "Call No,Received,Type,Arrived,Cleared\n" + rows)
+    con.execute("CHECKPOINT")
+    compression = dict(con.execute(
+        "SELECT column_name, any_value(compression) FROM pragma_storage_info('calls') "
+        "WHERE column_name IN ('call_id', 'call_type') AND segment_type = 'VARCHAR' "
+        "GROUP BY 1").fetchall())
+    assert compression["call_id"] == "Uncompressed"
+    assert compression["call_type"] != "Uncompressed"
