@@ -483,6 +483,7 @@ async def _viewer(i: int, browser, base: str, pages: dict, log: _Log, stop: asyn
 _IDLE_JS = ("() => !document.querySelector(\"[data-testid='stStatusWidget']\")"
             "?.getClientRects().length")
 WIZARD_STEP_S = 300  # one step of the wizard (the check or the import of a large file)
+CLICK_TIMEOUT_S = 30  # for the button to be clickable; it may be gone: its step is done
 
 
 async def _upload(browser, base: str, plan: ImportPlan, log: _Log, offsite: list):
@@ -542,13 +543,25 @@ async def _choose_file(page, csv: Path, ready, tries: int = 4):
 
 async def _click_until(page, button, outcome, tries: int = 5):
     """Click ``button`` until ``outcome`` shows. A click that lands while the app redraws
-    (other sessions keep the server busy) can be lost: click again once the app is idle."""
+    (other sessions keep the server busy) can be lost: click again once the app is idle.
+
+    On a loaded machine a click that was not lost can look lost (the run it starts takes
+    seconds to show), so the outcome is looked for before every click, and a click that
+    finds the button gone (the step finished meanwhile) is not a failure.
+    """
     for _ in range(tries):
         await page.wait_for_function(_IDLE_JS, polling=200)
-        await button.click()
+        if await _shown(outcome):
+            return
+        try:
+            await button.click(timeout=CLICK_TIMEOUT_S * 1000)
+        except Exception:
+            if await _shown(outcome):
+                return
+            continue
         deadline = time.perf_counter() + WIZARD_STEP_S
         while time.perf_counter() < deadline:
-            if await outcome.count() and await outcome.is_visible():
+            if await _shown(outcome):
                 return
             await asyncio.sleep(0.5)
             if await page.evaluate(_IDLE_JS) and await _still_there(button) \
@@ -556,7 +569,16 @@ async def _click_until(page, button, outcome, tries: int = 5):
                 await asyncio.sleep(2)  # idle, button still there: was the click lost?
                 if await page.evaluate(_IDLE_JS) and not await outcome.count():
                     break
+    if await _shown(outcome):
+        return
     raise RuntimeError(f"no {outcome} after {tries} clicks")
+
+
+async def _shown(locator) -> bool:
+    try:
+        return bool(await locator.count()) and await locator.is_visible()
+    except Exception:
+        return False
 
 
 async def _still_there(button) -> bool:
