@@ -1196,10 +1196,16 @@ def _collect_warnings(con, kind, cols, jurisdiction, import_id, result, source):
     main = MAIN_TIME[kind]
     ts = [c for c in cols if c.type == "timestamp"]
     row = "rowid + 2" if source == "typed" else "file_row"
-    checks = []  # (condition, its parameters, column label, warning, value SQL)
+    # Each check is an item of a row's list of warnings and a term of the scan's WHERE.
+    items, item_params, hits, hit_params = [], [], [], []
 
     def check(cond, label, warning, value="NULL", cond_params=()):
-        checks.append((cond, list(cond_params), label, warning, value))
+        hit = f"coalesce({cond}, false)"
+        items.append(f"{{'col': ?::VARCHAR, 'warning': ?::VARCHAR, 'value': {value}, "
+                     f"'hit': {hit}}}")
+        item_params.extend([label, warning, *cond_params])
+        hits.append(hit)
+        hit_params.extend(cond_params)
 
     if main:  # a file without the main time column misses it on every row
         check(f'"{main}" IS NULL' if main in labels else "true", labels.get(main, main),
@@ -1229,19 +1235,14 @@ def _collect_warnings(con, kind, cols, jurisdiction, import_id, result, source):
         latest = f"greatest({', '.join(order[:j])})" if j > 1 else order[0]
         check(f"{order[j]} < {latest}", labels[order[j]], "out_of_order",
               f"{order[j]}::VARCHAR")
-    if checks:
+    if items:
         # One scan: each row's list of the warnings it has, unnested; most rows have none
         # and are passed over by the WHERE.
-        items = ", ".join(f"{{'col': ?::VARCHAR, 'warning': ?::VARCHAR, 'value': {value}, "
-                          f"'hit': coalesce({cond}, false)}}" for cond, _, _, _, value in checks)
-        any_hit = " OR ".join(f"coalesce({cond}, false)" for cond, *_ in checks)
-        params = [p for _, cp, label, warning, _ in checks for p in (label, warning, *cp)]
-        params += [p for _, cp, *_ in checks for p in cp]
         con.execute(
             f"INSERT INTO row_warnings SELECT ?, ?, ?, id, file_row, w.col, w.warning, w.value "
-            f"FROM (SELECT {idf} AS id, {row} AS file_row, unnest(list_filter([{items}], "
-            f"lambda x: x.hit)) AS w FROM {source} WHERE {any_hit})",
-            [import_id, kind, jurisdiction] + params)
+            f"FROM (SELECT {idf} AS id, {row} AS file_row, unnest(list_filter([{', '.join(items)}"
+            f"], lambda x: x.hit)) AS w FROM {source} WHERE {' OR '.join(hits)})",
+            [import_id, kind, jurisdiction] + item_params + hit_params)
     rows = con.execute("SELECT warning, count(*) FROM row_warnings WHERE import_id = ? GROUP BY 1",
                        [import_id]).fetchall()
     result.warnings_by_type = dict(rows)
