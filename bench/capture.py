@@ -5,7 +5,8 @@
 The pages are read from the router (dashboard.py's ``st.Page`` calls), and every page is run
 through ``dashboard.py`` itself (sidebar filters first, as in the browser) while
 ``ui.cache.compute`` and ``ui.cache.counts`` are wrapped to record each MetricRequest and
-CountRequest. So the benchmark times exactly the requests the pages make, with the filters the
+CountRequest, with the principal and the disclosure policy it was asked under (``asked_as``:
+a viewer's default hides small counts, which costs the page more than the exact figures). So the benchmark times exactly the requests the pages make, with the filters the
 sidebar sets by default, and no second list of them can drift. Also recorded per page: its
 heading and how many Plotly charts it draws (what "rendered" means in the browser).
 
@@ -60,12 +61,15 @@ def capture(db: str) -> dict:
     import ui.cache as cache
 
     seen: list = []
+    seen_as: list = []
     other: list = []
 
     def recording(name, fn, record):
         def wrapper(*args, **kwargs):
-            (seen if record else other).append(args[0] if name in ("compute", "counts")
-                                               else (name, args))
+            metric = name in ("compute", "counts")
+            (seen if record else other).append(args[0] if metric else (name, args))
+            if record:  # who asked, under which disclosure policy: the page's real query
+                seen_as.append(args[1:3] if metric else None)
             return fn(*args, **kwargs)
         return wrapper
 
@@ -83,11 +87,13 @@ def capture(db: str) -> dict:
 
     def record(url, file, **extra):
         seen.clear()
+        seen_as.clear()
         other.clear()
         t0 = time.perf_counter()
         at.run()
         elapsed = time.perf_counter() - t0
         out[url] = {"file": file, "heading": _heading(at), "requests": list(seen),
+                    "asked_as": list(seen_as),
                     "other_cache_calls": sorted({c[0] for c in other}),
                     "charts": len(at.get("plotly_chart")),
                     "exceptions": [e.value for e in at.exception],

@@ -343,6 +343,8 @@ def main(argv=None):
         "machine": report.machine(), "load_average": LOAD, "import": built["import"],
         "pages": {u: {"file": v["file"], "heading": v["heading"], "charts": v["charts"],
                       "requests": [queries.describe(r) for r in v["requests"]],
+                      # Per request: whether the page asked with small counts hidden.
+                      "disclosure": [a[1].enabled if a else None for a in v["asked_as"]],
                       **{k: v[k] for k in ("section", "view_of") if k in v}}
                   for u, v in pages.items()},
         "queries": q, "pandas": p, "browser": br, "concurrency": cc, "scaling": sc}

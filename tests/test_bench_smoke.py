@@ -105,6 +105,10 @@ def test_every_page_has_query_and_browser_figures(figures):
         assert url in pages
     for url in ("overview", "reach", "on-scene", "connections", "compare"):
         assert pages[url]["requests"] and pages[url]["charts"] > 0, url
+        # Timed as the page asks: a new session hides small counts (disclosure control).
+        # (None: a population look-up, which has no policy.)
+        asked = [d for d in pages[url]["disclosure"] if d is not None]
+        assert asked and all(asked), url
     # Each section of a split page is a view of its own (ui/sections.py), timed like a page.
     from ui import sections
 

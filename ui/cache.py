@@ -61,7 +61,7 @@ def _compute(request: metrics.MetricRequest, principal: Principal, policy: Discl
 def compute(request: metrics.MetricRequest, principal: Principal,
             policy: DisclosurePolicy) -> list[dict]:
     """Metric rows (dicts) as ``principal`` may see them under ``policy``, per data version."""
-    asked, keep = _public_shape(request, principal, policy)
+    asked, keep = public_shape(request, principal, policy)
     return _kept(_compute(asked, principal, policy, data_version()), keep)
 
 
@@ -76,7 +76,7 @@ def _counts(request: metrics.CountRequest, principal: Principal, policy: Disclos
 def counts(request: metrics.CountRequest, principal: Principal,
            policy: DisclosurePolicy) -> list[dict]:
     """Named counts (e.g. team responses by outcome) as row dicts, as ``compute``."""
-    asked, keep = _public_shape(request, principal, policy)
+    asked, keep = public_shape(request, principal, policy)
     return _kept(_counts(asked, principal, policy, data_version()), keep)
 
 
@@ -87,7 +87,7 @@ _SET_FILTERS = {"jurisdictions": "jurisdiction", "categories": "category", "area
                 "origins": "origin", "teams": "team"}
 
 
-def _public_shape(request, principal: Principal, policy: DisclosurePolicy):
+def public_shape(request, principal: Principal, policy: DisclosurePolicy):
     if not (policy.enabled or guarded.needs_disclosure(principal, request.filters)):
         return request, {}
     keep = {dim: set(getattr(request.filters, name)) for name, dim in _SET_FILTERS.items()
