@@ -6,8 +6,9 @@ The pages are read from the router (dashboard.py's ``st.Page`` calls), and every
 through ``dashboard.py`` itself (sidebar filters first, as in the browser) while
 ``ui.cache.compute`` and ``ui.cache.counts`` are wrapped to record each MetricRequest and
 CountRequest, with the principal and the disclosure policy it was asked under (``asked_as``:
-a viewer's default hides small counts, which costs the page more than the exact figures). So the benchmark times exactly the requests the pages make, with the filters the
-sidebar sets by default, and no second list of them can drift. Also recorded per page: its
+a viewer's default hides small counts, which costs the page more than the exact figures). So
+the benchmark times exactly the requests the pages make, with the filters the sidebar sets by
+default, and no second list of them can drift. Also recorded per page: its
 heading and how many Plotly charts it draws (what "rendered" means in the browser).
 
 A page split into sections (ui/sections.py: tabs that run only when open) is recorded as one

@@ -4,9 +4,9 @@ The requests are the ones bench/capture.py recorded from the pages themselves. E
 as ``ui/cache.py`` runs it, on a cursor, with no result cache in between: through
 ``data.guarded`` with the principal and the disclosure policy the page asked under (by
 default small counts are hidden, which also computes the margins and partner ratios the
-protection needs), so the figure is the page's real query, not only the exact figures: once ("first", buffers cold after opening the database) and
-then ``repeat`` more times (median). A page's time is the sum over its requests, since a page
-asks for them one after the other.
+protection needs), so the figure is the page's real query, not only the exact figures: once
+("first", buffers cold after opening the database) and then ``repeat`` more times (median).
+A page's time is the sum over its requests, since a page asks for them one after the other.
 """
 from __future__ import annotations
 
@@ -20,35 +20,25 @@ from metrics import catalog
 import pandas_ref
 
 
-def run_request(con, req):
+def run_request(con, req, asked_as=None):
+    """``req`` on a cursor of ``con``: exact figures, or, with ``asked_as`` (the recorded
+    principal and policy), as the page runs it: scoped and disclosure-controlled."""
     cur = con.cursor()
     try:
         if isinstance(req, tuple) and req[0] == "population":  # residents per group
             jurisdictions, dimension = req[1][:2]
             groups = catalog.population_by_group(cur, tuple(jurisdictions), dimension)
             return list(groups.items()) + catalog.population_sources(cur, tuple(jurisdictions))
-        if isinstance(req, metrics.CountRequest):
-            return metrics.compute_counts(cur, req)
-        return metrics.compute(cur, req)
-    finally:
-        cur.close()
+        counts = isinstance(req, metrics.CountRequest)
+        if asked_as is None:
+            return metrics.compute_counts(cur, req) if counts else metrics.compute(cur, req)
+        from data import guarded
+        from ui.cache import public_shape  # the wider view a filtered page asks for
 
-
-def run_as_page(con, req, asked_as):
-    """``req`` as the page runs it: scoped and disclosure-controlled for the recorded
-    (principal, policy); population look-ups as they are."""
-    if asked_as is None:
-        return run_request(con, req)
-    from data import guarded
-    from ui.cache import public_shape
-
-    principal, policy = asked_as
-    asked, _ = public_shape(req, principal, policy)
-    cur = con.cursor()
-    try:
-        if isinstance(req, metrics.CountRequest):
-            return guarded.compute_counts(cur, principal, asked, policy=policy)
-        return guarded.compute(cur, principal, asked, policy=policy)
+        principal, policy = asked_as
+        asked, _ = public_shape(req, principal, policy)
+        run = guarded.compute_counts if counts else guarded.compute
+        return run(cur, principal, asked, policy=policy)
     finally:
         cur.close()
 
@@ -78,8 +68,8 @@ def page_queries(con, pages: dict, repeat: int) -> dict:
     for url, info in pages.items():
         reqs = []
         for req, asked_as in zip(info["requests"], info["asked_as"]):
-            first, rows = _timed(run_as_page, con, req, asked_as)
-            runs = [_timed(run_as_page, con, req, asked_as)[0] for _ in range(repeat)]
+            first, rows = _timed(run_request, con, req, asked_as)
+            runs = [_timed(run_request, con, req, asked_as)[0] for _ in range(repeat)]
             reqs.append({"request": describe(req), "rows": len(rows), "first_s": round(first, 4),
                          "median_s": round(statistics.median(runs), 4)})
         out[url] = {"requests": reqs,

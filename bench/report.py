@@ -150,7 +150,8 @@ def markdown(r: dict) -> str:
         lines += ["", "Import steps (one in-process run): " + "; ".join(
             f"{k} {v:.2f} s" for k, v in imp["steps"].items())]
     lines += ["", "**Each page's metric queries**, uncached, run directly as the page runs "
-              "them (requests and disclosure policy recorded from the pages by AppTest), and the page in the browser:", "",
+              "them (requests and disclosure policy recorded from the pages by AppTest), and "
+              "the page in the browser:", "",
               "| Page · section | Requests | Queries, first | Queries, median | Slowest request | "
               "Sidebar or tab, not cached (server's part) | Sidebar or tab, cached | Address, "
               "not cached | Address, cached |",
