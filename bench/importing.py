@@ -7,6 +7,11 @@ Wall time and the peak resident memory of each child (GNU time's maximum residen
 
 ``python bench/importing.py steps CSV DB PROFILE JURISDICTION`` imports in-process and prints the
 time of each step the importer reports (what to look at when the import is slow).
+
+``python bench/importing.py compare CALLS [REPEAT]`` writes the benchmark's seeded export of
+CALLS calls and prints the comparison alone, as JSON (issue 2's check is at 5,000,000 calls: the
+import within twice DuckDB alone, peak memory under 2 GB): a minute or two, where
+``bench/run.py`` also times every page.
 """
 from __future__ import annotations
 
@@ -133,8 +138,26 @@ def _steps_main(csv, db, profile, jurisdiction, timezone):
     print(json.dumps(steps))
 
 
+def _compare_main(calls: str, repeat: str = "3") -> None:
+    sys.path.insert(0, str(ROOT))
+    sys.path.insert(0, str(ROOT / "bench"))
+    from data.demo import generate_calls_csv
+    import synth
+
+    with tempfile.TemporaryDirectory(prefix="a911-import-") as tmp:
+        work = Path(tmp)
+        csv = work / "calls.csv"
+        generate_calls_csv(csv, int(calls), seed=0)
+        out = compare(csv, work, int(repeat), synth.CALLS_PROFILE, "Bench City", synth.TIMEZONE,
+                      keep=work / "kept.duckdb")
+        out.update(calls=int(calls), csv_mb=round(csv.stat().st_size / 2**20, 1))
+    print(json.dumps(out, indent=2))
+
+
 if __name__ == "__main__":
     if len(sys.argv) == 7 and sys.argv[1] == "steps":
         _steps_main(*sys.argv[2:])
+    elif len(sys.argv) in (3, 4) and sys.argv[1] == "compare":
+        _compare_main(*sys.argv[2:])
     else:
         raise SystemExit(__doc__)

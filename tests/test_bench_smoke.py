@@ -26,6 +26,18 @@ def _number(v) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool) and v >= 0
 
 
+def test_import_comparison_alone_runs_and_reports_the_ratio():
+    """``bench/importing.py compare`` (issue 2's check at 5 million calls) at 3,000 calls."""
+    r = subprocess.run([sys.executable, str(ROOT / "bench" / "importing.py"), "compare", "3000",
+                        "2"], capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert r.returncode == 0, r.stderr[-2000:]
+    out = json.loads(r.stdout)
+    assert out["calls"] == 3000 and out["rows_inserted"] == 3000 and out["rows_rejected"] == 0
+    assert len(out["import_runs_s"]) == 2 and len(out["duckdb_alone_runs_s"]) == 2
+    assert out["ratio"] == pytest.approx(out["import_s"] / out["duckdb_alone_s"], rel=0.01)
+    assert _number(out["import_peak_mb"]) and out["import_peak_mb"] > 0
+
+
 @pytest.fixture(scope="module")
 def figures(tmp_path_factory):
     if not CHROMIUM.exists():
