@@ -148,8 +148,8 @@ def _compare_main(calls: str, repeat: str = "3") -> None:
         work = Path(tmp)
         csv = work / "calls.csv"
         generate_calls_csv(csv, int(calls), seed=0)
-        out = compare(csv, work, int(repeat), synth.CALLS_PROFILE, "Bench City", synth.TIMEZONE,
-                      keep=work / "kept.duckdb")
+        out = compare(csv, work, int(repeat), synth.CALLS_PROFILE, synth.JURISDICTION,
+                      synth.TIMEZONE, keep=work / "kept.duckdb")
         out.update(calls=int(calls), csv_mb=round(csv.stat().st_size / 2**20, 1))
     print(json.dumps(out, indent=2))
 

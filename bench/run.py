@@ -50,7 +50,7 @@ import report  # noqa: E402
 import scaling  # noqa: E402
 import synth  # noqa: E402
 
-JURISDICTION = "Bench City"
+JURISDICTION = synth.JURISDICTION
 SECOND = "Second City"
 THIRD = "Third City"
 

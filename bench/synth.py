@@ -28,6 +28,7 @@ CALLS_PROFILE = ROOT / "tests" / "profiles" / "demo_calls.toml"
 RESPONSES_PROFILE = PROFILES / "bench_responses.toml"
 REFERRALS_PROFILE = PROFILES / "bench_referrals.toml"
 TIMEZONE = "America/Chicago"  # the calls profile's zone
+JURISDICTION = "Bench City"  # the one jurisdiction every benchmark export is imported as
 FMT = "%m/%d/%Y %H:%M:%S"      # the calls file's timestamp format
 WINDOW_END = "2025-01-01"       # generate_calls_csv spans 2022-01-01 .. 2024-12-31
 
