@@ -80,6 +80,18 @@ def panels(df: pd.DataFrame, dim: str, metrics: list[Metric], names: dict | None
     return fig
 
 
+def _bar_marker(colors: list[str], weak: list[bool]) -> dict:
+    """One colour when every bar has it, a pattern only when a bar is too weak to read:
+    Plotly.js parses a per-bar colour list as one colour wherever a pattern is set (a console
+    warning per bar, each with a stack trace, on every draw)."""
+    marker = dict(color=colors[0] if len(set(colors)) == 1 else colors)
+    if any(weak):
+        marker.update(opacity=[0.45 if w else 1 for w in weak],
+                      pattern=dict(shape=[INSUFFICIENT_PATTERN if w else "" for w in weak],
+                                   fgcolor="#333"))
+    return marker
+
+
 def _bar_traces(part: pd.DataFrame, dim: str, m: Metric, names, highlight, legend: bool,
                 top: float, narrow: bool = False):
     labels = [group_label(dim, v, names) for v in part[dim]]
@@ -96,9 +108,7 @@ def _bar_traces(part: pd.DataFrame, dim: str, m: Metric, names, highlight, legen
     inside = [not pd.isna(v) and v >= 0.25 * top and (error or m.kind == "duration")
               for v in part["value"]]
     bars = go.Bar(x=part["value"], y=labels, orientation="h", error_x=error,
-                  marker=dict(color=colors, opacity=[0.45 if w else 1 for w in weak],
-                              pattern=dict(shape=[INSUFFICIENT_PATTERN if w else "" for w in weak],
-                                           fgcolor="#333")),
+                  marker=_bar_marker(colors, weak),
                   text=[_bar_text(v, m) + (" · too few" if w else "")
                         for w, v in zip(weak, part["value"])],
                   textposition=["inside" if i else "outside" for i in inside],
@@ -137,9 +147,7 @@ def stacked_shares(df: pd.DataFrame, dim: str, metrics: list[Metric],
         weak = [r == "insufficient" for r in part["reliability"]]
         fig.add_trace(go.Bar(
             x=part["value"], y=labels, orientation="h", name=(short or {}).get(m.id, m.label),
-            marker=dict(color=PALETTE[i % len(PALETTE)],
-                        pattern=dict(shape=[INSUFFICIENT_PATTERN if w else "" for w in weak],
-                                     fgcolor="#333")),
+            marker=_bar_marker([PALETTE[i % len(PALETTE)]], weak),
             hovertext=[hover_text(r, m, lab) for r, lab in zip(part.itertuples(), labels)],
             hoverinfo="text"))
     fig.update_layout(barmode="stack", height=max(260, len(order) * 44 + 150),

@@ -113,6 +113,10 @@ def page(browser):
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     pg = context.new_page()
     pg.offsite_requests = []
+    # Plotly.js logs what it cannot use in a figure ("WARN: Invalid color specifier ...") and
+    # draws a default instead: each is a figure the charts module built wrong.
+    pg.plotly_warnings = []
+    pg.on("console", lambda m: m.text.startswith("WARN:") and pg.plotly_warnings.append(m.text))
 
     def guard(route):
         host = route.request.url.split("/")[2].split(":")[0] if "://" in route.request.url else ""

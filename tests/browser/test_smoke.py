@@ -64,6 +64,7 @@ def test_page_renders_by_deep_link(server, page, path, heading):
     assert not page.locator("[data-testid='stException']").count()
     assert "Traceback" not in page.locator("[data-testid='stMain']").inner_text()
     assert page.offsite_requests == []
+    assert page.plotly_warnings == []
 
 
 @pytest.mark.parametrize("view,heading", [(v, h) for v, h in views(PAGES) if "?" in v])
@@ -84,6 +85,7 @@ def test_each_section_renders_by_its_address(server, page, view, heading):
     assert drawn == len(split.cards[label])  # the other sections did not run
     assert not page.locator("[data-testid='stException']").count()
     assert page.offsite_requests == []
+    assert page.plotly_warnings == []
 
 
 def test_a_tab_opens_its_section_and_the_link_keeps_it(server, page):
