@@ -30,8 +30,9 @@ launches = dict(components.launches(f))  # names already masked, like the frame
 sentence = (takeaways.rank(df, own, COMPARED) if own else
             takeaways.extremes(df[df["metric"] == "B1"], "jurisdiction", COMPARED[0],
                                dim_word="jurisdiction"))
-st.dataframe(side_by_side(df, COMPARED, launches, None, mask, SHORT, own), hide_index=True,
-             width="stretch", key="side-by-side")
+# A static table: every cell shown whole (a scrolling grid cut "49.8% (18,955 of 38,0..." off
+# on a shared screen), and it is a handful of rows.
+st.table(side_by_side(df, COMPARED, launches, None, mask, SHORT, own), hide_index=True)
 components.chart("compare", "Side by side", sentence,
                  figures.panels(df, "jurisdiction", COMPARED, highlight=own,
                                 cols=4, sort=False, titles=SHORT),

@@ -20,6 +20,7 @@ import sys
 from datetime import date, timedelta
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -457,9 +458,8 @@ def test_connections_figures(monkeypatch, demo_db, sql):
 # --------------------------------------------------------------------------------------------
 
 def side_by_side(at: AppTest):
-    """The comparison table: the page's one dataframe outside a chart card."""
-    inside = {id(e) for e in at.get_by_key("card-compare")}
-    (table,) = [d for d in at.main.dataframe if id(d) not in inside]
+    """The comparison table: the page's one static table (the chart card's is a dataframe)."""
+    (table,) = at.main.table
     return table.value
 
 
@@ -485,6 +485,22 @@ def test_compare_side_by_side(monkeypatch, demo_db, sql):
     at.multiselect(key="j").set_value(["Millbrook", "Riverton"]).run()
     assert_clean(at)
     assert list(side_by_side(at).columns) == ["Measure", "Millbrook", "Riverton"]
+
+
+def test_compare_cell_of_a_hidden_share_gives_its_reason_once():
+    from charts.frames import HIDDEN, side_by_side as table_of
+
+    d2 = metrics.BY_ID["D2"]
+    df = pd.DataFrame([
+        {"metric": "D2", "jurisdiction": "A", "value": 0.018, "numerator": 30.0,
+         "denominator": 1710.0, "reliability": "ok", HIDDEN: {}},
+        {"metric": "D2", "jurisdiction": "B", "value": None, "numerator": None,
+         "denominator": 2930.0, "reliability": "ok",
+         HIDDEN: {"value": "hidden (built on a hidden count)", "numerator": "hidden (fewer "
+                  "than 11)"}}])
+    row = table_of(df, [d2], {}).set_index("Measure").loc[d2.label]
+    assert row["A"] == "1.8% (30 of 1,710)"
+    assert row["B"] == "hidden (built on a hidden count), of 2,930"
 
 
 def test_compare_masks_peer_names(monkeypatch, demo_db):
