@@ -199,6 +199,9 @@ def line_by_month(df: pd.DataFrame, series: str | None, metric: Metric,
     return layout(fig)
 
 
+LAUNCH_LABEL_STEP = 0.07  # of the plot's height: one launch label's line
+
+
 def _launch_lines(fig, df, markers, colors):
     if df.empty:
         return
@@ -210,10 +213,18 @@ def _launch_lines(fig, df, markers, colors):
         color = colors.get(name, "#555")
         fig.add_vline(x=day, line_dash="dot", line_color=color, line_width=2)
         # One line lower per launch: launches months apart would print over each other.
-        fig.add_annotation(x=day, y=1 - 0.07 * i, yref="paper",
+        fig.add_annotation(x=day, y=1 - LAUNCH_LABEL_STEP * i, yref="paper",
                            text=f"{html.escape(name)} launch",
                            showarrow=False, xanchor="left", yanchor="top", font_color=color,
                            bgcolor="rgba(255,255,255,0.8)")
+    if shown:
+        # The labels get a band of their own above the highest value: written over the line,
+        # they hid its most recent (often highest) months on a shared screen.
+        top = max((y for t in fig.data for y in (() if t.y is None else t.y)
+                   if y is not None and y == y), default=None)
+        if top:
+            free = max(0.5, 1 - LAUNCH_LABEL_STEP * len(shown) - 0.04)  # many: some overlap
+            fig.update_yaxes(range=[0, top / free])
 
 
 def heatmap_weekday_hour(df: pd.DataFrame, metric: Metric,

@@ -550,7 +550,7 @@ def test_presenter_mode_from_the_url(monkeypatch, demo_db):
     # Side by side: category and area share a row.
     assert len(normal.main.columns) == 2
     assert any({"card-b1-category"} <= keys_in(c) for c in normal.main.columns)
-    assert json.loads(normal.get_by_key("chart-b1-area").proto.config)["displayModeBar"]
+    assert json.loads(normal.get_by_key("chart-b1-area").proto.config)["displayModeBar"] == "hover"
 
     at = run_app(monkeypatch, demo_db, "reach", query={"present": "1", **side_by_side})
     assert at.toggle(key="present").value
@@ -565,7 +565,7 @@ def test_presenter_mode_from_the_url(monkeypatch, demo_db):
         for key in cards:
             spec = json.loads(at.get_by_key(f"chart-{key}").proto.spec)
             assert spec["layout"]["font"]["size"] == PRESENTER_FONT_SIZE
-            assert not json.loads(at.get_by_key(f"chart-{key}").proto.config)["displayModeBar"]
+            assert json.loads(at.get_by_key(f"chart-{key}").proto.config)["displayModeBar"] is False
 
     # The peer controls sit in the (hidden) sidebar; the mode survives a page switch.
     at.switch_page("app_pages/compare.py").run()

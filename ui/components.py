@@ -89,8 +89,11 @@ def chart(key: str, title: str, sentence: str, fig, table: pd.DataFrame,
         if presenter.is_on():
             fig = theme.presenter(fig)
         # theme=None: our own layout (palette, dark type), not Streamlit's grey chart theme.
+        # The mode bar only while the pointer is on the chart (always shown, it sat over the
+        # top bar's value label); never in presenter mode.
         st.plotly_chart(fig, width="stretch", key=f"chart-{key}", theme=None,
-                        config={"displaylogo": False, "displayModeBar": not presenter.is_on()})
+                        config={"displaylogo": False,
+                                "displayModeBar": False if presenter.is_on() else "hover"})
         if note:
             st.caption(note)  # our own fixed text
         if hidden_note:

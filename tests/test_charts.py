@@ -1,0 +1,37 @@
+"""Figures from metric results: what a reader sees that the numbers alone do not say."""
+from datetime import date
+
+import pandas as pd
+
+import metrics
+from charts import figures
+
+
+def _months(values):
+    return pd.DataFrame({"month": [f"2024-{i + 1:02d}" for i in range(len(values))],
+                         "value": values, "reliability": ["ok"] * len(values)})
+
+
+def test_launch_labels_sit_above_the_highest_month():
+    # Peak 835 calls; two launches inside the months shown, one without a date: two labels,
+    # at 1.00 and 0.93 of the plot's height, each 0.07 tall, so the lowest ends at 0.86.
+    df = _months([400.0, 835.0, 700.0])
+    fig = figures.line_by_month(df, None, metrics.BY_ID["A4"],
+                                [("Riverton", date(2024, 1, 5)), ("Millbrook", date(2024, 2, 1)),
+                                 ("Cedar Falls", None)])
+    labels = [a for a in fig.layout.annotations if a.text.endswith("launch")]
+    assert [a.text for a in labels] == ["Riverton launch", "Millbrook launch"]
+    low, high = fig.layout.yaxis.range
+    assert low == 0
+    assert round(high, 1) == round(835 / (1 - 2 * 0.07 - 0.04), 1)  # 1,018.3
+    lowest_label_bottom = min(a.y for a in labels) - figures.LAUNCH_LABEL_STEP
+    assert 835 / high < lowest_label_bottom  # 0.82 < 0.86
+
+
+def test_without_launches_the_axis_is_left_to_plotly():
+    fig = figures.line_by_month(_months([400.0, 835.0]), None, metrics.BY_ID["A4"], [])
+    assert fig.layout.yaxis.range is None
+    # A launch before the months shown is not drawn, and makes no room either.
+    fig = figures.line_by_month(_months([400.0, 835.0]), None, metrics.BY_ID["A4"],
+                                [("Riverton", date(2021, 10, 1))])
+    assert fig.layout.yaxis.range is None
