@@ -64,8 +64,11 @@ def panels(df: pd.DataFrame, dim: str, metrics: list[Metric], names: dict | None
         top = top if top == top and top else 1
         for trace in _bar_traces(part, dim, m, names, highlight, (i == 0), top, cols > 2):
             fig.add_trace(trace, row=r, col=c)
+        # Counts print their values beyond the bar's end (see _bar_traces): the longest bar's
+        # value needs more room than a rate's, which sits inside its bar.
+        room = 1.15 if part["ci_low"].notna().any() or m.kind == "duration" else 1.3
         fig.update_xaxes(tickformat=tick_format(m.unit, top), row=r, col=c,
-                         range=[0, top * 1.15], nticks=4 if cols >= 4 else None,
+                         range=[0, top * room], nticks=4 if cols >= 4 else None,
                          title=_axis_title(m) if len(metrics) == 1 else None)
         fig.update_yaxes(showticklabels=(c == 1), row=r, col=c,
                          categoryorder="array",

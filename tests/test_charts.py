@@ -2,6 +2,7 @@
 from datetime import date
 
 import pandas as pd
+import pytest
 
 import metrics
 from charts import figures
@@ -35,3 +36,24 @@ def test_without_launches_the_axis_is_left_to_plotly():
     fig = figures.line_by_month(_months([400.0, 835.0]), None, metrics.BY_ID["A4"],
                                 [("Riverton", date(2021, 10, 1))])
     assert fig.layout.yaxis.range is None
+
+
+def _groups(metric_id, values, ci=False):
+    return pd.DataFrame({
+        "metric": metric_id, "area": [f"Area {i}" for i in range(len(values))],
+        "value": values, "ci_low": [v * 0.9 if ci else None for v in values],
+        "ci_high": [v * 1.1 if ci else None for v in values], "p90": None,
+        "reliability": "ok", "numerator": values, "denominator": None})
+
+
+def test_a_count_bar_leaves_room_for_its_value_beyond_its_end():
+    # Counts print beyond the bar: the longest (20,590) gets 30% more axis; a rate with
+    # intervals prints inside its bar and needs only room for its whisker (15% over 0.55).
+    counts = figures.bar_by_group(_groups("A1", [20590.0, 9190.0]), "area",
+                                  metrics.BY_ID["A1"])
+    assert counts.data[0].textposition == ("outside", "outside")
+    assert counts.layout.xaxis.range == pytest.approx((0, 20590 * 1.3))
+    rates = figures.bar_by_group(_groups("B1", [0.5, 0.3], ci=True), "area",
+                                 metrics.BY_ID["B1"])
+    assert rates.data[0].textposition[0] == "inside"
+    assert rates.layout.xaxis.range == pytest.approx((0, 0.55 * 1.15))
