@@ -64,9 +64,8 @@ def panels(df: pd.DataFrame, dim: str, metrics: list[Metric], names: dict | None
         top = top if top == top and top else 1
         for trace in _bar_traces(part, dim, m, names, highlight, (i == 0), top, cols > 2):
             fig.add_trace(trace, row=r, col=c)
-        # Counts print their values beyond the bar's end (see _bar_traces): the longest bar's
-        # value needs more room than a rate's, which sits inside its bar.
-        room = 1.15 if part["ci_low"].notna().any() or m.kind == "duration" else 1.3
+        # A value printed beyond the longest bar's end needs more room than one inside it.
+        room = 1.15 if _long_bars_hold_values(part, m) else 1.3
         fig.update_xaxes(tickformat=tick_format(m.unit, top), row=r, col=c,
                          range=[0, top * room], nticks=4 if cols >= 4 else None,
                          title=_axis_title(m) if len(metrics) == 1 else None)
@@ -95,6 +94,12 @@ def _bar_marker(colors: list[str], weak: list[bool]) -> dict:
     return marker
 
 
+def _long_bars_hold_values(part: pd.DataFrame, m: Metric) -> bool:
+    """Rates with intervals and durations print a long bar's value inside it (clear of the
+    whisker or the 90th percentile); counts print every value beyond the bar's end."""
+    return bool(part["ci_low"].notna().any()) or m.kind == "duration"
+
+
 def _bar_traces(part: pd.DataFrame, dim: str, m: Metric, names, highlight, legend: bool,
                 top: float, narrow: bool = False):
     labels = [group_label(dim, v, names) for v in part[dim]]
@@ -108,8 +113,8 @@ def _bar_traces(part: pd.DataFrame, dim: str, m: Metric, names, highlight, legen
                      arrayminus=(part["value"] - part["ci_low"]), color="#444", thickness=1.5)
     # Values sit inside the bar, at its base, so that interval whiskers never cover them; a
     # bar too short to hold its value has it outside, in dark type (no whisker to speak of).
-    inside = [not pd.isna(v) and v >= 0.25 * top and (error or m.kind == "duration")
-              for v in part["value"]]
+    long_hold = _long_bars_hold_values(part, m)
+    inside = [long_hold and not pd.isna(v) and v >= 0.25 * top for v in part["value"]]
     bars = go.Bar(x=part["value"], y=labels, orientation="h", error_x=error,
                   marker=_bar_marker(colors, weak),
                   text=[_bar_text(v, m) + (" · too few" if w else "")
@@ -223,9 +228,8 @@ def _launch_lines(fig, df, markers, colors):
     if shown:
         # The labels get a band of their own above the highest value: written over the line,
         # they hid its most recent (often highest) months on a shared screen.
-        top = max((y for t in fig.data for y in (() if t.y is None else t.y)
-                   if y is not None and y == y), default=None)
-        if top:
+        top = df["value"].max()
+        if top == top and top:  # not NaN (every value hidden) nor 0
             free = max(0.5, 1 - LAUNCH_LABEL_STEP * len(shown) - 0.04)  # many: some overlap
             fig.update_yaxes(range=[0, top / free])
 

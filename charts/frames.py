@@ -161,7 +161,7 @@ def _cell(r, m) -> str:
     if m.kind == "duration" and cell(r, "p90") is not None and not hidden(r, "value"):
         text += f" (90%: {value_text(r, 'minutes', 'p90')})"
     elif m.kind in ("proportion", "repeat") and cell(r, "denominator") is not None:
-        if isinstance(cell(r, "numerator"), str):  # hidden: its reason once, not nested
+        if hidden(r, "numerator"):  # its reason once, not nested
             text += f", of {count_text(r, 'denominator')}"
         else:
             text += f" ({count_text(r, 'numerator')} of {count_text(r, 'denominator')})"
