@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PORT ?= 8501
 
-.PHONY: run test venv chromium demo bench clean
+.PHONY: run test test-fast venv chromium demo bench clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,10 @@ chromium:
 
 test: venv chromium
 	$(PY) -m pytest -q
+
+# The edit loop: no browser, no test marked slow (the whole suite stays `make test`).
+test-fast: venv
+	$(PY) -m pytest -q -m "not playwright and not slow"
 
 # The budgets' size by default; e.g. `make bench BENCH_CALLS=1000000` for a quicker run.
 BENCH_CALLS ?= 10000000

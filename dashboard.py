@@ -7,7 +7,7 @@ switches are drawn here, before the page runs, so that their URL parameters (?j=
 survive page switches and deep links and one disclosure policy holds on every page.
 
 Menus only hide what a principal has no use for; every refusal is made by the data layer
-(``data/guarded.py``), so a deep link to a hidden page shows the refusal, never the data.
+(``service/guarded.py``), so a deep link to a hidden page shows the refusal, never the data.
 """
 import logging
 from pathlib import Path

@@ -2,7 +2,7 @@
 
 The requests are the ones bench/capture.py recorded from the pages themselves. Each is run
 as ``ui/cache.py`` runs it, on a cursor, with no result cache in between: through
-``data.guarded`` with the principal and the disclosure policy the page asked under (by
+``service.guarded`` with the principal and the disclosure policy the page asked under (by
 default small counts are hidden, which also computes the margins and partner ratios the
 protection needs), so the figure is the page's real query, not only the exact figures: once
 ("first", buffers cold after opening the database) and then ``repeat`` more times (median).
@@ -32,13 +32,11 @@ def run_request(con, req, asked_as=None):
         counts = isinstance(req, metrics.CountRequest)
         if asked_as is None:
             return metrics.compute_counts(cur, req) if counts else metrics.compute(cur, req)
-        from data import guarded
-        from ui.cache import public_shape  # the wider view a filtered page asks for
+        from service import guarded
 
         principal, policy = asked_as
-        asked, _ = public_shape(req, principal, policy)
         run = guarded.compute_counts if counts else guarded.compute
-        return run(cur, principal, asked, policy=policy)
+        return run(cur, principal, req, policy=policy)
     finally:
         cur.close()
 

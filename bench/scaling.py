@@ -13,7 +13,6 @@ read the latest snapshot.
 """
 from __future__ import annotations
 
-import json
 import pickle
 import shutil
 import statistics
@@ -25,7 +24,6 @@ from pathlib import Path
 
 import duckdb
 
-import metrics
 
 import pandas_ref
 from queries import run_request

@@ -80,11 +80,6 @@ def hidden_rows(df: pd.DataFrame, field: str = "value") -> pd.Series:
     return df[HIDDEN].map(lambda h: isinstance(h, dict) and field in h).astype(bool)
 
 
-def has_hidden(df: pd.DataFrame) -> bool:
-    return HIDDEN in df.columns and bool(df[HIDDEN].map(lambda h: bool(h)
-                                                       if isinstance(h, dict) else False).any())
-
-
 def only(df: pd.DataFrame, metric: str) -> pd.DataFrame:
     """The rows of one metric."""
     return df[df["metric"] == metric].reset_index(drop=True)

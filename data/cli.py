@@ -112,13 +112,13 @@ def _import_boundaries(file, jurisdiction, area_property, dry_run, as_json, db_p
 
 
 def _guarded():
-    from . import guarded  # imports the metrics package: only for the commands that write
+    from service import guarded  # imports the metrics package: only for the commands that write
 
     return guarded
 
 
 def _local():
-    from .access import LOCAL  # whoever runs the shell has the database file: every right
+    from service.access import LOCAL  # whoever runs the shell has the database file: every right
 
     return LOCAL
 
@@ -345,8 +345,8 @@ def audit_export_cmd(out, db_path):
     Example: python -m data audit export --out audit.csv
     """
     from . import audit
-    from .access import LOCAL
-    from .guarded import audit_csv
+    from service.access import LOCAL
+    from service.guarded import audit_csv
 
     con = _connect(db_path)
     try:

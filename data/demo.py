@@ -1212,7 +1212,7 @@ LEFT JOIN demo_calls c ON c.jurisdiction = r.jurisdiction AND c.gen_idx = r.call
 LEFT JOIN demo_outcome_raw o ON o.jurisdiction = r.jurisdiction AND o.code = r.outcome::VARCHAR
 """)
     con.execute("DROP TABLE IF EXISTS demo_referrals")
-    con.execute(f"""
+    con.execute("""
 CREATE TEMP TABLE demo_referrals AS
 WITH f AS (
   SELECT *, timezone(m.tz, f.base_local::TIMESTAMP) AS base_at
@@ -1252,7 +1252,7 @@ JOIN (SELECT unnest(?::VARCHAR[]) AS code, unnest(?::VARCHAR[]) AS label) t
     _insert(con, "calls", "demo_calls")
     _insert(con, "responses", "demo_responses")
     _insert(con, "referrals", "demo_referrals")
-    con.execute(f"""
+    con.execute("""
 INSERT INTO population (jurisdiction, population_key, geography, dimension, "group",
                         population, moe, source, import_id, file_row)
 SELECT p.jurisdiction, concat_ws('|', p.geography, p.dimension, p."group", ?),
@@ -1295,7 +1295,7 @@ def _warnings(con):
         demo = (f" AND t.import_id IN (SELECT id_{kind} FROM demo_meta)")
         con.execute(base + f"'{main}', 'missing_time', NULL FROM {kind} t "
                     f"WHERE t.{main} IS NULL" + demo)
-        tz = f"(SELECT tz FROM demo_meta m WHERE m.jurisdiction = t.jurisdiction)"
+        tz = "(SELECT tz FROM demo_meta m WHERE m.jurisdiction = t.jurisdiction)"
         for c in TIME_ORDER[kind]:
             con.execute(base + f"'{c}', 'time_placeholder', "
                         f"strftime(timezone({tz}, t.{c}), '%Y-%m-%d %H:%M') FROM {kind} t "

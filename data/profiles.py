@@ -16,7 +16,7 @@ from pathlib import Path
 import tomli_w
 
 from .errors import MappingError, ProfileError
-from .schema import FIELDS, KINDS, field_of
+from .schema import FIELDS, KINDS
 
 _OPTION_TYPES = {
     "timestamp_format": (str, list), "dayfirst": (bool,), "timezone": (str,),
@@ -228,7 +228,3 @@ def _find_header(src: str, headers: list[str]):
                 "case or punctuation; use the exact header")
     return f"column '{src}' (for {{field}}) is missing from the file"
 
-
-def validate_field_names(kind: str, names) -> None:
-    for n in names:
-        field_of(kind, n)

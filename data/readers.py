@@ -13,8 +13,6 @@ import concurrent.futures
 import csv
 import gzip
 import hashlib
-import io
-import os
 import uuid
 import zlib
 from collections import Counter

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import click
 
-from .disclosure import DisclosurePolicy, describe, public_report, public_request
+from . import disclosure
+from .disclosure import DisclosurePolicy, describe, public_report
 from .engine import Filters, MetricRequest, explain, report
 from .errors import MetricError
 from .registry import REGISTRY
@@ -73,16 +74,16 @@ def report_cmd(db_path, jurisdictions, date_from, date_to, categories, areas, or
     filters = Filters(tuple(jurisdictions), date_from, date_to, tuple(categories), tuple(areas),
                       tuple(origins), tuple(teams))
     request = MetricRequest(tuple(metric_ids), tuple(by), filters)
+    policy = DisclosurePolicy(threshold, drb) if public else None
     try:
-        if show_sql:
-            click.echo(explain(request))
+        if show_sql:  # what runs: under --public the widened view, its margins and partners
+            click.echo(disclosure.explain(request, policy) if public else explain(request))
             return
         path = Path(db_path) if db_path else default_db_path()
         if not path.exists():
             raise click.ClickException(f"no database at {path}; import data first.")
-        policy = DisclosurePolicy(threshold, drb) if public else None
         if public:
-            public_request(request, policy)  # refuse before opening the database
+            disclosure.checked_request(request, policy)  # refuse before opening the database
         con = connect(path, read_only=True)
         try:
             doc = public_report(con, request, policy) if public else report(con, request)

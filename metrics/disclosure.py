@@ -40,7 +40,10 @@ What a viewer sees (``enabled``)
 5. **Requests.** ``public_request`` allows at most two ``by`` dimensions (the shapes the
    audit covers), one value or all values per filter (for a reader granted some
    jurisdictions, all of *theirs*: ``whole_jurisdictions``), and widens a period to whole calendar
-   months, so that no single day or arbitrary set of categories can be isolated.
+   months, so that no single day or arbitrary set of categories can be isolated. Several
+   values of a filter are allowed when the view is grouped by that dimension
+   (``public_shape``): the view of all its values is computed and protected, and only the
+   chosen groups are returned, which publishes nothing that view does not.
 
 Attacker model and guarantee
 ----------------------------
@@ -114,12 +117,13 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from datetime import date, timedelta
 from itertools import combinations, product
 
-from .engine import (CountRequest, MetricRequest, MetricRow, compute, compute_counts,
-                     compute_levels, count_metric, resolve, supports)
+from .engine import (SET_FILTERS, CountRequest, MetricRequest, MetricRow, compute,
+                     compute_counts, compute_levels, count_metric, explain_run, resolve,
+                     VALUE_FIELDS, row_json, supports)
 from .errors import MetricError
 from .registry import BY_ID, COUNTS, REGISTRY, Metric
 from .stats import Ratio, not_estimable, rate_ratio, reliability, wilson
@@ -133,8 +137,6 @@ BASE = 5  # ordinary public rounding; ONS and table builders use 5 too
 DRB_FLOOR = 14  # the DRB shows 1-14 as "<15"
 MAX_PUBLIC_BY = 2  # the table shapes the audit covers exactly
 _INF = math.inf
-_COUNT_FIELDS = ("numerator", "denominator", "n", "missing")
-_VALUE_FIELDS = ("value", "ci_low", "ci_high", "median", "p90")
 
 
 class DisclosureRefused(MetricError):
@@ -309,8 +311,45 @@ def _sig4(x: float | None) -> float | None:
 # Requests
 # --------------------------------------------------------------------------------------------
 
-_SET_FILTERS = {"jurisdictions": "jurisdiction", "categories": "category", "areas": "area",
-                "origins": "origin", "teams": "team"}
+def public_shape(request, policy: DisclosurePolicy = VIEWER):
+    """The request widened so that a public reader may make it, and the groups to keep.
+
+    A filter with several values is not a public view (``public_request`` refuses it), but
+    when the view is grouped by that same dimension the chosen groups are rows of the view of
+    *all* its values, which is public: ask for that one and keep the chosen groups. "All" is
+    the reader's whole scope (``whole_jurisdictions``) for jurisdictions. Returns ``(request,
+    keep)`` with ``keep`` = {dimension: chosen values}, empty when nothing was widened.
+    """
+    if not policy.enabled:
+        return request, {}
+    keep = {dim: set(getattr(request.filters, name)) for name, dim in SET_FILTERS.items()
+            if len(getattr(request.filters, name)) > 1 and dim in request.by}
+    if not keep:
+        return request, {}
+    everything = {name: () for name, dim in SET_FILTERS.items() if dim in keep}
+    if "jurisdictions" in everything:
+        everything["jurisdictions"] = tuple(sorted(policy.whole_jurisdictions))
+    return replace(request, filters=replace(request.filters, **everything)), keep
+
+
+def _kept(rows: list, keep: dict) -> list:
+    return [r for r in rows if all(r.group.get(d) in v for d, v in keep.items())]
+
+
+def checked_request(request, policy: DisclosurePolicy = VIEWER):
+    """The request ``disclose`` computes for ``policy`` (widened, then checked; raises
+    ``DisclosureRefused``), and the notes on what was changed."""
+    return public_request(public_shape(request, policy)[0], policy)
+
+
+def explain(request, policy: DisclosurePolicy = VIEWER) -> str:
+    """The SQL (with its parameters) that ``disclose`` runs for ``request``: the widened
+    request, its margins and the ratios that share its counts, as they are computed."""
+    asked, _ = checked_request(request, policy)
+    if not policy.enabled:
+        exact = compute_counts if isinstance(asked, CountRequest) else compute
+        return explain_run(lambda con: exact(con, asked))
+    return explain_run(lambda con: _levels(con, asked))
 
 
 def public_request(request, policy: DisclosurePolicy = VIEWER):
@@ -327,7 +366,7 @@ def public_request(request, policy: DisclosurePolicy = VIEWER):
             f"A public view groups by at most {MAX_PUBLIC_BY} dimensions; this one asks for "
             f"{len(request.by)} ({', '.join(request.by)}). Drop a --by, or sign in as an "
             f"analyst of your jurisdiction.")
-    for name, label in _SET_FILTERS.items():
+    for name, label in SET_FILTERS.items():
         values = getattr(request.filters, name)
         if name == "jurisdictions" and set(values) == policy.whole_jurisdictions:
             continue
@@ -391,7 +430,8 @@ def disclose_counts(con, request: CountRequest, policy: DisclosurePolicy = VIEWE
 
 
 def _disclose(con, request, policy, exact) -> Disclosure:
-    request, notes = public_request(request, policy)
+    groups = public_shape(request, policy)[1]
+    request, notes = checked_request(request, policy)
     if not policy.enabled:
         rows = exact(con, request)
         return Disclosure([_as_public(r) for r in rows], request, policy, notes)
@@ -399,7 +439,7 @@ def _disclose(con, request, policy, exact) -> Disclosure:
     ids = tuple(dict.fromkeys(r.metric for r in levels[request.by] if r.metric in _asked(request)))
     keep = set(ids) | set(partners(ids))
     levels = {lv: [r for r in rows if r.metric in keep] for lv, rows in levels.items()}
-    shown = protect(levels, policy, show=set(ids))
+    shown = _kept(protect(levels, policy, show=set(ids)), groups)
     return Disclosure(shown, request, policy, notes + withheld_notes(shown, request.by))
 
 
@@ -447,15 +487,6 @@ def public_report(con, request: MetricRequest, policy: DisclosurePolicy = VIEWER
 
 def _skipped(request) -> list[str]:
     return [m.id for m in resolve(request) if not supports(m, request.by)]
-
-
-def row_json(r: PublicRow) -> dict:
-    """One public row as JSON, floats to 6 decimals as in ``metrics.report``."""
-    d = asdict(r)
-    for k in _VALUE_FIELDS:
-        if d[k] is not None:
-            d[k] = round(float(d[k]), 6)
-    return d
 
 
 def _sub_groupings(by: tuple[str, ...]) -> list[tuple[str, ...]]:
@@ -963,7 +994,7 @@ def _recompute(row: PublicRow, m: Metric, policy: DisclosurePolicy) -> None:
             row.reliability = reliability(row.n)
         _derived(row, hidden, ("value", "median", "p90", "reliability"))
     if policy.rounding:
-        for name in _VALUE_FIELDS:
+        for name in VALUE_FIELDS:
             setattr(row, name, _sig4(getattr(row, name)))
 
 

@@ -17,6 +17,12 @@ from .stats import reliability, wilson
 _PER_CAPITA_DIMS = {"jurisdiction", "month", "quarter", "year"}
 
 
+# Each filter that takes a set of values, and the column (and dimension) it restricts: the one
+# map the engine's WHERE, disclosure's request rules and the pages' privacy notes all read.
+SET_FILTERS = {"jurisdictions": "jurisdiction", "categories": "category", "areas": "area",
+               "origins": "origin", "teams": "team"}
+
+
 @dataclass(frozen=True)
 class Filters:
     jurisdictions: tuple[str, ...] = ()
@@ -82,9 +88,7 @@ def supports(metric: Metric, by: tuple[str, ...]) -> bool:
 def _where(source: str, filters: Filters) -> tuple[str, list]:
     applies = SOURCES[source].filters
     clauses, params = [], []
-    column = {"jurisdictions": "jurisdiction", "categories": "category", "areas": "area",
-              "origins": "origin", "teams": "team"}
-    for name, col in column.items():
+    for name, col in SET_FILTERS.items():
         values = getattr(filters, name)
         if values and name in applies:
             clauses.append(f"list_contains(?::VARCHAR[], {col})")
@@ -342,37 +346,38 @@ def _people_rows(found: list[dict], levels, thresholds) -> dict[tuple[str, ...],
     return out
 
 
+class _Recorder:
+    """A stand-in connection that records each statement and finds no rows: ``explain`` runs
+    the one planner (``compute_levels``) against it, so it prints what a request runs."""
+
+    description: tuple = ()
+
+    def __init__(self):
+        self.statements: list[tuple[str, list]] = []
+
+    def execute(self, sql: str, params=()):
+        self.statements.append((sql, list(params)))
+        return self
+
+    def fetchall(self) -> list:
+        return []
+
+    def fetchone(self):
+        return None
+
+
+def explain_run(run) -> str:
+    """The SQL (with its parameters) that ``run(con)`` sends to DuckDB, in order."""
+    recorder = _Recorder()
+    run(recorder)
+    return "\n\n".join(f"-- parameters: {params!r}\n{sql};"
+                        for sql, params in recorder.statements)
+
+
 def explain(request: MetricRequest) -> str:
-    """The SQL (with its parameters) that ``compute`` would run."""
-    parts = []
-    for source, sql, params in _plan(request):
-        parts.append(f"-- {source}; parameters: {params!r}\n{sql};")
-    return "\n\n".join(parts)
-
-
-def _plan(request: MetricRequest, metrics: list[Metric] | None = None,
-          large: frozenset = frozenset()):
-    """(source, SQL, parameters) to run; sources in ``large`` get their quantiles from
-    ``quantile_sql`` (a "quantiles:<source>" step after the source's own), or, when a source's
-    metrics are all durations, their counts too ("durations:<source>", the only step)."""
-    if metrics is None:
-        metrics = [m for m in resolve(request) if supports(m, request.by)]
-    plan = []
-    for source in SOURCES:
-        ms = [m for m in metrics if m.table == source and m.kind != "repeat"]
-        if ms and source in large and all(m.duration for m in ms):
-            plan.append((f"durations:{source}", *quantile_sql(
-                source, ms, request.by, request.filters, counts=True)))
-        elif ms:
-            plan.append((source, *build_sql(source, ms, request.by, request.filters,
-                                            quantiles=source not in large)))
-            if source in large and any(m.duration for m in ms):
-                plan.append((f"quantiles:{source}",
-                             *quantile_sql(source, ms, request.by, request.filters)))
-    if any(m.kind == "repeat" for m in metrics):
-        plan.append(("repeat", *build_people_sql([request.by], request.filters,
-                                                 _thresholds(metrics))))
-    return plan
+    """The SQL (with its parameters) that ``compute`` runs (for sources small enough to take
+    their medians in the counting scan; a larger one also runs ``quantile_sql``)."""
+    return explain_run(lambda con: compute(con, request))
 
 
 # --------------------------------------------------------------------------------------------
@@ -380,8 +385,15 @@ def _plan(request: MetricRequest, metrics: list[Metric] | None = None,
 # --------------------------------------------------------------------------------------------
 
 def compute(con, request: MetricRequest) -> list[MetricRow]:
-    """Every requested metric for every group; metrics that cannot take a grouping are skipped."""
-    return _run(con, request, [m for m in resolve(request) if supports(m, request.by)])
+    """Every requested metric for every group; metrics that cannot take a grouping are skipped.
+    Rows come metric by metric, in the order asked."""
+    return _in_order(compute_levels(con, request, [request.by])[request.by],
+                     [m.id for m in resolve(request)])
+
+
+def _in_order(rows: list[MetricRow], ids: list[str]) -> list[MetricRow]:
+    rank = {m: i for i, m in enumerate(ids)}
+    return sorted(rows, key=lambda r: rank[r.metric])  # stable: groups keep the query's order
 
 
 @dataclass(frozen=True)
@@ -403,10 +415,8 @@ def compute_counts(con, request: CountRequest) -> list[MetricRow]:
     unknown = [k for k in request.counts if k not in COUNTS]
     if unknown:
         raise UnknownMetric(f"Unknown count(s) {', '.join(unknown)}. Known: {', '.join(COUNTS)}.")
-    as_request = MetricRequest((), request.by, request.filters)
-    resolve(as_request)  # checks the dimensions
-    metrics = [count_metric(k) for k in request.counts]
-    return _run(con, as_request, [m for m in metrics if supports(m, request.by)])
+    return _in_order(compute_levels(con, request, [request.by])[request.by],
+                     list(request.counts))
 
 
 def count_metric(key: str) -> Metric:
@@ -454,17 +464,19 @@ def compute_levels(con, request, levels: list[tuple[str, ...]],
                   else {})
     out: dict[tuple[str, ...], list[MetricRow]] = {lv: [] for lv in levels}
     repeats = [m for m in metrics if m.kind == "repeat"]
-    # People do not add up over groups: one scan counts them, and their repeat contacts, for
-    # every level (F1 and F2 share it).
+    # People do not add up over groups: with margins, one scan counts them, and their repeat
+    # contacts, for every level (F1 and F2 share it); for the view alone, the counting scan
+    # counts distinct people itself.
+    people_apart = levels != [by] and any(m.kind == "distinct" for m in metrics)
     people = (_people_by_level(con, levels, filters, _thresholds(metrics))
-              if any(m.kind in ("distinct", "repeat") for m in metrics) else {})
+              if repeats or people_apart else {})
 
     for source in SOURCES:
         ms = [m for m in metrics if m.table == source and m.kind != "repeat"]
         if not ms:
             continue
         in_memory = in_memory_quantiles(con, source)
-        counts_people = any(m.kind == "distinct" for m in ms)  # from ``people``
+        counts_people = people_apart and any(m.kind == "distinct" for m in ms)
         timed = [m for m in ms if m.duration]
         if len(timed) == len(ms) and by in quantiles_at and not in_memory:
             # Durations alone: their counts come with the histogram, in one scan.
@@ -479,7 +491,8 @@ def compute_levels(con, request, levels: list[tuple[str, ...]],
         for lv in levels:
             if lv == by:
                 aggs = top
-            elif not lv and not top:  # no data: the ungrouped row of zeros, as compute gives
+            elif not lv and not top and not isinstance(con, _Recorder):
+                # No data: the ungrouped row of zeros, as the view alone gives.
                 aggs = _fetch(con, *build_sql(source, ms, (), filters, people=not counts_people))
             else:
                 aggs = _roll_up(top, by, lv)
@@ -531,28 +544,6 @@ def _merge(aggs: list[dict], found: list[dict], level, names) -> None:
         got = by_group.get(tuple(agg[f"g_{d}"] for d in level), {})
         for name in names:
             agg[name] = got.get(name)
-
-
-def _run(con, request: MetricRequest, metrics: list[Metric]) -> list[MetricRow]:
-    results: dict[str, list[dict]] = {}
-    large = frozenset(s for s in SOURCES if not in_memory_quantiles(con, s))
-    for source, sql, params in _plan(request, metrics, large):
-        rows = _fetch(con, sql, params)
-        if source.startswith("quantiles:"):  # follows its source's own query in the plan
-            _merge_quantiles(results[source.split(":", 1)[1]], rows, request.by)
-        elif source.startswith("durations:"):
-            results[source.split(":", 1)[1]] = _duration_aggs(rows, request.by)
-        elif source == "repeat":
-            results[source] = _people_rows(rows, [request.by], _thresholds(metrics))[request.by]
-        else:
-            results[source] = rows
-    population = _population(con, request) if any(m.kind == "per_capita" for m in metrics) else {}
-    rows = []
-    for m in metrics:
-        source = "repeat" if m.kind == "repeat" else m.table
-        for agg in results.get(source, []):
-            rows.append(_compose(m, agg, request.by, population))
-    return rows
 
 
 def _duration_aggs(found: list[dict], by) -> list[dict]:
@@ -637,12 +628,16 @@ def report(con, request: MetricRequest) -> dict:
     metrics = resolve(request)
     skipped = [m.id for m in metrics if not supports(m, request.by)]
     return {"filters": request.filters.as_dict(), "by": list(request.by),
-            "skipped": skipped, "rows": [_row_json(r) for r in rows]}
+            "skipped": skipped, "rows": [row_json(r) for r in rows]}
 
 
-def _row_json(r: MetricRow) -> dict:
+VALUE_FIELDS = ("value", "ci_low", "ci_high", "median", "p90")  # the fields that are not counts
+
+
+def row_json(r: MetricRow) -> dict:
+    """One row as JSON (a published row with its ``suppressed`` reasons), floats to 6 places."""
     d = asdict(r)
-    for k in ("value", "ci_low", "ci_high", "median", "p90"):
+    for k in VALUE_FIELDS:
         if d[k] is not None:
             d[k] = round(float(d[k]), 6)
     return d

@@ -14,8 +14,9 @@ from datetime import date
 import pytest
 
 import metrics
-from data import access, audit, guarded, import_file, parse_profile
-from data.access import AccessDenied, DisclosureUnavailable, Principal
+from data import audit, import_file, parse_profile
+from service import access, guarded
+from service.access import AccessDenied, Principal
 from data.connection import connect
 from data.errors import DataError
 from metrics import disclosure
@@ -343,15 +344,6 @@ def test_a_jurisdiction_viewer_is_narrowed_to_it(world):
     assert set(guarded.filter_options(con, world["p"]["viewer_cohort"])["jurisdictions"]) >= {A, B}
     with pytest.raises(AccessDenied, match=f"may not read aggregates for {B}"):
         guarded.compute(con, viewer, _request(B))
-
-
-def test_figures_are_refused_when_disclosure_control_is_missing(world, monkeypatch):
-    monkeypatch.setattr(guarded, "_disclosure_module", lambda: None)
-    con = world["con"]
-    with pytest.raises(DisclosureUnavailable, match="only be shown with disclosure control"):
-        guarded.compute(con, world["p"]["viewer_cohort"], _request(A))
-    assert audit.entries(con)[-1].outcome == "denied"
-    assert guarded.compute(con, world["p"]["analyst_a"], _request(A))  # own: exact, no module
 
 
 def test_someone_without_a_role_sees_no_figures(world):

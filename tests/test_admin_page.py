@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from data import access, audit
-from data.access import Grant, Principal
+from data import audit
+from service import access
+from service.access import Grant, Principal
 from data.connection import connect
 
 ADMIN_PAGE = Path(__file__).resolve().parent.parent / "app_pages" / "admin.py"

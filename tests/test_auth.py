@@ -12,7 +12,8 @@ import pytest
 from streamlit import config
 from streamlit.testing.v1 import AppTest
 
-from data import access, audit
+from data import audit
+from service import access
 from data.connection import connect
 
 AUTH = {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret": "s" * 40,

@@ -10,8 +10,8 @@ from __future__ import annotations
 from datetime import date
 
 from data import facts, import_file, parse_profile, undo_import
-from data import guarded
-from data.access import LOCAL
+from service import guarded
+from service.access import LOCAL
 from data.connection import connect
 from data.crosswalk import apply_starter_crosswalk, save_crosswalk
 from data.demo import populate_demo

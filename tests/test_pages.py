@@ -1018,7 +1018,7 @@ VIEWER, ANALYST = "vera@example.org", "ann@example.org"
 @pytest.fixture(scope="module")
 def roles_db(demo_db):
     """The demo cohort with a cohort viewer and an analyst of Millbrook."""
-    from data import access
+    from service import access
 
     path = demo_db.parent / "roles.duckdb"
     shutil.copyfile(demo_db.parent / "expected.duckdb", path)
@@ -1134,7 +1134,7 @@ def test_a_viewer_of_two_jurisdictions_sees_both_together(monkeypatch, roles_db,
     not a refusal, and never the third."""
     import shutil as _shutil
 
-    from data import access
+    from service import access
     from metrics.disclosure import published_count
 
     path = roles_db.parent / "two.duckdb"

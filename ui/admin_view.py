@@ -1,6 +1,6 @@
 """The admin page's parts: people and roles, jurisdictions, the audit log (view, verify, export).
 
-Every read and write goes through ``data.access`` / ``data.guarded``, which check the admin
+Every read and write goes through ``service.access`` / ``service.guarded``, which check the admin
 role and record the change; this module only draws forms and tables. Forms do their work in
 the script after the submit button (never in a callback), then rerun with a message.
 """
@@ -13,8 +13,9 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
-from data import access, audit, guarded, quality
-from data.access import AccessDenied, Principal
+from data import audit
+from service import access, guarded, quality
+from service.access import AccessDenied, Principal
 from data.crosswalk import category_options
 from data.errors import DataError
 from ui import cache

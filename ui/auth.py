@@ -6,7 +6,7 @@ runs at all. Two modes:
 
 - **Shared deployment**: ``.streamlit/secrets.toml`` has an ``[auth]`` section (OpenID
   Connect, see ``st.login``). The identity provider proves who someone is; the ``people`` and
-  ``roles`` tables say what they may do (``data/access.py``). Sessions end after
+  ``roles`` tables say what they may do (``service/access.py``). Sessions end after
   ``IDLE_MINUTES`` without activity.
 - **Local mode**: no ``[auth]``. Allowed only while the server listens on localhost; the one
   principal has every right and is recorded in the audit log as "local".
@@ -22,8 +22,8 @@ from contextlib import closing
 
 import streamlit as st
 
-from data import access
-from data.access import AccessDenied, Principal
+from service import access
+from service.access import AccessDenied, Principal
 from ui import cache
 from ui.text import escape
 

@@ -4,20 +4,19 @@ DuckDB connections must not be shared across threads and Streamlit runs each ses
 thread, so each call takes a cursor of the one cached connection. Results are keyed on the data
 version, which every import, undo and crosswalk edit changes, so nothing stale is ever shown.
 
-Every figure comes through ``data.guarded`` for the signed-in principal, keyed on the principal
+Every figure comes through ``service.guarded`` for the signed-in principal, keyed on the principal
 and the disclosure policy too: a viewer's published rows are never served to anyone else, nor
 an analyst's exact ones to a viewer. A refusal (``AccessDenied``) is raised, never cached.
 """
 from __future__ import annotations
 
 from contextlib import closing
-from dataclasses import replace
 
 import streamlit as st
 
 import metrics
-from data import guarded
-from data.access import Principal
+from service import guarded
+from service.access import Principal
 from data.connection import SERVER_MEMORY_LIMIT, connect, default_db_path
 from metrics import catalog
 from metrics.disclosure import DisclosurePolicy
@@ -61,8 +60,7 @@ def _compute(request: metrics.MetricRequest, principal: Principal, policy: Discl
 def compute(request: metrics.MetricRequest, principal: Principal,
             policy: DisclosurePolicy) -> list[dict]:
     """Metric rows (dicts) as ``principal`` may see them under ``policy``, per data version."""
-    asked, keep = public_shape(request, principal, policy)
-    return _kept(_compute(asked, principal, policy, data_version()), keep)
+    return _compute(request, principal, policy, data_version())
 
 
 @st.cache_data(max_entries=_RESULT_CACHE_ENTRIES, show_spinner=False)
@@ -76,31 +74,7 @@ def _counts(request: metrics.CountRequest, principal: Principal, policy: Disclos
 def counts(request: metrics.CountRequest, principal: Principal,
            policy: DisclosurePolicy) -> list[dict]:
     """Named counts (e.g. team responses by outcome) as row dicts, as ``compute``."""
-    asked, keep = public_shape(request, principal, policy)
-    return _kept(_counts(asked, principal, policy, data_version()), keep)
-
-
-# A filter with several values is not a public view (metrics/disclosure.py public_request):
-# when the view is grouped by that same dimension, ask for all of its values and keep the
-# chosen groups, which is the same table the whole cohort's view publishes.
-_SET_FILTERS = {"jurisdictions": "jurisdiction", "categories": "category", "areas": "area",
-                "origins": "origin", "teams": "team"}
-
-
-def public_shape(request, principal: Principal, policy: DisclosurePolicy):
-    if not (policy.enabled or guarded.needs_disclosure(principal, request.filters)):
-        return request, {}
-    keep = {dim: set(getattr(request.filters, name)) for name, dim in _SET_FILTERS.items()
-            if len(getattr(request.filters, name)) > 1 and dim in request.by}
-    if not keep:
-        return request, {}
-    wider = replace(request.filters, **{name: () for name, dim in _SET_FILTERS.items()
-                                        if dim in keep})
-    return replace(request, filters=wider), keep
-
-
-def _kept(rows: list[dict], keep: dict) -> list[dict]:
-    return [r for r in rows if all(r["group"].get(d) in v for d, v in keep.items())]
+    return _counts(request, principal, policy, data_version())
 
 
 def _principal() -> Principal:

@@ -3,7 +3,7 @@
 A chart card is always: title, the one computed sentence, the chart, and a "Show data" expander
 with the table and a formula-safe CSV download. Every widget has a key derived from the card's.
 
-The frames are the one way figures reach a page: through ``ui.cache`` and ``data.guarded`` for
+The frames are the one way figures reach a page: through ``ui.cache`` and ``service.guarded`` for
 the signed-in principal, under the sidebar's disclosure policy (``ui.privacy``). Every chart,
 tooltip, sentence, tile, table and download is drawn from them, so none can show a number that
 disclosure control hid: it is None in the frame, and its words stand in its place.
@@ -19,7 +19,7 @@ import streamlit as st
 import metrics
 from charts import takeaways, theme
 from charts.frames import count_text, frame, hidden, value_text
-from data import guarded
+from service import guarded
 from metrics.disclosure import withheld_notes
 from ui import auth, cache, presenter, privacy
 from ui import filters as sidebar

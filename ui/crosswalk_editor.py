@@ -1,6 +1,6 @@
 """Editing a jurisdiction's call-type crosswalk: category and eligibility per local call type.
 
-Through ``data.guarded``: only the jurisdictions the signed-in person may edit are offered, and
+Through ``service.guarded``: only the jurisdictions the signed-in person may edit are offered, and
 every read and save is checked (and each save recorded) by the data layer.
 """
 from __future__ import annotations
@@ -11,8 +11,8 @@ from contextlib import closing
 import pandas as pd
 import streamlit as st
 
-from data import access, crosswalk, guarded, quality
-from data.access import AccessDenied
+from service import access, crosswalk, guarded, quality
+from service.access import AccessDenied
 from ui import auth, cache
 from ui.text import escape
 

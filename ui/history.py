@@ -1,6 +1,6 @@
 """The imports ledger with an Undo button per committed import (confirmed before it runs).
 
-Through ``data.guarded``: each person sees the imports of the jurisdictions they may import
+Through ``service.guarded``: each person sees the imports of the jurisdictions they may import
 into (an admin: all), Undo where they may write, Rejects (record-level) where they are an
 analyst; the data layer checks again, and records, every undo and download.
 """
@@ -11,8 +11,8 @@ from contextlib import closing
 import streamlit as st
 
 import data
-from data import guarded
-from data.access import AccessDenied, Principal
+from service import guarded
+from service.access import AccessDenied, Principal
 from ui import auth, cache
 from ui.text import escape
 

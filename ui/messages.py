@@ -7,7 +7,7 @@ import duckdb
 import streamlit as st
 
 import metrics
-from data.access import AccessDenied
+from service.access import AccessDenied
 from data.errors import DatabaseBusy
 from metrics.disclosure import DisclosureRefused
 from ui import cache

@@ -1,7 +1,7 @@
 """The sidebar's privacy controls: "Hide small counts (1–10)" and public-release rounding.
 
 Drawn by the router (dashboard.py) after the filters, so that one choice holds on every page.
-It only chooses the ``DisclosurePolicy`` that ``ui.cache`` hands to ``data.guarded``; whether
+It only chooses the ``DisclosurePolicy`` that ``ui.cache`` hands to ``service.guarded``; whether
 exact figures are allowed at all is decided there (``guarded.needs_disclosure``), so a switch
 drawn off here can never show a viewer an exact count.
 
@@ -16,16 +16,14 @@ from __future__ import annotations
 import streamlit as st
 
 import metrics
-from data import guarded
-from data.access import Principal
+from service import guarded
+from service.access import Principal
 from metrics import disclosure
 from metrics.disclosure import DisclosurePolicy
 
 HIDE, ROUND = "privacy_hide", "privacy_round"
 _STATE = "_privacy"  # the policy of the current run
 THRESHOLD = disclosure.VIEWER.threshold
-_SET_FILTERS = {"jurisdictions": "jurisdiction", "categories": "call category",
-                "areas": "area"}
 
 
 def controls(principal: Principal, filters: metrics.Filters) -> DisclosurePolicy:
@@ -99,7 +97,7 @@ def _notes(filters: metrics.Filters, policy: DisclosurePolicy) -> None:
         _, notes = disclosure.public_request(metrics.MetricRequest((), (), filters), policy)
     except disclosure.DisclosureRefused:
         notes = []
-    several = [label for name, label in _SET_FILTERS.items()
+    several = [metrics.DIMENSION_LABELS[dim].lower() for name, dim in metrics.SET_FILTERS.items()
                if len(getattr(filters, name)) > 1]
     with st.sidebar:
         for note in notes:

@@ -1,6 +1,6 @@
 """Data-quality figures per jurisdiction: unmapped call types, missing times, unknown race.
 
-Record-level figures: through ``data.guarded``, an analyst sees their own jurisdictions' only,
+Record-level figures: through ``service.guarded``, an analyst sees their own jurisdictions' only,
 and anyone else the refusal (recorded by the data layer).
 """
 from __future__ import annotations
@@ -10,8 +10,8 @@ from contextlib import closing
 import pandas as pd
 import streamlit as st
 
-from data import guarded
-from data.access import AccessDenied
+from service import guarded
+from service.access import AccessDenied
 from ui import auth, cache
 from ui.text import escape
 

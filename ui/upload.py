@@ -5,7 +5,7 @@
 for the wizard's own state). Buttons only set a flag in a callback; the script does the work
 where its output belongs. The logic that does not need Streamlit is in ``data/mapping.py``.
 
-Every read of the file and every import goes through ``data.guarded`` for the signed-in
+Every read of the file and every import goes through ``service.guarded`` for the signed-in
 principal (``ui.auth.current()``): only the jurisdictions they may import into are offered, a
 new jurisdiction only to admins, and the data layer refuses (and records) anything else.
 """
@@ -21,8 +21,8 @@ import pandas as pd
 import streamlit as st
 
 import data
-from data import access, guarded, mapping, quality, uploads
-from data.access import AccessDenied
+from service import access, guarded, mapping, quality, uploads
+from service.access import AccessDenied
 from data.connection import default_db_path
 from data.importer import find_stored_profile
 from data.schema import FIELDS, ID_FIELD, field_of

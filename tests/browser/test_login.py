@@ -42,7 +42,7 @@ def provider():
 
 
 def _database(folder: Path, demo: bool = False) -> Path:
-    from data import access
+    from service import access
     from data.connection import connect
 
     path = folder / "login.duckdb"

@@ -11,7 +11,7 @@ Roles (kept in the ``people`` and ``roles`` tables, managed on the admin page):
 
 ``RULES`` says, per action, who is allowed; ``authorize`` applies it, records every refusal in
 the audit log and raises ``AccessDenied`` with a sentence that names the person, the action and
-the role it needs. The functions in ``data/guarded.py`` call it before the real work.
+the role it needs. The functions in ``service/guarded.py`` call it before the real work.
 
 Local mode (no identity provider, server bound to localhost) has one principal, ``LOCAL``, with
 every right, recorded in the audit log as "local".
@@ -21,8 +21,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
-from . import audit
-from .errors import DataError
+from data import audit
+from data.errors import DataError
 
 ROLES = ("admin", "analyst", "viewer")
 LOCAL_ACTOR = "local"
@@ -36,10 +36,6 @@ class AccessDenied(DataError):
         super().__init__(message)
         self.action = action
         self.jurisdiction = jurisdiction
-
-
-class DisclosureUnavailable(AccessDenied):
-    """Aggregates that need disclosure control were asked for, and none was passed in."""
 
 
 @dataclass(frozen=True)

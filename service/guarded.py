@@ -1,7 +1,7 @@
 """The guarded facade: every read and write the dashboard does, checked against the roles.
 
 Each function takes the connection and the signed-in ``Principal``, checks the rule for its
-action (``data/access.py`` ``RULES``), then calls the real function of the importer, ledger,
+action (``service/access.py`` ``RULES``), then calls the real function of the importer, ledger,
 crosswalk, quality or metrics module. Allowed writes and downloads are recorded in the audit
 log with what they did; refusals are recorded by ``access.authorize`` and raise
 ``AccessDenied``. The pages call these, never the unguarded functions, so hiding a page is
@@ -15,32 +15,21 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import metrics
-from metrics import catalog
+from metrics import catalog, disclosure
 
-from . import audit, boundaries, crosswalk, facts, importer, ledger, quality
-from .importer import one_transaction
-from .access import RULES, AccessDenied, DisclosureUnavailable, Principal, authorize, deny
-from .errors import DataError
+from data import audit, boundaries, crosswalk, facts, importer, ledger, quality
+from data.errors import DataError
+from data.importer import one_transaction
 
-# --------------------------------------------------------------------------------------------
-# Integration point: disclosure control (metrics/disclosure.py).
-#
-# This module never suppresses anything itself. It decides *whether* disclosure control must
-# run (``Principal.needs_disclosure``: always, unless every jurisdiction in view is one's own)
-# and then hands the request to ``metrics.disclosure.disclose`` / ``disclose_counts`` with the
-# caller's ``policy`` (a ``DisclosurePolicy``; default ``VIEWER``). A policy that would switch
-# disclosure off is overridden when it must run, so no caller can show a viewer exact counts;
-# an analyst on their own jurisdictions gets exact rows unless the policy asks for disclosure.
-# If the module cannot be imported the figures are refused (fail closed).
-# --------------------------------------------------------------------------------------------
+from .access import RULES, AccessDenied, Principal, authorize, deny
 
-
-def _disclosure_module():
-    try:
-        from metrics import disclosure
-    except ImportError:
-        return None
-    return disclosure
+# Disclosure control (metrics/disclosure.py): this module never suppresses anything itself.
+# It decides *whether* disclosure control must run (``Principal.needs_disclosure``: always,
+# unless every jurisdiction in view is one's own) and hands the request to
+# ``disclosure.disclose`` / ``disclose_counts`` with the caller's ``policy`` (default
+# ``VIEWER``). A policy that would switch disclosure off is overridden when it must run, so no
+# caller can show a viewer exact counts; an analyst on their own jurisdictions gets exact rows
+# unless the policy asks for disclosure.
 
 
 # --------------------------------------------------------------------------------------------
@@ -272,20 +261,15 @@ def _policy(con, principal, request, policy):
     required = needs_disclosure(principal, request.filters)
     if not required and (policy is None or not policy.enabled):
         return None
-    module = _disclosure_module()
-    if module is None:
-        deny(con, principal, "aggregates.read",
-             "These figures can only be shown with disclosure control (small counts hidden), "
-             "and it is not installed in this deployment. Ask an admin.",
-             jurisdiction=_one(request.filters.jurisdictions), error=DisclosureUnavailable)
-    chosen = policy or module.VIEWER
+    chosen = policy or disclosure.VIEWER
     if required and not chosen.enabled:
         chosen = replace(chosen, enabled=True)  # a viewer never gets exact counts
     viewable = principal.viewable_jurisdictions()
-    if viewable is not None and set(request.filters.jurisdictions) == viewable:
-        # Everything this reader may see, as "all" is for a cohort-wide reader.
+    if viewable is not None:
+        # Everything this reader may see is their "all", as every jurisdiction is for a
+        # cohort-wide reader (disclosure widens a selection of several to it).
         chosen = replace(chosen, whole_jurisdictions=frozenset(viewable))
-    return module, chosen
+    return disclosure, chosen
 
 
 def filter_options(con, principal: Principal) -> dict:
@@ -409,4 +393,4 @@ def audit_csv(con, principal: Principal) -> str:
     return audit.to_csv(rows)
 
 
-__all__ = ["AccessDenied", "DisclosureUnavailable"]
+__all__ = ["AccessDenied"]
