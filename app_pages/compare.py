@@ -7,9 +7,9 @@ from charts.frames import data_table, has_values, side_by_side
 from ui import components, filters, messages, presenter
 
 COMPARED = [metrics.BY_ID[m] for m in ("B1", "C2", "D2", "D5ED", "E2_30", "P1", "P2")]
-SHORT = {"B1": "Coverage (B1)", "C2": "Team response, min (C2)", "D2": "Police back-up (D2)",
-         "D5ED": "To an ED (D5ED)", "E2_30": "Connected ≤30 days (E2)",
-         "P1": "Calls /1,000 residents", "P2": "Responses /1,000 residents"}
+# Counts per resident are not registry measures a reader looks up by id; the others are.
+SHORT = {m.id: m.short_label if m.kind == "per_capita" else f"{m.short_label} ({m.id})"
+         for m in COMPARED}
 J = ("jurisdiction",)
 
 st.title("How do the jurisdictions compare?")
@@ -38,6 +38,6 @@ components.chart("compare", "Side by side", sentence,
                                 cols=4, sort=False, titles=SHORT),
                  data_table(df, J, {m.id: m.label for m in COMPARED}),
                  note="Same definitions for every jurisdiction (see Methodology). Whiskers: "
-                      "95% intervals; hatched: fewer than 20 events; times: bar = median, "
+                      f"95% intervals; hatched: {metrics.FEW_EVENTS}; times: bar = median, "
                       "tick = 90th percentile. Per 1,000 residents uses each jurisdiction's "
                       "population.")

@@ -10,8 +10,6 @@ from ui import components, filters, messages, sections
 
 E1N, E2_30, E2_90, F1 = (metrics.BY_ID[m] for m in ("E1N", "E2_30", "E2_90", "F1"))
 REPEAT = [metrics.BY_ID[m] for m in ("F2_5", "F2_10", "F2_20", "F2_40")]
-SHORT = {"F1": "People served", "F2_5": "5+ contacts", "F2_10": "10+ contacts",
-         "F2_20": "20+ contacts", "F2_40": "40+ contacts"}
 NO_REFERRALS = messages.nothing_selected("referrals", "referrals")
 NO_PEOPLE = messages.nothing_selected("team responses with a person key", "responses")
 J = ("jurisdiction",)
@@ -63,7 +61,7 @@ def referrals():
                                             dim_word="jurisdiction"),
                          figures.panels(by_j, "jurisdiction", [E2_30, E2_90]),
                          data_table(by_j, J, {"E2_30": E2_30.label, "E2_90": E2_90.label}),
-                         note="Whiskers: 95% intervals; hatched: fewer than 20 events.")
+                         note=f"Whiskers: 95% intervals; hatched: {metrics.FEW_EVENTS}.")
 
 
 def repeat_contacts():
@@ -73,7 +71,7 @@ def repeat_contacts():
             "repeat", "People served and repeat contacts",
             takeaways.extremes(only(people, "F2_5"), "jurisdiction", REPEAT[0],
                                dim_word="jurisdiction"),
-            figures.panels(people, "jurisdiction", [F1, *REPEAT], cols=5, titles=SHORT),
+            figures.panels(people, "jurisdiction", [F1, *REPEAT], cols=5, titles={m.id: m.short_label for m in [F1, *REPEAT]}),
             data_table(people, J, {m.id: m.label for m in [F1, *REPEAT]}),
             note="People: distinct pseudonymous person keys. Repeat contacts: share of people "
                  "served with at least 5 / 10 / 20 / 40 team responses in the period (choose 12 "

@@ -10,12 +10,9 @@ from ui import components, filters, messages, sections
 
 RESPONSES = metrics.count_metric("responses")
 DESTINATIONS = [metrics.BY_ID[m] for m in ("D5ED", "D5CC", "D5SD", "D5SH", "D5OT")]
-SHORT = {"D5ED": "Emergency dept.", "D5CC": "Crisis centre", "D5SD": "Sobering / detox",
-         "D5SH": "Shelter", "D5OT": "Other"}
 SAFETY = [metrics.BY_ID[m] for m in ("D2", "D3", "D6")]
 TIMES = [metrics.BY_ID[m] for m in ("C2", "C1")]
 SAME_CALLS = [metrics.BY_ID[m] for m in ("C6", "C5")]
-SAME_SHORT = {"C6": "Team, target-type calls", "C5": "Police, target-type calls"}
 NONE_YET = messages.nothing_selected("team responses", "responses")
 J = ("jurisdiction",)
 
@@ -45,10 +42,10 @@ def outcomes():
                 "transports", "Transports by destination",
                 takeaways.extremes(only(dest, "D5ED"), "jurisdiction", DESTINATIONS[0],
                                    dim_word="jurisdiction"),
-                figures.stacked_shares(dest, "jurisdiction", DESTINATIONS, short=SHORT),
+                figures.stacked_shares(dest, "jurisdiction", DESTINATIONS, short={m.id: m.short_label for m in DESTINATIONS}),
                 data_table(dest, J, {m.id: m.label for m in DESTINATIONS}),
                 note="Share of responses with a destination recorded; the rest of each bar is "
-                     "no transport. Hatched: fewer than 20 events.")
+                     f"no transport. Hatched: {metrics.FEW_EVENTS}.")
         else:
             components.empty("transports", "Transports by destination", NONE_YET)
 
@@ -63,7 +60,7 @@ def safety():
             figures.panels(events, "jurisdiction", SAFETY),
             data_table(events, J, {m.id: m.label for m in SAFETY}),
             note="Back-up and arrests: share of responses where it was recorded. Injuries: per "
-                 "1,000 responses. Whiskers: 95% intervals; hatched: fewer than 20 events.")
+                 f"1,000 responses. Whiskers: 95% intervals; hatched: {metrics.FEW_EVENTS}.")
     else:
         components.empty("safety", "Police back-up, arrests and injuries", NONE_YET)
 
@@ -88,7 +85,7 @@ def team_vs_police():
         components.chart(
             "team-vs-police", "Team and police on the same call types",
             takeaways.team_vs_police(same, "jurisdiction", *SAME_CALLS),
-            figures.panels(same, "jurisdiction", SAME_CALLS, titles=SAME_SHORT, same_scale=True),
+            figures.panels(same, "jurisdiction", SAME_CALLS, titles={m.id: m.short_label for m in SAME_CALLS}, same_scale=True),
             data_table(same, J, {m.id: m.label for m in SAME_CALLS}),
             note="Both from the CAD export: call received to first unit on scene, for calls of the "
                  "program's target categories only, so the clocks match. Bars: median minutes; "

@@ -52,7 +52,8 @@ if has_values(trend):
         figures.line_by_month(trend, "jurisdiction", B1, components.launches(f)),
         data_table(trend, ("jurisdiction", "month"), {"B1": B1.label}),
         note="Dotted lines: program launches. Calls before a launch are never eligible. Open "
-             "circles: months with fewer than 20 eligible calls answered (insufficient data).")
+             f"circles: months with fewer than {metrics.MIN_EVENTS} eligible calls answered "
+             "(insufficient data).")
 else:
     components.empty("coverage-trend", "Coverage of eligible calls by month",
                      messages.nothing_selected("eligible calls", "calls"))

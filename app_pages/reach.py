@@ -44,7 +44,8 @@ def by_weekday_hour():
             data_table(hours, ("weekday_hour",), {"B1": B1.label, "A4": A4.label}),
             note="Grey cells had no eligible calls: usually outside the team's coverage hours "
                  "(the tooltip gives the out-of-hours calls of an eligible type). × marks "
-                 "cells with fewer than 20 calls answered. Choose one jurisdiction for its own "
+                 f"cells with fewer than {metrics.MIN_EVENTS} calls answered. Choose one "
+                 "jurisdiction for its own "
                  "hours.")
     else:
         components.empty("b1-hours", "Coverage by weekday and hour", NO_ELIGIBLE)
@@ -60,8 +61,8 @@ def by_category_area():
                 components.chart(key, title, takeaways.extremes(part, dim, B1, dim_word=word),
                                  figures.bar_by_group(part, dim, B1),
                                  data_table(part, (dim,), {"B1": B1.label}),
-                                 note="Whiskers: 95% intervals. Hatched bars: fewer than 20 "
-                                      "events.")
+                                 note="Whiskers: 95% intervals. Hatched bars: "
+                                      f"{metrics.FEW_EVENTS}.")
             else:
                 components.empty(key, title, NO_ELIGIBLE)
 

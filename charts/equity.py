@@ -12,6 +12,8 @@ import math
 
 import plotly.graph_objects as go
 
+from metrics.stats import FEW_EVENTS
+
 from .frames import group_label
 from .theme import INK, NO_DATA, PALETTE, fmt_value, layout
 
@@ -145,7 +147,7 @@ def rate_sentence(rates, dim: str, label: str, unit: str) -> str:
     lo = min(sure, key=lambda r: r.rate)
     return (f"{label} was highest for {group_label(dim, hi.group)} ({fmt_value(hi.rate, unit)}) "
             f"and lowest for {group_label(dim, lo.group)} ({fmt_value(lo.rate, unit)}); groups "
-            "with fewer than 20 events are left out of this comparison.")
+            f"with {FEW_EVENTS} are left out of this comparison.")
 
 
 def rates_table(rates, dim: str, unit: str):

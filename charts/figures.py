@@ -2,7 +2,7 @@
 
 Each takes the frame of engine rows (``charts.frames.frame``) and the registry's ``Metric`` for
 labels and units. Rates carry their numerator and denominator in the tooltip; rates built on
-fewer than 20 events are hatched and faded (``theme.INSUFFICIENT_PATTERN``). A number that
+too few events (metrics.MIN_EVENTS) are hatched and faded (``theme.INSUFFICIENT_PATTERN``). A number that
 disclosure control hid is None in the frame: its bar is absent and the words ("hidden (fewer
 than 11)") stand at the bar's base and in the tooltip instead; no hidden number is ever drawn.
 """
@@ -175,7 +175,7 @@ def line_by_month(df: pd.DataFrame, series: str | None, metric: Metric,
                   markers: list[tuple[str, date]] | None = None) -> go.Figure:
     """A metric per month, one line per series; dotted vertical lines mark ``markers``.
 
-    Months whose rate rests on fewer than 20 events are drawn as open circles.
+    Months whose rate rests on too few events (metrics.MIN_EVENTS) are drawn as open circles.
     """
     fig = go.Figure()
     groups = [(None, df)] if series is None else list(df.groupby(series, sort=True))
@@ -239,7 +239,7 @@ def heatmap_weekday_hour(df: pd.DataFrame, metric: Metric,
     """Weekday x hour of one metric (Cividis); blank cells had no denominator at all.
 
     ``extra`` adds a second metric's value per cell to the tooltip (e.g. out-of-hours calls).
-    Cells whose rate rests on fewer than 20 events are marked with a ×.
+    Cells whose rate rests on too few events (metrics.MIN_EVENTS) are marked with a ×.
     """
     z = [[None] * 24 for _ in range(7)]
     text = [[""] * 24 for _ in range(7)]

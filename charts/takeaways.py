@@ -1,7 +1,7 @@
 """The one sentence each chart says, computed from the same frame the chart draws.
 
 Pure functions returning plain text (the page escapes it before display). Groups whose rate
-rests on fewer than 20 events are left out of "highest / lowest" claims and said so. Figures
+rests on too few events (metrics.stats.MIN_EVENTS) are left out of "highest / lowest" claims and said so. Figures
 that disclosure control hid (None in the frame) are never named: a sentence counts the groups
 hidden, or prints the words that stand in for a hidden number ("hidden (fewer than 11)").
 """
@@ -10,6 +10,7 @@ from __future__ import annotations
 import pandas as pd
 
 from metrics.registry import Metric
+from metrics.stats import FEW_EVENTS, MIN_EVENTS
 
 from .frames import cell, count_text, group_label, hidden, hidden_rows
 from .labels import WEEKDAYS, month_label, weekday_hour
@@ -30,7 +31,7 @@ def _left_out(df: pd.DataFrame, dim_word: str) -> str:
     blank = int((df["value"].isna() & ~gone).sum())
     notes = []
     if weak:
-        notes.append(f"{_plural(weak, dim_word)} with fewer than 20 events left out")
+        notes.append(f"{_plural(weak, dim_word)} with {FEW_EVENTS} left out")
     if gone.any():
         notes.append(f"{_plural(int(gone.sum()), dim_word)} hidden to protect privacy")
     if blank:
@@ -59,7 +60,7 @@ def extremes(df: pd.DataFrame, dim: str, m: Metric, names: dict | None = None,
     what = m.label[:1].upper() + m.label[1:]
     if sure.empty:
         if df["value"].notna().any():
-            return (f"Every {dim_word} has fewer than 20 events behind its {m.label.lower()}: "
+            return (f"Every {dim_word} has {FEW_EVENTS} behind its {m.label.lower()}: "
                     f"too few to compare{_left_out(df[df['value'].isna()], dim_word)}.")
         if _all_hidden(df):
             return HIDDEN_SENTENCE
@@ -111,7 +112,8 @@ def trend(df: pd.DataFrame, series: str | None, m: Metric) -> str:
         if best is None or abs(change) > abs(best[1]):
             best = (name, change, first, last)
     if best is None:
-        return f"Too few months with 20 or more events to describe a trend in {m.label.lower()}."
+        return (f"Too few months with {MIN_EVENTS} or more events to describe a trend in "
+                f"{m.label.lower()}.")
     name, change, first, last = best
     who = f" in {name}" if name is not None else ""
     verb = "rose" if change > 0 else "fell" if change < 0 else "stayed"
@@ -158,7 +160,7 @@ def connected(within_30, within_90) -> str:
         text += (f"; of {count_text(within_90, 'denominator')} made 90 days or more before, "
                  f"{count_text(within_90, 'numerator')}{_share(within_90)} within 90 days")
     if within_30.reliability == "insufficient":
-        text += " (fewer than 20 connections: insufficient data)"
+        text += f" (fewer than {MIN_EVENTS} connections: insufficient data)"
     return text + "."
 
 

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import plotly.io as pio
 
+from metrics.stats import FEW_EVENTS
+
 # Every figure starts from plotly_white. Set once as the default: naming the template on each
 # figure copies the whole template every time, about 10 ms a chart.
 pio.templates.default = "plotly_white"
@@ -16,9 +18,9 @@ PRESENTER_FONT_SIZE = 22
 NO_DATA = "#d9d9d9"  # cells and bars with nothing to show
 INK = "#1a1a1a"
 HIDDEN_INK = "#595959"  # the words standing in for a hidden number (7:1 on white)
-# Rates built on fewer than 20 events (reliability "insufficient") are hatched and faded.
+# Rates built on too few events (reliability "insufficient") are hatched and faded.
 INSUFFICIENT_PATTERN = "/"
-INSUFFICIENT_NOTE = "insufficient data: fewer than 20 events"
+INSUFFICIENT_NOTE = f"insufficient data: {FEW_EVENTS}"
 
 
 def fmt_value(value, unit: str) -> str:

@@ -122,11 +122,11 @@ from datetime import date, timedelta
 from itertools import combinations, product
 
 from .engine import (SET_FILTERS, CountRequest, MetricRequest, MetricRow, compute,
-                     compute_counts, compute_levels, count_metric, explain_run, resolve,
-                     VALUE_FIELDS, row_json, supports)
+                     compute_counts, compute_levels, count_metric, derive, explain_run,
+                     resolve, VALUE_FIELDS, row_json, supports)
 from .errors import MetricError
 from .registry import BY_ID, COUNTS, REGISTRY, Metric
-from .stats import Ratio, not_estimable, rate_ratio, reliability, wilson
+from .stats import Ratio, not_estimable, rate_ratio
 
 SMALL = "small"
 PROTECT = "protect"
@@ -964,35 +964,24 @@ def _shown(c: int, policy: DisclosurePolicy) -> int:
     return shown
 
 
+# What each kind's value is built on, and the fields built on it (the rest: a share or rate).
+_BUILT_ON = {"duration": ("n",), "per_capita": ("numerator",)}
+_BUILT = {"duration": ("value", "median", "p90", "reliability"),
+          "per_capita": ("value", "reliability")}
+
+
 def _recompute(row: PublicRow, m: Metric, policy: DisclosurePolicy) -> None:
     """Values from the published counts only (G2); hidden when a count they use is hidden."""
+    hidden = any(c in row.suppressed for c in _BUILT_ON.get(m.kind, ("numerator",
+                                                                      "denominator")))
     if m.kind in ("count", "distinct"):
-        row.value = row.numerator
-        if "numerator" in row.suppressed:  # the value is the count: same reason
+        derive(row, m)  # the value is the count: hidden for the same reason
+        if hidden:
             row.suppressed["value"] = row.suppressed["numerator"]
-    elif m.kind in ("proportion", "rate_per_1000", "repeat"):
-        scale = 1000 if m.kind == "rate_per_1000" else 1
-        x, n = row.numerator, row.denominator
-        hidden = "numerator" in row.suppressed or "denominator" in row.suppressed
+    else:
         if not hidden:
-            row.value = x * scale / n if n else None
-            lo, hi = wilson(x, n)
-            row.ci_low = lo * scale if lo is not None else None
-            row.ci_high = hi * scale if hi is not None else None
-            row.reliability = reliability(x) if n else None
-        _derived(row, hidden, ("value", "ci_low", "ci_high", "reliability"))
-    elif m.kind == "per_capita":
-        x, residents = row.numerator, row.denominator
-        hidden = "numerator" in row.suppressed
-        if not hidden:
-            row.value = x * 1000 / residents if residents else None
-            row.reliability = reliability(x)
-        _derived(row, hidden, ("value", "reliability"))
-    elif m.kind == "duration":
-        hidden = "n" in row.suppressed
-        if not hidden:
-            row.reliability = reliability(row.n)
-        _derived(row, hidden, ("value", "median", "p90", "reliability"))
+            derive(row, m)
+        _derived(row, hidden, _BUILT.get(m.kind, ("value", "ci_low", "ci_high", "reliability")))
     if policy.rounding:
         for name in VALUE_FIELDS:
             setattr(row, name, _sig4(getattr(row, name)))

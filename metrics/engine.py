@@ -574,39 +574,50 @@ def _group(agg: dict, by) -> dict:
 
 
 def _compose(m: Metric, agg: dict, by, population) -> MetricRow:
+    """A metric's row from its group's aggregates: the counts here, the rest by ``derive``."""
     row = MetricRow(m.id, _group(agg, by))
     if m.kind == "count":
-        row.numerator = row.value = agg[f"k_{m.numerator}"]
+        row.numerator = agg[f"k_{m.numerator}"]
     elif m.kind in ("proportion", "rate_per_1000"):
-        x, n = agg[f"k_{m.numerator}"], agg[f"k_{m.denominator}"]
-        row.numerator, row.denominator = x, n
-        scale = 1000 if m.kind == "rate_per_1000" else 1
+        row.numerator, row.denominator = agg[f"k_{m.numerator}"], agg[f"k_{m.denominator}"]
+    elif m.kind == "duration":
+        row.median, row.p90 = agg.get(f"d_{m.id}_q") or (None, None)
+        row.n, row.missing = agg[f"d_{m.id}_n"], agg[f"d_{m.id}_missing"]
+    elif m.kind == "distinct":
+        # No person keys in the export means "not recorded", not "nobody served".
+        row.numerator = agg["people"] if agg["keyed"] else None
+    elif m.kind == "repeat":
+        row.numerator, row.denominator = agg[f"r_{int(m.numerator)}"], agg["people"]
+    elif m.kind == "per_capita":
+        row.numerator = agg[f"k_{m.numerator}"]
+        row.denominator = population.get(agg.get("g_jurisdiction"), population.get(None))
+    derive(row, m)
+    return row
+
+
+_PER = {"proportion": 1, "repeat": 1, "rate_per_1000": 1000}  # shares and rates: the scale
+
+
+def derive(row: MetricRow, m: Metric) -> None:
+    """A row's value, 95% interval and reliability from its counts (and a duration's from its
+    median and n). The one definition, for exact counts and for published ones alike
+    (``metrics.disclosure`` derives from the counts it publishes)."""
+    x, n = row.numerator, row.denominator
+    if m.kind in ("count", "distinct"):
+        row.value = x
+    elif m.kind in _PER:
+        scale = _PER[m.kind]
         row.value = x * scale / n if n else None
         lo, hi = wilson(x, n)
         row.ci_low = lo * scale if lo is not None else None
         row.ci_high = hi * scale if hi is not None else None
         row.reliability = reliability(x) if n else None
+    elif m.kind == "per_capita":  # n: residents, a published census figure
+        row.value = x * 1000 / n if n else None
+        row.reliability = reliability(x)
     elif m.kind == "duration":
-        row.median, row.p90 = agg.get(f"d_{m.id}_q") or (None, None)
-        row.n, row.missing = agg[f"d_{m.id}_n"], agg[f"d_{m.id}_missing"]
         row.value = row.median
         row.reliability = reliability(row.n)
-    elif m.kind == "distinct":
-        # No person keys in the export means "not recorded", not "nobody served".
-        row.numerator = row.value = agg["people"] if agg["keyed"] else None
-    elif m.kind == "repeat":
-        x, n = agg[f"r_{int(m.numerator)}"], agg["people"]
-        row.numerator, row.denominator = x, n
-        row.value = x / n if n else None
-        row.ci_low, row.ci_high = wilson(x, n)
-        row.reliability = reliability(x) if n else None
-    elif m.kind == "per_capita":
-        x = agg[f"k_{m.numerator}"]
-        residents = population.get(agg.get("g_jurisdiction"), population.get(None))
-        row.numerator, row.denominator = x, residents
-        row.value = x * 1000 / residents if residents else None
-        row.reliability = reliability(x)
-    return row
 
 
 def _population(con, request) -> dict:

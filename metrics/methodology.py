@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from .registry import COUNTS, QUESTIONS, REGISTRY, Metric
 from .sources import SOURCES
+from .stats import FEW_EVENTS
 
 _KIND_WORDS = {
     "count": "Count", "proportion": "Share (with a Wilson 95% interval)",
@@ -55,7 +56,7 @@ def methodology_markdown() -> str:
              "Generated from `metrics/registry.py` by `python -m metrics docs`; do not edit by "
              "hand. Every chart, table, download and the command line use these definitions.", "",
              "Rates show their numerator and denominator. Shares carry a Wilson 95% interval. "
-             "Reliability: a rate built on fewer than 20 events is flagged *insufficient*. "
+             f"Reliability: a rate built on {FEW_EVENTS} is flagged *insufficient*. "
              "Response times are medians and 90th percentiles, never means alone.", "",
              "## How eligibility is decided", "",
              "A call is **eligible** when its export says so, or else when its local call type "

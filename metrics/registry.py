@@ -110,6 +110,17 @@ class Metric:
     additive: bool = field(default=False)  # numerators add up across groups
 
     @property
+    def short_label(self) -> str:
+        """The label where room is short (a chart panel, a legend, a table row)."""
+        return SHORT_LABELS.get(self.id, self.label)
+
+    @property
+    def numerator_label(self) -> str:
+        """What the numerator counts, in words ("eligible calls the team responded to")."""
+        count = COUNTS.get(self.numerator or "")
+        return count.label if count else self.label.lower()
+
+    @property
     def table(self) -> str:
         if self.duration:
             return self.duration.source
@@ -261,3 +272,14 @@ REGISTRY: tuple[Metric, ...] = (
 )
 
 BY_ID = {m.id: m for m in REGISTRY}
+
+# Short labels, one per metric, for every page, chart and brief that lacks room for the label.
+SHORT_LABELS = {
+    "B1": "Coverage", "C2": "Team response, min", "D2": "Police back-up",
+    "D5ED": "Emergency dept.", "D5CC": "Crisis centre", "D5SD": "Sobering / detox",
+    "D5SH": "Shelter", "D5OT": "Other", "E2_30": "Connected ≤30 days",
+    "E2_90": "Connected ≤90 days", "P1": "Calls /1,000 residents",
+    "P2": "Responses /1,000 residents", "C6": "Team, target-type calls",
+    "C5": "Police, target-type calls", "F1": "People served", "F2_5": "5+ contacts",
+    "F2_10": "10+ contacts", "F2_20": "20+ contacts", "F2_40": "40+ contacts",
+}

@@ -117,15 +117,21 @@ def _check_proportion(x: int, n: int, xname: str, nname: str) -> None:
         raise ValueError(f"{xname}={x!r} is more than its denominator {nname}={n!r}")
 
 
+# A rate resting on fewer events is "insufficient data" (DOMAIN.md §5); every text says so
+# through FEW_EVENTS, never with its own number.
+MIN_EVENTS = 20
+FEW_EVENTS = f"fewer than {MIN_EVENTS} events"
+
+
 def reliability(events: int | None) -> str | None:
     """'ok', 'unstable' or 'insufficient' from the number of events behind a rate.
 
     RSE = 1/sqrt(x): normal below 0.30, unstable 0.30-0.50, insufficient above 0.50 or for
-    fewer than 20 events (so in practice: fewer than 20 events is insufficient).
+    fewer than MIN_EVENTS events (so in practice: fewer than 20 events is insufficient).
     """
     if events is None:
         return None
-    if events < 20:
+    if events < MIN_EVENTS:
         return "insufficient"
     rse = 1 / math.sqrt(events)
     if rse > 0.5:

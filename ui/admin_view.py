@@ -14,7 +14,8 @@ import pandas as pd
 import streamlit as st
 
 from data import audit
-from service import access, guarded, quality
+from data import quality
+from service import access, guarded
 from service.access import AccessDenied, Principal
 from data.crosswalk import category_options
 from data.errors import DataError

@@ -12,7 +12,8 @@ from contextlib import closing
 import streamlit as st
 
 import data
-from service import guarded, uploads
+from data import uploads
+from service import guarded
 from data.boundaries import check_collection, property_values, read_geojson
 from data.connection import default_db_path
 from ui import auth, cache, messages

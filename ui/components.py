@@ -189,7 +189,7 @@ def _detail(m: metrics.Metric, r, field: str) -> str | None:
     if r is None:
         return None
     if field == "numerator":
-        return "eligible calls the team responded to"
+        return m.numerator_label
     parts = []
     if m.kind == "duration" and hidden(r, "n"):
         parts.append(f"timed records: {hidden(r, 'n')}")
@@ -198,5 +198,5 @@ def _detail(m: metrics.Metric, r, field: str) -> str | None:
     elif hidden(r, "denominator") or not pd.isna(r.denominator):
         parts.append(f"{count_text(r, 'numerator')} of {count_text(r, 'denominator')}")
     if r.reliability == "insufficient":
-        parts.append("⚠ fewer than 20 events: insufficient data")
+        parts.append(f"⚠ {metrics.FEW_EVENTS}: insufficient data")
     return "; ".join(parts) or None

@@ -11,7 +11,8 @@ from contextlib import closing
 import pandas as pd
 import streamlit as st
 
-from service import access, crosswalk, guarded, quality
+from data import crosswalk, quality
+from service import access, guarded
 from service.access import AccessDenied
 from ui import auth, cache
 from ui.text import escape

@@ -21,7 +21,8 @@ import pandas as pd
 import streamlit as st
 
 import data
-from service import access, guarded, mapping, quality, uploads
+from data import mapping, quality, uploads
+from service import access, guarded
 from service.access import AccessDenied
 from data.connection import default_db_path
 from data.importer import find_stored_profile
