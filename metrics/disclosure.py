@@ -125,7 +125,7 @@ from .engine import (SET_FILTERS, CountRequest, MetricRequest, MetricRow, comput
                      compute_counts, compute_levels, count_metric, derive, explain_run,
                      resolve, VALUE_FIELDS, row_json, supports)
 from .errors import MetricError
-from .registry import BY_ID, COUNTS, REGISTRY, Metric
+from .registry import BY_ID, COUNTS, REGISTRY, Kind, Metric
 from .stats import Ratio, not_estimable, rate_ratio
 
 SMALL = "small"
@@ -588,7 +588,7 @@ def withheld_notes(rows: list[PublicRow], by: tuple[str, ...]) -> list[str]:
             f"would give away a small count." for m in ids]
 
 
-_RATIOS = ("proportion", "rate_per_1000")
+_RATIOS = (Kind.PROPORTION, Kind.RATE_PER_1000)
 
 
 def partners(metric_ids) -> tuple[str, ...]:
@@ -687,18 +687,18 @@ def _count_fields(m: Metric) -> list[tuple[str, tuple, bool]]:
     Rows of different metrics that show the same count share one table, so the count has one
     status wherever it appears.
     """
-    if m.kind == "count":
+    if m.kind == Kind.COUNT:
         return [("numerator", ("k", m.numerator), True)]
-    if m.kind in ("proportion", "rate_per_1000"):
+    if m.kind in (Kind.PROPORTION, Kind.RATE_PER_1000):
         return [("numerator", ("k", m.numerator), True),
                 ("denominator", ("k", m.denominator), True)]
-    if m.kind == "per_capita":
+    if m.kind == Kind.PER_CAPITA:
         return [("numerator", ("k", m.numerator), True)]  # residents are public
-    if m.kind == "duration":
+    if m.kind == Kind.DURATION:
         return [("n", ("n", m.id), True), ("missing", ("missing", m.id), True)]
-    if m.kind == "distinct":
+    if m.kind == Kind.DISTINCT:
         return [("numerator", ("people",), False)]
-    if m.kind == "repeat":
+    if m.kind == Kind.REPEAT:
         return [("numerator", ("repeat", m.numerator), False),
                 ("denominator", ("people",), False)]
     raise ValueError(f"no disclosure rule for metric kind {m.kind!r}")
@@ -965,8 +965,8 @@ def _shown(c: int, policy: DisclosurePolicy) -> int:
 
 
 # What each kind's value is built on, and the fields built on it (the rest: a share or rate).
-_BUILT_ON = {"duration": ("n",), "per_capita": ("numerator",)}
-_BUILT = {"duration": ("value", "median", "p90", "reliability"),
+_BUILT_ON = {Kind.DURATION: ("n",), Kind.PER_CAPITA: ("numerator",)}
+_BUILT = {Kind.DURATION: ("value", "median", "p90", "reliability"),
           "per_capita": ("value", "reliability")}
 
 
@@ -974,7 +974,7 @@ def _recompute(row: PublicRow, m: Metric, policy: DisclosurePolicy) -> None:
     """Values from the published counts only (G2); hidden when a count they use is hidden."""
     hidden = any(c in row.suppressed for c in _BUILT_ON.get(m.kind, ("numerator",
                                                                       "denominator")))
-    if m.kind in ("count", "distinct"):
+    if m.kind in (Kind.COUNT, Kind.DISTINCT):
         derive(row, m)  # the value is the count: hidden for the same reason
         if hidden:
             row.suppressed["value"] = row.suppressed["numerator"]

@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass, field, replace
 from datetime import date, timedelta
 
 from .errors import UnknownDimension, UnknownMetric
-from .registry import BY_ID, COUNTS, REGISTRY, Metric
+from .registry import BY_ID, COUNTS, REGISTRY, Kind, Metric
 from .sources import DIMENSION_FORMATS, DIMENSIONS, SOURCES
 from .stats import reliability, wilson
 
@@ -76,7 +76,7 @@ def resolve(request: MetricRequest) -> list[Metric]:
 
 
 def supports(metric: Metric, by: tuple[str, ...]) -> bool:
-    if metric.kind == "per_capita" and not set(by) <= _PER_CAPITA_DIMS:
+    if metric.kind == Kind.PER_CAPITA and not set(by) <= _PER_CAPITA_DIMS:
         return False
     return set(by) <= set(SOURCES[metric.table].dimensions)
 
@@ -133,7 +133,8 @@ def _aggregates(metrics: list[Metric], quantiles: bool, people: bool = True) -> 
     out: dict[str, str] = {}
     for m in metrics:
         for key in (m.numerator, m.denominator):
-            if m.kind in ("count", "proportion", "rate_per_1000", "per_capita") and key:
+            if key and m.kind in (Kind.COUNT, Kind.PROPORTION, Kind.RATE_PER_1000,
+                                  Kind.PER_CAPITA):
                 where = COUNTS[key].where
                 out[f"k_{key}"] = _count_if(where) if where else "count(*)"
         if m.duration:
@@ -144,7 +145,7 @@ def _aggregates(metrics: list[Metric], quantiles: bool, people: bool = True) -> 
                                       f"lambda x: x / {_US_PER_MINUTE}.0)")
             out[f"d_{m.id}_n"] = _count_if(f"{only}{u} >= 0")
             out[f"d_{m.id}_missing"] = _count_if(f"{only}({u} IS NULL OR {u} < 0)")
-        if m.kind == "distinct":
+        if m.kind == Kind.DISTINCT:
             if people:  # else counted with the repeat contacts (build_people_sql)
                 out["people"] = "count(DISTINCT person_key)"
             out["keyed"] = "count(person_key)"
@@ -321,7 +322,7 @@ def build_people_sql(levels: list[tuple[str, ...]], filters: Filters, thresholds
 
 def _thresholds(metrics: list[Metric]) -> list[int]:
     """The k of every repeat-contact metric asked for (people with at least k responses)."""
-    return sorted({int(m.numerator) for m in metrics if m.kind == "repeat"})
+    return sorted({int(m.numerator) for m in metrics if m.kind == Kind.REPEAT})
 
 
 def _people_by_level(con, levels, filters, thresholds) -> dict[tuple[str, ...], list[dict]]:
@@ -460,23 +461,23 @@ def compute_levels(con, request, levels: list[tuple[str, ...]],
     levels = list(dict.fromkeys(tuple(lv) for lv in levels))
     quantiles_at = levels if quantiles_at is None else [tuple(q) for q in quantiles_at]
     by, filters = request.by, request.filters
-    population = (_population(con, as_request) if any(m.kind == "per_capita" for m in metrics)
-                  else {})
+    population = (_population(con, as_request)
+                  if any(m.kind == Kind.PER_CAPITA for m in metrics) else {})
     out: dict[tuple[str, ...], list[MetricRow]] = {lv: [] for lv in levels}
-    repeats = [m for m in metrics if m.kind == "repeat"]
+    repeats = [m for m in metrics if m.kind == Kind.REPEAT]
     # People do not add up over groups: with margins, one scan counts them, and their repeat
     # contacts, for every level (F1 and F2 share it); for the view alone, the counting scan
     # counts distinct people itself.
-    people_apart = levels != [by] and any(m.kind == "distinct" for m in metrics)
+    people_apart = levels != [by] and any(m.kind == Kind.DISTINCT for m in metrics)
     people = (_people_by_level(con, levels, filters, _thresholds(metrics))
               if repeats or people_apart else {})
 
     for source in SOURCES:
-        ms = [m for m in metrics if m.table == source and m.kind != "repeat"]
+        ms = [m for m in metrics if m.table == source and m.kind != Kind.REPEAT]
         if not ms:
             continue
         in_memory = in_memory_quantiles(con, source)
-        counts_people = people_apart and any(m.kind == "distinct" for m in ms)
+        counts_people = people_apart and any(m.kind == Kind.DISTINCT for m in ms)
         timed = [m for m in ms if m.duration]
         if len(timed) == len(ms) and by in quantiles_at and not in_memory:
             # Durations alone: their counts come with the histogram, in one scan.
@@ -576,26 +577,27 @@ def _group(agg: dict, by) -> dict:
 def _compose(m: Metric, agg: dict, by, population) -> MetricRow:
     """A metric's row from its group's aggregates: the counts here, the rest by ``derive``."""
     row = MetricRow(m.id, _group(agg, by))
-    if m.kind == "count":
+    if m.kind == Kind.COUNT:
         row.numerator = agg[f"k_{m.numerator}"]
-    elif m.kind in ("proportion", "rate_per_1000"):
+    elif m.kind in (Kind.PROPORTION, Kind.RATE_PER_1000):
         row.numerator, row.denominator = agg[f"k_{m.numerator}"], agg[f"k_{m.denominator}"]
-    elif m.kind == "duration":
+    elif m.kind == Kind.DURATION:
         row.median, row.p90 = agg.get(f"d_{m.id}_q") or (None, None)
         row.n, row.missing = agg[f"d_{m.id}_n"], agg[f"d_{m.id}_missing"]
-    elif m.kind == "distinct":
+    elif m.kind == Kind.DISTINCT:
         # No person keys in the export means "not recorded", not "nobody served".
         row.numerator = agg["people"] if agg["keyed"] else None
-    elif m.kind == "repeat":
+    elif m.kind == Kind.REPEAT:
         row.numerator, row.denominator = agg[f"r_{int(m.numerator)}"], agg["people"]
-    elif m.kind == "per_capita":
+    elif m.kind == Kind.PER_CAPITA:
         row.numerator = agg[f"k_{m.numerator}"]
         row.denominator = population.get(agg.get("g_jurisdiction"), population.get(None))
     derive(row, m)
     return row
 
 
-_PER = {"proportion": 1, "repeat": 1, "rate_per_1000": 1000}  # shares and rates: the scale
+# Shares and rates, and their scale.
+_PER = {Kind.PROPORTION: 1, Kind.REPEAT: 1, Kind.RATE_PER_1000: 1000}
 
 
 def derive(row: MetricRow, m: Metric) -> None:
@@ -603,7 +605,7 @@ def derive(row: MetricRow, m: Metric) -> None:
     median and n). The one definition, for exact counts and for published ones alike
     (``metrics.disclosure`` derives from the counts it publishes)."""
     x, n = row.numerator, row.denominator
-    if m.kind in ("count", "distinct"):
+    if m.kind in (Kind.COUNT, Kind.DISTINCT):
         row.value = x
     elif m.kind in _PER:
         scale = _PER[m.kind]
@@ -612,10 +614,10 @@ def derive(row: MetricRow, m: Metric) -> None:
         row.ci_low = lo * scale if lo is not None else None
         row.ci_high = hi * scale if hi is not None else None
         row.reliability = reliability(x) if n else None
-    elif m.kind == "per_capita":  # n: residents, a published census figure
+    elif m.kind == Kind.PER_CAPITA:  # n: residents, a published census figure
         row.value = x * 1000 / n if n else None
         row.reliability = reliability(x)
-    elif m.kind == "duration":
+    elif m.kind == Kind.DURATION:
         row.value = row.median
         row.reliability = reliability(row.n)
 

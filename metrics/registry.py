@@ -7,6 +7,7 @@ METRICS.md and the command line alike.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 
 QUESTIONS = {
     1: "How is the program performing?",
@@ -94,12 +95,24 @@ class Duration:
     where: str | None = None  # a flag over the source: only these rows are timed
 
 
+class Kind(StrEnum):
+    """What a metric is, which decides how it is counted, derived and protected."""
+
+    COUNT = "count"                  # a count of records
+    PROPORTION = "proportion"        # numerator / denominator, with a Wilson interval
+    RATE_PER_1000 = "rate_per_1000"  # as a proportion, per 1,000
+    DURATION = "duration"            # median and 90th percentile of an interval, minutes
+    DISTINCT = "distinct"            # distinct people
+    REPEAT = "repeat"                # people with at least k responses / people
+    PER_CAPITA = "per_capita"        # a count per 1,000 residents
+
+
 @dataclass(frozen=True)
 class Metric:
     id: str
     label: str
     question: int
-    kind: str  # count | proportion | rate_per_1000 | duration | distinct | per_capita
+    kind: Kind  # given as its value ("count"); an unknown kind fails at import
     definition: str
     unit: str
     numerator: str | None = None  # a COUNTS key (or a special count for distinct/per_capita)
@@ -108,6 +121,9 @@ class Metric:
     caveats: str = ""
     source: str = ""
     additive: bool = field(default=False)  # numerators add up across groups
+
+    def __post_init__(self):
+        object.__setattr__(self, "kind", Kind(self.kind))
 
     @property
     def short_label(self) -> str:
