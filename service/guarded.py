@@ -23,7 +23,7 @@ from data.importer import one_transaction
 
 from .access import RULES, AccessDenied, Principal, authorize, deny
 
-# Disclosure control (metrics/disclosure.py): this module never suppresses anything itself.
+# Disclosure control (metrics/disclosure/): this module never suppresses anything itself.
 # It decides *whether* disclosure control must run (``Principal.needs_disclosure``: always,
 # unless every jurisdiction in view is one's own) and hands the request to
 # ``disclosure.disclose`` / ``disclose_counts`` with the caller's ``policy`` (default

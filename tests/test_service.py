@@ -8,6 +8,7 @@ from click.testing import CliRunner
 from data import connect
 from data.demo import populate_demo
 from metrics import Filters, MetricRequest, disclosure
+from metrics.engine import row_json
 from metrics.cli import cli as metrics_cli
 from service import access, guarded
 
@@ -43,7 +44,7 @@ def test_two_jurisdictions_side_by_side_give_the_same_public_rows_everywhere(dem
         rows = guarded.compute(con, viewer, request, policy=disclosure.VIEWER)
     finally:
         con.close()
-    as_json = [disclosure.row_json(r) for r in rows]
+    as_json = [row_json(r) for r in rows]
     key = lambda r: (r["metric"], r["group"]["jurisdiction"])  # noqa: E731
     assert sorted(as_json, key=key) == sorted(cli_rows, key=key)
     # The chosen two are the same rows the whole cohort's view publishes for them.
