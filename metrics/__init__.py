@@ -1,8 +1,8 @@
 """Metrics: each defined once (registry), computed in DuckDB for any grouping (engine)."""
-from .engine import (SET_FILTERS, CountRequest, Filters, MetricRequest, MetricRow, build_sql,
-                     compute, compute_counts, compute_levels, count_metric, explain,
+from .engine import (build_sql, compute, compute_counts, compute_levels, count_metric, explain,
                      previous_period, report)
 from .errors import MetricError, UnknownDimension, UnknownMetric
+from .request import SET_FILTERS, CountRequest, Filters, MetricRequest, MetricRow
 from .registry import BY_ID, COUNTS, QUESTIONS, REGISTRY, Kind, Metric
 from .sources import DIMENSION_LABELS, DIMENSIONS, SOURCES
 from .stats import FEW_EVENTS, MIN_EVENTS

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from itertools import combinations, product
 
-from ..engine import MetricRow
+from ..request import MetricRow
 from ..registry import REGISTRY, Kind, Metric
 from .audit import protect_one_way, protect_two_way
 from .policy import (INF, MAX_PUBLIC_BY, SMALL, VIEWER, WITHHELD, DisclosurePolicy,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date, timedelta
 
-from ..engine import SET_FILTERS
+from ..request import SET_FILTERS
 from .policy import MAX_PUBLIC_BY, VIEWER, DisclosurePolicy, DisclosureRefused
 
 

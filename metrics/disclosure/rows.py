@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
 
-from ..engine import VALUE_FIELDS, MetricRow, count_metric, derive
+from ..engine import VALUE_FIELDS, count_metric, derive
+from ..request import MetricRow
 from ..registry import BY_ID, COUNTS, Kind, Metric
 from ..stats import Ratio, not_estimable, rate_ratio
 from .policy import DERIVED, DisclosurePolicy
