@@ -213,4 +213,6 @@ def _pooled_line(g: dict) -> str:
         text += f"; crude {g['crude_ratio']:.2f}"
         if g["confounded_by_jurisdiction"]:
             text += " (confounded by jurisdiction)"
+    if g["left_out"]:
+        text += f"; left out (counts hidden or a group absent): {', '.join(g['left_out'])}"
     return text

@@ -38,12 +38,14 @@ def equity_report(con, point: str, dim: str, filters: Filters = Filters(),
         raise EquityRequestError(f"No {dim} group {reference!r} at this decision point; "
                                  f"groups here: {', '.join(groups) or 'none'}.")
     panels = equity.within_jurisdictions(rows, dim, reference, times=times)
+    hidden = {(r.group["jurisdiction"], r.group[dim]): getattr(r, "suppressed", None) or {}
+              for r in rows}
     several = len(panels) > 1
     doc = {"point": p.key, "label": p.label, "metric": p.metric, "by": dim,
            "reference": reference, "filters": filters.as_dict(),
            "compared": "ratio of medians (no interval)" if times else
                        "relative rate index: risk ratio with Katz 95% interval",
-           "rows": [_row_json(panel, r) for panel in panels for r in panel.rates],
+           "rows": [_row_json(panel, r, hidden) for panel in panels for r in panel.rates],
            "pooled": None, "notes": notes}
     if several and not times and dim != "area":
         ref, rule = equity.pooled_reference(rows, dim, reference)
@@ -90,7 +92,8 @@ def _rows(con, p, dim, filters, policy) -> tuple[list, list[str]]:
     return rows, shown.notes
 
 
-def _row_json(panel: equity.Panel, r: equity.GroupRate) -> dict:
+def _row_json(panel: equity.Panel, r: equity.GroupRate, hidden: dict) -> dict:
+    """One group in one jurisdiction; ``suppressed`` says why a hidden count is hidden."""
     return {"jurisdiction": panel.jurisdiction, "group": r.group,
             "reference": panel.reference, "reference_rule": panel.rule,
             "is_reference": r.is_reference, "numerator": _num(r.numerator),
@@ -99,6 +102,7 @@ def _row_json(panel: equity.Panel, r: equity.GroupRate) -> dict:
             "reliability": r.reliability, "ratio": _round(r.ratio.estimate),
             "ci_low": _round(r.ratio.low), "ci_high": _round(r.ratio.high),
             "differs": r.differs, "note": None if r.is_reference else r.ratio.reason,
+            "suppressed": hidden.get((panel.jurisdiction, r.group), {}),
             **({} if r.p90 is None else {"p90": _round(r.p90)})}
 
 

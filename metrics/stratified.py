@@ -129,9 +129,11 @@ def homogeneity_p(strata: list[Stratum]) -> float | None:
 def pool(strata: list[Stratum]) -> Pooled:
     """The stratified ratio, the crude one, and the homogeneity test, for one group."""
     used = [t for t in strata if t.n1 and t.n0]  # a jurisdiction without both groups: no
-    return Pooled(mantel_haenszel_rr(used), crude_rr(used) if used else
-                  not_estimable("no jurisdiction has both groups"),
-                  homogeneity_p(used), tuple(t.name for t in used))
+    if not used:
+        none = not_estimable("no jurisdiction has both groups with their counts shown")
+        return Pooled(none, none, None, ())
+    return Pooled(mantel_haenszel_rr(used), crude_rr(used), homogeneity_p(used),
+                  tuple(t.name for t in used))
 
 
 def chi2_sf(x: float, df: int) -> float:
