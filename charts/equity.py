@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import math
+from typing import NamedTuple
 
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
@@ -17,13 +18,23 @@ from .frames import group_label
 from .theme import HIDDEN_INK, INK, PALETTE, fmt_value, layout
 
 _ROW_PX = 38
+
+
+class PanelView(NamedTuple):
+    """One jurisdiction's panel as drawn: its title (the reference and how it was chosen),
+    its groups' rates, the reference group's label and the jurisdiction's name."""
+
+    title: str | None
+    rates: list
+    reference: str
+    name: str | None = None
 _PANEL_PX = 64  # a panel's title and gap
 
 
 def ratio_chart(rates, dim: str, unit: str, reference_label: str,
                 count_word: str = "records") -> go.Figure:
     """One row per group: the RRI against the reference group, whiskers = 95% interval."""
-    return ratio_panels([(None, rates, reference_label)], dim, unit, count_word)
+    return ratio_panels([PanelView(None, rates, reference_label)], dim, unit, count_word)
 
 
 def ratio_panels(panels, dim: str, unit: str, count_word: str = "records") -> go.Figure:
@@ -33,9 +44,9 @@ def ratio_panels(panels, dim: str, unit: str, count_word: str = "records") -> go
     the tooltips), on one shared log axis so that the jurisdictions can be read side by side.
     """
     fig, rows = _stack(panels, [[r for r in rates if not r.is_reference]
-                                for _, rates, _ in panels], shared=True)
+                                for _, rates, *_ in panels], shared=True)
     values, estimates = [], []
-    for i, ((_, rates, ref_label), part) in enumerate(zip(panels, rows), start=1):
+    for i, ((_, rates, ref_label, _), part) in enumerate(zip(panels, rows), start=1):
         shown = [r for r in part if r.ratio.estimable]
         values += [x for r in shown for x in (r.ratio.low, r.ratio.high)]
         estimates += [r.ratio.estimate for r in shown]
@@ -50,36 +61,37 @@ def ratio_panels(panels, dim: str, unit: str, count_word: str = "records") -> go
                          color="#444", thickness=1.8, width=6),
             hovertext=[_hover(r, dim, unit, ref_label, count_word) for r in shown],
             hoverinfo="text", showlegend=False), row=i, col=1)
-        for r in part:
-            if not r.ratio.estimable:
-                fig.add_annotation(x=0, xref=f"{_axis('x', i)} domain", xanchor="left",
-                                   y=group_label(dim, r.group), yref=_axis("y", i),
-                                   text=f"not estimable: {html.escape(r.ratio.reason or '')}",
-                                   showarrow=False, font=dict(color=HIDDEN_INK))
+        gone = [r for r in part if not r.ratio.estimable]
+        if gone:  # the reason where the dot would be: never drawn as 0 or infinity
+            fig.add_trace(_reasons(gone, dim, [_short(r.ratio.reason) for r in gone]),
+                          row=i, col=1)
         fig.add_vline(x=1, line_width=2, line_color=INK, row=i, col=1)
         _categories(fig, i, [group_label(dim, r.group) for r in part])
     lo, hi = _range(values, estimates)
+    _pin_reasons(fig, lo)
     ticks = _ticks(lo, hi)
-    one_ref = len({ref for _, _, ref in panels}) == 1
-    title = (f"Rate relative to {panels[0][2]}" if one_ref else
+    one_ref = len({p.reference for p in panels}) == 1
+    title = (f"Rate relative to {panels[0].reference}" if one_ref else
              "Rate relative to the jurisdiction's reference group") + \
         " (log scale; 1 = same rate)"
     fig.update_xaxes(type="log", range=[math.log10(lo), math.log10(hi)], tickvals=ticks,
                      ticktext=[f"{t:g}" for t in ticks], showticklabels=True)
     fig.update_xaxes(title=title, row=len(panels), col=1)
-    return layout(fig)
+    layout(fig)
+    _top_room(fig, panels)
+    return fig
 
 
 def rate_bars(rates, dim: str, unit: str) -> go.Figure:
     """The rate itself per group (reference included), with its interval: the raw picture."""
-    return rate_panels([(None, rates, None)], dim, unit)
+    return rate_panels([PanelView(None, rates, "")], dim, unit)
 
 
 def rate_panels(panels, dim: str, unit: str) -> go.Figure:
     """Each jurisdiction's rates per group (its reference in orange), 95% whiskers, one
     shared axis. The value is printed just beyond the whisker's end, never under it."""
-    fig, rows = _stack(panels, [rates for _, rates, _ in panels], shared=True)
-    top = max([x for _, rates, _ in panels for r in rates for x in (r.rate, r.ci_high)
+    fig, rows = _stack(panels, [p.rates for p in panels], shared=True)
+    top = max([x for p in panels for r in p.rates for x in (r.rate, r.ci_high)
                if x is not None] or [1]) or 1
     for i, rates in enumerate(rows, start=1):
         labels = [group_label(dim, r.group) for r in rates]
@@ -99,7 +111,9 @@ def rate_panels(panels, dim: str, unit: str) -> go.Figure:
                                                   for r in rates]), row=i, col=1)
         _categories(fig, i, labels)
     fig.update_xaxes(tickformat=".0%" if unit == "share" else ",", range=[0, top * LABEL_ROOM])
-    return layout(fig)
+    layout(fig)
+    _top_room(fig, panels)
+    return fig
 
 
 # The axis runs this far beyond the longest whisker, so that the value printed at its end
@@ -107,12 +121,12 @@ def rate_panels(panels, dim: str, unit: str) -> go.Figure:
 LABEL_ROOM = 1.4
 
 
-def value_labels(values, ends, labels, unit, notes=None) -> go.Scatter:
+def value_labels(values, ends, labels, unit, notes=None, prefix="") -> go.Scatter:
     """Values printed just right of each bar's whisker end (or the bar's end when it has no
     whisker): a label drawn at the bar's end sits under the whisker and cannot be read."""
     notes = notes or [""] * len(values)
     xs = [max(x for x in (v, e, 0) if x is not None) for v, e in zip(values, ends)]
-    text = [("hidden" if v is None else fmt_value(v, unit)) + (f" · {n}" if n else "")
+    text = [("hidden" if v is None else prefix + fmt_value(v, unit)) + (f" · {n}" if n else "")
             for v, n in zip(values, notes)]
     return go.Scatter(x=xs, y=labels, mode="text", text=[f"  {t}" for t in text],
                       textposition="middle right", cliponaxis=False, hoverinfo="skip",
@@ -144,16 +158,14 @@ def pooled_chart(rows, dim: str, reference_label: str) -> go.Figure:
             marker=dict(size=12, symbol="diamond-open", color=PALETTE[5], line_width=2.5),
             hovertext=[_pooled_hover(g, dim, reference_label) for g in crude],
             hoverinfo="text"))
-    for g in rows:
-        if not g.pooled.ratio.estimable:
-            fig.add_annotation(x=0, xref="x domain", xanchor="left",
-                               y=group_label(dim, g.group),
-                               text=f"not estimable: {html.escape(g.pooled.ratio.reason or '')}",
-                               showarrow=False, font=dict(color=HIDDEN_INK))
+    gone = [g for g in rows if not g.pooled.ratio.estimable]
+    if gone:
+        fig.add_trace(_reasons(gone, dim, [_short(g.pooled.ratio.reason) for g in gone]))
     lo, hi = _range([x for g in shown for x in (g.pooled.ratio.low, g.pooled.ratio.high)]
                     + [g.pooled.crude.estimate for g in crude],
                     [g.pooled.ratio.estimate for g in shown]
                     + [g.pooled.crude.estimate for g in crude])
+    _pin_reasons(fig, lo)
     fig.add_vline(x=1, line_width=2, line_color=INK)
     fig.update_xaxes(type="log", range=[math.log10(lo), math.log10(hi)],
                      title=f"Rate relative to {reference_label} (log scale; 1 = same rate)",
@@ -167,21 +179,54 @@ def pooled_chart(rows, dim: str, reference_label: str) -> go.Figure:
 def _stack(panels, rows, shared: bool):
     """A figure with one row-panel per jurisdiction, each as tall as its groups need."""
     sizes = [max(len(r), 1) for r in rows]
-    titled = any(title for title, _, _ in panels)
+    titled = any(p.title for p in panels)
     total = sum(_ROW_PX * n + (_PANEL_PX if titled else 0) for n in sizes) + 90
     fig = make_subplots(rows=len(panels), cols=1, shared_xaxes=shared,
                         row_heights=[n / sum(sizes) for n in sizes],
                         vertical_spacing=min(0.3 / max(len(panels) - 1, 1),
                                              _PANEL_PX / total) if len(panels) > 1 else 0.02,
-                        subplot_titles=[html.escape(t or "") for t, _, _ in panels]
+                        subplot_titles=[html.escape(p.title or "") for p in panels]
                         if titled else None)
     fig.update_annotations(xanchor="left", x=0, font_size=15)  # panel titles, left-aligned
-    fig.update_layout(height=max(240, total), margin_t=40 if titled else 10)
+    fig.update_layout(height=max(240, total))
     return fig, rows
 
 
-def _axis(letter: str, i: int) -> str:
-    return letter if i == 1 else f"{letter}{i}"
+def _top_room(fig, panels) -> None:
+    """Room above the first panel for its title (``layout`` sets a 10 px top margin)."""
+    if any(p.title for p in panels):
+        fig.update_layout(margin_t=36)
+
+
+def _reasons(items, dim: str, texts: list[str]) -> go.Scatter:
+    """Groups without a ratio: their reason, at the left edge of the axis (x domain 0 would
+    need the category to exist; a text trace makes it so, in every panel)."""
+    return go.Scatter(x=[1] * len(items), y=[group_label(dim, r.group) for r in items],
+                      mode="text", text=texts, textposition="middle right", cliponaxis=False,
+                      textfont=dict(color=HIDDEN_INK), hoverinfo="skip", showlegend=False,
+                      name=_NO_RATIO)
+
+
+_NO_RATIO = "no ratio"
+
+
+def _pin_reasons(fig, lo: float) -> None:
+    """Put the reasons at the left edge, once the axis's range is known."""
+    for t in fig.data:
+        if t.name == _NO_RATIO:
+            t.x = [lo * 1.03] * len(t.y)
+
+
+def _short(reason: str | None) -> str:
+    """The chart's words for why there is no ratio (the table keeps the full reason)."""
+    reason = reason or ""
+    if "hidden" in reason:
+        return "hidden (a small count)"
+    if "no events" in reason or "zero count" in reason:
+        return "no ratio: no events in a group"
+    if "no reference" in reason or "both groups" in reason:
+        return "no ratio: the reference group is absent"
+    return "no ratio: " + reason
 
 
 def _categories(fig, i: int, labels: list[str]) -> None:
@@ -315,25 +360,36 @@ def panels_takeaway(panels, dim: str, point_label: str, dim_word: str) -> str:
     """One jurisdiction: ``takeaway``. Several: where a group differs clearly, each within its
     own jurisdiction ('Riverton: 0-17 2.41× 25-34 (95% CI 1.34–4.34)'), and where none does."""
     if len(panels) == 1:
-        title, rates, ref = panels[0]
-        return takeaway(rates, dim, point_label, ref, dim_word)
-    clear, none = [], []
-    for title, rates, ref in panels:
+        return takeaway(panels[0].rates, dim, point_label, panels[0].reference, dim_word)
+    clear, none, blank = [], [], []
+    for title, rates, ref, name in panels:
+        if not has_ratio(rates):
+            blank.append(name)
+            continue
         hits = sorted([r for r in rates if not r.is_reference and r.differs],
                       key=lambda r: -abs(math.log(r.ratio.estimate)))
         if not hits:
-            none.append(title)
+            none.append(name)
             continue
         top = hits[0]
         more = f", and {len(hits) - 1} more" if len(hits) > 1 else ""
-        clear.append(f"{title}: {group_label(dim, top.group)} {top.ratio.estimate:.2f}× "
+        clear.append(f"{name}: {group_label(dim, top.group)} {top.ratio.estimate:.2f}× "
                      f"{ref} (95% CI {top.ratio.low:.2f}–{top.ratio.high:.2f}){more}")
     parts = [f"{point_label}, each jurisdiction against its own reference group"]
     if clear:
         parts.append("a clear difference in " + "; ".join(clear))
     if none:
         parts.append(f"no clear difference in {_names(none)}")
-    return ": ".join(parts[:2]) + ("; " + parts[2] if len(parts) > 2 else "") + "."
+    text = ": ".join(parts[:2]) + ("; " + "; ".join(parts[2:]) if len(parts) > 2 else "") + "."
+    if blank:
+        text += (f" No ratio can be shown for {_names(blank)} (counts hidden to protect "
+                 "privacy, or no events).")
+    return text
+
+
+def has_ratio(rates) -> bool:
+    """Whether a panel has any ratio to draw (else it is named in words, not drawn)."""
+    return any(r.ratio.estimable for r in rates if not r.is_reference)
 
 
 def pooled_takeaway(rows, dim: str, reference_label: str, point_label: str) -> str:
@@ -375,10 +431,12 @@ def pooled_warnings(rows, dim: str) -> list[str]:
                    + ", ".join(_p(g.pooled.homogeneity_p) for g in mixed)
                    + "): a single combined figure hides that. Read each jurisdiction's panel "
                    "above.")
-    left = sorted({j for g in rows for j in g.left_out})
-    if left:
-        out.append(f"Not in the combined figure for every group: {_names(left)} (a count "
-                   "hidden to protect privacy, or the group or the reference absent there).")
+    partial = [g for g in rows if g.pooled.ratio.estimable and g.left_out]
+    if partial:
+        out.append("Combined over only some jurisdictions: " + "; ".join(
+            f"{group_label(dim, g.group)} over {_names(g.pooled.strata)}" for g in partial)
+            + ". In the others a count is hidden to protect privacy, or the group or the "
+            "reference group has no records there.")
     return out
 
 
@@ -387,7 +445,7 @@ def panels_table(panels, dim: str, unit: str):
     import pandas as pd
 
     parts = [rates_table(rates, dim, unit).assign(Jurisdiction=title, Reference=ref)
-             for title, rates, ref in panels]
+             for title, rates, ref, _ in panels]
     df = pd.concat(parts, ignore_index=True)
     return df[["Jurisdiction", "Reference"] + [c for c in df.columns
                                                if c not in ("Jurisdiction", "Reference")]]
@@ -424,13 +482,13 @@ def _p(p: float) -> str:
 def time_panels(panels, dim: str) -> go.Figure:
     """Median minutes per group (bar) and the 90th percentile (tick), one panel per
     jurisdiction; the median is printed beyond the tick, where nothing covers it."""
-    fig, rows = _stack(panels, [rates for _, rates, _ in panels], shared=True)
-    top = max([x for _, rates, _ in panels for r in rates for x in (r.rate, r.p90)
+    fig, rows = _stack(panels, [p.rates for p in panels], shared=True)
+    top = max([x for p in panels for r in p.rates for x in (r.rate, r.p90)
                if x is not None] or [1]) or 1
     for i, rates in enumerate(rows, start=1):
         labels = [group_label(dim, r.group) for r in rates]
         fig.add_trace(go.Bar(
-            x=[r.rate or 0 for r in rates], y=labels, orientation="h", showlegend=i == 1,
+            x=[r.rate or 0 for r in rates], y=labels, orientation="h", showlegend=False,
             name="Median", marker_color=[PALETTE[1] if r.is_reference else PALETTE[0]
                                          for r in rates],
             hovertext=[_time_hover(r, dim) for r in rates], hoverinfo="text"), row=i, col=1)
@@ -439,28 +497,37 @@ def time_panels(panels, dim: str) -> go.Figure:
             showlegend=i == 1, marker=dict(symbol="line-ns", size=20, color="#000",
                                            line=dict(width=3, color="#000")),
             hovertext=[_time_hover(r, dim) for r in rates], hoverinfo="text"), row=i, col=1)
+        # At the tick's end, so the label says which number it is: both, in words.
         fig.add_trace(value_labels([r.rate for r in rates], [r.p90 for r in rates], labels,
-                                   "minutes", ["reference" if r.is_reference else ""
-                                               for r in rates]), row=i, col=1)
+                                   "minutes", [_time_note(r) for r in rates], "median "),
+                      row=i, col=1)
         _categories(fig, i, labels)
-    fig.update_xaxes(range=[0, top * LABEL_ROOM])
+    fig.update_xaxes(range=[0, top * 1.9])
     fig.update_xaxes(title="Minutes from request to arrival", row=len(panels), col=1)
-    fig.update_layout(legend=dict(orientation="h", yanchor="bottom", y=1.0, x=1,
-                                  xanchor="right"))
-    return layout(fig)
+    layout(fig)
+    _top_room(fig, panels)
+    # The legend (median, 90th percentile) below the axis title: above, it sat on a title.
+    fig.update_layout(legend=dict(orientation="h", yanchor="top", x=0,
+                                  y=-80 / fig.layout.height), margin_b=60)
+    return fig
 
 
 def times_takeaway(panels, dim: str, label: str) -> str:
     """The largest gap in median time within any jurisdiction, as a ratio of medians."""
-    gaps = [(title, r, ref) for title, rates, ref in panels for r in rates
+    gaps = [(name, r, ref) for _, rates, ref, name in panels for r in rates
             if not r.is_reference and r.ratio.estimable and r.reliability != "insufficient"]
     if not gaps:
         return f"Too few timed records to compare {label.lower()} between groups."
-    title, r, ref = max(gaps, key=lambda g: abs(math.log(g[1].ratio.estimate)))
-    where = "" if len(panels) == 1 else f"in {title.split(':')[0]}, "
+    name, r, ref = max(gaps, key=lambda g: abs(math.log(g[1].ratio.estimate)))
+    where = "" if len(panels) == 1 else f"in {name}, "
     return (f"{label}: the largest gap is {where}{group_label(dim, r.group)}, whose median "
             f"({fmt_value(r.rate, 'minutes')}) is {r.ratio.estimate:.2f}× {ref}'s; groups with "
             "fewer than 20 timed records are left out of this comparison.")
+
+
+def _time_note(r) -> str:
+    p90 = "" if r.p90 is None else f"90% within {r.p90:,.1f}"
+    return " · ".join(x for x in (p90, "reference" if r.is_reference else "") if x)
 
 
 def _time_hover(r, dim) -> str:

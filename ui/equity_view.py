@@ -120,30 +120,33 @@ def as_rows(df: pd.DataFrame, dim: str) -> list:
 def unknown_note(rows: list, dim: str, p: equity.DecisionPoint) -> None:
     unknown, total = equity.unknown_share(rows, dim)
     word = DIM_WORDS[dim]
-    if total is None:
+    parts = equity.by_jurisdiction(rows)
+    if total is None and len(parts) > 1:
+        pass  # the jurisdictions' own shares follow
+    elif total is None:
         st.caption(f"Share of records with unknown {word}: hidden (it rests on small counts).")
     elif total:
         st.metric(f"Records with unknown {word}", f"{unknown / total:.1%}",
                   help=f"{unknown:,} of {total:,} records at this decision point have no "
                        f"{word} recorded. They are left out of the ratios; if they are not "
                        "missing at random, the ratios can mislead.", width=260)
-    parts = equity.by_jurisdiction(rows)
     if len(parts) > 1:  # recording differs between jurisdictions: say where it is missing
         shares = []
         for j, part in parts.items():
             u, t = equity.unknown_share(part, dim)
             shares.append(f"{j} " + ("hidden" if t is None else "no records" if not t
                                      else f"{u / t:.1%}"))
-        st.caption(escape(f"Unknown {word}, by jurisdiction: " + "; ".join(shares) + "."))
+        st.caption(escape(f"Records with unknown {word}, by jurisdiction (left out of the "
+                          "ratios): " + "; ".join(shares) + "."))
 
 
 def _titled(panels: list[equity.Panel], dim: str) -> list[tuple]:
     """(panel title, rates, reference label) for the charts: the reference and how it was
     chosen are stated on every panel."""
-    return [(f"{p.jurisdiction}: against {group_label(dim, p.reference)}, "
-             f"{p.reference_words}" if p.reference is not None else
-             f"{p.jurisdiction}: no reference group", p.rates,
-             group_label(dim, p.reference)) for p in panels]
+    return [charts.PanelView(f"{p.jurisdiction}: against {group_label(dim, p.reference)}, "
+                             f"{p.reference_words}" if p.reference is not None else
+                             f"{p.jurisdiction}: no reference group", p.rates,
+                             group_label(dim, p.reference), p.jurisdiction) for p in panels]
 
 
 def ratio_card(key: str, p: equity.DecisionPoint, dim: str, panels: list) -> None:
@@ -152,10 +155,11 @@ def ratio_card(key: str, p: equity.DecisionPoint, dim: str, panels: list) -> Non
     one = len(panels) == 1
     title = (f"{p.label}: relative to {titled[0][2]}" if one else
              f"{p.label}: each jurisdiction relative to its own reference group")
+    drawn = [v for v in titled if charts.has_ratio(v.rates)] or titled[:1]
     components.chart(
         f"{key}-rri", title,
         charts.panels_takeaway(titled, dim, p.label, DIM_WORDS[dim]),
-        charts.ratio_panels(titled, dim, m.unit), charts.panels_table(titled, dim, m.unit),
+        charts.ratio_panels(drawn, dim, m.unit), charts.panels_table(titled, dim, m.unit),
         note="Each dot: the group's rate divided by the reference group's rate in the same "
              "jurisdiction; whiskers: 95% interval (Katz log). Vermillion diamond: the interval "
              "excludes 1 (a clear difference); blue circle: it includes 1. A ratio is not "
@@ -170,7 +174,6 @@ def pooled_card(key: str, p: equity.DecisionPoint, dim: str, rows: list,
     if not groups:
         return
     ref_label = group_label(dim, ref)
-    n = len(panels)
     differs = [q.jurisdiction for q in panels if q.reference not in (None, ref)]
     note = ("Dot: each group's rate relative to " + ref_label + " within each jurisdiction, "
             "combined across them (Mantel–Haenszel, stratified by jurisdiction; whiskers: 95% "
@@ -183,7 +186,7 @@ def pooled_card(key: str, p: equity.DecisionPoint, dim: str, rows: list,
                  f"though {', '.join(map(str, differs))} use another reference in the panels "
                  "above.")
     components.chart(
-        f"{key}-pooled", f"Across the {n} jurisdictions: relative to {ref_label}, "
+        f"{key}-pooled", f"Combined across the jurisdictions: relative to {ref_label}, "
         "compared within each jurisdiction",
         charts.pooled_takeaway(groups, dim, ref_label, p.label),
         charts.pooled_chart(groups, dim, ref_label), charts.pooled_table(groups, dim),
@@ -195,10 +198,11 @@ def pooled_card(key: str, p: equity.DecisionPoint, dim: str, rows: list,
 def rate_card(key: str, p: equity.DecisionPoint, dim: str, panels: list) -> None:
     m = equity.metric_of(p)
     titled = _titled(panels, dim)
-    sentences = [charts.rate_sentence(rates, dim, m.label, m.unit) for _, rates, _ in titled]
+    sentences = [charts.rate_sentence(rates, dim, m.label, m.unit) for _, rates, *_ in titled]
     sentence = sentences[0] if len(titled) == 1 else (
-        f"{m.label} differs more between jurisdictions than within many of them: compare "
-        "each group with its own jurisdiction's reference (orange), not across panels.")
+        f"{m.label} per group within each jurisdiction, its reference group in orange. Read "
+        "each panel on its own: jurisdictions differ in scale, program and practice, so a "
+        "group's rate in one is not comparable with another group's rate in the next.")
     components.chart(f"{key}-rate", f"{m.label} by {DIM_WORDS[dim]}", sentence,
                      charts.rate_panels(titled, dim, m.unit),
                      charts.panels_table(titled, dim, m.unit),
@@ -215,8 +219,8 @@ def times_card(key: str, p: equity.DecisionPoint, dim: str, rows: list) -> None:
                      charts.times_takeaway(titled, dim, m.label),
                      charts.time_panels(titled, dim),
                      charts.panels_table(titled, dim, "minutes"),
-                     note="Bars: median minutes; label at the end of the tick: the 90th "
-                          "percentile's tick. 'Relative rate' in the data: the group's median "
+                     note="Bars: median minutes; tick: 90th percentile (9 in 10 arrivals were "
+                          "within it). 'Relative rate' in the data: the group's median "
                           "divided by the reference group's, in the same jurisdiction (no "
                           "interval). Records without both times are left out.")
 
