@@ -171,9 +171,13 @@ def pooled_chart(rows, dim: str, reference_label: str) -> go.Figure:
                      title=f"Rate relative to {reference_label} (log scale; 1 = same rate)",
                      tickvals=_ticks(lo, hi), ticktext=[f"{t:g}" for t in _ticks(lo, hi)])
     fig.update_yaxes(categoryorder="array", categoryarray=labels[::-1], title=None)
-    fig.update_layout(height=max(240, _ROW_PX * len(rows) + 150), showlegend=True,
-                      legend=dict(orientation="h", yanchor="top", y=-0.25, x=0))
-    return layout(fig)
+    height = max(260, _ROW_PX * len(rows) + 170)
+    # The legend below the axis title, in pixels (a fraction of a short chart sat on it).
+    fig.update_layout(height=height, showlegend=True,
+                      legend=dict(orientation="h", yanchor="top", y=-95 / height, x=0))
+    layout(fig)
+    fig.update_layout(margin_b=70)
+    return fig
 
 
 def _stack(panels, rows, shared: bool):
