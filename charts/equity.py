@@ -448,8 +448,8 @@ def panels_table(panels, dim: str, unit: str):
     """The data behind the small multiples: one row per group per jurisdiction."""
     import pandas as pd
 
-    parts = [rates_table(rates, dim, unit).assign(Jurisdiction=title, Reference=ref)
-             for title, rates, ref, _ in panels]
+    parts = [rates_table(p.rates, dim, unit).assign(Jurisdiction=p.name, Reference=p.reference)
+             for p in panels]
     df = pd.concat(parts, ignore_index=True)
     return df[["Jurisdiction", "Reference"] + [c for c in df.columns
                                                if c not in ("Jurisdiction", "Reference")]]
