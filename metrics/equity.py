@@ -13,10 +13,10 @@ ratio of records added up across jurisdictions, which is reported only as the cr
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from .registry import BY_ID
-from .stats import Ratio, rate_ratio, rate_ratio_per_resident, reliability
+from .stats import Ratio, not_estimable, rate_ratio, rate_ratio_per_resident, reliability
 from .stratified import Pooled, Stratum, pool
 
 # Groups that are not a group: they are reported as the unknown share, never as a ratio.
@@ -284,5 +284,11 @@ def pooled(rows: list, dim: str, reference: str | None) -> list[PooledGroup]:
                 left_out.append(j)
                 continue
             strata.append(Stratum(j, *(int(c) for c in counts)))
-        out.append(PooledGroup(g, pool(strata), tuple(left_out)))
+        result = pool(strata)
+        if left_out and not result.ratio.estimable:
+            # Not "no events" when the events may sit in the jurisdictions left out.
+            why = not_estimable(f"not estimable from the counts shown (hidden or absent in "
+                                f"{', '.join(map(str, left_out))})")
+            result = replace(result, ratio=why)
+        out.append(PooledGroup(g, result, tuple(left_out)))
     return out

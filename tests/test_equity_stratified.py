@@ -144,3 +144,13 @@ def test_public_report_pools_only_shown_counts(confounded):
     (black,) = [p for p in doc["pooled"] if p["group"] == "black"]
     assert black["left_out"] == ["Eastport"] and black["jurisdictions"] == ["Westfield"]
     assert black["ratio"] == pytest.approx(1.0)
+
+
+def test_a_pooled_ratio_that_rests_on_hidden_counts_says_so(confounded):
+    """Asian residents' 3 back-ups in Eastport are hidden: the combined figure is not
+    estimable, and the reason names where the counts are hidden (not 'no events')."""
+    doc = _report(confounded, policy=VIEWER)
+    (asian,) = [p for p in doc["pooled"] if p["group"] == "asian"]
+    assert asian["ratio"] is None
+    assert asian["note"] == ("not estimable from the counts shown (hidden or absent in "
+                             "Eastport, Westfield)")
