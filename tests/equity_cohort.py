@@ -24,7 +24,6 @@ def write_confounded(path) -> None:
     for j in COHORT:
         con.execute("INSERT INTO jurisdictions (jurisdiction, time_zone) VALUES "
                     "(?, 'America/Chicago')", [j])
-    n = 0
     for j, groups in COHORT.items():
         for group, (responses, backups) in groups.items():
             # One statement per group: range() numbers its responses, the first `backups`
@@ -36,5 +35,4 @@ def write_confounded(path) -> None:
                 "TIMESTAMP '2025-03-01 06:00:00' + to_minutes(i), i < ?, ?, "
                 "CASE WHEN i % 3 = 0 THEN 'male' ELSE 'female' END, 1 FROM range(?) t(i)",
                 [j, f"{j}-{group}-", backups, group, responses])
-            n += responses
     con.close()

@@ -13,7 +13,6 @@ import streamlit as st
 
 import metrics
 from charts import equity as charts
-from charts import figures
 from charts.frames import data_table, group_label, has_values, only
 from metrics import equity
 from ui import auth, cache, components, messages
