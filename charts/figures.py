@@ -64,8 +64,10 @@ def panels(df: pd.DataFrame, dim: str, metrics: list[Metric], names: dict | None
         top = top if top == top and top else 1
         for trace in _bar_traces(part, dim, m, names, highlight, (i == 0), top, cols > 2):
             fig.add_trace(trace, row=r, col=c)
-        # A value printed beyond the longest bar's end needs more room than one inside it.
-        room = 1.15 if _long_bars_hold_values(part, m) else 1.3
+        # A value printed beyond the longest bar's (or whisker's) end needs room on the axis;
+        # more in a narrow panel, where a label is a larger share of the width.
+        outside = _values_outside(part, m, top)
+        room = (1.45 if cols > 2 else 1.3) if outside else 1.15
         fig.update_xaxes(tickformat=tick_format(m.unit, top), row=r, col=c,
                          range=[0, top * room], nticks=4 if cols >= 4 else None,
                          title=_axis_title(m) if len(metrics) == 1 else None)
@@ -95,9 +97,30 @@ def _bar_marker(colors: list[str], weak: list[bool]) -> dict:
 
 
 def _long_bars_hold_values(part: pd.DataFrame, m: Metric) -> bool:
-    """Rates with intervals and durations print a long bar's value inside it (clear of the
-    whisker or the 90th percentile); counts print every value beyond the bar's end."""
-    return bool(part["ci_low"].notna().any()) or m.kind == "duration"
+    """Durations print a long bar's median inside it, at its base (the 90th percentile's tick
+    is beyond its end); every other bar prints its value beyond its end or its whisker's."""
+    return m.kind == "duration"
+
+
+def _inside(part: pd.DataFrame, m: Metric, top: float) -> list[bool]:
+    long_hold = _long_bars_hold_values(part, m)
+    return [long_hold and not pd.isna(v) and v >= 0.25 * top for v in part["value"]]
+
+
+def _values_outside(part: pd.DataFrame, m: Metric, top: float) -> bool:
+    """Whether any value is printed beyond a bar (so the axis needs room for it)."""
+    shown = part["value"].notna()
+    return bool((shown & ~pd.Series(_inside(part, m, top), index=part.index)).any())
+
+
+def _label_ends(part: pd.DataFrame) -> list:
+    """Where a value printed beyond its bar starts: past the whisker (95% interval) or the
+    90th percentile's tick, whichever reaches further, so that neither covers it."""
+    ends = []
+    for v, hi, p90 in zip(part["value"], part["ci_high"], part["p90"]):
+        ends.append(max((float(x) for x in (v, hi, p90) if x is not None and not pd.isna(x)),
+                        default=0.0))
+    return ends
 
 
 def _bar_traces(part: pd.DataFrame, dim: str, m: Metric, names, highlight, legend: bool,
@@ -111,14 +134,18 @@ def _bar_traces(part: pd.DataFrame, dim: str, m: Metric, names, highlight, legen
     if part["ci_low"].notna().any():
         error = dict(type="data", symmetric=False, array=(part["ci_high"] - part["value"]),
                      arrayminus=(part["value"] - part["ci_low"]), color="#444", thickness=1.5)
-    # Values sit inside the bar, at its base, so that interval whiskers never cover them; a
-    # bar too short to hold its value has it outside, in dark type (no whisker to speak of).
-    long_hold = _long_bars_hold_values(part, m)
-    inside = [long_hold and not pd.isna(v) and v >= 0.25 * top for v in part["value"]]
+    # A long duration bar holds its median at its base (its 90th percentile's tick is beyond
+    # its end). Every other value is printed just past the end of its whisker or tick (a
+    # separate text trace: Plotly puts a bar's "outside" text at the bar's end, under the
+    # whisker), or past the bar's end when it has neither.
+    inside = _inside(part, m, top)
+    texts = [_bar_text(v, m) + (" · too few" if w else "") for w, v in zip(weak, part["value"])]
+    whiskered = part["ci_high"].notna().any() or part["p90"].notna().any()
+    beside = [not i and not pd.isna(v) for i, v in zip(inside, part["value"])] if whiskered \
+        else [False] * len(inside)
     bars = go.Bar(x=part["value"], y=labels, orientation="h", error_x=error,
                   marker=_bar_marker(colors, weak),
-                  text=[_bar_text(v, m) + (" · too few" if w else "")
-                        for w, v in zip(weak, part["value"])],
+                  text=["" if b else t for b, t in zip(beside, texts)],
                   textposition=["inside" if i else "outside" for i in inside],
                   insidetextanchor="start", constraintext="none", textangle=0,
                   textfont=dict(color=["#fff" if i and not w else "#000"
@@ -126,6 +153,14 @@ def _bar_traces(part: pd.DataFrame, dim: str, m: Metric, names, highlight, legen
                   cliponaxis=False, hovertext=hover, hoverinfo="text",
                   name="Median" if m.kind == "duration" else m.label, showlegend=False)
     traces = [bars]
+    if any(beside):
+        prefix = "median " if m.kind == "duration" else ""
+        ends = _label_ends(part)
+        traces.append(go.Scatter(
+            x=[e for e, b in zip(ends, beside) if b], y=[lab for lab, b in zip(labels, beside) if b],
+            mode="text", text=[f" {prefix}{t}" for t, b in zip(texts, beside) if b],
+            textposition="middle right", textfont=dict(color="#000"), cliponaxis=False,
+            hoverinfo="skip", showlegend=False, name="values"))
     gone = [hidden(r, "value") for r in part.itertuples()]
     if any(gone):  # no bar: the words at its base (short in a narrow panel), the tooltip why
         traces.append(go.Scatter(

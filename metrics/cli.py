@@ -1,4 +1,4 @@
-"""Command line for metrics: list, report, docs."""
+"""Command line for metrics: list, report, equity, docs."""
 from __future__ import annotations
 
 import json
@@ -132,3 +132,88 @@ def docs_cmd(out):
 
     Path(out).write_text(methodology_markdown(), encoding="utf-8")
     click.echo(f"wrote {out}")
+
+
+@cli.command(name="equity")
+@click.option("--point", required=True, type=click.Choice(
+    ["backup", "arrest", "hospital", "connected", "served", "response_time"]),
+    help="Decision point: back-up, arrest, hospital, connected to care, served, response time.")
+@click.option("--by", "dim", required=True,
+              type=click.Choice(["race_ethnicity", "age_group", "gender", "area"]),
+              help="Group by.")
+@click.option("--reference", help="Reference group code (default: white for race/ethnicity, "
+                                  "else the group with the most records in each jurisdiction).")
+@click.option("--jurisdiction", "jurisdictions", multiple=True,
+              help="Repeat for several; default all. Ratios are always within a jurisdiction.")
+@click.option("--from", "date_from", callback=_date, help="First day (YYYY-MM-DD), local time.")
+@click.option("--to", "date_to", callback=_date, help="Last day, inclusive.")
+@click.option("--public", is_flag=True,
+              help="Exactly what a viewer sees: small counts hidden, counts rounded.")
+@click.option("--db", "db_path", type=click.Path(dir_okay=False), help="DuckDB file.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def equity_cmd(point, dim, reference, jurisdictions, date_from, date_to, public, db_path,
+               as_json):
+    """Compare groups at a decision point within each jurisdiction; pool them stratified.
+
+    Each row is one group in one jurisdiction against that jurisdiction's reference group.
+    With several jurisdictions, "pooled" gives the Mantel-Haenszel ratio stratified by
+    jurisdiction and, beside it, the crude ratio of the records added up.
+
+    Example: python -m metrics equity --point backup --by race_ethnicity --public --json
+    """
+    from data.connection import connect, default_db_path
+    from data.errors import DataError
+
+    from .equity_report import equity_report
+
+    filters = Filters(tuple(jurisdictions), date_from, date_to)
+    policy = DisclosurePolicy() if public else None
+    path = Path(db_path) if db_path else default_db_path()
+    if not path.exists():
+        raise click.ClickException(f"no database at {path}; import data first.")
+    try:
+        con = connect(path, read_only=True)
+        try:
+            doc = equity_report(con, point, dim, filters, reference, policy)
+        finally:
+            con.close()
+    except (MetricError, DataError) as e:
+        raise click.ClickException(str(e)) from None
+    if as_json:
+        click.echo(json.dumps(doc, default=str, indent=1))
+        return
+    for line in _equity_lines(doc):
+        click.echo(line)
+
+
+def _equity_lines(doc: dict) -> list[str]:
+    """The document as text: a line per group per jurisdiction, then the pooled ratios."""
+    lines = [f"{doc['label']} by {doc['by']} ({doc['compared']})"] + doc["notes"]
+    for r in doc["rows"]:
+        ratio = ("reference" if r["is_reference"] else
+                 r["note"] if r["ratio"] is None else
+                 f"{r['ratio']:.2f}" + ("" if r["ci_low"] is None else
+                                        f" ({r['ci_low']:.2f}-{r['ci_high']:.2f})"))
+        num = "hidden" if r["numerator"] is None else f"{r['numerator']:,}"
+        den = "hidden" if r["denominator"] is None else f"{r['denominator']:,}"
+        lines.append(f"{r['jurisdiction']:<16} {str(r['group']):<22} {num:>8}/{den:<8} "
+                     f"{ratio}")
+    for g in doc["pooled"] or ():
+        lines.append(_pooled_line(g))
+    return lines
+
+
+def _pooled_line(g: dict) -> str:
+    if g["ratio"] is None:
+        return f"pooled {g['group']}: {g['note']}"
+    text = (f"pooled {g['group']} vs {g['reference']}: {g['ratio']:.2f} "
+            f"({g['ci_low']:.2f}-{g['ci_high']:.2f}), stratified by jurisdiction")
+    if g["homogeneity_p"] is not None:
+        text += f"; homogeneity p={g['homogeneity_p']:.3f}"
+    if g["crude_ratio"] is not None:
+        text += f"; crude {g['crude_ratio']:.2f}"
+        if g["confounded_by_jurisdiction"]:
+            text += " (confounded by jurisdiction)"
+    if g["left_out"]:
+        text += f"; left out (counts hidden or a group absent): {', '.join(g['left_out'])}"
+    return text

@@ -47,13 +47,32 @@ def _groups(metric_id, values, ci=False):
 
 
 def test_a_count_bar_leaves_room_for_its_value_beyond_its_end():
-    # Counts print beyond the bar: the longest (20,590) gets 30% more axis; a rate with
-    # intervals prints inside its bar and needs only room for its whisker (15% over 0.55).
+    # Counts print beyond the bar: the longest (20,590) gets 30% more axis.
     counts = figures.bar_by_group(_groups("A1", [20590.0, 9190.0]), "area",
                                   metrics.BY_ID["A1"])
     assert counts.data[0].textposition == ("outside", "outside")
     assert counts.layout.xaxis.range == pytest.approx((0, 20590 * 1.3))
+
+
+def test_a_rate_prints_its_value_past_its_whisker_never_under_it():
+    # Issue 26 (changed on purpose: a long rate bar printed its value inside, a short one at
+    # the bar's end, where the whisker crossed it). Now every rate's value starts at the end
+    # of its whisker (ci_high 0.55 and 0.33), and the axis leaves 30% beyond the longest.
     rates = figures.bar_by_group(_groups("B1", [0.5, 0.3], ci=True), "area",
                                  metrics.BY_ID["B1"])
-    assert rates.data[0].textposition[0] == "inside"
-    assert rates.layout.xaxis.range == pytest.approx((0, 0.55 * 1.15))
+    assert rates.data[0].text == ("", "")  # nothing drawn at the bar's own end
+    labels = next(t for t in rates.data if t.name == "values")
+    # Bars bottom to top by value: 0.3 (whisker to 0.33), then 0.5 (to 0.55).
+    assert list(labels.x) == pytest.approx([0.33, 0.55])
+    assert list(labels.text) == [" 30.0%", " 50.0%"] and labels.textposition == "middle right"
+    assert rates.layout.xaxis.range == pytest.approx((0, 0.55 * 1.3))
+
+
+def test_a_short_time_bar_says_its_label_is_the_median():
+    # Durations: a long bar holds its median at its base; a short one (under a quarter of the
+    # axis) prints it past the 90th percentile's tick, named, so it is not read as the p90.
+    df = _groups("C2", [20.0, 3.0]).assign(p90=[30.0, 12.0], ci_low=None, ci_high=None)
+    fig = figures.bar_by_group(df, "area", metrics.BY_ID["C2"])
+    assert fig.data[0].textposition == ("outside", "inside")  # 3 minutes, then 20
+    labels = next(t for t in fig.data if t.name == "values")
+    assert list(labels.x) == [12.0] and list(labels.text) == [" median 3.0"]

@@ -194,3 +194,105 @@ def test_the_wizard_refuses_a_csv_as_a_map(monkeypatch, tmp_path):
     assert not at.exception
     shown = at.error[0].value.replace("\\", "")  # markdown escapes
     assert shown.startswith("areas.geojson is not valid JSON (line 1, column 1)"), shown
+
+
+# --------------------------------------------------------------------------------------------
+# Like with like (issue 26): one jurisdiction, several, all; the Simpson cohort
+# --------------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def confounded(tmp_path_factory):
+    from equity_cohort import write_confounded
+
+    path = tmp_path_factory.mktemp("equity_simpson") / "simpson.duckdb"
+    write_confounded(path)
+    return path
+
+
+BACKUP = "Team response → police back-up requested"
+
+
+def _ratio_titles(at) -> list[str]:
+    spec = json.loads(at.get_by_key("chart-equity-rri").proto.spec)
+    return [a["text"] for a in spec["layout"]["annotations"]]
+
+
+def test_all_jurisdictions_one_panel_each_and_an_honest_pooled_figure(monkeypatch, confounded):
+    at = _equity(monkeypatch, confounded, BACKUP)
+    # One panel per jurisdiction, each naming its own reference and why.
+    assert _ratio_titles(at) == ["Eastport: against White, the standard reference",
+                                 "Westfield: against White, the standard reference"]
+    table = open_tables(at, "equity-rri").get_by_key("card-equity-rri").dataframe[0].value
+    black = table[table["Race ethnicity"] == "Black"].set_index("Jurisdiction")
+    assert black.loc["Eastport", "Relative rate"] == pytest.approx(1.0)   # 300/3000 ÷ 30/300
+    assert black.loc["Westfield", "Relative rate"] == pytest.approx(1.0)  # 20/1000 ÷ 100/5000
+    # The combined figure: Mantel–Haenszel 1.00 with an interval around 1, and in words that
+    # the added-up ratio (320/4000 ÷ 130/5300 = 3.26) is confounded by jurisdiction.
+    card = at.get_by_key("card-equity-pooled")
+    assert _plain(card.markdown[0].value) == (
+        "Team response → police back-up requested, compared within each jurisdiction and "
+        "combined: no group's rate differs clearly from White's.")
+    pooled = open_tables(at, "equity-pooled").get_by_key(
+        "card-equity-pooled").dataframe[0].value.set_index("Race ethnicity")
+    assert pooled.loc["Black", "Within jurisdictions (MH)"] == pytest.approx(1.0)
+    assert pooled.loc["Black", "MH 95% CI low"] < 1 < pooled.loc["Black", "MH 95% CI high"]
+    assert pooled.loc["Black", "Added up (crude, confounded)"] == pytest.approx(3.26, abs=0.01)
+    warnings = [_plain(w.value) for w in at.warning]
+    assert any(w.startswith("Adding every jurisdiction's records together would mislead "
+                            "here: Black 3.26× added up, 1.00× compared within each "
+                            "jurisdiction. The added-up (crude) figure is confounded by "
+                            "jurisdiction") for w in warnings), warnings
+    # The crude ratio is drawn only as the labelled open diamond, never as the main estimate.
+    spec = json.loads(at.get_by_key("chart-equity-pooled").proto.spec)
+    names = [t.get("name") for t in spec["data"]]
+    assert "All records added up (crude: confounded by jurisdiction)" in names
+
+
+def test_one_jurisdiction_has_no_pooled_figure(monkeypatch, confounded):
+    monkeypatch.setenv("A911_DB", str(confounded))
+    at = AppTest.from_file(DASHBOARD, default_timeout=30)
+    at.query_params["equity_point"] = BACKUP
+    at.session_state["privacy_hide"] = False
+    at.run()
+    at.switch_page("app_pages/equity.py").run()
+    at.multiselect(key="j").set_value(["Westfield"]).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert _ratio_titles(at) == ["Westfield: against White, the standard reference"]
+    assert "Within Westfield" in " ".join(c.value for c in at.caption)
+    with pytest.raises(KeyError):
+        at.get_by_key("card-equity-pooled")
+    sentence = _plain(at.get_by_key("card-equity-rri").markdown[0].value)
+    assert sentence.startswith(f"{BACKUP}: no group's rate differs clearly from White's")
+
+
+def test_several_jurisdictions_and_the_largest_group_as_reference(monkeypatch, confounded):
+    """Gender has no standard reference: each jurisdiction's own largest group (female, two
+    thirds of the records in each), stated on its panel."""
+    monkeypatch.setenv("A911_DB", str(confounded))
+    at = AppTest.from_file(DASHBOARD, default_timeout=30)
+    at.query_params["equity_point"] = BACKUP
+    at.session_state["privacy_hide"] = False
+    at.run()
+    at.switch_page("app_pages/equity.py").run()
+    at.multiselect(key="j").set_value(["Eastport", "Westfield"]).run()
+    at.selectbox(key="equity_by_backup").set_value("gender").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert _ratio_titles(at) == [
+        "Eastport: against Female, the group with the most records in this jurisdiction",
+        "Westfield: against Female, the group with the most records in this jurisdiction"]
+    assert at.get_by_key("card-equity-pooled") is not None
+    # Choosing a reference applies it in every jurisdiction, and says it was chosen.
+    at.selectbox(key="equity_ref_gender").set_value("male").run()
+    assert _ratio_titles(at) == ["Eastport: against Male, chosen", "Westfield: against Male, chosen"]
+
+
+def test_viewers_see_their_own_jurisdiction_first(monkeypatch, confounded):
+    """A viewer of Westfield alone, with no jurisdiction chosen: Westfield within itself."""
+    from service.access import Grant, Principal
+    from ui import auth
+
+    viewer = Principal("v@westfield.gov", (Grant("viewer", "Westfield"),))
+    monkeypatch.setattr(auth, "current", lambda: viewer)
+    at = _equity(monkeypatch, confounded, BACKUP)
+    assert _ratio_titles(at) == ["Westfield: against White, the standard reference"]
+    assert any("Your jurisdiction, Westfield" in c.value for c in at.caption)
