@@ -17,7 +17,7 @@ from pathlib import Path
 
 import duckdb
 
-from . import acs, facts, timestamps, values
+from . import acs, columns, facts, timestamps, values
 from .errors import AmbiguousDates, DataError, ImportRefused, MappingError, ProfileError
 from .links import refresh_links
 from .profiles import (Profile, header_signature, load_profile, normalise_value,
@@ -114,11 +114,16 @@ def preview(con, path, *, kind: str, file_name: str | None = None, work_dir=None
     try:
         _acs_reshape(con, staged, kind)  # an ACS table export: preview its long rows
         cols = ", ".join(f"c{i}" for i in range(len(staged.headers)))
-        rows = _read(con, staged, f"SELECT {cols} FROM staged_raw LIMIT ?", [limit]).fetchall()
+        # A bounded sample of the values: suggestions judge the content, not headers alone.
+        sample = _read(con, staged, f"SELECT {cols} FROM staged_raw LIMIT ?",
+                       [max(limit, columns.SAMPLE_ROWS)]).fetchall()
+        values = [list(v) for v in zip(*sample)] if sample else [[] for _ in staged.headers]
         count = _read(con, staged, "SELECT count(*) FROM staged_raw").fetchone()[0]
-        return {"headers": staged.headers, "rows": rows, "row_count": count,
-                "suggestions": suggest(kind, staged.headers), "format": staged.format,
-                "encoding": staged.encoding, "delimiter": staged.delimiter}
+        return {"headers": staged.headers, "rows": sample[:limit], "row_count": count,
+                "suggestions": columns.suggest(kind, staged.headers, values),
+                "duplicates": columns.duplicate_headers(staged.headers),
+                "format": staged.format, "encoding": staged.encoding,
+                "delimiter": staged.delimiter}
     finally:
         staged.close()
         _drop_temporaries(con)

@@ -76,8 +76,8 @@ def show(key: str = "upload") -> None:
         result = _checked_result(key)
         if result is None:
             return
-        _map_values(key, target["kind"], result, profile)
-        _commit(cur, key, target, upload, profile)
+        step = 7 if _map_values(key, target["kind"], result, profile) else 6
+        _commit(cur, key, target, upload, profile, step)
 
 
 # --------------------------------------------------------------------------------------------
@@ -245,15 +245,19 @@ def _map_columns(key, target, info) -> data.Profile:
         st.caption(f"Prefilled from the mapping saved for files with these headers "
                    f"({stored.name}). Change anything that is wrong.")
     else:
-        st.caption("Prefilled from the headers, with how sure each guess is. Fields marked "
-                   "**required** must have a column.")
+        st.caption("Prefilled from the headers and the values, with how sure each guess is. "
+                   "Fields marked **required** must have a column.")
+    _duplicate_headers(info)
     source = "saved mapping" if stored is not None else None
     fields = mapping.ordered_fields(kind)
-    found = [f for f in fields if f.required or init.get(f.name)]
+    sugg = info["suggestions"]
+    found = [f for f in fields if f.required or init.get(f.name)
+             or (f.name in sugg and sugg[f.name].alternatives)]
     rest = [f for f in fields if f not in found]
-    choices = _field_grid(key, found, headers, init, info["suggestions"], source)
-    with st.expander(f"More fields ({len(rest)}) that no header matched"):
-        choices.update(_field_grid(key, rest, headers, init, info["suggestions"], source))
+    names = mapping.column_names(headers)
+    choices = _field_grid(key, found, headers, init, sugg, source, names)
+    with st.expander(f"More fields ({len(rest)}) that no column matched"):
+        choices.update(_field_grid(key, rest, headers, init, sugg, source, names))
     options = _options(key, kind, choices, stored, info)
     values = _values_with_edits(key, kind, stored)
     return mapping.build_profile(kind, headers, choices, options, values)
@@ -271,42 +275,73 @@ def _stored_profile(key, kind, headers):
     return st.session_state[f"{key}__stored"]
 
 
-def _field_grid(key, fields, headers, init, suggestions, source) -> dict[str, list[str]]:
+def _duplicate_headers(info) -> None:
+    """Two columns with one header cannot be told apart by a mapping: say so, never pick."""
+    for header, cols in info.get("duplicates") or []:
+        where = " and ".join(str(c) for c in cols)
+        shown = f"'{header}'" if header else "without a header"
+        st.warning(f"Columns {where} are both {'named ' if header else ''}{shown}: a mapping "
+                   "names columns by their header, so neither can be chosen until one is "
+                   "renamed in the file.", icon=":material/content_copy:")
+
+
+def _field_grid(key, fields, headers, init, suggestions, source, names
+                ) -> dict[str, list[str]]:
     choices = {}
     cols = st.columns(3)
     for i, f in enumerate(fields):
         with cols[i % 3]:
-            choices[f.name] = _field_widget(key, f, headers, init.get(f.name, []))
+            choices[f.name] = _field_widget(key, f, headers, init.get(f.name, []), names)
             _confidence_note(f, choices[f.name], init.get(f.name, []), suggestions, source)
     return choices
 
 
-def _field_widget(key, f, headers, initial) -> list[str]:
-    label = f"{f.doc} (`{f.name}`)" + (" · **required**" if f.required else "")
+def _field_widget(key, f, headers, initial, names) -> list[str]:
+    no_id = f.type == "id" and st.session_state.get(f"{key}_opt_fingerprint_ids")
+    label = f"{f.doc} (`{f.name}`)" + (" · **required**" if f.required and not no_id else "")
+    if f.type == "id" and f.required:
+        label += (" · none: rows identified by their values" if no_id else
+                  " · or tick 'The file has no identifier column' below")
     wkey = f"{key}_col_{f.name}"
+    show = names.get  # unnamed columns are 'column N' here as in the preview
     if mapping.is_multi(f):
         helptext = ("Pick every column that holds one of the values." if f.type == "list" else
                     "Pick two columns when the date and the time are in separate columns "
-                    "(date first).")
-        return st.multiselect(label, headers, default=[h for h in initial if h in headers],
-                              key=wkey, placeholder=NOT_IN_FILE, help=helptext,
+                    "(date first): the date comes from the first (a 0:00 time in it is "
+                    "ignored), the time of day from the second.")
+        return st.multiselect(label, list(dict.fromkeys(headers)),
+                              default=[h for h in initial if h in headers], key=wkey,
+                              placeholder=NOT_IN_FILE, help=helptext, format_func=show,
                               max_selections=None if f.type == "list" else 2)
     options = [NOT_IN_FILE] + list(dict.fromkeys(headers))
     index = options.index(initial[0]) if initial and initial[0] in options else 0
-    chosen = st.selectbox(label, options, index=index, key=wkey)
+    chosen = st.selectbox(label, options, index=index, key=wkey,
+                          format_func=lambda h: h if h == NOT_IN_FILE else show(h))
     return [] if chosen == NOT_IN_FILE else [chosen]
 
 
+_HOW = {"header": "the header", "values": "the values", "header and values":
+        "the header and the values"}
+
+
 def _confidence_note(f, chosen, initial, suggestions, source) -> None:
+    s = suggestions.get(f.name)
+    if s is not None and s.alternatives and not source and not chosen:
+        fits = " or ".join(f"'{a}'" for a in dict.fromkeys(s.alternatives))
+        same = len(set(s.alternatives)) == 1
+        st.caption(f":orange[Which one?] {fits} fit about equally"
+                   + (" (their headers differ only in case or spacing)" if not same and
+                      len({a.lower().replace('_', ' ') for a in s.alternatives}) == 1 else "")
+                   + ": choose the right column; nothing was picked for you.")
+        return
     if not chosen or chosen != initial:
         return
     if source:
         st.caption(f"from the {source}")
         return
-    s = suggestions.get(f.name)
     if s is not None:
         word = next(w for limit, w in _CONFIDENCE if s.confidence >= limit)
-        st.caption(f"suggested from the header ({word}, {s.confidence:.0%})")
+        st.caption(f"suggested from {_HOW.get(s.how, s.how)} ({word}, {s.confidence:.0%})")
 
 
 def _options(key, kind, choices, stored, info) -> dict:
@@ -326,26 +361,60 @@ def _options(key, kind, choices, stored, info) -> dict:
             value=bool(opts.get("fingerprint_ids")), key=f"{key}_opt_fingerprint_ids",
             help="Identical rows then count once. Re-importing an overlapping export can "
                  "only recognise rows that are exactly the same.")
-    dayfirst = _day_order(key, kind, choices, info, opts.get("dayfirst"))
-    if dayfirst is not None:
-        opts["dayfirst"] = dayfirst
+    _dates_and_times(key, kind, choices, info, opts)
     return opts
 
 
-def _day_order(key, kind, choices, info, saved):
-    """Ask 'Is 03/04/2024 the 3rd of April or March 4th?' once a check found dates ambiguous."""
-    if not st.session_state.get(f"{key}__ambiguous") and saved is None:
-        return None
-    columns = [h for f in FIELDS[kind] if f.type == "timestamp" for h in choices.get(f.name, [])]
+_DETECT = "detect from the values"
+
+
+def _dates_and_times(key, kind, choices, info, opts) -> None:
+    """The timestamp format and the day order as fields, with examples read from the file."""
+    timed = [f for f in FIELDS[kind] if f.type == "timestamp" and choices.get(f.name)]
+    if not timed:
+        return
+    ambiguous = bool(st.session_state.get(f"{key}__ambiguous"))
+    with st.expander("Dates and times: how they are read", expanded=ambiguous):
+        saved = opts.get("timestamp_format")
+        saved = " ; ".join(saved) if isinstance(saved, list) else (saved or "")
+        given = st.text_input(
+            "Timestamp format (leave empty to detect it from the values)", value=saved,
+            key=f"{key}_opt_tsformat", placeholder="e.g. %m/%d/%Y %I:%M:%S %p %z",
+            help="strftime codes: %Y year, %m month, %d day, %H hour (0-23), %I hour (1-12) "
+                 "with %p AM/PM, %M minutes, %S seconds, %z offset such as +0000. For a date "
+                 "column and a time column, the format reads both joined by a space. Several "
+                 "formats: separate them with ' ; '.").strip()
+        fmts = [f.strip() for f in given.split(" ; ") if f.strip()]
+        if fmts:
+            opts["timestamp_format"] = fmts[0] if len(fmts) == 1 else fmts
+        else:
+            opts.pop("timestamp_format", None)
+        dayfirst = _day_order(key, timed, choices, info, opts.get("dayfirst"), ambiguous)
+        if dayfirst is None:
+            opts.pop("dayfirst", None)
+        else:
+            opts["dayfirst"] = dayfirst
+        for f in timed:
+            shown = mapping.time_examples(info["rows"], info["headers"], choices[f.name],
+                                          fmts[0] if len(fmts) == 1 else None, dayfirst)
+            st.caption(f"`{f.name}` from {' + '.join(repr(c) for c in choices[f.name])}: "
+                       + "; ".join(f"{v} → **{read}**" for v, read in shown))
+
+
+def _day_order(key, timed, choices, info, saved, ambiguous):
+    """'Is 03/04/2024 the 3rd of April or March 4th?': detected unless answered."""
+    columns = [h for f in timed for h in choices.get(f.name, [])]
     sample = mapping.date_sample(info["rows"], info["headers"], columns)
     question, answers = mapping.day_order_question(sample)
-    labels = list(answers)
-    index = None if saved is None else labels.index(next(l for l in labels
-                                                         if answers[l] == saved))
+    labels = [_DETECT] + list(answers)
+    index = 0 if saved is None else labels.index(next(l for l in labels[1:]
+                                                      if answers[l] == saved))
+    if ambiguous and saved is None:
+        st.warning("Every date in the file has day and month both 12 or less, so the dates "
+                   "alone cannot tell the day order: answer below.")
     answer = st.radio(question, labels, index=index, key=f"{key}_opt_dayfirst",
-                      help="Every date in the file has day and month both 12 or less, so the "
-                           "dates alone cannot tell.")
-    return None if answer is None else answers[answer]
+                      horizontal=True, help="Detected from the values when a day is above 12.")
+    return None if answer in (None, _DETECT) else answers[answer]
 
 
 # --------------------------------------------------------------------------------------------
@@ -457,11 +526,12 @@ def _notes(result) -> list[str]:
 # 6. Values
 # --------------------------------------------------------------------------------------------
 
-def _map_values(key, kind, result, profile) -> None:
+def _map_values(key, kind, result, profile) -> bool:
+    """Step 6 when some field has coded values; False (no step drawn) otherwise."""
     groups = mapping.group_value_mappings(result.value_mappings)
     groups = {k: v for k, v in groups.items() if mapping.code_options(field_of(kind, k))}
     if not groups:
-        return
+        return False
     st.subheader("6. Standard codes for the values")
     st.caption("Each value in the file gets a standard code, so that jurisdictions compare like "
                "with like (the original value is kept too). To change one, double-click its "
@@ -479,6 +549,7 @@ def _map_values(key, kind, result, profile) -> None:
                 _other_values_choice(key, fname)
     st.button("Check again with these codes", key=f"{key}_recheck",
               on_click=_request_check, args=(key,))
+    return True
 
 
 def _unclear(rows) -> int:
@@ -550,22 +621,41 @@ def _request_commit(key):
     st.session_state[f"{key}__run_commit"] = True
 
 
-def _commit(cur, key, target, upload, profile) -> None:
+def _commit(cur, key, target, upload, profile, step: int = 7) -> None:
     checked = st.session_state[f"{key}__checked"]
     result = checked["result"]
     if result.status == "already_imported":
         return
-    st.subheader("7. Import")
+    st.subheader(f"{step}. Import")
     stale = checked["toml"] != profile.to_toml()
     refused = mapping.refusal(result, profile)
+    midnight = _midnight_warning(key, result, profile)
     n = result.rows_read - result.rows_rejected
     st.button(f"Import {n:,} rows into {target['jurisdiction']}", key=f"{key}_commit",
-              type="primary", disabled=bool(stale or refused), on_click=_request_commit,
-              args=(key,))
+              type="primary", disabled=bool(stale or refused or midnight),
+              on_click=_request_commit, args=(key,))
+    why = mapping.rows_and_records(result)
+    if why:
+        st.caption(why)
     if stale:
         st.caption("Check again first: the columns or values changed since the check.")
-    if st.session_state.pop(f"{key}__run_commit", False) and not (stale or refused):
+    if st.session_state.pop(f"{key}__run_commit", False) and not (stale or refused or midnight):
         _run_commit(cur, key, target, upload, profile)
+
+
+def _midnight_warning(key, result, profile) -> bool:
+    """Before saving a mapping under which every time reads 0:00: say so, and ask."""
+    if not result.midnight_only:
+        return False
+    names = ", ".join(f"`{n}` ('{' + '.join(profile.columns.get(n, []))}')"
+                      for n in result.midnight_only)
+    st.warning(f"Every time in {names} reads 0:00: the column holds dates alone (or a "
+               "placeholder midnight). Hours of the day and response times would be "
+               "meaningless, and the mapping is saved for next month's export. If the file "
+               "has a time column, pick it beside the date in step 4 (date first) and check "
+               "again.", icon=":material/schedule:")
+    return not st.checkbox("Import anyway: this file has no times of day",
+                           key=f"{key}_opt_midnight_ok")
 
 
 def _run_commit(cur, key, target, upload, profile) -> None:
@@ -666,6 +756,7 @@ def _progress(bar, verb):
 def _clear(key, everything: bool = False) -> None:
     """Forget the mapping (and with ``everything``, the file and results too)."""
     prefixes = [f"{key}_col_", f"{key}_opt_dayfirst", f"{key}_opt_unit_rows",
+                f"{key}_opt_midnight_ok", f"{key}_opt_tsformat",
                 f"{key}_opt_fingerprint_ids", f"{key}_val_", f"{key}_other_", f"{key}__preview",
                 f"{key}__stored", f"{key}__values", f"{key}__checked", f"{key}__ambiguous",
                 f"{key}__run_"]
