@@ -114,7 +114,7 @@ def content_score(kind: str, f: Field, c: ColumnFacts) -> float | None:
     if c.row_index:  # a spreadsheet's row numbers fit no field
         return -1.0
     if f.type == "id":
-        if c.datetime > 0.5 or (c.decimals > 0.5):
+        if c.datetime > 0.5 or c.time_only > 0.5 or c.decimals > 0.5:
             return -1.0
         if c.distinct_share >= 0.98 and c.filled >= 5 and c.tokens >= 0.9:
             return 0.7
