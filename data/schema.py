@@ -322,7 +322,7 @@ DDL_FIXED = [
   record_id VARCHAR,
   file_row BIGINT,
   "column" VARCHAR,
-  warning VARCHAR NOT NULL,       -- time_placeholder | implausible_date | out_of_order | missing_time
+  warning VARCHAR NOT NULL,       -- time_placeholder | hour_24 | implausible_date | out_of_order | missing_time
   value VARCHAR
 )""",
     # Shared deployments (issue 6): who may do what, and the append-only trail of what was done.
