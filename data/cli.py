@@ -166,8 +166,8 @@ def suggest_cmd(file, kind, db_path):
     finally:
         con.close()
     for s in info["suggestions"].values():  # from the headers and the values (data/columns.py)
-        click.echo(f"# {s.field}: {', '.join(s.headers) or 'which one? ' + ' or '.join(s.alternatives)}"
-                   f" (confidence {s.confidence:.2f}, from the {s.how})")
+        cols = ", ".join(s.headers) or "which one? " + " or ".join(s.alternatives)
+        click.echo(f"# {s.field}: {cols} (confidence {s.confidence:.2f}, from the {s.how})")
     click.echo(Profile(kind, {k: list(s.headers) for k, s in info["suggestions"].items()
                               if s.headers}, headers=info["headers"]).to_toml())
 

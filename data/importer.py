@@ -527,18 +527,21 @@ def _midnight_only(con, cols, tz, result) -> None:
     The first rows decide whether to look at all of them, so a normal file pays for a sample.
     """
     for c in (c for c in cols if c.type == "timestamp"):
-        def counts(limit):
-            return con.execute(
-                f'SELECT count(v), count(*) FILTER (WHERE timezone(?, v)::TIME = TIME '
-                f"'00:00') FROM (SELECT \"{c.name}\" AS v FROM typed {limit})",
-                [tz]).fetchone()
-        n, midnight = counts(f"LIMIT {_SAMPLE_ROWS}")
-        if n and n == midnight and (n < _SAMPLE_ROWS or len(set(counts(""))) == 1):
+        n, midnight = _midnight_counts(con, c, tz, f"LIMIT {_SAMPLE_ROWS}")
+        if n and n == midnight and (n < _SAMPLE_ROWS
+                                    or len(set(_midnight_counts(con, c, tz, ""))) == 1):
             result.midnight_only.append(c.name)
             result.notes.append(
                 f"warning: every time in '{c.label}' ({c.name}) reads 0:00, so hours of the "
                 "day and response times cannot be worked out; if the file has a time column, "
                 f"map it beside the date ({c.name}: the date column, then the time column)")
+
+
+def _midnight_counts(con, c, tz, limit: str) -> tuple[int, int]:
+    """(times, times at 0:00 local) of a field over ``typed`` (``limit``: its first rows)."""
+    return con.execute(
+        f"SELECT count(v), count(*) FILTER (WHERE timezone(?, v)::TIME = TIME '00:00') "
+        f'FROM (SELECT "{c.name}" AS v FROM typed {limit})', [tz]).fetchone()
 
 
 def _ts_expr(raw: str, fmts: timestamps.ColumnFormats, params: list, tz: str) -> str:

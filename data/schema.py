@@ -93,7 +93,8 @@ FIELDS: dict[str, tuple[Field, ...]] = {
            "finalcalltype", "finaltype", "closedcalltype"),
         _f("category", "text", "Standard category (from the crosswalk, or from the file)",
            "category", "callcategory"),
-        _f("priority", "text", "Priority as exported", "priority", "callpriority", "initialpriority", "pri", "prioritydescription"),
+        _f("priority", "text", "Priority as exported", "priority", "callpriority",
+           "initialpriority", "pri", "prioritydescription"),
         _f("origin", "code", "How the call came in", "origin", "callorigin", "source", "callsource",
            "officerinitiated", value_set="origin"),
         _f("responder", "code", "Who responded", "responder", "respondertype", "agency",
@@ -322,7 +323,7 @@ DDL_FIXED = [
   record_id VARCHAR,
   file_row BIGINT,
   "column" VARCHAR,
-  warning VARCHAR NOT NULL,       -- time_placeholder | hour_24 | implausible_date | out_of_order | missing_time
+  warning VARCHAR NOT NULL,       -- time_placeholder | implausible_date | out_of_order | missing_time
   value VARCHAR
 )""",
     # Shared deployments (issue 6): who may do what, and the append-only trail of what was done.
