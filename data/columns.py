@@ -136,6 +136,12 @@ def content_score(kind: str, f: Field, c: ColumnFacts) -> float | None:
         return -0.5 if few else None
     if f.name in ("lat", "lon"):
         return _coordinate(f.name, c)
+    if f.name == "area":
+        # Beats and districts are short codes that repeat (523, C3, NORTH); a value on nearly
+        # every row its own is an address. Codes alone are too common to suggest an area.
+        if c.distinct_share > 0.9 and c.filled >= 20:
+            return -0.5
+        return 0.3 if c.mean_length <= 12 and c.distinct_share <= 0.3 else None
     if f.type == "code" and f.value_set:
         return None  # judged on the distinct values themselves (code_share)
     return None
@@ -209,6 +215,7 @@ def _date_time_pairs(kind, headers, norms, facts) -> list[tuple]:
     main = MAIN_TIME.get(kind)
     if not main:
         return []
+    main_field = next(f for f in FIELDS[kind] if f.name == main)
     dates = [i for i, c in enumerate(facts) if c.datetime >= 0.9 and c.midnight >= 0.9]
     times = [i for i, c in enumerate(facts) if c.time_only >= 0.9 and c.datetime < 0.5
              and not c.row_index]
@@ -216,8 +223,10 @@ def _date_time_pairs(kind, headers, norms, facts) -> list[tuple]:
     for d in dates:
         # A time column of the same stem (EVENTDT + EVENTTM) first; else the only one.
         same = [t for t in times if _stem(norms[t]) == _stem(norms[d]) and _stem(norms[d])]
+        named = _score(norms[d], main_field.synonyms) >= 0.6  # EVENTDT: a receipt date
         for t in same or (times if len(times) == 1 else []):
-            out.append((0.8 if same else 0.65, main, (headers[d], headers[t]), "values"))
+            out.append(((0.8 if same else 0.65) + (0.1 if named else 0), main,
+                        (headers[d], headers[t]), "header and values" if named else "values"))
     return out
 
 

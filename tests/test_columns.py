@@ -176,3 +176,28 @@ def test_real_mcslc_export_keeps_its_request_time(con, realdata):
     assert chosen["requested_at"] == ("Dispatch Request Date & Time",)
     assert chosen["reasons"] == tuple(f"Reason for Dispatch #{i}" for i in range(1, 6))
     assert "requested_at" not in asked
+
+
+# --------------------------------------------------------------------------------------------
+# Duration tiles with nothing timed
+# --------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("metric, n, missing, hidden, expected", [
+    ("C2", 0, 0, None, "no team data"),                    # no team responses at all
+    ("C6", 0, 0, None, "no team data"),                    # no call the team answered
+    ("C1", 0, 0, None, "no calls with both times"),
+    ("C2", 0, 12, None, "no timed records: none has both times"),
+    ("C2", 0, None, {"missing": "hidden (fewer than 11)"}, "no timed records: none has both "
+                                                           "times"),
+    ("C2", 25, 0, None, None),                             # timed: the usual detail
+    ("C2", None, None, {"n": "hidden (fewer than 11)"}, None),
+])
+def test_a_duration_tile_with_nothing_timed_says_why(metric, n, missing, hidden, expected):
+    from charts.frames import HIDDEN
+    from metrics.registry import BY_ID
+    from ui.components import _nothing_timed
+
+    row = SimpleNamespace(n=float("nan") if n is None else n,
+                          missing=float("nan") if missing is None else missing)
+    setattr(row, HIDDEN, hidden)
+    assert _nothing_timed(BY_ID[metric], row) == expected

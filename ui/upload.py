@@ -329,7 +329,7 @@ def _confidence_note(f, chosen, initial, suggestions, source) -> None:
     if s is not None and s.alternatives and not source and not chosen:
         fits = " or ".join(f"'{a}'" for a in dict.fromkeys(s.alternatives))
         same = len(set(s.alternatives)) == 1
-        st.caption(f":orange[Which one?] {fits} fit about equally"
+        st.caption(f"**Which one?** {fits} fit about equally"
                    + (" (their headers differ only in case or spacing)" if not same and
                       len({a.lower().replace('_', ' ') for a in s.alternatives}) == 1 else "")
                    + ": choose the right column; nothing was picked for you.")
