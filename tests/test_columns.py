@@ -9,9 +9,6 @@ import pytest
 from data import columns, mapping
 from data.importer import preview
 
-from conftest import REALDATA
-
-
 
 def _suggest(kind, table: list[list]):
     """Suggestions for a small table given as rows (the first is the header)."""
@@ -187,8 +184,8 @@ def test_real_mcslc_export_keeps_its_request_time(con, realdata):
     ("C6", 0, 0, None, "no team data"),                    # no call the team answered
     ("C1", 0, 0, None, "no calls with both times"),
     ("C2", 0, 12, None, "no timed records: none has both times"),
-    ("C2", 0, None, {"missing": "hidden (fewer than 11)"}, "no timed records: none has both "
-                                                           "times"),
+    ("C2", 0, None, {"missing": "hidden (fewer than 11)"},
+     "no timed records: none has both times"),
     ("C2", 25, 0, None, None),                             # timed: the usual detail
     ("C2", None, None, {"n": "hidden (fewer than 11)"}, None),
 ])

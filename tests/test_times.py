@@ -8,11 +8,9 @@ from pathlib import Path
 
 import duckdb
 import pytest
-
-from data import ImportRefused, import_file, parse_profile
-from data import timestamps
-
 from conftest import table_contents
+
+from data import ImportRefused, import_file, parse_profile, timestamps
 
 TIMES = Path(__file__).resolve().parent / "fixtures" / "times"
 PAIR = """
