@@ -21,7 +21,7 @@ from . import acs, columns, facts, timestamps, values
 from .errors import AmbiguousDates, DataError, ImportRefused, MappingError, ProfileError
 from .links import refresh_links
 from .profiles import (Profile, header_signature, load_profile, normalise_value,
-                       resolve_columns, suggest, suggested_profile)
+                       resolve_columns)
 from .readers import create_csv_view, is_quoted_newline_error, read_error, stage_file
 from .schema import (DERIVED_LINKS, FIELDS, ID_FIELD, KINDS, MAIN_TIME, TIME_ORDER,
                      history_table, record_columns, table_columns)
@@ -114,13 +114,11 @@ def preview(con, path, *, kind: str, file_name: str | None = None, work_dir=None
     try:
         _acs_reshape(con, staged, kind)  # an ACS table export: preview its long rows
         cols = ", ".join(f"c{i}" for i in range(len(staged.headers)))
-        # A bounded sample of the values: suggestions judge the content, not headers alone.
-        sample = _read(con, staged, f"SELECT {cols} FROM staged_raw LIMIT ?",
-                       [max(limit, columns.SAMPLE_ROWS)]).fetchall()
-        values = [list(v) for v in zip(*sample)] if sample else [[] for _ in staged.headers]
+        rows = _read(con, staged, f"SELECT {cols} FROM staged_raw LIMIT ?", [limit]).fetchall()
         count = _read(con, staged, "SELECT count(*) FROM staged_raw").fetchone()[0]
-        return {"headers": staged.headers, "rows": sample[:limit], "row_count": count,
-                "suggestions": columns.suggest(kind, staged.headers, values),
+        # Suggestions judge a bounded sample of the values, not the headers alone.
+        return {"headers": staged.headers, "rows": rows, "row_count": count,
+                "suggestions": _suggestions(con, staged, kind),
                 "duplicates": columns.duplicate_headers(staged.headers),
                 "format": staged.format, "encoding": staged.encoding,
                 "delimiter": staged.delimiter}
@@ -235,7 +233,8 @@ def _prepare(con, staged, kind, jurisdiction, profile, file_name, profile_dir, t
     if acs_file is not None:
         profile, source = acs.profile_for(profile, acs_file.layout, file_name), "acs"
     else:
-        profile, source = _choose_profile(profile, kind, staged.headers, file_name, profile_dir)
+        profile, source = _choose_profile(profile, kind, staged.headers, file_name, profile_dir,
+                                          lambda: _suggestions(con, staged, kind))
     opts = profile.options
     positions = resolve_columns(profile, staged.headers, file_name)
     cols = _columns(kind, positions, staged.headers, profile)
@@ -322,23 +321,39 @@ def _work_dir(con, work_dir):
     return (Path(db).resolve().parent if db else Path.cwd()) / ".staging"
 
 
-def _choose_profile(profile, kind, headers, file_name, profile_dir):
+def _choose_profile(profile, kind, headers, file_name, profile_dir, suggestions):
+    """The given profile, else the saved one for these headers, else a confident suggestion
+    from the headers and the values (``suggestions()``, read only when needed)."""
     if profile is not None:
         return profile, "given"
     stored = find_stored_profile(profile_dir, kind, headers)
     if stored:
         return load_profile(stored), "stored"
-    prof = suggested_profile(kind, headers)
-    sugg = suggest(kind, headers)
+    sugg = suggestions()
     weak = [f.name for f in FIELDS[kind] if f.required
-            and (f.name not in sugg or sugg[f.name].confidence < 0.9)]
+            and (f.name not in sugg or not sugg[f.name].headers
+                 or sugg[f.name].confidence < 0.9)]
     if weak:
+        asked = [f"{n}: {' or '.join(repr(a) for a in sugg[n].alternatives)}" for n in weak
+                 if n in sugg and sugg[n].alternatives]
         raise MappingError(
             f"{file_name}: no saved profile matches these headers, and the required field(s) "
-            f"{', '.join(weak)} could not be matched with confidence. Write a profile "
-            f"(python -m data suggest {file_name} --kind {kind} prints a draft) and pass it "
-            "with --profile.")
+            f"{', '.join(weak)} could not be matched with confidence"
+            + (f" (several columns fit: {'; '.join(asked)})" if asked else "")
+            + f". Write a profile (python -m data suggest {file_name} --kind {kind} prints a "
+            "draft) and pass it with --profile.")
+    prof = Profile(kind, {k: list(x.headers) for k, x in sugg.items() if x.headers},
+                   headers=list(headers))
     return prof, "suggested"
+
+
+def _suggestions(con, staged, kind) -> dict:
+    """Suggestions from the headers and a bounded sample of the values (data/columns.py)."""
+    cols = ", ".join(f"c{i}" for i in range(len(staged.headers)))
+    sample = _read(con, staged, f"SELECT {cols} FROM staged_raw LIMIT ?",
+                   [columns.SAMPLE_ROWS]).fetchall()
+    values = [list(v) for v in zip(*sample)] if sample else [[] for _ in staged.headers]
+    return columns.suggest(kind, staged.headers, values)
 
 
 def _columns(kind, positions, headers, profile) -> list[_Column]:
@@ -443,7 +458,8 @@ def _timestamp_formats(con, staged, cols, profile, file_name):
             raise MappingError(
                 f"{file_name}: column '{c.label}' ({c.name}) holds values that are not dates and "
                 f"times, e.g. {', '.join(repr(x) for x in shapes[c.name][:3])}. Map another "
-                "column, or give timestamp_format under [options].")
+                "column, or give timestamp_format under [options] (in the wizard: 'Dates and "
+                "times' in step 4).")
     return out, order
 
 

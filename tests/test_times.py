@@ -140,3 +140,24 @@ def test_detection_reads_offsets_after_am_pm_and_hour_24():
     assert timestamps.parse("2023-05-31T24:15:00", "%Y-%m-%dT%H:%M:%S") == \
         datetime(2023, 6, 1, 0, 15)
     assert timestamps.parse("2023-05-31T25:15:00", "%Y-%m-%dT%H:%M:%S") is None
+
+
+def test_without_a_profile_the_date_and_time_pair_is_suggested_and_saved(con, tmp_path):
+    # The command line's path: no profile, no saved one; the values make the pair.
+    r = import_file(con, TIMES / "police_date_time_24h.csv", kind="calls",
+                    jurisdiction="Springfield", timezone_name="America/Chicago",
+                    profile_dir=tmp_path / "profiles")
+    assert r.profile_source == "suggested" and r.profile_path
+    assert r.profile.columns["received_at"] == ["EVENTDT", "EVENTTM"]
+    assert _local(con)["23-000103"] == datetime(2023, 1, 14, 23, 40)
+
+
+def test_without_a_profile_an_ambiguous_identifier_is_refused_with_the_candidates(con, tmp_path):
+    path = tmp_path / "twins.csv"
+    path.write_text("Call_ID,call_id,Received,Nature\n" + "".join(
+        f"X{i},{i}X,2024-05-01 1{i}:00,WELFARE CHECK\n" for i in range(6)))
+    before = table_contents(con)
+    with pytest.raises(Exception, match=r"call_id: 'Call_ID' or 'call_id'"):
+        import_file(con, path, kind="calls", jurisdiction="Springfield",
+                    timezone_name="America/Chicago", profile_dir=tmp_path / "profiles")
+    assert table_contents(con) == before
