@@ -176,8 +176,10 @@ def _combined(header: float, content: float | None) -> float:
         return header
     if content < 0:  # the values say no, whatever the header says
         return min(header, 0.4) if content > -1 else 0.0
-    if header:
-        return min(1.0, max(header, content) + 0.15)
+    if header > 0.6:  # an exact synonym (profiles._score: 1 - 0.001 per place in the list)
+        return min(1.0, header + 0.15)
+    if header:  # a partial header match: the values make it likely, never sure
+        return min(0.85, max(header, content) + 0.1)
     return content
 
 
