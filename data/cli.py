@@ -165,9 +165,11 @@ def suggest_cmd(file, kind, db_path):
         raise click.ClickException(str(e)) from None
     finally:
         con.close()
-    for s in info["suggestions"].values():
-        click.echo(f"# {s.field}: {', '.join(s.headers)} (confidence {s.confidence:.2f})")
-    click.echo(suggested_profile(kind, info["headers"]).to_toml())
+    for s in info["suggestions"].values():  # from the headers and the values (data/columns.py)
+        cols = ", ".join(s.headers) or "which one? " + " or ".join(s.alternatives)
+        click.echo(f"# {s.field}: {cols} (confidence {s.confidence:.2f}, from the {s.how})")
+    click.echo(Profile(kind, {k: list(s.headers) for k, s in info["suggestions"].items()
+                              if s.headers}, headers=info["headers"]).to_toml())
 
 
 @cli.command(name="imports")

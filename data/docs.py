@@ -39,7 +39,8 @@ _FIXED = {
                                                                  "source row")],
     "row_warnings": [("import_id", ""), ("kind", ""), ("jurisdiction", ""), ("record_id", ""),
                      ("file_row", ""), ("column", ""), ("warning", "missing_time / "
-                      "time_placeholder (0:00) / implausible_date / out_of_order"),
+                      "time_placeholder (0:00) / hour_24 (24:MM read as the next day) / "
+                      "implausible_date / out_of_order"),
                      ("value", "")],
     "audit_log": [("seq", "1, 2, 3 … without gaps"), ("logged_at", "When (UTC)"),
                   ("actor", "The signed-in e-mail address, or `local`"),

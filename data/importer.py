@@ -17,11 +17,11 @@ from pathlib import Path
 
 import duckdb
 
-from . import acs, facts, timestamps, values
+from . import acs, columns, facts, timestamps, values
 from .errors import AmbiguousDates, DataError, ImportRefused, MappingError, ProfileError
 from .links import refresh_links
 from .profiles import (Profile, header_signature, load_profile, normalise_value,
-                       resolve_columns, suggest, suggested_profile)
+                       resolve_columns)
 from .readers import create_csv_view, is_quoted_newline_error, read_error, stage_file
 from .schema import (DERIVED_LINKS, FIELDS, ID_FIELD, KINDS, MAIN_TIME, TIME_ORDER,
                      history_table, record_columns, table_columns)
@@ -58,6 +58,7 @@ class ImportResult:
     profile_path: str | None = None
     notes: list[str] = field(default_factory=list)
     previous_import: int | None = None
+    midnight_only: list[str] = field(default_factory=list)  # time fields read as dates alone
 
     def summary_lines(self) -> list[str]:
         if self.status == "already_imported":
@@ -115,9 +116,12 @@ def preview(con, path, *, kind: str, file_name: str | None = None, work_dir=None
         cols = ", ".join(f"c{i}" for i in range(len(staged.headers)))
         rows = _read(con, staged, f"SELECT {cols} FROM staged_raw LIMIT ?", [limit]).fetchall()
         count = _read(con, staged, "SELECT count(*) FROM staged_raw").fetchone()[0]
+        # Suggestions judge a bounded sample of the values, not the headers alone.
         return {"headers": staged.headers, "rows": rows, "row_count": count,
-                "suggestions": suggest(kind, staged.headers), "format": staged.format,
-                "encoding": staged.encoding, "delimiter": staged.delimiter}
+                "suggestions": _suggestions(con, staged, kind),
+                "duplicates": columns.duplicate_headers(staged.headers),
+                "format": staged.format, "encoding": staged.encoding,
+                "delimiter": staged.delimiter}
     finally:
         staged.close()
         _drop_temporaries(con)
@@ -229,7 +233,8 @@ def _prepare(con, staged, kind, jurisdiction, profile, file_name, profile_dir, t
     if acs_file is not None:
         profile, source = acs.profile_for(profile, acs_file.layout, file_name), "acs"
     else:
-        profile, source = _choose_profile(profile, kind, staged.headers, file_name, profile_dir)
+        profile, source = _choose_profile(profile, kind, staged.headers, file_name, profile_dir,
+                                          lambda: _suggestions(con, staged, kind))
     opts = profile.options
     positions = resolve_columns(profile, staged.headers, file_name)
     cols = _columns(kind, positions, staged.headers, profile)
@@ -245,6 +250,7 @@ def _prepare(con, staged, kind, jurisdiction, profile, file_name, profile_dir, t
         raise ImportRefused(f"{file_name} has a header but no data rows; nothing to import.")
     _recheck_failed_times(con, staged, cols, order, tz,
                           detect="timestamp_format" not in opts)
+    _midnight_only(con, cols, tz, result)
     report("mapping values", 0.5)
     result.value_mappings = _value_tables(con, cols, profile)
     report("validating", 0.6)
@@ -315,23 +321,39 @@ def _work_dir(con, work_dir):
     return (Path(db).resolve().parent if db else Path.cwd()) / ".staging"
 
 
-def _choose_profile(profile, kind, headers, file_name, profile_dir):
+def _choose_profile(profile, kind, headers, file_name, profile_dir, suggestions):
+    """The given profile, else the saved one for these headers, else a confident suggestion
+    from the headers and the values (``suggestions()``, read only when needed)."""
     if profile is not None:
         return profile, "given"
     stored = find_stored_profile(profile_dir, kind, headers)
     if stored:
         return load_profile(stored), "stored"
-    prof = suggested_profile(kind, headers)
-    sugg = suggest(kind, headers)
+    sugg = suggestions()
     weak = [f.name for f in FIELDS[kind] if f.required
-            and (f.name not in sugg or sugg[f.name].confidence < 0.9)]
+            and (f.name not in sugg or not sugg[f.name].headers
+                 or sugg[f.name].confidence < 0.9)]
     if weak:
+        asked = [f"{n}: {' or '.join(repr(a) for a in sugg[n].alternatives)}" for n in weak
+                 if n in sugg and sugg[n].alternatives]
         raise MappingError(
             f"{file_name}: no saved profile matches these headers, and the required field(s) "
-            f"{', '.join(weak)} could not be matched with confidence. Write a profile "
-            f"(python -m data suggest {file_name} --kind {kind} prints a draft) and pass it "
-            "with --profile.")
+            f"{', '.join(weak)} could not be matched with confidence"
+            + (f" (several columns fit: {'; '.join(asked)})" if asked else "")
+            + f". Write a profile (python -m data suggest {file_name} --kind {kind} prints a "
+            "draft) and pass it with --profile.")
+    prof = Profile(kind, {k: list(x.headers) for k, x in sugg.items() if x.headers},
+                   headers=list(headers))
     return prof, "suggested"
+
+
+def _suggestions(con, staged, kind) -> dict:
+    """Suggestions from the headers and a bounded sample of the values (data/columns.py)."""
+    cols = ", ".join(f"c{i}" for i in range(len(staged.headers)))
+    sample = _read(con, staged, f"SELECT {cols} FROM staged_raw LIMIT ?",
+                   [columns.SAMPLE_ROWS]).fetchall()
+    values = [list(v) for v in zip(*sample)] if sample else [[] for _ in staged.headers]
+    return columns.suggest(kind, staged.headers, values)
 
 
 def _columns(kind, positions, headers, profile) -> list[_Column]:
@@ -391,6 +413,8 @@ def _raw_expr(col: _Column, prefix: str = "", trim: bool = True) -> str:
         return f"list_filter([{', '.join(parts)}], lambda x: x IS NOT NULL)"
     if len(parts) == 1:
         return parts[0]
+    if col.type == "timestamp" and len(parts) == 2:  # a date column and a time column
+        return timestamps.pair_sql(*parts)
     sep = "' '" if col.type == "timestamp" else "', '"
     return f"nullif(concat_ws({sep}, {', '.join(parts)}), '')"
 
@@ -408,6 +432,7 @@ _NUMBERED = "(SELECT (row_number() OVER () + 1)::BIGINT AS file_row, * FROM stag
 # their own (_recheck_failed_times), so a second format deep in the file is still found
 # without reading every value twice.
 _SAMPLE_ROWS = 25000
+_SHAPE_EXAMPLES = 8  # values per shape tried beside its smallest and largest
 
 
 def _timestamp_formats(con, staged, cols, profile, file_name):
@@ -433,7 +458,8 @@ def _timestamp_formats(con, staged, cols, profile, file_name):
             raise MappingError(
                 f"{file_name}: column '{c.label}' ({c.name}) holds values that are not dates and "
                 f"times, e.g. {', '.join(repr(x) for x in shapes[c.name][:3])}. Map another "
-                "column, or give timestamp_format under [options].")
+                "column, or give timestamp_format under [options] (in the wizard: 'Dates and "
+                "times' in step 4).")
     return out, order
 
 
@@ -453,14 +479,14 @@ def _formats_for(examples, order) -> timestamps.ColumnFormats:
 
 
 def _shapes(con, col, relation) -> list[str]:
-    """Up to three example values per shape (digits -> 9): one impossible date such as
-    2024-02-30 must not hide the format of the valid values that share its shape."""
+    """A few example values per shape (digits -> 9): impossible dates such as 2024-02-30 or
+    a time 25:10 must not hide the format of the valid values that share their shape."""
     raw = _raw_expr(col)
     rows = con.execute(
-        f"SELECT min(v), max(v), arbitrary(v) FROM (SELECT {raw} AS v FROM {relation}) "
-        "WHERE v IS NOT NULL GROUP BY regexp_replace(v, '[0-9]', '9', 'g') "
-        "ORDER BY count(*) DESC LIMIT 200").fetchall()
-    return list(dict.fromkeys(v for row in rows for v in row))
+        f"SELECT min(v), max(v), arbitrary(v), list(v)[:{_SHAPE_EXAMPLES}] FROM (SELECT {raw} "
+        f"AS v FROM {relation}) WHERE v IS NOT NULL GROUP BY regexp_replace(v, '[0-9]', '9', "
+        "'g') ORDER BY count(*) DESC LIMIT 200").fetchall()
+    return list(dict.fromkeys(v for row in rows for v in [*row[:3], *row[3]]))
 
 
 def _max_date_parts(con, staged, cols, relation):
@@ -496,14 +522,51 @@ def _day_order(con, staged, ts_cols, shapes, profile, file_name) -> str | None:
     return order
 
 
+def _strptime(raw: str, sql_type: str, fmts: list, params: list) -> str:
+    """try_strptime with ``fmts``; a value with hour 24 is read again as 0:MM plus a day
+    (coalesce reads the second only where the first failed, so the rest pay nothing)."""
+    params += [fmts, fmts]
+    return (f"coalesce(try_strptime({raw}, ?::VARCHAR[])::{sql_type}, try_strptime("
+            f"regexp_replace({raw}, '{timestamps.HOUR_24_SQL}', '\\100:\\2'), "
+            f"?::VARCHAR[])::{sql_type} + INTERVAL 24 HOUR)")
+
+
+def _hour_24(raw: str, parsed: str) -> str:
+    """SQL: the value was read through hour 24 (a row warning)."""
+    return (f"coalesce(contains({raw}, '24:') AND regexp_matches({raw}, "
+            f"'{timestamps.HOUR_24_SQL}') AND {parsed} IS NOT NULL, false)")
+
+
+def _midnight_only(con, cols, tz, result) -> None:
+    """Fields whose every time of day is 0:00: a date column mapped alone, the time lost.
+
+    The first rows decide whether to look at all of them, so a normal file pays for a sample.
+    """
+    for c in (c for c in cols if c.type == "timestamp"):
+        n, midnight = _midnight_counts(con, c, tz, f"LIMIT {_SAMPLE_ROWS}")
+        if n and n == midnight and (n < _SAMPLE_ROWS
+                                    or len(set(_midnight_counts(con, c, tz, ""))) == 1):
+            result.midnight_only.append(c.name)
+            result.notes.append(
+                f"warning: every time in '{c.label}' ({c.name}) reads 0:00, so hours of the "
+                "day and response times cannot be worked out; if the file has a time column, "
+                f"map it beside the date ({c.name}: the date column, then the time column)")
+
+
+def _midnight_counts(con, c, tz, limit: str) -> tuple[int, int]:
+    """(times, times at 0:00 local) of a field over ``typed`` (``limit``: its first rows)."""
+    return con.execute(
+        f"SELECT count(v), count(*) FILTER (WHERE timezone(?, v)::TIME = TIME '00:00') "
+        f'FROM (SELECT "{c.name}" AS v FROM typed {limit})', [tz]).fetchone()
+
+
 def _ts_expr(raw: str, fmts: timestamps.ColumnFormats, params: list, tz: str) -> str:
     parts = []
     if fmts.utc:
-        params.append(list(fmts.utc))
-        parts.append(f"try_strptime({raw}, ?::VARCHAR[])::TIMESTAMPTZ")
+        parts.append(_strptime(raw, "TIMESTAMPTZ", list(fmts.utc), params))
     if fmts.local:
-        params += [tz, list(fmts.local)]
-        parts.append(f"timezone(?, try_strptime({raw}, ?::VARCHAR[])::TIMESTAMP)")
+        params.append(tz)
+        parts.append(f"timezone(?, {_strptime(raw, 'TIMESTAMP', list(fmts.local), params)})")
     if not parts:
         return "NULL::TIMESTAMPTZ"
     return parts[0] if len(parts) == 1 else f"coalesce({', '.join(parts)})"
@@ -686,22 +749,25 @@ def _timestamp_parts(c, raw, fmts: timestamps.ColumnFormats, inner, inner_params
     """
     n = c.name
     if fmts.local:
-        inner_params.append(list(fmts.local))
-        inner.append(f'try_strptime({raw}, ?::VARCHAR[])::TIMESTAMP AS "nv_{n}"')
+        inner.append(f'{_strptime(raw, "TIMESTAMP", list(fmts.local), inner_params)} AS "nv_{n}"')
     else:
         inner.append(f'NULL::TIMESTAMP AS "nv_{n}"')
     if fmts.utc:
-        inner_params.append(list(fmts.utc))
-        inner.append(f'try_strptime({raw}, ?::VARCHAR[])::TIMESTAMPTZ AS "uv_{n}"')
+        inner.append(f'{_strptime(raw, "TIMESTAMPTZ", list(fmts.utc), inner_params)} '
+                     f'AS "uv_{n}"')
     else:
         inner.append(f'NULL::TIMESTAMPTZ AS "uv_{n}"')
     outer_params.append(tz)
     local = to_utc(f'"nv_{n}"') if to_utc else f'timezone(?, "nv_{n}")'
     outer.append(f'coalesce("uv_{n}", {local}) AS "{n}"')
     outer.append(f'"r_{n}" IS NOT NULL AND "uv_{n}" IS NULL AND "nv_{n}" IS NULL AS "e_{n}"')
-    # Only formats with a time of day can carry a "0:00 = unknown time" placeholder.
+    hour_24 = _hour_24(f'"r_{n}"', f'coalesce("uv_{n}", "nv_{n}")')
+    outer.append(f'{hour_24} AS "h_{n}"')
+    # Only formats with a time of day can carry a "0:00 = unknown time" placeholder; a 24:00
+    # read as the next day's 0:00 is a time the export gave, not a placeholder.
     if fmts.local and all(("%H" in f or "%I" in f) for f in fmts.local):
-        outer.append(f'coalesce("nv_{n}"::TIME = TIME \'00:00:00\', false) AS "p_{n}"')
+        outer.append(f'coalesce("nv_{n}"::TIME = TIME \'00:00:00\' AND NOT {hour_24}, false) '
+                     f'AS "p_{n}"')
     else:
         outer.append(f'false AS "p_{n}"')
 
@@ -898,7 +964,8 @@ def _build_records(con, kind, cols, opts, result, file_name) -> str:
     if not units:
         _refuse_conflicting_duplicates(con, fields, idf, file_name)
     keep = [_aggregate(c, units) for c in fields]
-    keep += [f'bool_or("p_{c.name}") AS "p_{c.name}"' for c in fields if c.type == "timestamp"]
+    keep += [f'bool_or("{f}_{c.name}") AS "{f}_{c.name}"' for c in fields
+             if c.type == "timestamp" for f in ("p", "h")]
     con.execute("DROP TABLE IF EXISTS collapsed")
     con.execute(f"CREATE TEMP TABLE collapsed AS SELECT {idf}, "
                 f"{''.join(k + ', ' for k in keep)}min(rowid) + 2 AS file_row "
@@ -1213,6 +1280,7 @@ def _collect_warnings(con, kind, cols, jurisdiction, import_id, result, source):
     for c in ts:
         # A time of exactly 0:00 is how several exports write "time unknown".
         check(f'"p_{c.name}"', c.label, "time_placeholder", f'"{c.name}"::VARCHAR')
+        check(f'"h_{c.name}"', c.label, "hour_24", f'"{c.name}"::VARCHAR')
     if main in labels:
         # The file's own range, robust to a few stray values: the median plus or minus four
         # median absolute deviations and a margin (a 2005 date in a 2024 file stands out).

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
+from . import timestamps
 from .profiles import Profile, Suggestion
 from .schema import FIELDS, ID_FIELD, VALUE_SETS, Field
 
@@ -185,3 +186,78 @@ def day_order_question(sample: str | None) -> tuple[str, dict[str, bool]]:
 def _ordinal(n: int) -> str:
     suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
     return f"{n}{suffix}"
+
+
+# --------------------------------------------------------------------------------------------
+# Rows and records
+# --------------------------------------------------------------------------------------------
+
+def rows_and_records(result) -> str | None:
+    """Why the rows to import and the records they give differ ('Import 1,771 rows' beside
+    '1,770 new records'), in one sentence; None when they are the same figure."""
+    rows = result.rows_read - result.rows_rejected
+    records = result.rows_inserted + result.rows_updated + result.rows_unchanged
+    if rows == records == result.rows_inserted:
+        return None
+    parts = [f"{result.rows_inserted:,} new"]
+    if result.rows_updated:
+        parts.append(f"{result.rows_updated:,} replacing records imported before")
+    if result.rows_unchanged:
+        parts.append(f"{result.rows_unchanged:,} already stored exactly so")
+    why = ""
+    if result.rows_merged:
+        how = ("unit rows of one call" if result.unit_rows else
+               "rows repeating another row's identifier")
+        why = f" ({result.rows_merged:,} {how} are merged into one record each)"
+    return (f"The {rows:,} rows give {records:,} records{why}: {', '.join(parts)}.")
+
+
+# --------------------------------------------------------------------------------------------
+# Columns as the wizard names them, and how dates will be read
+# --------------------------------------------------------------------------------------------
+
+def column_names(headers: list[str]) -> dict[str, str]:
+    """Header -> the name shown in the preview and every drop-down ('column 1' if unnamed)."""
+    out = {}
+    for i, h in enumerate(headers):
+        out.setdefault(h, h if h else f"column {i + 1}")
+    return out
+
+
+def time_examples(rows: list, headers: list[str], columns: list[str], fmt: str | None,
+                  dayfirst: bool | None, limit: int = 3) -> list[tuple[str, str]]:
+    """(value as the importer joins it, how it reads) for the first preview rows.
+
+    A date + time pair is joined as the importer joins it; 'not a date and time' when neither
+    the given format nor detection reads it.
+    """
+    idx = [headers.index(c) for c in columns if c in headers]
+    out = []
+    for row in rows:
+        vals = [row[i] for i in idx]
+        value = (timestamps.join_date_time(*vals) if len(vals) == 2 else
+                 (str(vals[0]).strip() or None) if vals and vals[0] is not None else None)
+        if not value or any(v == value for v, _ in out):
+            continue
+        out.append((value, _reads_as(value, fmt, dayfirst)))
+        if len(out) == limit:
+            break
+    return out
+
+
+def _reads_as(value: str, fmt: str | None, dayfirst: bool | None) -> str:
+    order = None if dayfirst is None else ("dmy" if dayfirst else "mdy")
+    fmts = [fmt] if fmt else []
+    if not fmts:
+        try:
+            found = timestamps.detect([value], order or "mdy")
+            fmts = list(found.utc + found.local)
+        except timestamps.UnparsedValues:
+            return "not a date and time"
+    t = next((t for t in (timestamps.parse(value, f) for f in fmts) if t), None)
+    if t is None:
+        return "not a date and time" + (" with this format" if fmt else "")
+    shown = t.strftime("%a %d %b %Y, %H:%M")
+    if t.tzinfo is not None:
+        shown += f" (offset {t.strftime('%z')[:3]}:{t.strftime('%z')[3:]})"
+    return shown

@@ -133,6 +133,9 @@ class Suggestion:
     field: str
     headers: tuple[str, ...]
     confidence: float  # 1.0 exact synonym, 0.9 list of numbered columns, 0.6 partial match
+    how: str = "header"  # header | values | header and values (data/columns.py)
+    # Columns that fit about as well (the first is the best): the field is asked, not filled.
+    alternatives: tuple[str, ...] = ()
 
 
 def _score(norm: str, synonyms: tuple[str, ...]) -> float:

@@ -20,6 +20,7 @@ WARNING_LABELS = {
     "time_placeholder": "Time 0:00 used as 'unknown time'",
     "implausible_date": "Date far outside the file's range",
     "out_of_order": "Times out of order (e.g. arrival before dispatch)",
+    "hour_24": "Hour 24 read as 0:MM of the next day",
 }
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 # Formats tried, by family. "mdy"/"dmy" are decided from the data (or the profile's dayfirst).
 _TIME_PARTS = ["%H:%M:%S.%f", "%H:%M:%S", "%H:%M", "%I:%M:%S %p", "%I:%M %p", "%I:%M:%S%p",
@@ -29,7 +29,13 @@ MDY_FORMATS = (_with_times("%m/%d/%Y", (" ",)) + _with_times("%m-%d-%Y", (" ",))
                + _with_times("%m/%d/%y", (" ",)))
 DMY_FORMATS = (_with_times("%d/%m/%Y", (" ",)) + _with_times("%d.%m.%Y", (" ",))
                + _with_times("%d-%m-%Y", (" ",)) + _with_times("%d/%m/%y", (" ",)))
-AWARE_FORMATS = [f + z for f in ISO_FORMATS if "%H" in f for z in _ZONE_SUFFIXES]
+# With an offset: ISO (2016/09/20 09:36:12+00) and slash dates with a spaced offset
+# (11/09/2011 10:04:00 PM +0000, a common fire-department export).
+_ZONED = _ZONE_SUFFIXES + [" " + z for z in _ZONE_SUFFIXES]
+AWARE_ISO = [f + z for f in ISO_FORMATS if "%H" in f or "%I" in f for z in _ZONED]
+AWARE_MDY = [f + z for f in MDY_FORMATS if "%H" in f or "%I" in f for z in _ZONED]
+AWARE_DMY = [f + z for f in DMY_FORMATS if "%H" in f or "%I" in f for z in _ZONED]
+AWARE_FORMATS = AWARE_ISO  # kept for callers that know no day order
 # Formats whose first date part is a day or month (1-31), decided by the data.
 _SLASH_SHAPE = re.compile(r"^\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}")
 
@@ -48,6 +54,13 @@ class UnparsedValues(Exception):
         self.examples = examples
 
 
+# Hour 24 (2023-05-01T24:00, 05/01/2023 24:35) is read as 0:MM of the next day, with a row
+# warning (hour_24): some CAD systems close a day at 24:00, and rejecting the row would lose a
+# call that the export holds. Hour 25 and beyond is still unreadable.
+HOUR_24 = re.compile(r"([T ])24:([0-5]\d)")
+HOUR_24_SQL = "([T ])24:([0-5][0-9])"
+
+
 def _normalise_zone(value: str) -> str:
     # Python's %z wants +HHMM; exports write +00, +00:00 or Z. DuckDB's %z takes +00.
     value = re.sub(r"([+-]\d\d)$", r"\g<1>00", value)
@@ -55,12 +68,19 @@ def _normalise_zone(value: str) -> str:
 
 
 def _parses(value: str, fmt: str) -> bool:
+    return parse(value, fmt) is not None
+
+
+def parse(value: str, fmt: str) -> datetime | None:
+    """``value`` read with ``fmt`` as DuckDB will read it (hour 24 -> next day), or None."""
+    value = value.strip()
+    v = _normalise_zone(value) if fmt.endswith("%z") else value
+    v, next_day = HOUR_24.subn(r"\g<1>00:\2", v, count=1)
     try:
-        v = _normalise_zone(value) if fmt.endswith("%z") else value
-        datetime.strptime(v, fmt)
-        return True
+        out = datetime.strptime(v, fmt)
     except ValueError:
-        return False
+        return None
+    return out + timedelta(days=1) if next_day else out
 
 
 def day_order(max_first: int | None, max_second: int | None) -> str | None:
@@ -84,9 +104,10 @@ def detect(examples: list[str], order: str | None) -> ColumnFormats:
     """
     local, utc, failed = [], [], []
     families = ISO_FORMATS + (DMY_FORMATS if order == "dmy" else MDY_FORMATS)
+    aware = AWARE_ISO + (AWARE_DMY if order == "dmy" else AWARE_MDY)
     for value in examples:
         value = value.strip()
-        fmt = next((f for f in AWARE_FORMATS if _parses(value, f)), None)
+        fmt = next((f for f in aware if _parses(value, f)), None)
         if fmt:
             (utc if fmt not in utc else []).append(fmt)
             continue
@@ -103,3 +124,34 @@ def detect(examples: list[str], order: str | None) -> ColumnFormats:
 def duck_format(fmt: str) -> str:
     """DuckDB's strptime reads a literal 'Z' as text; '%z' the same as Python."""
     return fmt
+
+
+# --------------------------------------------------------------------------------------------
+# A date column beside a time column
+# --------------------------------------------------------------------------------------------
+
+# Many exports put a placeholder midnight in the date column (04/16/2022 12:00:00 AM beside
+# 1:57:00 PM): the date comes from the first column, the time from the second. Only a midnight
+# is dropped; any other time in the date column leaves a value that reads as neither, and the
+# row is rejected with both values shown.
+_MIDNIGHT = r"[ T]+(0?0:00(:00(\.0+)?)?|12:00(:00)? ?[Aa]\.?[Mm]\.?)$"
+# A time written as HHMM (1557) or HMM (905, its leading zero lost to a number column).
+_HHMM = r"[0-9]{3,4}"
+
+
+def pair_sql(date_sql: str, time_sql: str) -> str:
+    """SQL joining a date and a time column into one value, as ``join_date_time`` does."""
+    date = f"regexp_replace({date_sql}, '{_MIDNIGHT}', '')"
+    time = (f"CASE WHEN regexp_full_match({time_sql}, '{_HHMM}') THEN regexp_replace("
+            f"lpad({time_sql}, 4, '0'), '^([0-9][0-9])([0-9][0-9])$', '\\1:\\2') "
+            f"ELSE {time_sql} END")
+    return f"nullif(concat_ws(' ', {date}, {time}), '')"
+
+
+def join_date_time(date: str | None, time: str | None) -> str | None:
+    """The value the importer parses for a date + time pair (the wizard shows it)."""
+    date = re.sub(_MIDNIGHT, "", date.strip()) if date and date.strip() else None
+    time = time.strip() if time and time.strip() else None
+    if time and re.fullmatch(_HHMM, time):
+        time = f"{time.zfill(4)[:2]}:{time.zfill(4)[2:]}"
+    return " ".join(v for v in (date, time) if v) or None

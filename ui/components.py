@@ -190,6 +190,9 @@ def _detail(m: metrics.Metric, r, field: str) -> str | None:
         return None
     if field == "numerator":
         return m.numerator_label
+    none = _nothing_timed(m, r)
+    if none:
+        return none
     parts = []
     if m.kind == "duration" and hidden(r, "n"):
         parts.append(f"timed records: {hidden(r, 'n')}")
@@ -200,3 +203,15 @@ def _detail(m: metrics.Metric, r, field: str) -> str | None:
     if r.reliability == "insufficient":
         parts.append(f"⚠ {metrics.FEW_EVENTS}: insufficient data")
     return "; ".join(parts) or None
+
+
+def _nothing_timed(m: metrics.Metric, r) -> str | None:
+    """A duration with no timed record says why, not "fewer than 20 events": no team data
+    at all is a missing upload, not a small sample."""
+    if m.kind != "duration" or hidden(r, "n") or pd.isna(r.n) or int(r.n) != 0:
+        return None
+    missing = getattr(r, "missing", None)
+    if hidden(r, "missing") or (missing is not None and not pd.isna(missing) and missing):
+        return "no timed records: none has both times"
+    team = m.duration.source == "responses" or "ar_responded" in (m.duration.where or "")
+    return "no team data" if team else "no calls with both times"

@@ -26,14 +26,14 @@ from service import access, guarded
 from service.access import AccessDenied
 from data.connection import default_db_path
 from data.importer import find_stored_profile
-from data.schema import FIELDS, ID_FIELD, field_of
+from data.schema import FIELDS, field_of
 from ui import auth, boundaries_upload, cache, messages
 from ui.text import escape
+from ui.upload_columns import duplicate_headers, field_grid, options
 
 log = logging.getLogger(__name__)
 
 NEW_JURISDICTION = "+ a new jurisdiction"
-NOT_IN_FILE = "— not in this file —"
 KIND_LABELS = {"calls": "Calls (911 / CAD export)", "responses": "Team responses",
                "referrals": "Referrals", "population": "Population (denominators)",
                "boundaries": "Area boundaries (GeoJSON map)"}
@@ -46,7 +46,6 @@ KIND_HELP = {
 }
 FILE_TYPES = ["csv", "gz", "txt", "tsv", "xlsx"]
 _OTHER_VALUE = {"— reject the row —": None, "no": False, "yes": True, "blank (unknown)": ""}
-_CONFIDENCE = ((0.95, "sure"), (0.85, "likely"), (0.0, "a guess: check it"))
 
 
 def show(key: str = "upload") -> None:
@@ -77,8 +76,8 @@ def show(key: str = "upload") -> None:
         result = _checked_result(key)
         if result is None:
             return
-        _map_values(key, target["kind"], result, profile)
-        _commit(cur, key, target, upload, profile)
+        step = 7 if _map_values(key, target["kind"], result, profile) else 6
+        _commit(cur, key, target, upload, profile, step)
 
 
 # --------------------------------------------------------------------------------------------
@@ -246,18 +245,22 @@ def _map_columns(key, target, info) -> data.Profile:
         st.caption(f"Prefilled from the mapping saved for files with these headers "
                    f"({stored.name}). Change anything that is wrong.")
     else:
-        st.caption("Prefilled from the headers, with how sure each guess is. Fields marked "
-                   "**required** must have a column.")
+        st.caption("Prefilled from the headers and the values, with how sure each guess is. "
+                   "Fields marked **required** must have a column.")
+    duplicate_headers(info)
     source = "saved mapping" if stored is not None else None
     fields = mapping.ordered_fields(kind)
-    found = [f for f in fields if f.required or init.get(f.name)]
+    sugg = info["suggestions"]
+    found = [f for f in fields if f.required or init.get(f.name)
+             or (f.name in sugg and sugg[f.name].alternatives)]
     rest = [f for f in fields if f not in found]
-    choices = _field_grid(key, found, headers, init, info["suggestions"], source)
-    with st.expander(f"More fields ({len(rest)}) that no header matched"):
-        choices.update(_field_grid(key, rest, headers, init, info["suggestions"], source))
-    options = _options(key, kind, choices, stored, info)
+    names = mapping.column_names(headers)
+    choices = field_grid(key, found, headers, init, sugg, source, names)
+    with st.expander(f"More fields ({len(rest)}) that no column matched"):
+        choices.update(field_grid(key, rest, headers, init, sugg, source, names))
+    opts = options(key, kind, choices, stored, info)
     values = _values_with_edits(key, kind, stored)
-    return mapping.build_profile(kind, headers, choices, options, values)
+    return mapping.build_profile(kind, headers, choices, opts, values)
 
 
 def _stored_profile(key, kind, headers):
@@ -270,83 +273,6 @@ def _stored_profile(key, kind, headers):
             st.warning(f"The saved mapping for these headers cannot be used: {e}")
         st.session_state[f"{key}__stored"] = found
     return st.session_state[f"{key}__stored"]
-
-
-def _field_grid(key, fields, headers, init, suggestions, source) -> dict[str, list[str]]:
-    choices = {}
-    cols = st.columns(3)
-    for i, f in enumerate(fields):
-        with cols[i % 3]:
-            choices[f.name] = _field_widget(key, f, headers, init.get(f.name, []))
-            _confidence_note(f, choices[f.name], init.get(f.name, []), suggestions, source)
-    return choices
-
-
-def _field_widget(key, f, headers, initial) -> list[str]:
-    label = f"{f.doc} (`{f.name}`)" + (" · **required**" if f.required else "")
-    wkey = f"{key}_col_{f.name}"
-    if mapping.is_multi(f):
-        helptext = ("Pick every column that holds one of the values." if f.type == "list" else
-                    "Pick two columns when the date and the time are in separate columns "
-                    "(date first).")
-        return st.multiselect(label, headers, default=[h for h in initial if h in headers],
-                              key=wkey, placeholder=NOT_IN_FILE, help=helptext,
-                              max_selections=None if f.type == "list" else 2)
-    options = [NOT_IN_FILE] + list(dict.fromkeys(headers))
-    index = options.index(initial[0]) if initial and initial[0] in options else 0
-    chosen = st.selectbox(label, options, index=index, key=wkey)
-    return [] if chosen == NOT_IN_FILE else [chosen]
-
-
-def _confidence_note(f, chosen, initial, suggestions, source) -> None:
-    if not chosen or chosen != initial:
-        return
-    if source:
-        st.caption(f"from the {source}")
-        return
-    s = suggestions.get(f.name)
-    if s is not None:
-        word = next(w for limit, w in _CONFIDENCE if s.confidence >= limit)
-        st.caption(f"suggested from the header ({word}, {s.confidence:.0%})")
-
-
-def _options(key, kind, choices, stored, info) -> dict:
-    opts = dict(stored.options) if stored is not None else {}
-    opts.pop("timezone", None)  # the jurisdiction's zone is chosen in step 1
-    sheet = st.session_state.get(f"{key}_opt_sheet")
-    if sheet is not None:
-        opts["sheet"] = sheet
-    if kind == "calls":
-        opts["unit_rows"] = st.checkbox(
-            "Several rows per call (one per unit sent): combine them into one call",
-            value=bool(opts.get("unit_rows")), key=f"{key}_opt_unit_rows",
-            help="Fire/EMS and some CAD exports list each unit on its own row.")
-    if kind != "population" and not choices.get(ID_FIELD[kind]):
-        opts["fingerprint_ids"] = st.checkbox(
-            "The file has no identifier column: identify each row by all of its values",
-            value=bool(opts.get("fingerprint_ids")), key=f"{key}_opt_fingerprint_ids",
-            help="Identical rows then count once. Re-importing an overlapping export can "
-                 "only recognise rows that are exactly the same.")
-    dayfirst = _day_order(key, kind, choices, info, opts.get("dayfirst"))
-    if dayfirst is not None:
-        opts["dayfirst"] = dayfirst
-    return opts
-
-
-def _day_order(key, kind, choices, info, saved):
-    """Ask 'Is 03/04/2024 the 3rd of April or March 4th?' once a check found dates ambiguous."""
-    if not st.session_state.get(f"{key}__ambiguous") and saved is None:
-        return None
-    columns = [h for f in FIELDS[kind] if f.type == "timestamp" for h in choices.get(f.name, [])]
-    sample = mapping.date_sample(info["rows"], info["headers"], columns)
-    question, answers = mapping.day_order_question(sample)
-    labels = list(answers)
-    index = None if saved is None else labels.index(next(l for l in labels
-                                                         if answers[l] == saved))
-    answer = st.radio(question, labels, index=index, key=f"{key}_opt_dayfirst",
-                      help="Every date in the file has day and month both 12 or less, so the "
-                           "dates alone cannot tell.")
-    return None if answer is None else answers[answer]
 
 
 # --------------------------------------------------------------------------------------------
@@ -458,11 +384,12 @@ def _notes(result) -> list[str]:
 # 6. Values
 # --------------------------------------------------------------------------------------------
 
-def _map_values(key, kind, result, profile) -> None:
+def _map_values(key, kind, result, profile) -> bool:
+    """Step 6 when some field has coded values; False (no step drawn) otherwise."""
     groups = mapping.group_value_mappings(result.value_mappings)
     groups = {k: v for k, v in groups.items() if mapping.code_options(field_of(kind, k))}
     if not groups:
-        return
+        return False
     st.subheader("6. Standard codes for the values")
     st.caption("Each value in the file gets a standard code, so that jurisdictions compare like "
                "with like (the original value is kept too). To change one, double-click its "
@@ -480,6 +407,7 @@ def _map_values(key, kind, result, profile) -> None:
                 _other_values_choice(key, fname)
     st.button("Check again with these codes", key=f"{key}_recheck",
               on_click=_request_check, args=(key,))
+    return True
 
 
 def _unclear(rows) -> int:
@@ -551,22 +479,41 @@ def _request_commit(key):
     st.session_state[f"{key}__run_commit"] = True
 
 
-def _commit(cur, key, target, upload, profile) -> None:
+def _commit(cur, key, target, upload, profile, step: int = 7) -> None:
     checked = st.session_state[f"{key}__checked"]
     result = checked["result"]
     if result.status == "already_imported":
         return
-    st.subheader("7. Import")
+    st.subheader(f"{step}. Import")
     stale = checked["toml"] != profile.to_toml()
     refused = mapping.refusal(result, profile)
+    midnight = _midnight_warning(key, result, profile)
     n = result.rows_read - result.rows_rejected
     st.button(f"Import {n:,} rows into {target['jurisdiction']}", key=f"{key}_commit",
-              type="primary", disabled=bool(stale or refused), on_click=_request_commit,
-              args=(key,))
+              type="primary", disabled=bool(stale or refused or midnight),
+              on_click=_request_commit, args=(key,))
+    why = mapping.rows_and_records(result)
+    if why:
+        st.caption(why)
     if stale:
         st.caption("Check again first: the columns or values changed since the check.")
-    if st.session_state.pop(f"{key}__run_commit", False) and not (stale or refused):
+    if st.session_state.pop(f"{key}__run_commit", False) and not (stale or refused or midnight):
         _run_commit(cur, key, target, upload, profile)
+
+
+def _midnight_warning(key, result, profile) -> bool:
+    """Before saving a mapping under which every time reads 0:00: say so, and ask."""
+    if not result.midnight_only:
+        return False
+    names = ", ".join(f"`{n}` ('{' + '.join(profile.columns.get(n, []))}')"
+                      for n in result.midnight_only)
+    st.warning(f"Every time in {names} reads 0:00: the column holds dates alone (or a "
+               "placeholder midnight). Hours of the day and response times would be "
+               "meaningless, and the mapping is saved for next month's export. If the file "
+               "has a time column, pick it beside the date in step 4 (date first) and check "
+               "again.", icon=":material/schedule:")
+    return not st.checkbox("Import anyway: this file has no times of day",
+                           key=f"{key}_opt_midnight_ok")
 
 
 def _run_commit(cur, key, target, upload, profile) -> None:
@@ -667,6 +614,7 @@ def _progress(bar, verb):
 def _clear(key, everything: bool = False) -> None:
     """Forget the mapping (and with ``everything``, the file and results too)."""
     prefixes = [f"{key}_col_", f"{key}_opt_dayfirst", f"{key}_opt_unit_rows",
+                f"{key}_opt_midnight_ok", f"{key}_opt_tsformat",
                 f"{key}_opt_fingerprint_ids", f"{key}_val_", f"{key}_other_", f"{key}__preview",
                 f"{key}__stored", f"{key}__values", f"{key}__checked", f"{key}__ambiguous",
                 f"{key}__run_"]
