@@ -46,28 +46,84 @@ def starter_category(call_type: str) -> tuple[str | None, bool | None]:
     return None, None
 
 
+# Eligibility a category gets when the program has not named its target categories: the
+# starter rules' own (types that need a safety screen stay unknown).
+DEFAULT_ELIGIBLE = {c: e for _, c, e in reversed(STARTER_RULES)}
+
+
+def proposed_eligible(category: str | None, targets) -> bool | None:
+    """Eligibility to propose for a category: in the program's target categories or not; with
+    no targets set, the starter default (unknown where a screen is needed)."""
+    if category is None:
+        return None
+    if targets:
+        return category in targets
+    return DEFAULT_ELIGIBLE.get(category)
+
+
+def target_categories(con, jurisdiction: str) -> list[str]:
+    row = con.execute("SELECT target_categories FROM jurisdictions WHERE jurisdiction = ?",
+                      [jurisdiction]).fetchone()
+    return list(row[0] or []) if row else []
+
+
+def add_starter_rows(con, jurisdiction: str, call_types, import_id: int | None = None) -> dict:
+    """Write a crosswalk row for each of ``call_types`` the jurisdiction's crosswalk lacks.
+
+    A confident suggestion (``call_types.CONFIDENT``) gives the category and the proposed
+    eligibility; any other type is added with no category, to be mapped in the editor. Rows
+    already there are never changed. The rows are recorded in ``crosswalk_auto`` (not
+    confirmed; ``import_id`` lets undo remove them). The caller holds the transaction and
+    refreshes the calls' derived columns.
+    """
+    from . import call_types as suggester
+
+    have = {r[0] for r in con.execute("SELECT call_type FROM crosswalk WHERE jurisdiction = ?",
+                                      [jurisdiction]).fetchall()}
+    new = sorted({t for t in call_types if t is not None and t not in have})
+    targets = target_categories(con, jurisdiction)
+    rows = []
+    for s in suggester.suggest_for(con, jurisdiction, new) if new else []:
+        category = s.category if s.confident else None
+        rows.append((jurisdiction, s.call_type, category, proposed_eligible(category, targets),
+                     s.confidence, import_id))
+    if rows:
+        con.executemany("INSERT INTO crosswalk VALUES (?, ?, ?, ?)", [r[:4] for r in rows])
+        con.executemany("INSERT OR REPLACE INTO crosswalk_auto VALUES (?, ?, ?, ?, ?, ?)", rows)
+    mapped = sum(1 for r in rows if r[2] is not None)
+    return {"added": len(rows), "categorised": mapped, "uncategorised": len(rows) - mapped,
+            "call_types": [r[1] for r in rows]}
+
+
 def apply_starter_crosswalk(con, jurisdiction: str) -> dict:
     """Add a starter row for every call type of ``jurisdiction`` not yet in its crosswalk.
 
-    Existing rows are never changed. Types no rule recognises are added with no category, so
-    they show up in the 'unmapped call types' figure until someone maps them.
+    Existing rows are never changed. Types with no confident suggestion are added with no
+    category, so they show up in the 'unmapped call types' figure until someone maps them.
     """
     types = [r[0] for r in con.execute(
-        "SELECT DISTINCT call_type FROM calls c WHERE jurisdiction = ? AND call_type IS NOT NULL "
-        "AND NOT EXISTS (SELECT 1 FROM crosswalk w WHERE w.jurisdiction = c.jurisdiction AND "
-        "w.call_type = c.call_type) ORDER BY 1", [jurisdiction]).fetchall()]
-    rows = [(jurisdiction, t, *starter_category(t)) for t in types]
+        "SELECT DISTINCT call_type FROM calls WHERE jurisdiction = ? AND call_type IS NOT NULL",
+        [jurisdiction]).fetchall()]
     con.begin()
     try:
-        if rows:
-            con.executemany("INSERT INTO crosswalk VALUES (?, ?, ?, ?)", rows)
-            facts.refresh(con, jurisdiction, [r[1] for r in rows])
+        out = add_starter_rows(con, jurisdiction, types)
+        if out["added"]:
+            facts.refresh(con, jurisdiction, out["call_types"])
         con.commit()
     except BaseException:
         con.rollback()
         raise
-    mapped = sum(1 for r in rows if r[2] is not None)
-    return {"added": len(rows), "categorised": mapped, "uncategorised": len(rows) - mapped}
+    return {k: out[k] for k in ("added", "categorised", "uncategorised")}
+
+
+def forget_auto_rows(con, import_id: int) -> None:
+    """Undo of ``import_id``: remove the crosswalk rows it wrote that nobody changed since."""
+    con.execute(
+        "DELETE FROM crosswalk WHERE (jurisdiction, call_type) IN (SELECT (w.jurisdiction, "
+        "w.call_type) FROM crosswalk w JOIN crosswalk_auto a USING (jurisdiction, call_type) "
+        "WHERE a.import_id = ? AND w.category IS NOT DISTINCT FROM a.category "
+        "AND w.eligible IS NOT DISTINCT FROM a.eligible)", [import_id])
+    con.execute("DELETE FROM crosswalk_auto WHERE import_id = ?", [import_id])
 
 
 # --------------------------------------------------------------------------------------------
@@ -122,6 +178,9 @@ def save_crosswalk(con, jurisdiction: str, rows: list[dict]) -> int:
     con.begin()
     try:
         con.executemany("DELETE FROM crosswalk WHERE jurisdiction = ? AND call_type = ?",
+                        [(j, t) for j, t, _, _ in clean])
+        # Saved (or accepted) by a person: confirmed, no longer an automatic row.
+        con.executemany("DELETE FROM crosswalk_auto WHERE jurisdiction = ? AND call_type = ?",
                         [(j, t) for j, t, _, _ in clean])
         if clean:
             con.executemany("INSERT INTO crosswalk VALUES (?, ?, ?, ?)", clean)
