@@ -179,20 +179,30 @@ def peer_wordings(con, exclude: str | None = None) -> dict[str, Counter]:
     Confirmed = a crosswalk row with a category that was not written automatically (or that a
     person has since saved): the rows in ``crosswalk_auto`` are left out.
     """
+    if not _table(con, "crosswalk"):
+        return {}
+    auto = ("AND NOT EXISTS (SELECT 1 FROM crosswalk_auto a WHERE a.jurisdiction = "
+            "w.jurisdiction AND a.call_type = w.call_type AND a.category IS NOT DISTINCT FROM "
+            "w.category)") if _table(con, "crosswalk_auto") else ""
     rows = con.execute(
         "SELECT w.call_type, w.category FROM crosswalk w WHERE w.category IS NOT NULL "
-        "AND (? IS NULL OR w.jurisdiction <> ?) AND NOT EXISTS (SELECT 1 FROM crosswalk_auto a "
-        "WHERE a.jurisdiction = w.jurisdiction AND a.call_type = w.call_type "
-        "AND a.category IS NOT DISTINCT FROM w.category)", [exclude, exclude]).fetchall()
+        f"AND (? IS NULL OR w.jurisdiction <> ?) {auto}", [exclude, exclude]).fetchall()
     out: dict[str, Counter] = defaultdict(Counter)
     for call_type, category in rows:
         out[expand(call_type)][category] += 1
     return dict(out)
 
 
+def _table(con, name) -> bool:
+    return bool(con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?",
+                            [name]).fetchone()[0])
+
+
 def suggest_for(con, jurisdiction: str | None = None, call_types=None) -> list[Suggestion]:
     """Suggestions for ``call_types`` (default: the jurisdiction's types, most calls first),
     using what the other jurisdictions of the database confirmed. Reads only."""
+    if call_types is None and not _table(con, "calls"):
+        call_types = []
     if call_types is None:
         call_types = [r[0] for r in con.execute(
             "SELECT call_type FROM calls WHERE jurisdiction = ? AND call_type IS NOT NULL "

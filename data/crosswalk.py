@@ -47,8 +47,9 @@ def starter_category(call_type: str) -> tuple[str | None, bool | None]:
 
 
 # Eligibility a category gets when the program has not named its target categories: the
-# starter rules' own (types that need a safety screen stay unknown).
-DEFAULT_ELIGIBLE = {c: e for _, c, e in reversed(STARTER_RULES)}
+# starter rules' own (types that need a safety screen stay unknown); OTHER (patrol, reports,
+# warrants...) is not the team's.
+DEFAULT_ELIGIBLE = {"OTHER": False, **{c: e for _, c, e in reversed(STARTER_RULES)}}
 
 
 def proposed_eligible(category: str | None, targets) -> bool | None:

@@ -35,13 +35,16 @@ def cursor():
 
 
 def data_version() -> tuple:
-    """Changes with every import, undo, crosswalk edit and database file (the path is part of it)."""
+    """Changes with every import, undo, crosswalk or settings edit and database file (the path
+    is part of it). Edits are found in the audit log, so that one made from the command line
+    (``python -m data settings``) while the dashboard runs is seen too."""
     cur = cursor()
     try:
         return (str(default_db_path()), *cur.execute(
             "SELECT coalesce(max(import_id), 0), count(*) FILTER (WHERE status = 'undone'), "
-            "(SELECT count(*) FROM crosswalk), (SELECT count(*) FROM jurisdictions) "
-            "FROM imports").fetchone())
+            "(SELECT count(*) FROM crosswalk), (SELECT count(*) FROM jurisdictions), "
+            "(SELECT max(seq) FROM audit_log WHERE action IN ('crosswalk.edit', "
+            "'jurisdiction.edit')) FROM imports").fetchone())
     finally:
         cur.close()
 
