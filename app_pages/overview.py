@@ -55,4 +55,4 @@ if has_values(trend):
              "circles: months with fewer than 20 eligible calls answered (insufficient data).")
 else:
     components.empty("coverage-trend", "Coverage of eligible calls by month",
-                     messages.nothing_selected("eligible calls", "calls"))
+                     messages.no_eligible_calls(f))

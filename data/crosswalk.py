@@ -151,10 +151,12 @@ def crosswalk_rows(con, jurisdiction: str) -> list[dict]:
     cur = con.execute(
         """WITH n AS (SELECT call_type, count(*) AS calls FROM calls
                       WHERE jurisdiction = ? AND call_type IS NOT NULL GROUP BY 1),
-                w AS (SELECT call_type, category, eligible FROM crosswalk WHERE jurisdiction = ?)
-           SELECT call_type, coalesce(n.calls, 0) AS calls, w.category, w.eligible
-           FROM n FULL JOIN w USING (call_type)
-           ORDER BY calls DESC, call_type""", [jurisdiction, jurisdiction])
+                w AS (SELECT call_type, category, eligible FROM crosswalk WHERE jurisdiction = ?),
+                a AS (SELECT call_type FROM crosswalk_auto WHERE jurisdiction = ?)
+           SELECT call_type, coalesce(n.calls, 0) AS calls, w.category, w.eligible,
+                  w.call_type IS NOT NULL AND a.call_type IS NULL AS confirmed
+           FROM n FULL JOIN w USING (call_type) LEFT JOIN a USING (call_type)
+           ORDER BY calls DESC, call_type""", [jurisdiction, jurisdiction, jurisdiction])
     names = [d[0] for d in cur.description]
     return [dict(zip(names, r)) for r in cur.fetchall()]
 
@@ -191,6 +193,30 @@ def save_crosswalk(con, jurisdiction: str, rows: list[dict]) -> int:
         con.rollback()
         raise
     return len(clean)
+
+
+def accepted_rows(rows: list[dict], suggestions: list[dict], targets,
+                  call_types=None) -> list[dict]:
+    """Crosswalk rows that accept suggestions: the confident ones (or those of ``call_types``,
+    whatever their confidence) for types no person has confirmed, each with the eligibility
+    proposed from the program's target categories.
+
+    ``rows`` are ``crosswalk_rows``; ``suggestions`` are ``Suggestion.as_dict()`` s.
+    """
+    by_type = {s["call_type"]: s for s in suggestions}
+    wanted = None if call_types is None else set(call_types)
+    out = []
+    for r in rows:
+        s = by_type.get(r["call_type"])
+        if r["confirmed"] or s is None or s["category"] is None:
+            continue
+        if wanted is None and not s["confident"] or wanted is not None and r["call_type"] \
+                not in wanted:
+            continue
+        eligible = proposed_eligible(s["category"], targets)
+        out.append({"call_type": r["call_type"], "category": s["category"],
+                    "eligible": eligible})
+    return out
 
 
 def unmapped_share(con, jurisdiction: str) -> dict:

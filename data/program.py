@@ -171,3 +171,35 @@ def _step(key, text, where) -> dict:
 
 def _settings_where(example: str) -> str:
     return f"Admin page, Jurisdictions, or `python -m data settings {example}`"
+
+
+def why_no_eligible_calls(con, jurisdictions: list[str]) -> list[str]:
+    """One sentence per jurisdiction that has no eligible call at all: the true reason, first
+    missing step first (no calls; types without a category; no type marked eligible; launch
+    after the latest call; coverage leaving none). No counts, so any reader may see it."""
+    out = []
+    for j in jurisdictions:
+        calls, eligible, unmapped, latest = con.execute(
+            "SELECT count(*), count(*) FILTER (WHERE effective_eligible), "
+            "count(*) FILTER (WHERE type_unmapped), max(received_local) FROM calls "
+            "WHERE jurisdiction = ?", [j]).fetchone()
+        if eligible:
+            continue
+        s = current(con, j) or {}
+        marked = con.execute("SELECT count(*) FROM crosswalk WHERE jurisdiction = ? AND eligible",
+                             [j]).fetchone()[0]
+        if not calls:
+            out.append(f"{j} has no 911/CAD calls yet: upload its calls export on the Data page.")
+        elif not marked and unmapped:
+            out.append(f"{j}'s call types have no category or eligibility yet: map them on the "
+                       "Data page, Call-type crosswalk tab (accept the confident suggestions).")
+        elif not marked:
+            out.append(f"No call type of {j} is marked eligible for the team: mark them on the "
+                       "Data page, Call-type crosswalk tab.")
+        elif s.get("launch_date") and latest and s["launch_date"] > latest.date():
+            out.append(f"{j}'s launch date ({s['launch_date']}) is after its latest call: "
+                       "calls before the launch are never eligible.")
+        else:
+            out.append(f"{j}'s coverage hours, days or areas leave none of its eligible-type "
+                       "calls covered: check its settings (Admin page, Jurisdictions).")
+    return out

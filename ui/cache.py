@@ -165,3 +165,16 @@ def _boundaries(jurisdiction: str, version: tuple) -> dict | None:
 def boundaries(jurisdiction: str) -> dict | None:
     """The jurisdiction's area boundaries (GeoJSON FeatureCollection), or None."""
     return _boundaries(jurisdiction, data_version())
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def _why_no_eligible(principal: Principal, jurisdictions: tuple[str, ...],
+                     version: tuple) -> list[str]:
+    with closing(cursor()) as cur:
+        return guarded.why_no_eligible_calls(cur, principal, jurisdictions)
+
+
+def why_no_eligible(jurisdictions: tuple[str, ...]) -> list[str]:
+    """Why each jurisdiction in view (all one may see when none is chosen) has no eligible call
+    at all: one sentence each, none for those that have some."""
+    return _why_no_eligible(_principal(), tuple(jurisdictions), data_version())
