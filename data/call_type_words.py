@@ -242,7 +242,7 @@ PHRASES: dict[str, tuple[str, ...]] = {
 # upper-cased wording, category, confidence). Earlier entries win over later ones, so the
 # specific (suicide, overdose, weapons) come before the general (disturbance, check).
 KEYWORDS: list[tuple[str, str, float]] = [
-    (r"SUICID|SELF HARM|JUMPER", "SUICIDE_THREAT", 0.93),
+    (r"SUICID\w*(?: THREAT\w*| ATTEMPT\w*)?|SELF HARM|JUMPER", "SUICIDE_THREAT", 0.93),
     (r"(BUILDING|HOUSE|PREMISE|BUSINESS|SECURITY|VACATION|TAVERN|AREA) CHECK", "OTHER", 0.8),
     (r"OVERDOSE|NARCAN", "OVERDOSE", 0.93),
     (r"\bSHOT|SHOOT|\bGUN|WEAPON|STAB|KNIFE|FIREARM|ASSAULT|BATTERY|ROBBERY|HOMICIDE|MURDER|"

@@ -108,13 +108,16 @@ def _scores(words: str, peers: dict | None) -> dict[str, list[tuple[float, str]]
     expanded = re.sub(r"\b(NO|NOT|WITHOUT) [A-Z]+( VIOLENCE)?", " ", expand(words))
     if _MEDICAL_FIRST.search(expanded):
         found["MEDICAL"].append((0.85, "medical wording"))
-    first = True
+    spans: list[tuple[int, int]] = []
     for pattern, category, weight in _KEYWORDS:
-        m = pattern.search(expanded)
-        if m:  # the first keyword wins; later ones are evidence the wording points elsewhere
-            found[category].append((weight if first else weight * 0.7,
+        # The first keyword wins; later ones are evidence the wording points elsewhere, unless
+        # they lie inside words already read ("DISTURB" in "EMOTIONALLY DISTURBED PERSON").
+        m = next((m for m in pattern.finditer(expanded)
+                  if not any(a <= m.start() and m.end() <= b for a, b in spans)), None)
+        if m:
+            found[category].append((weight if not spans else weight * 0.7,
                                     f"the word '{m.group(0).strip().lower()}'"))
-            first = False
+            spans.append(m.span())
     best = process.extractOne(expanded, _PHRASE_TEXTS, scorer=fuzz.token_sort_ratio,
                               score_cutoff=60)
     if best:
