@@ -46,20 +46,13 @@ def starter_category(call_type: str) -> tuple[str | None, bool | None]:
     return None, None
 
 
-# Eligibility a category gets when the program has not named its target categories: the
-# starter rules' own (types that need a safety screen stay unknown); OTHER (patrol, reports,
-# warrants...) is not the team's.
-DEFAULT_ELIGIBLE = {"OTHER": False, **{c: e for _, c, e in reversed(STARTER_RULES)}}
-
-
 def proposed_eligible(category: str | None, targets) -> bool | None:
-    """Eligibility to propose for a category: in the program's target categories or not; with
-    no targets set, the starter default (unknown where a screen is needed)."""
-    if category is None:
+    """Eligibility to propose for a category: whether the program targets it. Unknown while
+    no target categories are set: eligible calls are target-type calls (metric A3), so none is
+    eligible before the program says what it targets."""
+    if category is None or not targets:
         return None
-    if targets:
-        return category in targets
-    return DEFAULT_ELIGIBLE.get(category)
+    return category in targets
 
 
 def target_categories(con, jurisdiction: str) -> list[str]:
@@ -115,6 +108,33 @@ def apply_starter_crosswalk(con, jurisdiction: str) -> dict:
         con.rollback()
         raise
     return {k: out[k] for k in ("added", "categorised", "uncategorised")}
+
+
+def repropose_eligibility(con, jurisdiction: str) -> int:
+    """The target categories changed: rows written automatically and unchanged since get the
+    eligibility proposed from the new targets (the caller holds the transaction and refreshes
+    the calls). Rows a person saved or accepted are left as they are."""
+    targets = target_categories(con, jurisdiction)
+    rows = con.execute(
+        "SELECT w.call_type, w.category FROM crosswalk w JOIN crosswalk_auto a "
+        "USING (jurisdiction, call_type) WHERE w.jurisdiction = ? AND w.category IS NOT NULL "
+        "AND w.category IS NOT DISTINCT FROM a.category "
+        "AND w.eligible IS NOT DISTINCT FROM a.eligible", [jurisdiction]).fetchall()
+    changes = [(proposed_eligible(c, targets), jurisdiction, t) for t, c in rows]
+    for table in ("crosswalk", "crosswalk_auto"):  # the pair stays equal: undo still knows it
+        con.executemany(f"UPDATE {table} SET eligible = ? WHERE jurisdiction = ? "
+                        "AND call_type = ?", changes)
+    return len(changes)
+
+
+def eligibility_proposals(rows: list[dict], targets) -> list[dict]:
+    """Rows with a category but eligibility unknown, with the eligibility the target
+    categories propose (none while no targets are set)."""
+    if not targets:
+        return []
+    return [{"call_type": r["call_type"], "category": r["category"],
+             "eligible": proposed_eligible(r["category"], targets)}
+            for r in rows if r["category"] is not None and r["eligible"] is None]
 
 
 def forget_auto_rows(con, import_id: int) -> None:

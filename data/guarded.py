@@ -362,6 +362,8 @@ def update_jurisdiction(con, principal: Principal, name: str, **settings) -> Non
     with one_transaction(con):
         con.execute(f"UPDATE jurisdictions SET {', '.join(f'{c} = ?' for c in cols)} "
                     "WHERE jurisdiction = ?", [settings[c] for c in cols] + [name])
+        if "target_categories" in settings:  # automatic crosswalk rows follow the targets
+            crosswalk.repropose_eligibility(con, name)
         facts.refresh(con, name)  # eligibility depends on the settings
     audit.record(con, actor=principal.actor, action="jurisdiction.edit", jurisdiction=name,
                  target=name, detail=settings)
@@ -431,6 +433,15 @@ def accept_suggestions(con, principal: Principal, jurisdiction: str,
     rows = crosswalk.accepted_rows(crosswalk.crosswalk_rows(con, jurisdiction),
                                    crosswalk_suggestions(con, principal, jurisdiction),
                                    crosswalk.target_categories(con, jurisdiction), call_types)
+    return save_crosswalk(con, principal, jurisdiction, rows) if rows else 0
+
+
+def propose_eligibility(con, principal: Principal, jurisdiction: str) -> int:
+    """Eligibility from the target categories for every call type with a category whose
+    eligibility is unknown; saved (and audited) as a person's crosswalk edit."""
+    authorize(con, principal, "crosswalk.edit", jurisdiction=jurisdiction, target="crosswalk")
+    rows = crosswalk.eligibility_proposals(crosswalk.crosswalk_rows(con, jurisdiction),
+                                           crosswalk.target_categories(con, jurisdiction))
     return save_crosswalk(con, principal, jurisdiction, rows) if rows else 0
 
 

@@ -140,8 +140,8 @@ def next_steps(con, jurisdiction: str) -> list[dict]:
                            "eligibility decided (unknown, not ineligible).",
                            "Data page, Call-type crosswalk tab (column eligible)"))
     if not s.get("target_categories"):
-        steps.append(_step("targets", "No target categories set: target-type calls (A2) are 0 "
-                           "and eligibility falls back on each category's default.",
+        steps.append(_step("targets", "No target categories set: no call is target-type (A2) "
+                           "or eligible (A3) until the program says which categories it takes.",
                            _settings_where("--target-categories MENTAL_HEALTH,WELFARE_CHECK")))
     if s.get("coverage_start_hour") is None:
         steps.append(_step("coverage", "No coverage hours set: every hour counts as covered, so "
@@ -151,7 +151,7 @@ def next_steps(con, jurisdiction: str) -> list[dict]:
         steps.append(_step("launch", "No launch date: calls from before the program count as "
                            "eligible, and charts mark no launch.",
                            _settings_where("--launch-date YYYY-MM-DD")))
-    if calls and not eligible and not unmapped:
+    if calls and not eligible and not unmapped and s.get("target_categories"):
         steps.append(_step("eligible", "No call is eligible yet: no call type is marked eligible "
                            "for the team (or all fall outside coverage and launch).",
                            "Data page, Call-type crosswalk tab (column eligible)"))
@@ -190,6 +190,10 @@ def why_no_eligible_calls(con, jurisdictions: list[str]) -> list[str]:
                              [j]).fetchone()[0]
         if not calls:
             out.append(f"{j} has no 911/CAD calls yet: upload its calls export on the Data page.")
+        elif not s.get("target_categories"):
+            out.append(f"{j} has no target categories set, so no call is target-type or "
+                       "eligible yet: set them on the Admin page (Jurisdictions) or with "
+                       "`python -m data settings --target-categories ...`.")
         elif not marked and unmapped:
             out.append(f"{j}'s call types have no category or eligibility yet: map them on the "
                        "Data page, Call-type crosswalk tab (accept the confident suggestions).")

@@ -129,6 +129,8 @@ def _csv(tmp_path, name, types):
 
 def test_import_adds_rows_for_new_types_and_undo_removes_them(con, tmp_path):
     before = table_contents(con)
+    con.execute("INSERT INTO jurisdictions (jurisdiction, time_zone, target_categories) "
+                "VALUES ('J', 'UTC', ['WELFARE_CHECK', 'MENTAL_HEALTH'])")
     first = import_file(con, _csv(tmp_path, "a.csv", ["WELFARE CHECK", "XYZZY", "EDP"]),
                         kind="calls", jurisdiction="J", profile=PROFILE)
     assert first.crosswalk["added"] == 3 and first.crosswalk["categorised"] == 2
@@ -149,8 +151,9 @@ def test_import_adds_rows_for_new_types_and_undo_removes_them(con, tmp_path):
     assert rows["ROBBERY"]["category"] == "ASSAULT"
     undo_import(con, second.import_id)                             # its ROBBERY row goes
     assert "ROBBERY" not in {r["call_type"] for r in crosswalk_rows(con, "J")}
-    undo_import(con, first.import_id)
-    assert table_contents(con)["crosswalk"] == before["crosswalk"]
+    undo_import(con, first.import_id)   # its automatic rows go; the person's EDP row stays
+    assert con.execute("SELECT call_type, category FROM crosswalk").fetchall() == [
+        ("EDP", "OTHER")]
     assert table_contents(con)["crosswalk_auto"] == before["crosswalk_auto"]
 
 
@@ -170,8 +173,10 @@ def test_accepting_takes_confident_suggestions_with_eligibility_from_the_targets
            for r in accepted_rows(rows, suggestions, ["ASSAULT"])}
     # 10-56 is not confident; MY TYPE was set by a person: neither is touched.
     assert got == {"WELFARE CHECK": ("WELFARE_CHECK", False), "ROBBERY": ("ASSAULT", True)}
-    one = accepted_rows(rows, suggestions, [], call_types=["10-56"])   # one, by choice
+    one = accepted_rows(rows, suggestions, ["INTOXICATION"], call_types=["10-56"])  # by choice
     assert one == [{"call_type": "10-56", "category": "INTOXICATION", "eligible": True}]
+    # No target categories yet: no eligibility is proposed (eligible calls are target-type).
+    assert {r["eligible"] for r in accepted_rows(rows, suggestions, [])} == {None}
 
 
 def test_suggest_command_prints_json_and_changes_nothing(con, db_path, tmp_path):

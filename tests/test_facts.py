@@ -55,8 +55,10 @@ def test_facts_follow_imports_edits_and_undo(con, tmp_path):
     _import(con, tmp_path, "first.csv", FIRST)
     assert facts.stale_rows(con) == 0
     assert _value(con, "A1") == 4
-    # The import added starter crosswalk rows: WELFARE CHECK eligible, ROBBERY not, XYZZY
-    # unknown (no confident suggestion).
+    # The import added starter crosswalk rows; with welfare checks targeted: WELFARE CHECK
+    # eligible, ROBBERY not, XYZZY unknown (no confident suggestion).
+    assert _value(con, "A3") == 0          # no target categories yet: nothing is eligible
+    guarded.update_jurisdiction(con, LOCAL, "J", target_categories=["WELFARE_CHECK"])
     assert (_value(con, "A3"), _value(con, "A3U")) == (2, 1)
     assert apply_starter_crosswalk(con, "J")["added"] == 0   # nothing left to add
     assert facts.stale_rows(con) == 0
@@ -165,4 +167,4 @@ def test_refresh_command_repairs_hand_edits(db_path, tmp_path):
     assert out.exit_code == 0, out.output
     assert "Worked out 4 calls again; 1 had been out of date." in out.output
     con = connect(db_path)
-    assert facts.stale_rows(con) == 0 and _value(con, "A3") == 3  # two welfare checks, robbery
+    assert facts.stale_rows(con) == 0 and _value(con, "A3") == 1  # the robbery (no targets)

@@ -7,7 +7,8 @@ from datetime import date
 import pytest
 from click.testing import CliRunner
 
-from data import audit, facts, import_file, parse_profile
+from data import audit, facts, guarded, import_file, parse_profile
+from data.access import LOCAL
 from data.cli import cli
 from data.connection import connect
 from data.errors import DataError
@@ -61,7 +62,7 @@ def test_bad_hours_are_refused_with_the_reason(bad):
 
 def test_settings_command_sets_audits_and_refreshes_eligibility(imported, db_path):
     con, _ = imported
-    assert _eligible(con) == 3                         # around the clock, every day
+    assert _eligible(con) == 0                         # no target categories yet
     seq = audit.count(con)
     con.close()
     out = CliRunner().invoke(cli, [
@@ -70,7 +71,8 @@ def test_settings_command_sets_audits_and_refreshes_eligibility(imported, db_pat
         "--target-categories", "welfare_check", "--population", "50000"])
     assert out.exit_code == 0, out.output
     assert "coverage hours: 8:00-20:00" in out.output
-    assert "Eligible calls: 1 (were 3)." in out.output  # 22:00 and Saturday now out of cover
+    # Welfare checks targeted; the 22:00 and the Saturday call are out of cover.
+    assert "Eligible calls: 1 (were 0)." in out.output
     con = connect(db_path)
     row = con.execute("SELECT launch_date, coverage_start_hour, coverage_end_hour, "
                       "coverage_days, target_categories, population FROM jurisdictions"
@@ -106,15 +108,18 @@ def test_next_steps_name_what_is_missing(imported):
     steps = {s["key"]: s["text"] for s in next_steps(con, "J")}
     assert steps["crosswalk"].startswith("25% of calls (1 of 4) have a call type without")
     assert {"targets", "coverage", "launch", "responses", "population"} <= set(steps)
-    con.execute("UPDATE jurisdictions SET target_categories = ['WELFARE_CHECK'], "
-                "coverage_start_hour = 8, coverage_end_hour = 20, launch_date = DATE "
-                "'2025-01-01', population = 1000")
+    guarded.update_jurisdiction(con, LOCAL, "J", target_categories=["WELFARE_CHECK"],
+                                coverage_start_hour=8, coverage_end_hour=20,
+                                launch_date=date(2025, 1, 1), population=1000)
     assert {s["key"] for s in next_steps(con, "J")} == {"crosswalk", "responses"}
 
 
 def test_why_no_eligible_calls_gives_the_true_reason(imported):
     con, _ = imported
-    assert why_no_eligible_calls(con, ["J"]) == []    # it has eligible calls
+    (reason,) = why_no_eligible_calls(con, ["J"])
+    assert reason.startswith("J has no target categories set")
+    guarded.update_jurisdiction(con, LOCAL, "J", target_categories=["WELFARE_CHECK"])
+    assert why_no_eligible_calls(con, ["J"]) == []    # the automatic rows follow the targets
     con.execute("UPDATE crosswalk SET eligible = NULL")
     facts.refresh(con)
     (reason,) = why_no_eligible_calls(con, ["J"])

@@ -76,23 +76,39 @@ def _unmapped_figure(cur, jur) -> None:
 
 def _accept_all(cur, key, jur, rows, suggestions, targets) -> None:
     """One action for every confident suggestion of a type no person has confirmed."""
+    if not targets:
+        st.warning(f"{jur} has no target categories set, so no call is eligible yet: "
+                   "eligibility is proposed from them. An admin sets them on the Admin page "
+                   "(Jurisdictions), or `python -m data settings --target-categories ...`.")
     todo = crosswalk.accepted_rows(rows, suggestions, targets)
-    if not todo:
-        return
     calls = {r["call_type"]: r["calls"] for r in rows}
-    volume = sum(calls.get(r["call_type"], 0) for r in todo)
     total = sum(calls.values()) or 1
-    eligibility = ("eligibility proposed from the target categories "
-                   f"({', '.join(targets)})" if targets else
-                   "each category's default eligibility (no target categories set yet)")
-    if st.button(f"Accept {len(todo):,} confident suggestion(s) ({volume / total:.0%} of calls)",
-                 key=f"{key}_accept_all", type="primary",
-                 help=f"Writes the suggested category with {eligibility} for every call type "
-                      "whose suggestion is confident and that no person has confirmed. Rows "
-                      "a person saved are never changed."):
-        saved = guarded.accept_suggestions(cur, auth.current(), jur)
-        _saved(key, f"Accepted {saved:,} confident suggestion(s) for {jur}: categories and "
-                    "eligibility apply at once to every call already imported.")
+    if todo:
+        volume = sum(calls.get(r["call_type"], 0) for r in todo)
+        already = sum(1 for r in rows if not r["confirmed"] and r["category"] is not None)
+        if st.button(f"Accept {len(todo):,} confident suggestion(s) ({volume / total:.0%} of "
+                     "calls)", key=f"{key}_accept_all", type="primary",
+                     help="Writes the suggested category, with the eligibility proposed from "
+                          "the target categories, for every call type whose suggestion is "
+                          "confident and that no person has confirmed. Rows a person saved "
+                          "are never changed."):
+            saved = guarded.accept_suggestions(cur, auth.current(), jur)
+            _saved(key, f"Accepted {saved:,} confident suggestion(s) for {jur}: categories "
+                        "and eligibility apply at once to every call already imported.")
+        if already:
+            st.caption(f"{already:,} of the call types were given their confident suggestion "
+                       "at import already; accepting confirms them (other jurisdictions then "
+                       "learn from them, and undoing the import keeps them).")
+    proposals = crosswalk.eligibility_proposals(rows, targets)
+    if proposals:
+        volume = sum(calls.get(r["call_type"], 0) for r in proposals)
+        if st.button(f"Set eligibility from the target categories for {len(proposals):,} call "
+                     f"type(s) still unknown ({volume / total:.0%} of calls)",
+                     key=f"{key}_propose", help=f"Eligible when the category is one of "
+                                                f"{', '.join(targets)}; not eligible otherwise."):
+            saved = guarded.propose_eligibility(cur, auth.current(), jur)
+            _saved(key, f"Set the eligibility of {saved:,} call type(s) for {jur} from its "
+                        "target categories.")
 
 
 def _add_starter(cur, key, jur) -> None:
