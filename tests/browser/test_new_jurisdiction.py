@@ -1,5 +1,6 @@
 """A new jurisdiction, from upload to an Overview with eligible calls, in a real browser, using
-only the wizard's suggestions and the crosswalk's "accept confident suggestions" (issue 21).
+only the wizard's suggestions, the target categories set on the Admin page and the
+crosswalk's "accept confident suggestions" (issue 21).
 
 The export is the first 400 rows of San Diego's police calls for service (ODC-PDDL, so kept in
 tests/fixtures): its call types are codes (415, 5150, CW, 602 ...) that a person would map by
@@ -58,13 +59,28 @@ def test_a_new_jurisdiction_reaches_eligible_calls_with_suggestions_alone(empty_
     screenshot(page, "flow21-import-next-steps")
     page.get_by_role("button", name="Open the call-type crosswalk").click()
     _settle(page)
+    page.get_by_text(f"{NAME} has no target categories set").wait_for(timeout=30000)
+    assert "Call volume still unmapped" in _main_text(page)
+
+    # The one setting eligibility needs, through the Admin page (a new jurisdiction has none).
+    _open(page, f"{url}/admin?admin_tab=Jurisdictions", "Admin")
+    for category in ("MENTAL_HEALTH", "WELFARE_CHECK"):
+        page.get_by_role("combobox", name="Target categories").click()
+        page.keyboard.type(category)
+        page.get_by_role("option", name=category, exact=True).click()
+    page.keyboard.press("Escape")
+    _settle(page)
+    screenshot(page, "flow21-admin-targets")
+    page.get_by_role("button", name="Save", exact=True).click()
+    page.get_by_text(f"Saved the settings of {NAME}.").wait_for(timeout=30000)
 
     # The crosswalk tab, on the new jurisdiction: accept every confident suggestion at once.
+    _open(page, f"{url}/data?data_tab=Call-type+crosswalk", "Data")
     accept = page.get_by_role("button", name=re.compile(r"^Accept \d+ confident suggestion"))
     accept.wait_for(timeout=30000)
     n = int(re.search(r"Accept (\d+)", accept.inner_text()).group(1))
     assert n >= 10  # 5150, CW (check the welfare), 602, 647F, 415 ... of the 83 types
-    assert "Call volume still unmapped" in _main_text(page)
+    assert "no target categories" not in _main_text(page)
     screenshot(page, "flow21-crosswalk-suggestions")
     accept.click()
     page.get_by_text(f"Accepted {n} confident suggestion(s) for {NAME}").wait_for(timeout=60000)
@@ -76,5 +92,6 @@ def test_a_new_jurisdiction_reaches_eligible_calls_with_suggestions_alone(empty_
     _exact(page)
     assert _tile(page, "Calls for service") == 400
     assert _tile(page, "Eligible calls") > 0
+    assert "Target call types" in _main_text(page)
     screenshot(page, "flow21-overview")
     assert page.offsite_requests == [] and page.plotly_warnings == []
