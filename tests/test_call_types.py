@@ -212,3 +212,26 @@ def test_crosswalk_without_sub_command_still_adds_starter_rows(con, db_path):
     assert "Added 2 call types: 1 given a category" in out.output
     again = CliRunner().invoke(cli, ["crosswalk", "--db", str(db_path)])
     assert again.exit_code != 0 and "--jurisdiction" in again.output
+
+
+# The share of each real export's call volume given a category at import, with no person
+# involved (README, "Call-type crosswalk"). Floors a little under the measured figures.
+REAL_EXPORTS = [("Milwaukee", "milwaukee_mpd/data.csv", "milwaukee_mpd.toml", 0.78),
+                ("Montgomery", "montgomery_pa/911.csv", "montgomery_pa.toml", 0.79),
+                ("Detroit", "detroit_dpd/detroit_911.csv", "detroit_dpd.toml", 0.67),
+                ("Seattle", "seattle_spd_calldata/db_call_data_2018-2023.csv",
+                 "seattle_spd.toml", 0.65),
+                ("San Diego", "sandiego_sdpd/pd_calls_for_service_2023_datasd.csv",
+                 "sandiego_sdpd.toml", 0.27)]
+
+
+@pytest.mark.parametrize("name,path,profile,floor", REAL_EXPORTS)
+def test_real_exports_are_mostly_categorised_at_import(con, realdata, name, path, profile,
+                                                       floor):
+    result = import_file(con, realdata / path, kind="calls", jurisdiction=name,
+                         profile=Path(__file__).resolve().parent / "profiles" / profile)
+    calls, categorised = con.execute(
+        "SELECT count(*), count(*) FILTER (WHERE NOT type_unmapped) FROM calls").fetchone()
+    print(f"{name}: {result.crosswalk['categorised']} of {result.crosswalk['added']} call types,"
+          f" {categorised / calls:.1%} of {calls:,} calls")
+    assert categorised / calls >= floor
