@@ -143,3 +143,18 @@ def test_cli_import_names_the_next_steps(db_path, tmp_path):
     assert "What still keeps J's pages empty or wrong:" in out.output
     assert "25% of calls (1 of 4) have a call type without a category" in out.output
     assert "python -m data settings --target-categories" in out.output
+
+
+def test_overview_says_why_no_call_is_eligible(monkeypatch, db_path, tmp_path):
+    """Right after a first import the Overview names the true reason, not 'upload calls'."""
+    from test_pages import run_app
+
+    con = connect(db_path, readable_dirs=(tmp_path,))
+    path = tmp_path / "calls.csv"
+    path.write_text(CALLS)
+    import_file(con, path, kind="calls", jurisdiction="J", profile=PROFILE)
+    con.close()
+    at = run_app(monkeypatch, db_path)
+    (message,) = [i.value for i in at.main.info if i.value.startswith("No eligible calls")]
+    assert "J has no target categories set" in message and "upload" not in message
+    assert not at.exception
