@@ -56,4 +56,4 @@ if has_values(trend):
              "(insufficient data).")
 else:
     components.empty("coverage-trend", "Coverage of eligible calls by month",
-                     messages.nothing_selected("eligible calls", "calls"))
+                     messages.no_eligible_calls(f))

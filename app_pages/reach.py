@@ -10,12 +10,15 @@ from ui import components, filters, messages, sections
 
 B1, A4 = metrics.BY_ID["B1"], metrics.BY_ID["A4"]
 NOT_SERVED = metrics.count_metric("calls_eligible_not_served")
-NO_ELIGIBLE = messages.nothing_selected("eligible calls", "calls")
 
 st.title("What percentage of eligible calls is the team handling?")
 f = filters.current()
 if messages.no_data_here(("calls",)):
     st.stop()
+
+
+def no_eligible() -> str:
+    return messages.no_eligible_calls(f)  # the true reason for the jurisdictions in view
 
 
 def by_month_frame():
@@ -31,7 +34,7 @@ def by_month():
                          figures.line_by_month(month, None, B1, components.launches(f)),
                          data_table(month, ("month",), {"B1": B1.label}))
     else:
-        components.empty("b1-month", "Coverage by month", NO_ELIGIBLE)
+        components.empty("b1-month", "Coverage by month", no_eligible())
 
 
 def by_weekday_hour():
@@ -48,7 +51,7 @@ def by_weekday_hour():
                  "jurisdiction for its own "
                  "hours.")
     else:
-        components.empty("b1-hours", "Coverage by weekday and hour", NO_ELIGIBLE)
+        components.empty("b1-hours", "Coverage by weekday and hour", no_eligible())
 
 
 def by_category_area():
@@ -64,7 +67,7 @@ def by_category_area():
                                  note="Whiskers: 95% intervals. Hatched bars: "
                                       f"{metrics.FEW_EVENTS}.")
             else:
-                components.empty(key, title, NO_ELIGIBLE)
+                components.empty(key, title, no_eligible())
 
 
 def calls_missed():
@@ -83,7 +86,7 @@ def calls_missed():
                 note="'not recorded': the export gives no reason (the NYC audit found reasons "
                      "untracked for most unserved calls).")
         else:
-            components.empty("b3-reason", "Eligible but not served, by reason", NO_ELIGIBLE)
+            components.empty("b3-reason", "Eligible but not served, by reason", no_eligible())
     with right:
         out = only(by_month_frame(), "A4")
         if has_values(out):
@@ -95,7 +98,7 @@ def calls_missed():
                                   "there are no coverage hours to fall outside of.")
         else:
             components.empty("a4-month", "Eligible-type calls outside coverage hours",
-                             NO_ELIGIBLE)
+                             no_eligible())
 
 
 sections.show(sections.REACH, {"By month": by_month, "By weekday and hour": by_weekday_hour,

@@ -262,7 +262,7 @@ ORDER BY k
 def settle_jurisdiction(con, jurisdiction: str, n_calls: int) -> None:
     """Program settings and the starter crosswalk, as an administrator would set them up."""
     from data import facts
-    from data.crosswalk import apply_starter_crosswalk
+    from data.crosswalk import apply_starter_crosswalk, repropose_eligibility
 
     s = jurisdiction_settings(n_calls)
     con.execute(
@@ -272,5 +272,8 @@ def settle_jurisdiction(con, jurisdiction: str, n_calls: int) -> None:
         [s["state"], s["population"], s["program_name"], s["launch_date"],
          s["coverage_start_hour"], s["coverage_end_hour"], s["coverage_days"],
          s["target_categories"], jurisdiction])
-    facts.refresh(con, jurisdiction)  # settings edited here by hand, as guarded does
+    # Settings edited here by hand, as guarded does: the crosswalk rows the import wrote
+    # take their eligibility from the target categories, then the calls are worked out again.
+    repropose_eligibility(con, jurisdiction)
+    facts.refresh(con, jurisdiction)
     apply_starter_crosswalk(con, jurisdiction)

@@ -1,5 +1,5 @@
-"""Command line for the data layer: import, imports, undo, suggest, crosswalk, refresh, demo,
-audit.
+"""Command line for the data layer: import, imports, undo, suggest, crosswalk (suggest),
+settings, refresh, demo, audit.
 
 Each command opens the database, calls one function of the library and turns a DataError into a
 one-paragraph message with a non-zero exit code (never a traceback).
@@ -80,18 +80,31 @@ def import_(file, kind, jurisdiction, profile_path, tz, encoding, dayfirst, dry_
                                         jurisdiction=jurisdiction, profile=profile,
                                         dry_run=dry_run, profile_dir=_profiles_dir(db_path),
                                         timezone_name=tz, progress=bar)
+        steps = _next_steps(con, result)
     except DataError as e:
         raise click.ClickException(str(e)) from None
     finally:
         con.close()
     if as_json:
         out = {k: v for k, v in result.__dict__.items() if k not in ("profile",)}
-        click.echo(json.dumps(out, default=str, indent=2))
+        click.echo(json.dumps({**out, "next_steps": steps}, default=str, indent=2))
     else:
         click.echo("\n".join(result.summary_lines()))
         if result.profile_path:
             click.echo(f"  mapping suggested from the headers; saved to {result.profile_path} "
                        "(edit it to change the mapping; the next export reuses it)")
+        if steps:
+            click.echo(f"What still keeps {result.jurisdiction}'s pages empty or wrong:")
+            click.echo("\n".join(f"  - {s['text']} Fix: {s['where']}." for s in steps))
+
+
+def _next_steps(con, result) -> list[dict]:
+    """After a committed import of records: what still keeps the pages empty or wrong."""
+    from .program import next_steps
+
+    if result.status != "committed" or result.kind == "population":
+        return []
+    return next_steps(con, result.jurisdiction)
 
 
 def _import_boundaries(file, jurisdiction, area_property, dry_run, as_json, db_path):
@@ -213,21 +226,156 @@ def undo_cmd(import_id, db_path):
                f"{out['rows_removed']:,} rows, restored {out['rows_restored']:,}.")
 
 
-@cli.command(name="crosswalk")
-@click.option("--jurisdiction", required=True)
+@cli.group(name="crosswalk", invoke_without_command=True)
+@click.option("--jurisdiction", help="Add starter rows for this jurisdiction's call types.")
 @db_option
-def crosswalk_cmd(jurisdiction, db_path):
-    """Add starter crosswalk rows for a jurisdiction's call types that have none.
+@click.pass_context
+def crosswalk_group(ctx, jurisdiction, db_path):
+    """The call-type crosswalk. Without a sub-command: add starter rows for a jurisdiction's
+    call types that have none (a confident suggestion's category, else none).
 
     Example: python -m data crosswalk --jurisdiction Springfield
+             python -m data crosswalk suggest --types-file types.txt --json
     """
+    if ctx.invoked_subcommand is not None:
+        return
+    if not jurisdiction:
+        raise click.UsageError("Give --jurisdiction NAME (or a sub-command such as suggest).")
     con = _connect(db_path)
     try:
         out = _guarded().apply_starter_crosswalk(con, _local(), jurisdiction)
     finally:
         con.close()
     click.echo(f"Added {out['added']:,} call types: {out['categorised']:,} given a category by "
-               f"the starter rules, {out['uncategorised']:,} left unmapped for you to map.")
+               f"a confident suggestion, {out['uncategorised']:,} left unmapped for you to map.")
+
+
+@crosswalk_group.command(name="suggest")
+@click.option("--jurisdiction", help="Suggest for this jurisdiction's call types (most calls "
+                                     "first), learning from the other jurisdictions only.")
+@click.option("--types-file", type=click.Path(exists=True, dir_okay=False),
+              help="A text file with one call type per line (instead of the database's).")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON list.")
+@db_option
+def crosswalk_suggest_cmd(jurisdiction, types_file, as_json, db_path):
+    """Suggest a standard category, with a confidence (0-1), for each call type. Changes
+    nothing: the database is opened read-only (and not created when it does not exist).
+
+    Example: python -m data crosswalk suggest --jurisdiction Springfield --json
+    """
+    from .call_types import suggest_for
+
+    if not (jurisdiction or types_file):
+        raise click.UsageError("Give --jurisdiction NAME, --types-file FILE, or both.")
+    types = None
+    if types_file:
+        text = Path(types_file).read_text(encoding="utf-8-sig", errors="replace")
+        types = list(dict.fromkeys(t.strip() for t in text.splitlines() if t.strip()))
+    con, calls = _read_only(db_path, need=bool(jurisdiction) and not types_file), {}
+    try:
+        if jurisdiction and _has_table(con, "calls"):
+            calls = dict(con.execute("SELECT call_type, count(*) FROM calls WHERE jurisdiction "
+                                     "= ? GROUP BY 1", [jurisdiction]).fetchall())
+            if types is None and not calls:
+                raise click.ClickException(f"{jurisdiction} has no calls in {_db(db_path)}.")
+        found = suggest_for(con, jurisdiction, types)
+    finally:
+        con.close()
+    rows = [{**s.as_dict(), **({"calls": calls.get(s.call_type, 0)} if jurisdiction else {})}
+            for s in found]
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    for r in rows:
+        click.echo(f"{r['confidence']:4.2f} {'*' if r['confident'] else ' '} "
+                   f"{r['category'] or '-':<16} {r['call_type']}  ({r['reason']})")
+    sure = sum(r["confident"] for r in rows)
+    click.echo(f"{sure:,} of {len(rows):,} call types have a confident suggestion (*).")
+
+
+def _read_only(db_path, need: bool):
+    """The database read-only; an empty in-memory one when the file does not exist."""
+    path = _db(db_path)
+    if not path.exists():
+        if need:
+            raise click.ClickException(f"There is no database {path}.")
+        return connect(":memory:")
+    try:
+        return connect(path, read_only=True)
+    except DataError as e:
+        raise click.ClickException(str(e)) from None
+    except Exception as e:
+        raise click.ClickException(f"cannot open the database {path}: "
+                                   f"{str(e).splitlines()[0]}") from None
+
+
+def _has_table(con, name) -> bool:
+    return bool(con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?",
+                            [name]).fetchone()[0])
+
+
+@cli.command(name="settings")
+@click.option("--jurisdiction", required=True)
+@click.option("--launch-date", help="Program launch, YYYY-MM-DD ('none' to clear).")
+@click.option("--coverage-hours", help="Local hours on duty, e.g. 8-20 or 19-7; 24h = always.")
+@click.option("--coverage-days", help="Weekdays covered: 12345, Mon-Fri, Mon,Wed,Fri; all.")
+@click.option("--coverage-areas", help="Areas covered, comma-separated; all = everywhere.")
+@click.option("--target-categories", help="Categories the program targets, comma-separated.")
+@click.option("--population", type=click.IntRange(min=0), help="Residents (0 clears it).")
+@click.option("--program-name", help="The program's name.")
+@db_option
+def settings_cmd(jurisdiction, launch_date, coverage_hours, coverage_days, coverage_areas,
+                 target_categories, population, program_name, db_path):
+    """Show a jurisdiction's program settings, or change them (audited, as on the Admin page);
+    eligibility of its calls is worked out again at once.
+
+    Example: python -m data settings --jurisdiction Springfield --launch-date 2024-06-01
+             --coverage-hours 8-20 --coverage-days Mon-Fri --target-categories MENTAL_HEALTH
+    """
+    from . import program
+    from .crosswalk import category_options
+
+    con = _connect(db_path)
+    try:
+        before = program.current(con, jurisdiction)
+        if before is None:
+            raise click.ClickException(f"There is no jurisdiction {jurisdiction} in "
+                                       f"{_db(db_path)}.")
+        changes = {}
+        if launch_date is not None:
+            changes["launch_date"] = program.parse_date(launch_date)
+        if coverage_hours is not None:
+            changes["coverage_start_hour"], changes["coverage_end_hour"] = \
+                program.parse_hours(coverage_hours)
+        if coverage_days is not None:
+            changes["coverage_days"] = program.parse_days(coverage_days)
+        if coverage_areas is not None:
+            changes["coverage_areas"] = program.parse_list(coverage_areas)
+        if target_categories is not None:
+            changes["target_categories"] = program.parse_categories(
+                target_categories, category_options(con, jurisdiction))
+        if population is not None:
+            changes["population"] = population or None
+        if program_name is not None:
+            changes["program_name"] = program_name.strip() or None
+        eligible = _eligible_calls(con, jurisdiction)
+        if changes:
+            _guarded().update_jurisdiction(con, _local(), jurisdiction, **changes)
+        after = program.current(con, jurisdiction)
+        now = _eligible_calls(con, jurisdiction)
+    except DataError as e:
+        raise click.ClickException(str(e)) from None
+    finally:
+        con.close()
+    click.echo(f"Settings of {jurisdiction}" + (" (changed)" if changes else "") + ":")
+    click.echo("\n".join(f"  {line}" for line in program.describe(after)))
+    if changes:
+        click.echo(f"Eligible calls: {now:,} (were {eligible:,}).")
+
+
+def _eligible_calls(con, jurisdiction) -> int:
+    return con.execute("SELECT count(*) FILTER (WHERE effective_eligible) FROM calls "
+                       "WHERE jurisdiction = ?", [jurisdiction]).fetchone()[0]
 
 
 @cli.command(name="refresh")

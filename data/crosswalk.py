@@ -46,28 +46,105 @@ def starter_category(call_type: str) -> tuple[str | None, bool | None]:
     return None, None
 
 
+def proposed_eligible(category: str | None, targets) -> bool | None:
+    """Eligibility to propose for a category: whether the program targets it. Unknown while
+    no target categories are set: eligible calls are target-type calls (metric A3), so none is
+    eligible before the program says what it targets."""
+    if category is None or not targets:
+        return None
+    return category in targets
+
+
+def target_categories(con, jurisdiction: str) -> list[str]:
+    row = con.execute("SELECT target_categories FROM jurisdictions WHERE jurisdiction = ?",
+                      [jurisdiction]).fetchone()
+    return list(row[0] or []) if row else []
+
+
+def add_starter_rows(con, jurisdiction: str, call_types, import_id: int | None = None) -> dict:
+    """Write a crosswalk row for each of ``call_types`` the jurisdiction's crosswalk lacks.
+
+    A confident suggestion (``call_types.CONFIDENT``) gives the category and the proposed
+    eligibility; any other type is added with no category, to be mapped in the editor. Rows
+    already there are never changed. The rows are recorded in ``crosswalk_auto`` (not
+    confirmed; ``import_id`` lets undo remove them). The caller holds the transaction and
+    refreshes the calls' derived columns.
+    """
+    from . import call_types as suggester
+
+    have = {r[0] for r in con.execute("SELECT call_type FROM crosswalk WHERE jurisdiction = ?",
+                                      [jurisdiction]).fetchall()}
+    new = sorted({t for t in call_types if t is not None and t not in have})
+    targets = target_categories(con, jurisdiction)
+    rows = []
+    for s in suggester.suggest_for(con, jurisdiction, new) if new else []:
+        category = s.category if s.confident else None
+        rows.append((jurisdiction, s.call_type, category, proposed_eligible(category, targets),
+                     s.confidence, import_id))
+    if rows:
+        con.executemany("INSERT INTO crosswalk VALUES (?, ?, ?, ?)", [r[:4] for r in rows])
+        con.executemany("INSERT OR REPLACE INTO crosswalk_auto VALUES (?, ?, ?, ?, ?, ?)", rows)
+    mapped = sum(1 for r in rows if r[2] is not None)
+    return {"added": len(rows), "categorised": mapped, "uncategorised": len(rows) - mapped,
+            "call_types": [r[1] for r in rows]}
+
+
 def apply_starter_crosswalk(con, jurisdiction: str) -> dict:
     """Add a starter row for every call type of ``jurisdiction`` not yet in its crosswalk.
 
-    Existing rows are never changed. Types no rule recognises are added with no category, so
-    they show up in the 'unmapped call types' figure until someone maps them.
+    Existing rows are never changed. Types with no confident suggestion are added with no
+    category, so they show up in the 'unmapped call types' figure until someone maps them.
     """
     types = [r[0] for r in con.execute(
-        "SELECT DISTINCT call_type FROM calls c WHERE jurisdiction = ? AND call_type IS NOT NULL "
-        "AND NOT EXISTS (SELECT 1 FROM crosswalk w WHERE w.jurisdiction = c.jurisdiction AND "
-        "w.call_type = c.call_type) ORDER BY 1", [jurisdiction]).fetchall()]
-    rows = [(jurisdiction, t, *starter_category(t)) for t in types]
+        "SELECT DISTINCT call_type FROM calls WHERE jurisdiction = ? AND call_type IS NOT NULL",
+        [jurisdiction]).fetchall()]
     con.begin()
     try:
-        if rows:
-            con.executemany("INSERT INTO crosswalk VALUES (?, ?, ?, ?)", rows)
-            facts.refresh(con, jurisdiction, [r[1] for r in rows])
+        out = add_starter_rows(con, jurisdiction, types)
+        if out["added"]:
+            facts.refresh(con, jurisdiction, out["call_types"])
         con.commit()
     except BaseException:
         con.rollback()
         raise
-    mapped = sum(1 for r in rows if r[2] is not None)
-    return {"added": len(rows), "categorised": mapped, "uncategorised": len(rows) - mapped}
+    return {k: out[k] for k in ("added", "categorised", "uncategorised")}
+
+
+def repropose_eligibility(con, jurisdiction: str) -> int:
+    """The target categories changed: rows written automatically and unchanged since get the
+    eligibility proposed from the new targets (the caller holds the transaction and refreshes
+    the calls). Rows a person saved or accepted are left as they are."""
+    targets = target_categories(con, jurisdiction)
+    rows = con.execute(
+        "SELECT w.call_type, w.category FROM crosswalk w JOIN crosswalk_auto a "
+        "USING (jurisdiction, call_type) WHERE w.jurisdiction = ? AND w.category IS NOT NULL "
+        "AND w.category IS NOT DISTINCT FROM a.category "
+        "AND w.eligible IS NOT DISTINCT FROM a.eligible", [jurisdiction]).fetchall()
+    changes = [(proposed_eligible(c, targets), jurisdiction, t) for t, c in rows]
+    for table in ("crosswalk", "crosswalk_auto") if changes else ():  # the pair stays equal: undo still knows it
+        con.executemany(f"UPDATE {table} SET eligible = ? WHERE jurisdiction = ? "
+                        "AND call_type = ?", changes)
+    return len(changes)
+
+
+def eligibility_proposals(rows: list[dict], targets) -> list[dict]:
+    """Rows with a category but eligibility unknown, with the eligibility the target
+    categories propose (none while no targets are set)."""
+    if not targets:
+        return []
+    return [{"call_type": r["call_type"], "category": r["category"],
+             "eligible": proposed_eligible(r["category"], targets)}
+            for r in rows if r["category"] is not None and r["eligible"] is None]
+
+
+def forget_auto_rows(con, import_id: int) -> None:
+    """Undo of ``import_id``: remove the crosswalk rows it wrote that nobody changed since."""
+    con.execute(
+        "DELETE FROM crosswalk WHERE (jurisdiction, call_type) IN (SELECT (w.jurisdiction, "
+        "w.call_type) FROM crosswalk w JOIN crosswalk_auto a USING (jurisdiction, call_type) "
+        "WHERE a.import_id = ? AND w.category IS NOT DISTINCT FROM a.category "
+        "AND w.eligible IS NOT DISTINCT FROM a.eligible)", [import_id])
+    con.execute("DELETE FROM crosswalk_auto WHERE import_id = ?", [import_id])
 
 
 # --------------------------------------------------------------------------------------------
@@ -94,10 +171,12 @@ def crosswalk_rows(con, jurisdiction: str) -> list[dict]:
     cur = con.execute(
         """WITH n AS (SELECT call_type, count(*) AS calls FROM calls
                       WHERE jurisdiction = ? AND call_type IS NOT NULL GROUP BY 1),
-                w AS (SELECT call_type, category, eligible FROM crosswalk WHERE jurisdiction = ?)
-           SELECT call_type, coalesce(n.calls, 0) AS calls, w.category, w.eligible
-           FROM n FULL JOIN w USING (call_type)
-           ORDER BY calls DESC, call_type""", [jurisdiction, jurisdiction])
+                w AS (SELECT call_type, category, eligible FROM crosswalk WHERE jurisdiction = ?),
+                a AS (SELECT call_type FROM crosswalk_auto WHERE jurisdiction = ?)
+           SELECT call_type, coalesce(n.calls, 0) AS calls, w.category, w.eligible,
+                  w.call_type IS NOT NULL AND a.call_type IS NULL AS confirmed
+           FROM n FULL JOIN w USING (call_type) LEFT JOIN a USING (call_type)
+           ORDER BY calls DESC, call_type""", [jurisdiction, jurisdiction, jurisdiction])
     names = [d[0] for d in cur.description]
     return [dict(zip(names, r)) for r in cur.fetchall()]
 
@@ -123,6 +202,9 @@ def save_crosswalk(con, jurisdiction: str, rows: list[dict]) -> int:
     try:
         con.executemany("DELETE FROM crosswalk WHERE jurisdiction = ? AND call_type = ?",
                         [(j, t) for j, t, _, _ in clean])
+        # Saved (or accepted) by a person: confirmed, no longer an automatic row.
+        con.executemany("DELETE FROM crosswalk_auto WHERE jurisdiction = ? AND call_type = ?",
+                        [(j, t) for j, t, _, _ in clean])
         if clean:
             con.executemany("INSERT INTO crosswalk VALUES (?, ?, ?, ?)", clean)
         facts.refresh(con, jurisdiction, [t for _, t, _, _ in clean])
@@ -131,6 +213,30 @@ def save_crosswalk(con, jurisdiction: str, rows: list[dict]) -> int:
         con.rollback()
         raise
     return len(clean)
+
+
+def accepted_rows(rows: list[dict], suggestions: list[dict], targets,
+                  call_types=None) -> list[dict]:
+    """Crosswalk rows that accept suggestions: the confident ones (or those of ``call_types``,
+    whatever their confidence) for types no person has confirmed, each with the eligibility
+    proposed from the program's target categories.
+
+    ``rows`` are ``crosswalk_rows``; ``suggestions`` are ``Suggestion.as_dict()`` s.
+    """
+    by_type = {s["call_type"]: s for s in suggestions}
+    wanted = None if call_types is None else set(call_types)
+    out = []
+    for r in rows:
+        s = by_type.get(r["call_type"])
+        if r["confirmed"] or s is None or s["category"] is None:
+            continue
+        if wanted is None and not s["confident"] or wanted is not None and r["call_type"] \
+                not in wanted:
+            continue
+        eligible = proposed_eligible(s["category"], targets)
+        out.append({"call_type": r["call_type"], "category": s["category"],
+                    "eligible": eligible})
+    return out
 
 
 def unmapped_share(con, jurisdiction: str) -> dict:

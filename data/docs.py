@@ -27,6 +27,14 @@ _FIXED = {
     "crosswalk": [("jurisdiction", ""), ("call_type", "Local call type exactly as imported"),
                   ("category", "Standard category"), ("eligible", "true / false / NULL = not "
                                                       "triaged (unknown)")],
+    "crosswalk_auto": [("jurisdiction", ""), ("call_type", ""),
+                       ("category", "The category written automatically (suggested with "
+                        "confidence; NULL when no suggestion was confident)"),
+                       ("eligible", "The eligibility written with it"),
+                       ("confidence", "The suggestion's confidence (0-1)"),
+                       ("import_id", "The import that wrote the row (NULL: `python -m data "
+                        "crosswalk`); undo removes the rows it wrote. A row leaves this table "
+                        "when a person saves or accepts it: then it is *confirmed*")],
     "imports": [("import_id", "Ledger id"), ("kind", "calls / responses / referrals / population / "
                  "boundaries"),
                 ("jurisdiction", ""), ("file_name", ""), ("file_sha256", "The same file again "

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import duckdb
 
-from . import acs, columns, facts, timestamps, values
+from . import acs, columns, crosswalk, facts, timestamps, values
 from .errors import AmbiguousDates, DataError, ImportRefused, MappingError, ProfileError
 from .links import refresh_links
 from .profiles import (Profile, header_signature, load_profile, normalise_value,
@@ -59,6 +59,9 @@ class ImportResult:
     notes: list[str] = field(default_factory=list)
     previous_import: int | None = None
     midnight_only: list[str] = field(default_factory=list)  # time fields read as dates alone
+    # Calls: the crosswalk rows added for call types new to the jurisdiction (added,
+    # categorised, uncategorised, call_types).
+    crosswalk: dict | None = None
 
     def summary_lines(self) -> list[str]:
         if self.status == "already_imported":
@@ -84,6 +87,11 @@ class ImportResult:
         for m in unrecognised[:10]:
             lines.append(f"  value not recognised in {m['field']}: {m['raw']!r} -> {m['code']} "
                          f"({m['rows']:,} rows); map it under [values.{m['field']}]")
+        if self.crosswalk and self.crosswalk["added"]:
+            x = self.crosswalk
+            lines.append(f"  crosswalk: {x['added']:,} new call type(s), {x['categorised']:,} "
+                         f"given a category by a confident suggestion, {x['uncategorised']:,} "
+                         "left to map (python -m data crosswalk suggest)")
         lines += [f"  {n}" if n.startswith("warning: ") else f"  note: {n}" for n in self.notes]
         return lines
 
@@ -284,10 +292,29 @@ def _commit(con, plan: _Plan, dry_run: bool) -> ImportResult:
         _write_rejects(con, plan.staged, result)
     _collect_warnings(con, plan.kind, plan.cols, plan.jurisdiction, result.import_id, result,
                       plan.source)
+    if plan.kind == "calls":
+        _starter_crosswalk(con, plan.jurisdiction, result)
     _merge(con, plan.kind, plan.jurisdiction, result.import_id, result)
+    if result.crosswalk and result.crosswalk["added"] and result.crosswalk["had_calls"]:
+        # Calls of earlier imports with a type new to the crosswalk (a database from before
+        # types were added at import): their category and eligibility change too.
+        facts.refresh(con, plan.jurisdiction, result.crosswalk["call_types"])
     refresh_links(con, plan.jurisdiction, plan.kind)
     _write_ledger(con, result, plan.tz_is_new)
     return result
+
+
+def _starter_crosswalk(con, jurisdiction, result) -> None:
+    """Crosswalk rows for the call types new to the jurisdiction, before the calls are merged
+    (so that the merge derives their category and eligibility in the same statement)."""
+    types = [r[0] for r in con.execute(
+        "SELECT DISTINCT call_type FROM incoming n WHERE call_type IS NOT NULL AND NOT EXISTS "
+        "(SELECT 1 FROM crosswalk w WHERE w.jurisdiction = ? AND w.call_type = n.call_type)",
+        [jurisdiction]).fetchall()]
+    had = con.execute("SELECT count(*) > 0 FROM (SELECT 1 FROM calls WHERE jurisdiction = ? "
+                      "LIMIT 1)", [jurisdiction]).fetchone()[0]
+    result.crosswalk = {**crosswalk.add_starter_rows(con, jurisdiction, types,
+                                                     result.import_id), "had_calls": had}
 
 
 def _read(con, staged, sql, params=None):
@@ -1363,7 +1390,9 @@ def _write_ledger(con, result, created_jurisdiction):
     summary = {"value_mappings": result.value_mappings, "notes": result.notes,
                "unit_rows": result.unit_rows, "fingerprint_merged": result.fingerprint_merged,
                "warnings": result.warnings_by_type, "reject_reasons": result.reject_reasons,
-               "created_jurisdiction": created_jurisdiction}
+               "created_jurisdiction": created_jurisdiction,
+               "crosswalk": {k: v for k, v in (result.crosswalk or {}).items()
+                             if k != "call_types"} or None}
     con.execute(
         "INSERT INTO imports VALUES (?, ?, ?, ?, ?, ?, now(), ?, ?, ?, ?, ?, ?, ?, ?, "
         "'committed', NULL)",

@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 
 from .errors import UndoRefused
-from . import facts
+from . import crosswalk, facts
 from .links import refresh_links
 from .schema import IMPORT_KINDS, history_table, record_columns, table_of
 
@@ -34,9 +34,12 @@ def undo_import(con, import_id: int) -> dict:
         counts = _restore(con, kind, import_id)
         refresh_links(con, jurisdiction, kind)
         created = json.loads(summary or "{}").get("created_jurisdiction")
+        if kind == "calls":  # the crosswalk rows it wrote, unless someone changed them since
+            crosswalk.forget_auto_rows(con, import_id)
         if created and not _jurisdiction_in_use(con, jurisdiction):
             # The import created the jurisdiction: remove it with the crosswalk rows made for it.
             con.execute("DELETE FROM crosswalk WHERE jurisdiction = ?", [jurisdiction])
+            con.execute("DELETE FROM crosswalk_auto WHERE jurisdiction = ?", [jurisdiction])
             con.execute("DELETE FROM jurisdictions WHERE jurisdiction = ?", [jurisdiction])
         if kind == "calls" or created:
             facts.refresh(con, jurisdiction)

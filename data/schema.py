@@ -294,6 +294,18 @@ DDL_FIXED = [
   eligible BOOLEAN,               -- NULL = not triaged (unknown), never counted as ineligible
   PRIMARY KEY (jurisdiction, call_type)
 )""",
+    # Crosswalk rows written automatically (at import, or by the starter command) that no person
+    # has saved or accepted since: not "confirmed", so other jurisdictions do not learn from
+    # them, and undoing the import that wrote them removes them again.
+    """CREATE TABLE IF NOT EXISTS crosswalk_auto (
+  jurisdiction VARCHAR NOT NULL,
+  call_type VARCHAR NOT NULL,
+  category VARCHAR,
+  eligible BOOLEAN,
+  confidence DOUBLE,
+  import_id BIGINT,               -- the import that wrote it; NULL = the starter command
+  PRIMARY KEY (jurisdiction, call_type)
+)""",
     """CREATE SEQUENCE IF NOT EXISTS import_seq START 1""",
     """CREATE TABLE IF NOT EXISTS imports (
   import_id BIGINT PRIMARY KEY,
@@ -418,7 +430,8 @@ def create_schema(con) -> None:
 
 def data_tables() -> list[str]:
     """Every table of the model, for content comparisons and exports."""
-    names = ["jurisdictions", "crosswalk", "imports", "rejects", "row_warnings"]
+    names = ["jurisdictions", "crosswalk", "crosswalk_auto", "imports", "rejects",
+             "row_warnings"]
     for kind in IMPORT_KINDS:
         names += [table_of(kind), history_table(kind)]
     return names + ["audit_log", "people", "roles", "settings"]

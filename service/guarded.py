@@ -346,6 +346,8 @@ def update_jurisdiction(con, principal: Principal, name: str, **settings) -> Non
     with one_transaction(con):
         con.execute(f"UPDATE jurisdictions SET {', '.join(f'{c} = ?' for c in cols)} "
                     "WHERE jurisdiction = ?", [settings[c] for c in cols] + [name])
+        if "target_categories" in settings:  # automatic crosswalk rows follow the targets
+            crosswalk.repropose_eligibility(con, name)
         facts.refresh(con, name)  # eligibility depends on the settings
     audit.record(con, actor=principal.actor, action="jurisdiction.edit", jurisdiction=name,
                  target=name, detail=settings)
@@ -391,6 +393,59 @@ def audit_csv(con, principal: Principal) -> str:
     audit.record(con, actor=principal.actor, action="audit.export",
                  detail={"entries": len(rows)})
     return audit.to_csv(rows)
+
+
+# --------------------------------------------------------------------------------------------
+# Call-type suggestions, accepting them, and what still keeps the pages empty.
+# --------------------------------------------------------------------------------------------
+
+def crosswalk_suggestions(con, principal: Principal, jurisdiction: str) -> list[dict]:
+    """A suggested category with its confidence for each of the jurisdiction's call types."""
+    from data import call_types
+
+    authorize(con, principal, "crosswalk.view", jurisdiction=jurisdiction)
+    return [s.as_dict() for s in call_types.suggest_for(con, jurisdiction)]
+
+
+def accept_suggestions(con, principal: Principal, jurisdiction: str,
+                       call_types: list[str] | None = None) -> int:
+    """Accept the confident suggestions (or those of ``call_types``) for every call type no
+    person has confirmed, with the eligibility proposed from the target categories. Saved
+    (and audited) as a person's crosswalk edit: the rows are confirmed from then on."""
+    authorize(con, principal, "crosswalk.edit", jurisdiction=jurisdiction, target="crosswalk")
+    rows = crosswalk.accepted_rows(crosswalk.crosswalk_rows(con, jurisdiction),
+                                   crosswalk_suggestions(con, principal, jurisdiction),
+                                   crosswalk.target_categories(con, jurisdiction), call_types)
+    return save_crosswalk(con, principal, jurisdiction, rows) if rows else 0
+
+
+def propose_eligibility(con, principal: Principal, jurisdiction: str) -> int:
+    """Eligibility from the target categories for every call type with a category whose
+    eligibility is unknown; saved (and audited) as a person's crosswalk edit."""
+    authorize(con, principal, "crosswalk.edit", jurisdiction=jurisdiction, target="crosswalk")
+    rows = crosswalk.eligibility_proposals(crosswalk.crosswalk_rows(con, jurisdiction),
+                                           crosswalk.target_categories(con, jurisdiction))
+    return save_crosswalk(con, principal, jurisdiction, rows) if rows else 0
+
+
+def next_steps(con, principal: Principal, jurisdiction: str) -> list[dict]:
+    """What still keeps the jurisdiction's pages empty or wrong (exact counts: its writers)."""
+    from data import program
+
+    authorize(con, principal, "crosswalk.view", jurisdiction=jurisdiction)
+    return program.next_steps(con, jurisdiction)
+
+
+def why_no_eligible_calls(con, principal: Principal, jurisdictions=()) -> list[str]:
+    """For each jurisdiction in view (of those asked, or all one may see) that has no eligible
+    call at all, the reason in one sentence, without counts (any reader may see it)."""
+    from data import program
+
+    viewable = principal.viewable_jurisdictions()
+    names = list(jurisdictions) or [r[0] for r in con.execute(
+        "SELECT jurisdiction FROM jurisdictions ORDER BY 1").fetchall()]
+    names = [j for j in names if viewable is None or j in viewable]
+    return program.why_no_eligible_calls(con, names)
 
 
 __all__ = ["AccessDenied"]

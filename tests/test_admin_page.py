@@ -123,3 +123,21 @@ def test_a_person_cannot_lock_everyone_out(db):
     at.radio(key="admin_people_active_status").set_value("inactive")
     at.button(key="FormSubmitter:admin_people_active-Apply").click().run()
     assert "is the last active admin" in _plain(at.error)[0]
+
+
+def test_the_jurisdictions_tab_sets_coverage_hours_and_days(db):
+    """The next steps point here for coverage: the form has the fields (issue 21)."""
+    at = _page("Jurisdictions")
+    at.text_input(key="admin_jur_add_name").input("Ogdenville")
+    at.selectbox(key="admin_jur_add_zone").select("America/Chicago")
+    at.button(key="FormSubmitter:admin_jur_add-Add").click().run()
+    form = [k for k in at.session_state if str(k).endswith("_pop")][0][:-4]
+    at.number_input(key=f"{form}_start").set_value(19)
+    at.number_input(key=f"{form}_end").set_value(7)
+    at.multiselect(key=f"{form}_days").select("Mon").select("Tue")
+    at.button(key=f"FormSubmitter:{form}-Save").click().run()
+    assert _plain(at.success) == ["Saved the settings of Ogdenville."]
+    c = connect(db)
+    assert c.execute("SELECT coverage_start_hour, coverage_end_hour, coverage_days "
+                     "FROM jurisdictions").fetchall() == [(19, 7, "12")]
+    c.close()

@@ -21,7 +21,8 @@ def test_starter_category(call_type, category, eligible):
 
 
 def test_apply_adds_missing_types_only(con):
-    con.execute("INSERT INTO jurisdictions (jurisdiction, time_zone) VALUES ('J', 'UTC')")
+    con.execute("INSERT INTO jurisdictions (jurisdiction, time_zone, target_categories) "
+                "VALUES ('J', 'UTC', ['WELFARE_CHECK'])")
     for i, t in enumerate(["WELFARE CHECK", "XYZZY", "EDP", "EDP"]):
         con.execute("INSERT INTO calls (jurisdiction, call_id, call_type, import_id) "
                     "VALUES ('J', ?, ?, 1)", [str(i), t])

@@ -55,12 +55,13 @@ def test_facts_follow_imports_edits_and_undo(con, tmp_path):
     _import(con, tmp_path, "first.csv", FIRST)
     assert facts.stale_rows(con) == 0
     assert _value(con, "A1") == 4
-    assert _value(con, "A3") == 0          # no crosswalk yet: every type is untriaged
-    assert _value(con, "A3U") == 4
-
-    apply_starter_crosswalk(con, "J")      # WELFARE CHECK eligible, ROBBERY not, XYZZY unknown
-    assert facts.stale_rows(con) == 0
+    # The import added starter crosswalk rows; with welfare checks targeted: WELFARE CHECK
+    # eligible, ROBBERY not, XYZZY unknown (no confident suggestion).
+    assert _value(con, "A3") == 0          # no target categories yet: nothing is eligible
+    guarded.update_jurisdiction(con, LOCAL, "J", target_categories=["WELFARE_CHECK"])
     assert (_value(con, "A3"), _value(con, "A3U")) == (2, 1)
+    assert apply_starter_crosswalk(con, "J")["added"] == 0   # nothing left to add
+    assert facts.stale_rows(con) == 0
 
     # Coverage 08:00-20:00 makes the 22:00 welfare check out of hours, not eligible.
     guarded.update_jurisdiction(con, LOCAL, "J", coverage_start_hour=8, coverage_end_hour=20)
@@ -138,7 +139,7 @@ def test_refresh_of_some_call_types_touches_only_those(con, tmp_path):
     assert facts.stale_rows(con) == 4
     facts.refresh(con, "J", ["ROBBERY"])
     rows = dict(con.execute("SELECT call_type, effective_category FROM calls").fetchall())
-    assert rows["ROBBERY"] is None and rows["XYZZY"] == "marker"
+    assert rows["ROBBERY"] == "ASSAULT" and rows["XYZZY"] == "marker"  # the import's row
     facts.refresh(con, "J")
     assert facts.stale_rows(con) == 0
 
@@ -157,12 +158,13 @@ def test_refresh_command_repairs_hand_edits(db_path, tmp_path):
 
     con = connect(db_path)
     _import(con, tmp_path, "first.csv", FIRST)
-    con.execute("UPDATE crosswalk SET eligible = true")  # by hand: facts now out of date
-    con.execute("INSERT INTO crosswalk VALUES ('J', 'ROBBERY', 'CRIME', true)")
+    # By hand (the import wrote a row per type): facts now out of date.
+    con.execute("UPDATE crosswalk SET category = 'CRIME', eligible = true "
+                "WHERE call_type = 'ROBBERY'")
     assert facts.stale_rows(con) == 1      # the robbery call
     con.close()
     out = CliRunner().invoke(cli, ["refresh", "--db", str(db_path)])
     assert out.exit_code == 0, out.output
     assert "Worked out 4 calls again; 1 had been out of date." in out.output
     con = connect(db_path)
-    assert facts.stale_rows(con) == 0 and _value(con, "A3") == 1
+    assert facts.stale_rows(con) == 0 and _value(con, "A3") == 1  # the robbery (no targets)

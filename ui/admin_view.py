@@ -189,10 +189,33 @@ def _edit_jurisdiction(cur, principal, key, by_name, zones) -> None:
                 "Target categories", categories,
                 default=[c for c in j["target_categories"] or [] if c in categories],
                 key=f"{k}_targets") or None,
+            **_coverage_fields(k, j),
         }
         if st.form_submit_button("Save"):
             _run(key, lambda: guarded.update_jurisdiction(cur, principal, name, **values),
                  f"Saved the settings of {name}.")
+
+
+_WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")  # ISO 1-7
+
+
+def _coverage_fields(k, j) -> dict:
+    """Coverage hours and days (blank hours = around the clock; no day = every day)."""
+    left, right = st.columns(2)
+    start = left.number_input("Team on duty from (local hour)", min_value=0, max_value=23,
+                              value=j["coverage_start_hour"], step=1, key=f"{k}_start",
+                              placeholder="around the clock")
+    end = right.number_input("…until (local hour; may wrap past midnight)", min_value=1,
+                             max_value=24, value=j["coverage_end_hour"], step=1,
+                             key=f"{k}_end", placeholder="around the clock")
+    days = st.multiselect("Days covered", _WEEKDAYS, key=f"{k}_days",
+                          default=[_WEEKDAYS[int(d) - 1] for d in j["coverage_days"] or ""],
+                          placeholder="every day")
+    both = start is not None and end is not None and start != end
+    chosen = "".join(str(_WEEKDAYS.index(d) + 1) for d in days)
+    return {"coverage_start_hour": int(start) if both else None,
+            "coverage_end_hour": int(end) if both else None,
+            "coverage_days": chosen if 0 < len(chosen) < 7 else None}
 
 
 def _chosen(value, what: str) -> bool:

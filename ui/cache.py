@@ -34,13 +34,16 @@ def cursor():
 
 
 def data_version() -> tuple:
-    """Changes with every import, undo, crosswalk edit and database file (the path is part of it)."""
+    """Changes with every import, undo, crosswalk or settings edit and database file (the path
+    is part of it). Edits are found in the audit log, so that one made from the command line
+    (``python -m data settings``) while the dashboard runs is seen too."""
     cur = cursor()
     try:
         return (str(default_db_path()), *cur.execute(
             "SELECT coalesce(max(import_id), 0), count(*) FILTER (WHERE status = 'undone'), "
-            "(SELECT count(*) FROM crosswalk), (SELECT count(*) FROM jurisdictions) "
-            "FROM imports").fetchone())
+            "(SELECT count(*) FROM crosswalk), (SELECT count(*) FROM jurisdictions), "
+            "(SELECT max(seq) FROM audit_log WHERE action IN ('crosswalk.edit', "
+            "'jurisdiction.edit')) FROM imports").fetchone())
     finally:
         cur.close()
 
@@ -136,3 +139,16 @@ def _boundaries(jurisdiction: str, version: tuple) -> dict | None:
 def boundaries(jurisdiction: str) -> dict | None:
     """The jurisdiction's area boundaries (GeoJSON FeatureCollection), or None."""
     return _boundaries(jurisdiction, data_version())
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def _why_no_eligible(principal: Principal, jurisdictions: tuple[str, ...],
+                     version: tuple) -> list[str]:
+    with closing(cursor()) as cur:
+        return guarded.why_no_eligible_calls(cur, principal, jurisdictions)
+
+
+def why_no_eligible(jurisdictions: tuple[str, ...]) -> list[str]:
+    """Why each jurisdiction in view (all one may see when none is chosen) has no eligible call
+    at all: one sentence each, none for those that have some."""
+    return _why_no_eligible(_principal(), tuple(jurisdictions), data_version())

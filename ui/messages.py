@@ -49,6 +49,15 @@ def nothing_selected(what: str, kind: str | None = None) -> str:
     return text + "."
 
 
+def no_eligible_calls(filters: metrics.Filters) -> str:
+    """The empty state of an eligible-calls chart: the true reason for the jurisdictions in
+    view (no category yet, no type marked eligible, launch, coverage), else the filters."""
+    reasons = cache.why_no_eligible(tuple(filters.jurisdictions))
+    if reasons:
+        return "No eligible calls. " + " ".join(reasons)
+    return nothing_selected("eligible calls")
+
+
 def page_failed(error: BaseException) -> str:
     """One sentence for an unexpected error: what happened, and what to do; no traceback."""
     if isinstance(error, AccessDenied):  # the sentence names the person and the role needed

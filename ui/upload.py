@@ -563,7 +563,37 @@ def _show_done(cur, key) -> None:
                                rejects_download(result.import_id),
                                file_name=f"rejected-rows-import-{result.import_id}.csv",
                                mime="text/csv", key=f"{key}_done_rejects", on_click="ignore")
+        if result.kind != "population":
+            _next_steps(cur, key, result.jurisdiction)
     st.button("Import another file", key=f"{key}_again", on_click=_start_over, args=(key,))
+
+
+CROSSWALK_TAB = "Call-type crosswalk"  # app_pages/data.py TABS
+
+
+def _next_steps(cur, key, jurisdiction) -> None:
+    """What still keeps the jurisdiction's pages empty or wrong, each with where to fix it."""
+    try:
+        steps = guarded.next_steps(cur, auth.current(), jurisdiction)
+    except AccessDenied:
+        return
+    if not steps:
+        st.success(f"Nothing is missing for {jurisdiction}: every page can show its figures.")
+        return
+    with st.container(key=f"{key}_next_steps"):
+        st.markdown(f"**Next steps for {escape(jurisdiction)}**: what still keeps pages empty "
+                    "or wrong")
+        st.markdown("\n".join(f"{i}. {s['text']} *{s['where']}.*"
+                               for i, s in enumerate(steps, 1)))
+        if any(s["key"] in ("crosswalk", "eligibility", "eligible") for s in steps):
+            st.button("Open the call-type crosswalk", key=f"{key}_to_crosswalk",
+                      icon=":material/arrow_forward:", on_click=_open_crosswalk,
+                      args=(jurisdiction,))
+
+
+def _open_crosswalk(jurisdiction) -> None:
+    st.session_state["data_tab"] = CROSSWALK_TAB
+    st.session_state["crosswalk_jur"] = jurisdiction  # ui/crosswalk_editor.py's selectbox
 
 
 def rejects_download(import_id: int):
