@@ -1,9 +1,10 @@
 """The one sentence each chart says, computed from the same frame the chart draws.
 
 Pure functions returning plain text (the page escapes it before display). Groups whose rate
-rests on too few events (metrics.stats.MIN_EVENTS) are left out of "highest / lowest" claims and said so. Figures
-that disclosure control hid (None in the frame) are never named: a sentence counts the groups
-hidden, or prints the words that stand in for a hidden number ("hidden (fewer than 11)").
+rests on too few events (metrics.stats.MIN_EVENTS) are left out of "highest / lowest" claims
+and said so. Figures that disclosure control hid (None in the frame) are never named: a
+sentence counts the groups hidden, or prints the words that stand in for a hidden number
+("hidden (fewer than 11)").
 """
 from __future__ import annotations
 
@@ -25,17 +26,27 @@ def _sure(df: pd.DataFrame) -> pd.DataFrame:
     return df[df["value"].notna() & df["reliability"].ne("insufficient")]
 
 
+def _weak(df: pd.DataFrame) -> pd.Series:
+    """Rows with a value that rests on too few events (left out of comparisons)."""
+    return df["value"].notna() & df["reliability"].eq("insufficient")
+
+
 def _left_out(df: pd.DataFrame, dim_word: str) -> str:
-    weak = int((df["value"].notna() & df["reliability"].eq("insufficient")).sum())
     gone = hidden_rows(df)
-    blank = int((df["value"].isna() & ~gone).sum())
+    return _left_out_note(int(_weak(df).sum()), int(gone.sum()),
+                          int((df["value"].isna() & ~gone).sum()), dim_word)
+
+
+def _left_out_note(weak: int, gone: int, blank: int, dim_word: str,
+                   blank_words: str = "with nothing to count not shown") -> str:
+    """' (1 area with fewer than 20 events left out; 1 area hidden to protect privacy)'."""
     notes = []
     if weak:
         notes.append(f"{_plural(weak, dim_word)} with {FEW_EVENTS} left out")
-    if gone.any():
-        notes.append(f"{_plural(int(gone.sum()), dim_word)} hidden to protect privacy")
+    if gone:
+        notes.append(f"{_plural(gone, dim_word)} hidden to protect privacy")
     if blank:
-        notes.append(f"{_plural(blank, dim_word)} with nothing to count not shown")
+        notes.append(f"{_plural(blank, dim_word)} {blank_words}")
     return f" ({'; '.join(notes)})" if notes else ""
 
 
@@ -116,9 +127,15 @@ def trend(df: pd.DataFrame, series: str | None, m: Metric) -> str:
                 f"{m.label.lower()}.")
     name, change, first, last = best
     who = f" in {name}" if name is not None else ""
-    verb = "rose" if change > 0 else "fell" if change < 0 else "stayed"
-    lead = "The largest change: " if series is not None and df[series].nunique() > 1 else ""
+    several = series is not None and df[series].nunique() > 1
+    lead = "The largest change: " if several else ""
+    if several and not change:  # the largest change is none: no series moved
+        lead = f"No {dim_word(series)} changed: "
     what = m.label[:1].lower() + m.label[1:] if lead else m.label
+    if not change:
+        return (f"{lead}{what}{who} stayed at {fmt_value(first['value'], m.unit)} from "
+                f"{month_label(first['month'])} to {month_label(last['month'])}.")
+    verb = "rose" if change > 0 else "fell"
     return (f"{lead}{what}{who} {verb} from {fmt_value(first['value'], m.unit)} in "
             f"{month_label(first['month'])} to {fmt_value(last['value'], m.unit)} in "
             f"{month_label(last['month'])}.")
@@ -193,6 +210,9 @@ def heatmap(df: pd.DataFrame, m: Metric) -> str:
         gap += f"; {gone} hidden to protect privacy"
     if sure.empty:
         return f"Too few events per hour to compare{gap}."
+    weak = int(_weak(df).sum())
+    if weak:
+        gap += f"; {_plural(weak, 'weekday-hour')} with {FEW_EVENTS} left out"
 
     def when(v):
         d, h = weekday_hour(v)
@@ -219,17 +239,31 @@ def _n(x) -> str:
 
 
 def durations(df: pd.DataFrame, dim: str, m: Metric, names: dict | None = None) -> str:
+    """Shortest and longest median; groups with too few events or hidden are left out, and
+    said so."""
     sure = _sure(df)
+    word = dim_word(dim)
     if sure.empty:
+        if df["value"].notna().any():
+            return (f"Every {word} has {FEW_EVENTS} behind its {m.label.lower()}: "
+                    f"too few to compare{_left_out(df[df['value'].isna()], word)}.")
+        if _all_hidden(df):
+            return HIDDEN_SENTENCE
         return f"No {m.label.lower()} recorded for this selection."
     fast, slow = sure.loc[sure["value"].idxmin()], sure.loc[sure["value"].idxmax()]
+    note = _left_out(df, word)
     if len(sure) == 1:
         return (f"{m.label}: median {fmt_value(fast['value'], 'minutes')}, 90% within "
-                f"{fmt_value(fast['p90'], 'minutes')} in {group_label(dim, fast[dim], names)}.")
-    return (f"{m.label} was shortest in {group_label(dim, fast[dim], names)} (median "
-            f"{fmt_value(fast['value'], 'minutes')}, 90% within {fmt_value(fast['p90'], 'minutes')}) "
-            f"and longest in {group_label(dim, slow[dim], names)} (median "
-            f"{fmt_value(slow['value'], 'minutes')}, 90% within {fmt_value(slow['p90'], 'minutes')}).")
+                f"{fmt_value(fast['p90'], 'minutes')} in {group_label(dim, fast[dim], names)}"
+                f"{note}.")
+    return (f"{m.label} was shortest in {group_label(dim, fast[dim], names)} {_spread(fast)} "
+            f"and longest in {group_label(dim, slow[dim], names)} {_spread(slow)}{note}.")
+
+
+def _spread(r) -> str:
+    """'(median 12.0 min, 90% within 30.0 min)'."""
+    return (f"(median {fmt_value(r['value'], 'minutes')}, 90% within "
+            f"{fmt_value(r['p90'], 'minutes')})")
 
 
 def team_vs_police(df: pd.DataFrame, dim: str, team: Metric, police: Metric,
@@ -241,18 +275,38 @@ def team_vs_police(df: pd.DataFrame, dim: str, team: Metric, police: Metric,
     both = t.index.intersection(p.index)
     if both.empty:
         return "Not enough timed calls of target types to compare the team with police."
+    note = _not_compared(df[df["metric"].isin([team.id, police.id])], dim, both)
     faster = [g for g in both if t[g] < p[g]]
     if len(both) == 1:
         g = both[0]
         return (f"In {group_label(dim, g, names)}, the team's median time to arrive on "
                 f"target-type calls was {fmt_value(t[g], 'minutes')}, police's "
-                f"{fmt_value(p[g], 'minutes')}.")
+                f"{fmt_value(p[g], 'minutes')}{note}.")
     gap = max(both, key=lambda g: abs(t[g] - p[g]))
     word = "faster" if t[gap] < p[gap] else "slower"
     return (f"On target-type calls the team's median arrival was faster than police in "
-            f"{len(faster)} of {len(both)} {dim_plural(dim)}; the largest gap is in "
+            f"{len(faster)} of {len(both)} {dim_plural(dim)}{note}; the largest gap is in "
             f"{group_label(dim, gap, names)} ({fmt_value(t[gap], 'minutes')} vs "
             f"{fmt_value(p[gap], 'minutes')}, team {word}).")
+
+
+def _not_compared(df: pd.DataFrame, dim: str, both) -> str:
+    """The groups on the chart that the team-police count leaves out, and why (one reason
+    each: hidden, then too few events, then a time missing on one side)."""
+    rest = df[~df[dim].isin(both)]
+    gone = weak = blank = 0
+    for _, part in rest.groupby(dim, dropna=False):
+        if hidden_rows(part).any():
+            gone += 1
+        elif _weak(part).any():
+            weak += 1
+        else:
+            blank += 1
+    return _left_out_note(weak, gone, blank, dim_word(dim), "with no time to compare")
+
+
+def dim_word(dim: str) -> str:
+    return dim if dim in ("jurisdiction", "area", "month") else "group"
 
 
 def dim_plural(dim: str) -> str:

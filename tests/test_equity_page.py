@@ -9,8 +9,12 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+import metrics
+from charts import maps
+from charts.frames import frame
 from data import facts
 from data.connection import connect
+from ui import equity_view
 
 from conftest import open_tables
 
@@ -74,7 +78,8 @@ def test_planted_disparity_is_shown_with_its_interval(monkeypatch, planted):
     assert sentence.startswith("Team response → police back-up requested: Black 3.00× the "
                                "rate of White (95% CI 1.82–4.94), a clear difference")
     assert "for 1 group the interval includes 1" in sentence
-    table = open_tables(at, "equity-rri").get_by_key("card-equity-rri").dataframe[0].value.set_index("Race ethnicity")
+    card = open_tables(at, "equity-rri").get_by_key("card-equity-rri")
+    table = card.dataframe[0].value.set_index("Race ethnicity")
     asian = table.loc["Asian"]
     assert asian["Relative rate"] == pytest.approx(1.0)
     assert asian["RR 95% CI low"] < 1 < asian["RR 95% CI high"]
@@ -89,7 +94,8 @@ def test_unknown_share_is_shown_beside_the_ratios(monkeypatch, planted):
 
 def test_per_resident_benchmark_uses_population(monkeypatch, planted):
     at = _equity(monkeypatch, planted, "Team response → police back-up requested")
-    table = open_tables(at, "equity-pop").get_by_key("card-equity-pop").dataframe[0].value.set_index("Race ethnicity")
+    card = open_tables(at, "equity-pop").get_by_key("card-equity-pop")
+    table = card.dataframe[0].value.set_index("Race ethnicity")
     # Black 60 per 50,000 = 1.2 per 1,000; White 20 per 100,000 = 0.2: ratio 6.
     assert table.loc["Black", "Rate per 1,000 residents"] == pytest.approx(1.2)
     assert table.loc["Black", "Relative rate"] == pytest.approx(6.0)
@@ -105,8 +111,12 @@ def test_times_decision_point_shows_medians_not_ratios(monkeypatch, planted):
     assert "No records at this decision point" in empty.info[0].value
 
 
-def _mapton(tmp_path, with_boundaries: bool):
-    """Calls in three areas: team share 60/100 North, 30/100 Central, 20/40 South."""
+MAPTON = (("North", 100, 60), ("Central", 100, 30), ("South", 40, 20))
+
+
+def _mapton(tmp_path, with_boundaries: bool, areas=MAPTON):
+    """Calls in three areas (area, calls, team responses): by default team share 60/100
+    North, 30/100 Central, 20/40 South."""
     from data.boundaries import import_boundaries
 
     path = tmp_path / "areas.duckdb"
@@ -115,7 +125,7 @@ def _mapton(tmp_path, with_boundaries: bool):
                 "('Mapton', 'America/Chicago', ['MENTAL_HEALTH'])")
     con.execute("INSERT INTO crosswalk VALUES ('Mapton', 'MENTAL', 'MENTAL_HEALTH', true)")
     n = 0
-    for area, calls, team in (("North", 100, 60), ("Central", 100, 30), ("South", 40, 20)):
+    for area, calls, team in areas:
         for i in range(calls):
             n += 1
             con.execute(
@@ -144,6 +154,57 @@ def test_areas_on_the_jurisdictions_own_map(monkeypatch, tmp_path):
     assert _map_values(at) == {"North": pytest.approx(0.6), "Central": pytest.approx(0.3),
                       "South": pytest.approx(0.5)}
     assert "http" not in json.dumps(spec["layout"].get("map", {}))  # no tiles, fonts, sprites
+
+
+def test_a_hidden_rate_is_drawn_hidden_not_no_data(monkeypatch, tmp_path):
+    """South: 5 team responses of 40 eligible calls. With small counts hidden its numerator
+    (5) and so its rate are hidden while its denominator (40) is shown: the map must draw South
+    as hidden, not as an area with no data (the frame's own per-field hidden marks decide)."""
+    path = _mapton(tmp_path, with_boundaries=True,
+                   areas=(("North", 100, 60), ("Central", 100, 30), ("South", 40, 5)))
+    monkeypatch.setenv("A911_DB", str(path))
+    at = AppTest.from_file(DASHBOARD, default_timeout=30)
+    at.query_params["equity_point"] = "Eligible call → team responded"
+    at.session_state["privacy_hide"] = True
+    at.run()
+    at.switch_page("app_pages/equity.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    spec = json.loads(at.get_by_key("chart-equity-map").proto.spec)
+    # Central's rate may be hidden too, to protect South (complementary suppression).
+    assert _map_values(at)["North"] == pytest.approx(0.6)
+    assert "South" not in _map_values(at)
+    hidden = [t for t in spec["data"] if maps.HIDDEN_NOTE in t.get("hovertemplate", "")]
+    no_data = [t for t in spec["data"] if maps.NO_DATA_NOTE in t.get("hovertemplate", "")]
+    assert len(hidden) == 1 and "South" in hidden[0]["locations"]
+    assert not no_data  # every area has eligible calls
+    assert "0.125" not in json.dumps(spec) and "12.5%" not in json.dumps(spec)
+
+
+def test_map_frame_marks_hidden_rates_from_the_frames_own_marks():
+    """A unit test of the frame the map draws: a rate hidden beside a shown denominator is
+    hidden; a row with no value and nothing hidden (no eligible calls) is no data."""
+    df = frame([{"metric": "B1", "group": {"area": "North"}, "value": 0.5, "reliability": "ok",
+                 "suppressed": None, "numerator": 20, "denominator": 40},
+                {"metric": "B1", "group": {"area": "South"}, "value": None, "reliability": None,
+                 "suppressed": {"numerator": "small", "value": "derived"}, "denominator": 40},
+                {"metric": "B1", "group": {"area": "East"}, "value": None, "reliability": None,
+                 "suppressed": None, "numerator": 0, "denominator": 0}], ("area",))
+    shown = equity_view.map_frame(df)
+    assert shown.set_index("area")["hidden"].to_dict() == {
+        "North": False, "South": True, "East": False}
+    fig = maps.area_map(shown, metrics.BY_ID["B1"], _three_areas())
+    assert [list(t.locations) for t in fig.data] == [["North"], ["South"], ["East"]]
+    assert maps.HIDDEN_NOTE in fig.data[1].hovertemplate
+    assert maps.NO_DATA_NOTE in fig.data[2].hovertemplate
+
+
+def _three_areas():
+    ring = [[0, 0], [1, 0], [1, 1], [0, 1], [0, 0]]
+    return {"type": "FeatureCollection",
+            "features": [{"type": "Feature", "id": a, "properties": {},
+                          "geometry": {"type": "Polygon",
+                                       "coordinates": [[[x + i, y] for x, y in ring]]}}
+                         for i, a in enumerate(("North", "South", "East"))]}
 
 
 def test_the_data_page_imports_a_map_and_the_equity_page_draws_it(monkeypatch, tmp_path):
@@ -283,7 +344,8 @@ def test_several_jurisdictions_and_the_largest_group_as_reference(monkeypatch, c
     assert at.get_by_key("card-equity-pooled") is not None
     # Choosing a reference applies it in every jurisdiction, and says it was chosen.
     at.selectbox(key="equity_ref_gender").set_value("male").run()
-    assert _ratio_titles(at) == ["Eastport: against Male, chosen", "Westfield: against Male, chosen"]
+    assert _ratio_titles(at) == ["Eastport: against Male, chosen",
+                                 "Westfield: against Male, chosen"]
 
 
 def test_viewers_see_their_own_jurisdiction_first(monkeypatch, confounded):

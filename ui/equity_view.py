@@ -13,7 +13,7 @@ import streamlit as st
 
 import metrics
 from charts import equity as charts
-from charts.frames import data_table, group_label, has_values, only
+from charts.frames import data_table, group_label, has_values, hidden_rows, only
 from metrics import equity
 from ui import auth, cache, components, messages
 from ui.text import escape
@@ -273,11 +273,20 @@ def area_map_card(key: str, p: equity.DecisionPoint, df: pd.DataFrame,
     from charts.maps import area_map
 
     m = equity.metric_of(p)
-    shown = df.assign(hidden=df["value"].isna() & df["denominator"].isna())
+    shown = map_frame(df)
     components.chart(f"{key}-map", f"{m.label} by area, on the map",
                      charts.rate_sentence(as_rates(shown), "area", m.label, m.unit),
                      area_map(shown, m, shapes), data_table(df, ("area",), {m.id: m.label}),
                      note="Darker: higher. Grey: hidden (too few to show) or no data.")
+
+
+def map_frame(df: pd.DataFrame) -> pd.DataFrame:
+    """The frame the map draws: ``hidden`` true where disclosure control hid the rate.
+
+    A rate can be hidden while its denominator is shown (a small numerator): that area is
+    "hidden", not "no data". No value and nothing hidden (no eligible calls) is "no data".
+    """
+    return df.assign(hidden=hidden_rows(df))
 
 
 def as_rates(df: pd.DataFrame) -> list:
@@ -292,4 +301,4 @@ def empty(key: str, p: equity.DecisionPoint) -> None:
 
 __all__ = ["controls", "in_view", "reference_choice", "group_frame", "as_rows", "unknown_note",
            "ratio_card", "pooled_card", "rate_card", "times_card", "per_resident_card",
-           "area_map_card", "empty", "has_values"]
+           "area_map_card", "map_frame", "empty", "has_values"]
