@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import DataError, ImportRefused, MappingError, ReadError
-from .importer import MAX_REJECTED_SHARE, ImportResult, _write_ledger, one_transaction
+from .importer import MAX_REJECTED_SHARE, ImportResult, one_transaction, write_ledger
 from .readers import sha256_of
 
 # Limits, with their reasons: a city's tracts or beats are a few MB and a few hundred
@@ -437,7 +437,7 @@ def _write(con, result, rows: dict[str, str], rejects) -> None:
     if removed:
         result.notes.append(f"{_count(removed, 'earlier boundary', 'earlier boundaries')} not "
                             "in this file removed (undo brings them back)")
-    _write_ledger(con, result, False)
+    write_ledger(con, result, False)
 
 
 # --------------------------------------------------------------------------------------------

@@ -223,8 +223,8 @@ def test_zone_lookup_equals_timezone(zone):
     # (including half-hour ones) and the hours around them.
     con.execute("CREATE TABLE v AS SELECT TIMESTAMP '1988-01-01' + to_seconds(i * 1801) AS nv "
                 "FROM range(0, 54 * 365 * 86400 // 1801) t(i)")
-    fast_utc = importer._zone_sql(con, zone, True, True, "nv", "$1")
-    fast_local = importer._zone_sql(con, zone, True, False, "nv::TIMESTAMPTZ", "$1")
+    fast_utc = importer.zone_sql(con, zone, True, True, "nv", "$1")
+    fast_local = importer.zone_sql(con, zone, True, False, "nv::TIMESTAMPTZ", "$1")
     n, utc_diff, local_diff = con.execute(
         f"SELECT count(*), count(*) FILTER (WHERE {fast_utc} IS DISTINCT FROM timezone($1, nv)),"
         f" count(*) FILTER (WHERE {fast_local} IS DISTINCT FROM timezone($1, nv::TIMESTAMPTZ))"
@@ -235,6 +235,7 @@ def test_zone_lookup_equals_timezone(zone):
 
 def test_import_is_identical_with_the_zone_lookup(tmp_path, monkeypatch):
     from data import importer
+    from data.importer import zones
     from data.connection import connect
     from data.demo import generate_calls_csv
 
@@ -242,7 +243,7 @@ def test_import_is_identical_with_the_zone_lookup(tmp_path, monkeypatch):
     profile = ROOT / "tests" / "profiles" / "demo_calls.toml"
     contents = []
     for threshold in (0, 10**12):  # the look-up for every file, then for none
-        monkeypatch.setattr(importer, "_ZONE_TREE_MIN_BYTES", threshold)
+        monkeypatch.setattr(zones, "_ZONE_TREE_MIN_BYTES", threshold)
         db = tmp_path / f"db{threshold}.duckdb"
         con = connect(db, readable_dirs=(tmp_path,))
         importer.import_file(con, csv, kind="calls", jurisdiction="J", profile=profile,

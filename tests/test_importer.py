@@ -241,9 +241,9 @@ def test_a_large_file_estimates_its_date_range_from_every_kth_row(con, tmp_path,
     # 40 calls a day apart in 2024 and one from 2005; with the range estimated from every
     # 4th row (as every 25th of a 5-million-row file is), the 2005 call is still the only one
     # flagged, and whether it falls in the sample or not does not matter.
-    from data import importer
+    from data.importer import validate
 
-    monkeypatch.setattr(importer, "_RANGE_SAMPLE_ROWS", 10)
+    monkeypatch.setattr(validate, "_RANGE_SAMPLE_ROWS", 10)
     rows = [f"{i},2024-03-{1 + i % 28:02d} 10:00,EDP,," for i in range(1, 41)]
     rows.insert(20, "999,2005-05-01 10:00,EDP,,")
     r = _import(con, tmp_path, "Call No,Received,Type,Arrived,Cleared\n" + "\n".join(rows) + "\n")

@@ -1,0 +1,20 @@
+"""The import pipeline: read -> map -> validate -> stage -> commit, in one transaction.
+
+Every step runs in DuckDB over the staged text table; Python only handles headers, formats and
+the distinct values of coded columns. Either the whole import commits or nothing does; the
+database is never left half-written, and a killed process rolls back on the next open.
+
+One module per stage: ``pipeline`` (the entry points and the steps in order, with the ``Plan``
+they share), ``raw`` (the staged file's columns as text), ``detect`` (timestamp formats),
+``codes`` (coded values), ``zones`` (local time <-> instants), ``validate`` (typed rows,
+rejects, row warnings), ``stage`` (one record per identifier), ``population`` (totals and
+census tables), ``commit`` (the merge and the ledger row).
+"""
+from .commit import write_ledger
+from .pipeline import (ImportResult, find_stored_profile, import_file, one_transaction, preview,
+                       save_profile)
+from .validate import MAX_REJECTED_SHARE
+from .zones import zone_sql
+
+__all__ = ["ImportResult", "find_stored_profile", "import_file", "one_transaction", "preview",
+           "save_profile", "MAX_REJECTED_SHARE", "write_ledger", "zone_sql"]
