@@ -121,11 +121,6 @@ def detect(examples: list[str], order: str | None) -> ColumnFormats:
     return ColumnFormats(tuple(local), tuple(utc))
 
 
-def duck_format(fmt: str) -> str:
-    """DuckDB's strptime reads a literal 'Z' as text; '%z' the same as Python."""
-    return fmt
-
-
 # --------------------------------------------------------------------------------------------
 # A date column beside a time column
 # --------------------------------------------------------------------------------------------
