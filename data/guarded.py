@@ -410,3 +410,23 @@ def audit_csv(con, principal: Principal) -> str:
 
 
 __all__ = ["AccessDenied", "DisclosureUnavailable"]
+
+
+# --------------------------------------------------------------------------------------------
+# Impact (metrics/impact.py): one jurisdiction's before and after, for the signed-in principal.
+# Kept in one block so that the move to service/ can carry it whole.
+# --------------------------------------------------------------------------------------------
+
+def impact(con, principal: Principal, filters: metrics.Filters, outcome: str, *, policy=None):
+    """``metrics.impact.analyse`` for the one jurisdiction of ``filters``, within the
+    principal's scope; from the published monthly counts whenever disclosure must run."""
+    from types import SimpleNamespace
+
+    from metrics import impact as impact_methods
+
+    if len(filters.jurisdictions) != 1:
+        raise ValueError("impact needs exactly one jurisdiction in the filters")
+    filters = scope(con, principal, filters)
+    dc = _policy(con, principal, SimpleNamespace(filters=filters), policy)
+    return impact_methods.analyse(con, filters.jurisdictions[0], outcome, filters,
+                                  dc[1] if dc else None)

@@ -162,3 +162,17 @@ def _boundaries(jurisdiction: str, version: tuple) -> dict | None:
 def boundaries(jurisdiction: str) -> dict | None:
     """The jurisdiction's area boundaries (GeoJSON FeatureCollection), or None."""
     return _boundaries(jurisdiction, data_version())
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def _impact(filters: metrics.Filters, outcome: str, principal: Principal,
+            policy: DisclosurePolicy, version: tuple):
+    with closing(cursor()) as cur:
+        return guarded.impact(cur, principal, filters, outcome, policy=policy)
+
+
+def impact(filters: metrics.Filters, outcome: str, principal: Principal,
+           policy: DisclosurePolicy):
+    """The impact analysis of the filters' one jurisdiction (``metrics.impact.Analysis``);
+    a refusal for the whole jurisdiction (no launch date ...) is raised as ImpactRefused."""
+    return _impact(filters, outcome, principal, policy, data_version())
