@@ -22,14 +22,15 @@ outcome = st.segmented_control("Outcome", list(OUTCOMES), format_func=OUTCOMES.g
                                key="impact_outcome", bind="query-params", default="police_calls",
                                help="On the program's target call types, public-initiated.")
 outcome = outcome or "police_calls"
+names, relative = presenter.peer_names() or {}, presenter.masking()
+name = names.get(f.jurisdictions[0], f.jurisdictions[0])
+mask = impact_view.masker(f.jurisdictions[0], name, relative)
 try:
     a = cache.impact(f, outcome, auth.current(), privacy.current())
 except ImpactRefused as refusal:
-    st.warning(components.escape(str(refusal)), icon=":material/block:")
+    st.warning(components.escape(mask(str(refusal))), icon=":material/block:")
     st.stop()
-
-names, relative = presenter.peer_names() or {}, presenter.masking()
-name, launch = names.get(f.jurisdictions[0], f.jurisdictions[0]), a.program.launch_date
+launch = a.program.launch_date
 st.markdown(components.escape(
     f"{name}: target call types, public-initiated, per month. Launch: "
     + (f"{launch:%Y}; months are counted from launch while names are masked." if relative
@@ -44,7 +45,7 @@ components.chart("impact-month", "Per month",
 
 its = a.results["its"]
 if isinstance(its, ImpactRefused):
-    impact_view.refusal("impact-its", "Interrupted time series", its)
+    impact_view.refusal("impact-its", "Interrupted time series", its, mask)
 else:
     components.chart("impact-its", "Interrupted time series: observed against the model",
                      charts.its_sentence(its, outcome), charts.its(its.chart, outcome, launch,
@@ -57,16 +58,17 @@ else:
 
 yoy = a.results["yoy"]
 if isinstance(yoy, ImpactRefused):
-    impact_view.refusal("impact-yoy", "Year over year", yoy)
+    impact_view.refusal("impact-yoy", "Year over year", yoy, mask)
 else:
     components.chart("impact-yoy", "Year over year: the same months a year apart",
-                     charts.yoy_sentence(yoy, outcome), charts.yoy(yoy.chart, outcome, relative),
+                     charts.yoy_sentence(yoy, outcome), charts.yoy(yoy.chart, outcome, launch,
+                                                                relative),
                      impact_view.yoy_table(yoy.chart, launch, relative))
     impact_view.verdict(yoy)
 
 wdd = a.results["wdd"]
 if isinstance(wdd, ImpactRefused):
-    impact_view.refusal("impact-wdd", "Comparison series", wdd)
+    impact_view.refusal("impact-wdd", "Comparison series", wdd, mask)
 else:
     where = WHERE[wdd.details["comparison"]]
     components.chart("impact-wdd", f"Comparison series: {where}", charts.wdd_sentence(wdd),
@@ -76,4 +78,4 @@ else:
                           "that their trends can be compared side by side.")
     impact_view.verdict(wdd)
 
-impact_view.caveat_panel(a)
+impact_view.caveat_panel(a, mask)

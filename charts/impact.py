@@ -29,8 +29,20 @@ def month_axis(months, launch: date, relative: bool) -> list:
     return [m.year * 12 + m.month - 1 - first for m in months]
 
 
+def month_names(months, launch: date, relative: bool) -> list[str]:
+    """How tooltips name months: "Mar 2024", or "month +3 after launch" when masked."""
+    if not relative:
+        return [f"{m:%b %Y}" for m in months]
+    return [f"month {x + 1 if x >= 0 else x:+d} {'after' if x >= 0 else 'before'} launch"
+            for x in month_axis(months, launch, True)]
+
+
 def _launch_line(fig, launch: date, relative: bool) -> None:
-    x = -0.5 if relative else pd.Timestamp(launch)
+    # Where a month's point sits (its first day), the launch sits at its own day.
+    x = pd.Timestamp(launch)
+    if relative:
+        x = (month_axis([launch], launch, True)[0]
+             + (launch.day - 1) / pd.Timestamp(launch).days_in_month)
     fig.add_vline(x=x, line_dash="dot", line_color="#000000", line_width=2)
     fig.add_annotation(x=x, y=1, yref="paper", text="launch", showarrow=False, xanchor="left",
                        yanchor="top", bgcolor="rgba(255,255,255,0.8)")
@@ -44,13 +56,13 @@ def _axes(fig, y_title: str, relative: bool, height: int = 440):
     return layout(fig)
 
 
-def _tips(values, words: str, unit: str, months) -> list[str]:
-    return [f"{m:%b %Y}: " + (words if v is None or v != v else f"{v:,.0f} {unit}")
-            for m, v in zip(months, values)]
+def _tips(values, words: str, unit: str, names) -> list[str]:
+    return [f"{m}: " + (words if pd.isna(v) else f"{v:,.0f} {unit}")
+            for m, v in zip(names, values)]
 
 
 def _numbers(values) -> list:
-    return [None if v is None or v is pd.NA or v != v else float(v) for v in values]
+    return [None if pd.isna(v) else float(v) for v in values]
 
 
 def monthly(series: pd.DataFrame, outcome: str, launch: date, hidden_words: str,
@@ -58,18 +70,19 @@ def monthly(series: pd.DataFrame, outcome: str, launch: date, hidden_words: str,
     """Police-handled (solid) and team-handled (dashed) target calls, or police hours, per
     month, with the launch marked."""
     part = series.sort_values("month")
-    x = month_axis(part["month"], launch, relative)
+    x, names = month_axis(part["month"], launch, relative), month_names(part["month"], launch,
+                                                                        relative)
     fig = go.Figure()
     fig.add_trace(go.Scatter(
         x=x, y=_numbers(part[outcome]), mode="lines+markers", name=LABELS[outcome],
         line=dict(color=OBSERVED, width=3), marker=dict(symbol="circle", size=7),
-        hovertext=_tips(part[outcome], hidden_words, UNITS[outcome], part["month"]),
+        hovertext=_tips(part[outcome], hidden_words, UNITS[outcome], names),
         hoverinfo="text"))
     if outcome == "police_calls":
         fig.add_trace(go.Scatter(
             x=x, y=_numbers(part["team_calls"]), mode="lines+markers", name="Handled by the team",
             line=dict(color=TEAM, width=3, dash="dash"), marker=dict(symbol="diamond", size=8),
-            hovertext=_tips(part["team_calls"], hidden_words, "calls", part["month"]),
+            hovertext=_tips(part["team_calls"], hidden_words, "calls", names),
             hoverinfo="text"))
     _launch_line(fig, launch, relative)
     return _axes(fig, "Hours per month" if outcome == "police_hours" else "Calls per month",
@@ -80,7 +93,8 @@ def its(chart: pd.DataFrame, outcome: str, launch: date, relative: bool = False)
     """Observed months (solid, dots) against the model without the program (dashed) and its
     95% band after launch."""
     part = chart.sort_values("month")
-    x = month_axis(part["month"], launch, relative)
+    x, names = month_axis(part["month"], launch, relative), month_names(part["month"], launch,
+                                                                        relative)
     post = part["phase"].eq("post").to_numpy()
     xp = [v for v, p in zip(x, post) if p]
     # The model line: the fit before launch, then the counterfactual it carries on.
@@ -92,19 +106,19 @@ def its(chart: pd.DataFrame, outcome: str, launch: date, relative: bool = False)
                              name="95% interval of the model"))
     fig.add_trace(go.Scatter(x=x, y=model, mode="lines", name="Model: no program after launch",
                              line=dict(color=MODEL, width=3, dash="dash"),
-                             hovertext=_tips(model, "", UNITS[outcome], part["month"]),
+                             hovertext=_tips(model, "", UNITS[outcome], names),
                              hoverinfo="text"))
     fig.add_trace(go.Scatter(x=x, y=_numbers(part["observed"]), mode="lines+markers",
                              name="Observed", line=dict(color=OBSERVED, width=3),
                              marker=dict(size=7),
-                             hovertext=_tips(part["observed"], "", UNITS[outcome],
-                                             part["month"]), hoverinfo="text"))
+                             hovertext=_tips(part["observed"], "", UNITS[outcome], names),
+                             hoverinfo="text"))
     _launch_line(fig, launch, relative)
     return _axes(fig, "Hours per month" if outcome == "police_hours" else "Calls per month",
                  relative)
 
 
-def yoy(pairs: pd.DataFrame, outcome: str, relative: bool = False) -> go.Figure:
+def yoy(pairs: pd.DataFrame, outcome: str, launch: date, relative: bool = False) -> go.Figure:
     """The same months a year apart: before launch (grey, hatched) beside after (solid)."""
     labels = ([f"+{i + 1}" for i in range(len(pairs))] if relative
               else [f"{m:%b}" for m in pairs["month"]])
@@ -112,10 +126,12 @@ def yoy(pairs: pd.DataFrame, outcome: str, relative: bool = False) -> go.Figure:
     fig.add_trace(go.Bar(x=labels, y=_numbers(pairs["before"]), name="A year earlier (before launch)",
                          marker=dict(color=BEFORE, pattern=dict(shape="/", fgcolor="#ffffff")),
                          hovertext=_tips(pairs["before"], "", UNITS[outcome],
-                                         pairs["month_before"]), hoverinfo="text"))
+                                         month_names(pairs["month_before"], launch, relative)),
+                         hoverinfo="text"))
     fig.add_trace(go.Bar(x=labels, y=_numbers(pairs["after"]), name="After launch",
                          marker=dict(color=OBSERVED),
-                         hovertext=_tips(pairs["after"], "", UNITS[outcome], pairs["month"]),
+                         hovertext=_tips(pairs["after"], "", UNITS[outcome],
+                                         month_names(pairs["month"], launch, relative)),
                          hoverinfo="text"))
     fig.update_layout(barmode="group")
     fig = _axes(fig, "Hours per month" if outcome == "police_hours" else "Calls per month", False)
@@ -136,8 +152,8 @@ def comparison(chart: pd.DataFrame, launch: date, where: str, relative: bool = F
             x=month_axis(part["month"], launch, relative), y=_numbers(part["index"]),
             mode="lines+markers", name=name, line=dict(color=color, width=3, dash=dash),
             marker=dict(symbol=symbol, size=7),
-            hovertext=[f"{m:%b %Y}: " + ("hidden" if v != v else f"{v:.0f}")
-                       for m, v in zip(part["month"], _numbers(part["index"]))],
+            hovertext=[f"{m}: " + ("hidden" if v is None else f"{v:.0f}") for m, v in
+                       zip(month_names(part["month"], launch, relative), _numbers(part["index"]))],
             hoverinfo="text"))
     fig.add_hline(y=100, line_color="#595959", line_width=1)
     _launch_line(fig, launch, relative)

@@ -428,5 +428,7 @@ def impact(con, principal: Principal, filters: metrics.Filters, outcome: str, *,
         raise ValueError("impact needs exactly one jurisdiction in the filters")
     filters = scope(con, principal, filters)
     dc = _policy(con, principal, SimpleNamespace(filters=filters), policy)
+    if dc:  # the request rules of every public view: one value or all per filter
+        dc[0].public_request(metrics.CountRequest(("calls_target",), (), filters), dc[1])
     return impact_methods.analyse(con, filters.jurisdictions[0], outcome, filters,
                                   dc[1] if dc else None)

@@ -6,6 +6,8 @@ month is None here and its words stand in its place).
 """
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 import streamlit as st
 
@@ -30,6 +32,20 @@ COUNCIL_CAVEATS = [
 # metrics.impact's general caveats, which the panel's first list says for a council member.
 _SAID_ABOVE = ("Implausible", "Observational", "Anything else", "Displacement",
                "Recording changes")
+
+
+_DATES = re.compile(r"\b(?:\d{1,2} )?(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)"
+                    r"[a-z]* \d{4}\b")
+
+
+def masker(real: str, shown: str, masked: bool):
+    """Text as a masked view may print it: the shown name, and no calendar date (a launch
+    month can name a jurisdiction as well as its name can)."""
+    def mask(text: str) -> str:
+        if not masked:
+            return text
+        return _DATES.sub("(date not shown while names are masked)", text.replace(real, shown))
+    return mask
 
 
 def _cell(value, words: str, fmt: str = "{:,.0f}"):
@@ -89,11 +105,11 @@ def comparison_table(chart: pd.DataFrame, launch, relative: bool) -> pd.DataFram
         "Police-handled calls": c["value"], "Index (before = 100)": c["index"].round(1)})
 
 
-def refusal(key: str, title: str, error: Exception) -> None:
+def refusal(key: str, title: str, error: Exception, mask=str) -> None:
     """A method the data cannot support: the reason instead of a number."""
     with st.container(key=f"card-{key}"):
         st.subheader(title)
-        st.warning(escape(str(error)), icon=":material/block:")
+        st.warning(escape(mask(str(error))), icon=":material/block:")
 
 
 def verdict(est) -> None:
@@ -107,7 +123,7 @@ def verdict(est) -> None:
         st.warning(escape(words), icon=":material/warning:")
 
 
-def caveat_panel(analysis) -> None:
+def caveat_panel(analysis, mask=str) -> None:
     """What these numbers can and cannot say, for a council member; then each method's own."""
     with st.container(border=True, key="impact-caveats"):
         st.subheader("Before you quote these numbers")
@@ -119,4 +135,4 @@ def caveat_panel(analysis) -> None:
                     specific.append(c)
         if specific:
             st.markdown("**For these estimates in particular:**")
-            st.markdown("\n".join(f"- {escape(c)}" for c in specific))
+            st.markdown("\n".join(f"- {escape(mask(c))}" for c in specific))
