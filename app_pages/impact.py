@@ -34,7 +34,7 @@ launch = a.program.launch_date
 st.markdown(components.escape(
     f"{name}: target call types, public-initiated, per month. Launch: "
     + (f"{launch:%Y}; months are counted from launch while names are masked." if relative
-       else f"{launch:%d %B %Y}.")))
+       else f"{launch.day} {launch:%B %Y}.")))
 words = privacy.words("small")
 components.chart("impact-month", "Per month",
                  "Calls of the program's target types that police handled and that the team "
@@ -52,8 +52,9 @@ else:
                                                                    relative),
                      impact_view.its_table(its.chart, launch, relative),
                      note=f"Quasi-Poisson regression: trend, level and slope change at launch, "
-                          f"{its.details['seasonality']}; Newey-West errors "
-                          f"({its.details['hac_maxlags']} lags). Band: 95% interval.")
+                          f"{its.details['seasonality']}. Standard errors: the larger of "
+                          f"Newey-West ({its.details['hac_maxlags']} lags) and quasi-Poisson. "
+                          "Band: 95% interval. The line breaks at launch.")
     impact_view.verdict(its)
 
 yoy = a.results["yoy"]

@@ -102,16 +102,26 @@ def its(chart: pd.DataFrame, outcome: str, launch: date, relative: bool = False)
     fig = go.Figure()
     fig.add_trace(go.Scatter(x=xp + xp[::-1], y=list(part["cf_high"][post])
                              + list(part["cf_low"][post])[::-1], fill="toself",
-                             fillcolor=BAND, line=dict(width=0), hoverinfo="skip",
+                             fillcolor=BAND, line=dict(width=0, color="rgba(0,0,0,0)"),
+                             hoverinfo="skip",
                              name="95% interval of the model"))
     fig.add_trace(go.Scatter(x=x, y=model, mode="lines", name="Model: no program after launch",
                              line=dict(color=MODEL, width=3, dash="dash"),
                              hovertext=_tips(model, "", UNITS[outcome], names),
                              hoverinfo="text"))
-    fig.add_trace(go.Scatter(x=x, y=_numbers(part["observed"]), mode="lines+markers",
+    # No line across the launch: the months before and after are two segments.
+    gap = [xv for xv, p, q in zip(x[1:], post[1:], post[:-1]) if p and not q]
+    xs, ys = list(x), _numbers(part["observed"])
+    if gap:
+        at = list(x).index(gap[0])
+        xs.insert(at, None)
+        ys.insert(at, None)
+    fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines+markers",
                              name="Observed", line=dict(color=OBSERVED, width=3),
                              marker=dict(size=7),
-                             hovertext=_tips(part["observed"], "", UNITS[outcome], names),
+                             hovertext=_tips(ys, "", UNITS[outcome],
+                                             names[:len(ys)] if not gap else
+                                             names[:at] + [""] + names[at:]),
                              hoverinfo="text"))
     _launch_line(fig, launch, relative)
     return _axes(fig, "Hours per month" if outcome == "police_hours" else "Calls per month",
