@@ -1,6 +1,7 @@
 """The methodology text, generated from the registry so that it cannot drift from the code."""
 from __future__ import annotations
 
+from .impact import METHODOLOGY as IMPACT
 from .registry import COUNTS, QUESTIONS, REGISTRY, Metric
 from .sources import SOURCES
 
@@ -66,4 +67,5 @@ def methodology_markdown() -> str:
     for q, text in QUESTIONS.items():
         parts += [f"## {q}. {text}", ""]
         parts += [metric_section(m) for m in REGISTRY if m.question == q]
+    parts += [IMPACT]  # the impact methods: beyond the registry's metrics
     return "\n".join(parts)
