@@ -16,8 +16,9 @@ from metrics.disclosure import VIEWER
 from metrics.engine import Filters
 
 from conftest import open_tables
-from test_pages import (PRESENTER_FONT_SIZE, _flat, assert_clean, card_table, demo_db,  # noqa: F401
-                        plain, run_app, sql)
+from test_pages import (ANALYST, HIDE, PRESENTER_FONT_SIZE, VIEWER as VIEWER_EMAIL,  # noqa: F401
+                        _flat, assert_clean, card_table, demo_db, empty_db, plain, roles_db, run_app,
+                        signed_in, sql)
 
 PAGE = "impact"
 
@@ -48,6 +49,11 @@ def test_one_jurisdiction_is_asked_for(monkeypatch, demo_db):
     assert "Choose **one** jurisdiction" in info.value and not _charts(at)
     at = _open(monkeypatch, demo_db, {"j": ["Millbrook", "Riverton"]})
     assert "(2 are chosen now)" in at.main.info[0].value and not _charts(at)
+
+
+def test_an_empty_database_asks_for_the_calls_export(monkeypatch, empty_db):
+    at = _open(monkeypatch, empty_db)
+    assert "911/CAD calls export" in at.main.info[0].value and not _charts(at)
 
 
 def test_millbrook_estimates_are_the_methods_own(monkeypatch, demo_db, sql):
@@ -192,3 +198,17 @@ def test_presenter_mode(monkeypatch, demo_db):
         chart = at.get_by_key(f"chart-{key}")
         assert json.loads(chart.proto.spec)["layout"]["font"]["size"] == PRESENTER_FONT_SIZE
         assert json.loads(chart.proto.config)["displayModeBar"] is False
+
+
+@pytest.mark.parametrize("who, public", [(VIEWER_EMAIL, True), (ANALYST, False)])
+def test_a_viewer_always_gets_published_figures_an_analyst_may_not(monkeypatch, roles_db, sql,
+                                                                   who, public):
+    # Both start with "Hide small counts" off: only the analyst of Millbrook may have it so.
+    at = signed_in(monkeypatch, roles_db, who, PAGE, query={"j": "Millbrook"},
+                   session={HIDE: False})
+    f = Filters(("Millbrook",))
+    its = impact.estimate(sql, "Millbrook", "police_calls", "its", f, VIEWER if public else None)
+    said = plain(at.get_by_key("card-impact-its").markdown[0].value)
+    assert f"({its.observed_post:,.0f} against {its.expected_post:,.0f} calls" in said
+    exact = impact.estimate(sql, "Millbrook", "police_calls", "its", f)
+    assert (its.observed_post != exact.observed_post) is public  # 3,928 is not a multiple of 5
