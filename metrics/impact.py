@@ -100,7 +100,7 @@ def analyse(con, jurisdiction: str, outcome: str, filters: Filters | None = None
     if public:
         filters = _whole_months(filters)
     _check_program(program, filters)
-    exact = monthly_series(con, program, filters)
+    exact = monthly_series(con, program, filters, hours=outcome == "police_hours")
     series = publish(whole(exact), policy)
     groups = publish(exact, policy)
     timing = {k: _sum(series[k]) for k in ("timed_dispatch", "timed_scene", "untimed")}

@@ -77,8 +77,8 @@ def _group_sql(program: Program) -> tuple[str, list]:
     """SQL naming each call's group, and its parameters (values bound, never spliced)."""
     kind = program.comparison
     if kind == "areas":
-        return ("CASE WHEN area IS NULL THEN NULL WHEN list_contains(?::VARCHAR[], area) "
-                "THEN 'program' ELSE 'comparison' END", [list(program.coverage_areas)])
+        return (f"CASE WHEN area IS NULL THEN NULL WHEN area {_in(program.coverage_areas)} "
+                "THEN 'program' ELSE 'comparison' END", list(program.coverage_areas))
     if kind == "hours":
         start, end = program.coverage_hours or (0, 24)
         days = program.coverage_days or "1234567"
@@ -93,9 +93,13 @@ def _group_sql(program: Program) -> tuple[str, list]:
     return "'program'", []
 
 
-def series_sql(program: Program, filters: Filters) -> tuple[str, list]:
-    """One grouped scan: (month, group) -> counts and police busy hours."""
-    group, group_params = _group_sql(program)
+def _in(values) -> str:
+    """``IN (?, ?, ...)`` for ``values`` (bound as parameters): cheaper per row than
+    ``list_contains`` over ten million calls."""
+    return f"IN ({', '.join('?' * len(values))})"
+
+
+def _where(program: Program, filters: Filters) -> tuple[str, list]:
     where = ["jurisdiction = ?", "is_target", "public_initiated"]
     params: list = [program.jurisdiction]
     if filters.date_from:
@@ -104,35 +108,50 @@ def series_sql(program: Program, filters: Filters) -> tuple[str, list]:
     if filters.date_to:
         where.append("local_ts < ?::DATE + 1")
         params.append(filters.date_to)
-    if filters.categories:
-        where.append("list_contains(?::VARCHAR[], category)")
-        params.append(list(filters.categories))
-    if filters.areas:
-        where.append("list_contains(?::VARCHAR[], area)")
-        params.append(list(filters.areas))
+    for column, values in (("category", filters.categories), ("area", filters.areas)):
+        if values:
+            where.append(f"{column} {_in(values)}")
+            params += list(values)
+    return " AND ".join(where), params
+
+
+def series_sql(program: Program, filters: Filters) -> tuple[str, list]:
+    """(month, group) -> target-type calls, those police, the team and a phone clinician
+    handled. One grouped scan of the jurisdiction's target-type calls."""
+    group, group_params = _group_sql(program)
+    where, params = _where(program, filters)
     sql = f"""
-WITH c AS (
-  SELECT local_month, responder, ar_responded, {group} AS grp,
-    epoch_us(cleared_at) - epoch_us(dispatched_at) AS from_dispatch,
-    epoch_us(cleared_at) - epoch_us(arrived_at) AS from_scene
-  FROM ({CALLS}) calls
-  WHERE {' AND '.join(where)}
-), t AS (
-  SELECT *, CASE WHEN from_dispatch BETWEEN 0 AND {_MAX_BUSY_US} THEN 'dispatch'
-                 WHEN from_scene BETWEEN 0 AND {_MAX_BUSY_US} THEN 'scene' END AS basis
-  FROM c
-)
-SELECT local_month, grp,
+SELECT local_month, {group} AS grp,
   count(*) AS target_calls,
   count_if(responder = 'police') AS police_calls,
   count_if(ar_responded) AS team_calls,
-  count_if(responder = 'phone') AS phone_calls,
-  coalesce(sum(CASE basis WHEN 'dispatch' THEN from_dispatch WHEN 'scene' THEN from_scene END)
-           FILTER (WHERE responder = 'police'), 0) / 3.6e9 AS police_hours,
-  count_if(responder = 'police' AND basis = 'dispatch') AS timed_dispatch,
-  count_if(responder = 'police' AND basis = 'scene') AS timed_scene,
-  count_if(responder = 'police' AND basis IS NULL) AS untimed
-FROM t GROUP BY ALL ORDER BY ALL"""
+  count_if(responder = 'phone') AS phone_calls
+FROM ({CALLS}) calls
+WHERE {where}
+GROUP BY ALL ORDER BY ALL"""
+    return sql, group_params + params
+
+
+def hours_sql(program: Program, filters: Filters) -> tuple[str, list]:
+    """(month, group) -> police busy hours and how their calls were timed (police calls only:
+    a second, narrower scan, run only when hours are asked for)."""
+    group, group_params = _group_sql(program)
+    where, params = _where(program, filters)
+    sql = f"""
+SELECT local_month, grp,
+  count_if(basis = 'dispatch') AS timed_dispatch,
+  count_if(basis = 'scene') AS timed_scene,
+  count_if(basis IS NULL) AS untimed,
+  coalesce(sum(CASE basis WHEN 'dispatch' THEN from_dispatch WHEN 'scene' THEN from_scene END),
+           0) / 3.6e9 AS police_hours
+FROM (
+  SELECT local_month, {group} AS grp, from_dispatch, from_scene,
+    CASE WHEN from_dispatch BETWEEN 0 AND {_MAX_BUSY_US} THEN 'dispatch'
+         WHEN from_scene BETWEEN 0 AND {_MAX_BUSY_US} THEN 'scene' END AS basis
+  FROM (SELECT *, epoch_us(cleared_at) - epoch_us(dispatched_at) AS from_dispatch,
+          epoch_us(cleared_at) - epoch_us(arrived_at) AS from_scene
+        FROM ({CALLS}) calls WHERE {where} AND responder = 'police'))
+GROUP BY ALL ORDER BY ALL"""
     return sql, group_params + params
 
 
@@ -142,12 +161,14 @@ def data_days(con, jurisdiction: str) -> tuple[date | None, date | None]:
                        "WHERE jurisdiction = ?", [jurisdiction]).fetchone()
 
 
-def monthly_series(con, program: Program, filters: Filters) -> pd.DataFrame:
+def monthly_series(con, program: Program, filters: Filters, hours: bool = True
+                   ) -> pd.DataFrame:
     """One row per (month, group) of the period, months without calls as zeros.
 
     Columns: month (first day), idx (months since year 0), days (days of the month inside the
     period and the data), phase ('pre', 'launch' = the launch month when launch is not on the
-    1st, 'post'), group, the COUNT_COLUMNS and police_hours.
+    1st, 'post'), group, the COUNT_COLUMNS and police_hours. Without ``hours`` the hours and
+    timing columns are NaN (not counted).
     """
     first, last = data_days(con, program.jurisdiction)
     if first is None:
@@ -157,19 +178,28 @@ def monthly_series(con, program: Program, filters: Filters) -> pd.DataFrame:
     hi = min(last, filters.date_to) if filters.date_to else last
     if lo > hi:
         raise ImpactRefused("The chosen period holds none of this jurisdiction's calls.")
-    sql, params = series_sql(program, filters)
-    counts = con.execute(sql, params).fetchdf()
     groups = GROUPS if program.comparison else ("program",)
     months = _calendar(lo, hi, program.launch_date)
-    grid = months.merge(pd.DataFrame({"group": groups}), how="cross")
-    counts = counts.rename(columns={"grp": "group"})
-    counts = counts[counts["group"].notna()]
-    counts["idx"] = (counts["local_month"] // 100) * 12 + counts["local_month"] % 100 - 1
-    out = grid.merge(counts.drop(columns="local_month"), on=["idx", "group"], how="left")
+    out = months.merge(pd.DataFrame({"group": groups}), how="cross")
+    for make, wanted in ((series_sql, True), (hours_sql, hours)):
+        if wanted:
+            out = out.merge(_fetch(con, *make(program, filters)), on=["idx", "group"],
+                            how="left")
     for col in COUNT_COLUMNS:
-        out[col] = out[col].fillna(0).astype("int64")
-    out["police_hours"] = out["police_hours"].fillna(0.0).astype(float)
+        if col in out:
+            out[col] = out[col].fillna(0).astype("int64")
+        else:
+            out[col] = float("nan")
+    out["police_hours"] = out["police_hours"].fillna(0.0).astype(float) if hours else float(
+        "nan")
     return out.reset_index(drop=True)
+
+
+def _fetch(con, sql: str, params: list) -> pd.DataFrame:
+    rows = con.execute(sql, params).fetchdf().rename(columns={"grp": "group"})
+    rows = rows[rows["group"].notna()]  # calls with no area, where areas are compared
+    rows["idx"] = (rows["local_month"] // 100) * 12 + rows["local_month"] % 100 - 1
+    return rows.drop(columns="local_month")
 
 
 def _calendar(lo: date, hi: date, launch: date | None) -> pd.DataFrame:
@@ -216,9 +246,9 @@ def publish(series: pd.DataFrame, policy: DisclosurePolicy | None) -> pd.DataFra
         return series
     out = series.copy()
     for col in COUNT_COLUMNS:
-        out[col] = pd.array([published_count(int(v), policy) for v in series[col]],
-                            dtype="Int64")
-    out["police_hours"] = [None if pd.isna(c) else _sig4(h)
+        out[col] = pd.array([None if pd.isna(v) else published_count(int(v), policy)
+                             for v in series[col]], dtype="Int64")
+    out["police_hours"] = [None if pd.isna(c) or pd.isna(h) else _sig4(h)
                            for c, h in zip(out["police_calls"], series["police_hours"])]
     out["police_hours"] = out["police_hours"].astype("Float64")
     return out

@@ -367,6 +367,21 @@ def test_monthly_aggregation_by_hand(tiny):
         impact.analyse(tiny, "Tiny", "police_calls", Filters(categories=("THEFT",)))
 
 
+def test_calls_alone_need_no_second_scan(tiny):
+    """Police hours are counted (a second scan, of police calls) only when asked for."""
+    program = impact.load_program(tiny, "Tiny")
+    calls = impact.whole(monthly_series(tiny, program, Filters(), hours=False))
+    assert calls["police_calls"].tolist() == [4, 0, 2]
+    assert calls["police_hours"].isna().all() and calls["untimed"].isna().all()
+    shown = publish(calls, VIEWER)  # nothing to publish for the hours, and no error
+    assert shown["police_hours"].isna().all() and shown["police_calls"].isna().tolist() == [
+        True, False, True]  # 4 and 2 are hidden (1-10), 0 is shown
+    a = impact.analyse(tiny, "Tiny", "police_calls")
+    assert a.timing == {"timed_dispatch": None, "timed_scene": None, "untimed": None}
+    hours = impact.analyse(tiny, "Tiny", "police_hours")
+    assert hours.timing == {"timed_dispatch": 2, "timed_scene": 1, "untimed": 3}
+
+
 def test_a_missing_launch_date_is_refused(tiny):
     tiny.execute("UPDATE jurisdictions SET launch_date = NULL")
     with pytest.raises(impact.ImpactRefused, match="Tiny has no launch date"):

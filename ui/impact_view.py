@@ -65,7 +65,7 @@ def series_table(series: pd.DataFrame, launch, words: str, relative: bool) -> pd
     s = series.sort_values("month")
     share = [None if pd.isna(t) or pd.isna(n) or not n else t / n
              for t, n in zip(s["team_calls"], s["target_calls"])]
-    return pd.DataFrame({
+    table = pd.DataFrame({
         "Months since launch" if relative else "Month": month_labels(s["month"], launch,
                                                                       relative),
         "Period": s["phase"].map({"pre": "before", "launch": "launch month (left out)",
@@ -77,6 +77,9 @@ def series_table(series: pd.DataFrame, launch, words: str, relative: bool) -> pd
                        for v in share],
         "Police busy hours": [_cell(v, words, "{:,.1f}") for v in s["police_hours"]],
     })
+    if s["police_calls"].notna().any() and s["police_hours"].isna().all():
+        table = table.drop(columns="Police busy hours")  # counted only when hours are shown
+    return table
 
 
 def its_table(chart: pd.DataFrame, launch, relative: bool) -> pd.DataFrame:
