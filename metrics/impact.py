@@ -23,7 +23,7 @@ Nothing here imports streamlit.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 import numpy as np
@@ -156,13 +156,11 @@ def _check_window(program: Program, series: pd.DataFrame) -> None:
 
 
 def _whole_months(filters: Filters) -> Filters:
-    from dataclasses import replace
-
-    from .disclosure import _month_end  # one rule for "whole months" with the other pages
-
-    return replace(filters, date_from=filters.date_from.replace(day=1)
-                   if filters.date_from else None,
-                   date_to=_month_end(filters.date_to) if filters.date_to else None)
+    """A public view covers whole calendar months, as every public view does
+    (``metrics.disclosure.public_request``)."""
+    start, end = filters.date_from, filters.date_to
+    return replace(filters, date_from=start.replace(day=1) if start else None,
+                   date_to=end.replace(day=_days_in_month(end.replace(day=1))) if end else None)
 
 
 # --------------------------------------------------------------------------------------------
@@ -247,6 +245,15 @@ def its_design(frame: pd.DataFrame, pre_months: int) -> tuple[pd.DataFrame, str]
     return x, season
 
 
+def _statsmodels():
+    """statsmodels' GLM and its families, imported when first needed (seconds of scipy
+    imports that no other page needs; ``ui.warmup`` starts them in the background)."""
+    from statsmodels.genmod import families
+    from statsmodels.genmod.generalized_linear_model import GLM
+
+    return GLM, families
+
+
 def hac_lags(n: int) -> int:
     """Newey-West's rule of thumb, floor(4 (n/100)^(2/9)), at least 1."""
     return max(1, int(math.floor(4 * (n / 100) ** (2 / 9))))
@@ -255,10 +262,9 @@ def hac_lags(n: int) -> int:
 def fit_its(y, x: pd.DataFrame, days):
     """The quasi-Poisson GLM (statsmodels) on one monthly series: (fit with Newey-West HAC
     covariance, the same fit's model-based quasi-Poisson covariance)."""
-    import statsmodels.api as sm
-
-    model = sm.GLM(np.asarray(y, dtype=float), x, family=sm.families.Poisson(),
-                   offset=np.log(np.asarray(days, dtype=float)))
+    glm, families = _statsmodels()
+    model = glm(np.asarray(y, dtype=float), x, family=families.Poisson(),
+                offset=np.log(np.asarray(days, dtype=float)))
     hac = model.fit(scale="X2", cov_type="HAC", cov_kwds={"maxlags": hac_lags(len(y))})
     return hac, model.fit(scale="X2").cov_params().to_numpy()
 
@@ -417,8 +423,7 @@ def wdd(program, outcome, series, groups) -> Estimate:
 def pre_trends(groups: pd.DataFrame, outcome: str) -> dict:
     """Do the program and comparison series move in step before launch? The ratio of their
     monthly trends (quasi-Poisson, interaction of group and time) with its 95% interval."""
-    import statsmodels.api as sm
-
+    glm, families = _statsmodels()
     pre = groups[(groups["phase"] == "pre") & (groups["days"] > 0)]
     if pre["idx"].nunique() < 6:
         return {"words": "There are fewer than 6 months before launch, so whether the two "
@@ -427,8 +432,8 @@ def pre_trends(groups: pd.DataFrame, outcome: str) -> dict:
     comp = (pre["group"] == "comparison").to_numpy().astype(float)
     t = (pre["idx"] - pre["idx"].min()).to_numpy(dtype=float)
     x = np.column_stack([np.ones_like(t), comp, t, comp * t])
-    res = sm.GLM(y, x, family=sm.families.Poisson(),
-                 offset=np.log(pre["days"].to_numpy(dtype=float))).fit(scale="X2")
+    res = glm(y, x, family=families.Poisson(),
+              offset=np.log(pre["days"].to_numpy(dtype=float))).fit(scale="X2")
     b, s = float(res.params[3]), float(res.bse[3])
     ratio, low, high = math.exp(b), math.exp(b - Z * s), math.exp(b + Z * s)
     apart = low > 1 or high < 1
