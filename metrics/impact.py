@@ -108,7 +108,8 @@ def analyse(con, jurisdiction: str, outcome: str, filters: Filters | None = None
     for method in methods:
         try:
             _check_window(program, series)
-            results[method] = _METHODS[method](program, outcome, series, groups)
+            results[method] = _METHODS[method](program, outcome, series, groups,
+                                               policy.hidden_up_to if public else 0)
         except ImpactRefused as refusal:
             results[method] = refusal
             continue
@@ -167,9 +168,10 @@ def _whole_months(filters: Filters) -> Filters:
 # Year over year
 # --------------------------------------------------------------------------------------------
 
-def _pairs(series: pd.DataFrame) -> pd.DataFrame:
+def _pairs(series: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Whole months after launch (up to the first twelve) beside the same months a year
-    before launch; both whole months of data."""
+    before launch, both whole months of data: (the pairs, the months after, the months
+    before)."""
     full = series[series["days"] == series["month"].map(_days_in_month)]
     before = full[full["phase"] == "pre"].set_index("idx")
     after = full[full["phase"] == "post"].sort_values("idx")
@@ -179,16 +181,16 @@ def _pairs(series: pd.DataFrame) -> pd.DataFrame:
                             "months after launch, and this period has none: the data starts "
                             "less than a year before launch (or ends at it).")
     prior = before.loc[after["idx"] - 12].reset_index()
-    return pd.DataFrame({"month": after["month"].to_numpy(), "month_before": prior["month"],
-                         "idx": after["idx"].to_numpy(), "idx_before": prior["idx"]}), \
-        after.reset_index(drop=True), prior
+    pairs = pd.DataFrame({"month": after["month"].to_numpy(), "month_before": prior["month"],
+                          "idx": after["idx"].to_numpy(), "idx_before": prior["idx"]})
+    return pairs, after.reset_index(drop=True), prior
 
 
-def yoy(program, outcome, series, groups) -> Estimate:
+def yoy(program, outcome, series, groups, hidden_up_to: int = 0) -> Estimate:
     pairs, after, prior = _pairs(series)
-    _no_hidden(pd.concat([after, prior]), [outcome, "team_calls"])
+    _no_hidden(pd.concat([after, prior]), outcome)
     a, b = float(after[outcome].sum()), float(prior[outcome].sum())
-    team = float(after["team_calls"].sum())
+    team, team_hidden = _team(after["team_calls"], hidden_up_to)
     if outcome == "police_calls":
         low, high = _poisson_ratio_ci(a, b)
     else:
@@ -197,15 +199,16 @@ def yoy(program, outcome, series, groups) -> Estimate:
     ratio = a / b if b else None
     plausible, drop, limit = _plausibility(outcome, b, a, team, series)
     est = Estimate(program.jurisdiction, outcome, "yoy", program.launch_date, len(prior),
-                   len(after), ratio, low, high, a, b, team, plausible, [],
-                   {"drop": drop, "team_limit": limit,
+                   len(after), ratio, low, high, a, b, None if team_hidden else team,
+                   plausible, [],
+                   {"drop": drop, "team_limit": limit, "team_hidden_months": team_hidden,
                     "months_after": [m.isoformat() for m in pairs["month"]],
                     "months_before": [m.isoformat() for m in pairs["month_before"]]},
                    pairs)
     est.caveats.append("Year over year compares the same months a year apart. It describes "
                        "what changed; it is not an estimate of what the program caused.")
     est.caveats += _plausibility_words(plausible, drop, limit, outcome,
-                                       _sum(after["phone_calls"]))
+                                       _sum(after["phone_calls"]), team_hidden > 0)
     return est
 
 
@@ -279,7 +282,7 @@ def _se(g: np.ndarray, covs) -> np.ndarray:
     return np.sqrt(np.max([np.einsum("ij,jk,ik->i", g, c, g) for c in covs], axis=0))
 
 
-def its(program, outcome, series, groups) -> Estimate:
+def its(program, outcome, series, groups, hidden_up_to: int = 0) -> Estimate:
     frame = series[series["phase"].isin(["pre", "post"])].sort_values("idx")
     frame = frame[frame["days"] > 0].reset_index(drop=True)
     pre, post = int((frame["phase"] == "pre").sum()), int((frame["phase"] == "post").sum())
@@ -290,7 +293,7 @@ def its(program, outcome, series, groups) -> Estimate:
             f"(launch {program.launch_date:%d %b %Y}"
             + (", the launch month itself left out" if program.launch_date.day != 1 else "")
             + "). Upload earlier CAD data or widen the period.")
-    _no_hidden(frame, [outcome, "team_calls"])
+    _no_hidden(frame, outcome)
     y = frame[outcome].astype(float).to_numpy()
     if y[frame["phase"].to_numpy() == "pre"].sum() == 0:
         raise ImpactRefused(f"There are no {OUTCOMES[outcome]} before launch to model.")
@@ -300,7 +303,7 @@ def its(program, outcome, series, groups) -> Estimate:
     cf, low, high, rr = _counterfactual(res, covs, x, frame)
     is_post = (frame["phase"] == "post").to_numpy()
     observed, expected = float(y[is_post].sum()), float(cf[is_post].sum())
-    team = float(frame.loc[is_post, "team_calls"].sum())
+    team, team_hidden = _team(frame.loc[is_post, "team_calls"], hidden_up_to)
     plausible, drop, limit = _plausibility(outcome, expected, observed, team, series)
     level = _exp_ci(res, covs, x, "level")
     slope = _exp_ci(res, covs, x, "slope")
@@ -309,10 +312,12 @@ def its(program, outcome, series, groups) -> Estimate:
                           "cf_low": np.where(is_post, low, np.nan),
                           "cf_high": np.where(is_post, high, np.nan)})
     est = Estimate(program.jurisdiction, outcome, "its", program.launch_date, pre, post,
-                   rr[0], rr[1], rr[2], observed, expected, team, plausible, [],
+                   rr[0], rr[1], rr[2], observed, expected, None if team_hidden else team,
+                   plausible, [],
                    {"level_ratio": level[0], "level_ci_low": level[1], "level_ci_high": level[2],
                     "slope_ratio_per_month": slope[0], "slope_ci_low": slope[1],
                     "slope_ci_high": slope[2], "seasonality": season,
+                    "team_hidden_months": team_hidden,
                     "hac_maxlags": hac_lags(len(y)), "quasi_poisson_scale": float(res.scale),
                     "se_source": _se_source(covs, x),
                     "drop": drop, "team_limit": limit}, chart)
@@ -320,7 +325,7 @@ def its(program, outcome, series, groups) -> Estimate:
         "The counterfactual assumes the trend and seasonal pattern of the months before launch "
         f"would have carried on; seasonality: {season}.")
     est.caveats += _plausibility_words(plausible, drop, limit, outcome,
-                                       _sum(frame.loc[is_post, "phone_calls"]))
+                                       _sum(frame.loc[is_post, "phone_calls"]), team_hidden > 0)
     return est
 
 
@@ -373,7 +378,7 @@ def wdd_numbers(t0: float, t1: float, c0: float, c1: float) -> dict:
     return {"wdd": wdd, "wdd_variance": var, "wdd_z": z, "wdd_p": p}
 
 
-def wdd(program, outcome, series, groups) -> Estimate:
+def wdd(program, outcome, series, groups, hidden_up_to: int = 0) -> Estimate:
     if program.comparison is None:
         raise ImpactRefused(f"{program.jurisdiction}'s program covers every area around the "
                             "clock, so there is no comparison series: a comparison needs "
@@ -386,7 +391,7 @@ def wdd(program, outcome, series, groups) -> Estimate:
     pairs, after, prior = _pairs(series)
     g = groups.set_index(["group", "idx"])
     _no_hidden(groups[groups["idx"].isin(list(pairs["idx"]) + list(pairs["idx_before"]))],
-               [outcome, "team_calls"])
+               outcome)
     t0, t1, c0, c1 = (float(g.loc[(grp, list(pairs[col])), outcome].sum())
                       for grp, col in (("program", "idx_before"), ("program", "idx"),
                                        ("comparison", "idx_before"), ("comparison", "idx")))
@@ -399,14 +404,17 @@ def wdd(program, outcome, series, groups) -> Estimate:
     low, high = ((ratio * math.exp(-Z * se), ratio * math.exp(Z * se)) if ratio
                  else (None, None))
     expected = t0 * c1 / c0
-    team = float(g.loc[("program", list(pairs["idx"])), "team_calls"].sum())
+    team, team_hidden = _team(g.loc[("program", list(pairs["idx"])), "team_calls"],
+                              hidden_up_to)
     plausible, drop, limit = _plausibility(outcome, expected, t1, team, series)
     trend = pre_trends(groups, outcome)
     where = ("areas the team does not cover" if program.comparison == "areas"
              else "hours and days the team does not cover")
     est = Estimate(program.jurisdiction, outcome, "wdd", program.launch_date, len(prior),
-                   len(after), ratio, low, high, t1, expected, team, plausible, [],
+                   len(after), ratio, low, high, t1, expected, None if team_hidden else team,
+                   plausible, [],
                    {**numbers, "t0": t0, "t1": t1, "c0": c0, "c1": c1,
+                    "team_hidden_months": team_hidden,
                     "comparison": program.comparison, "pre_trend_ratio": trend.get("ratio"),
                     "pre_trend_ci_low": trend.get("low"), "pre_trend_ci_high": trend.get("high"),
                     "drop": drop, "team_limit": limit},
@@ -416,7 +424,8 @@ def wdd(program, outcome, series, groups) -> Estimate:
                        "untouched by the program and moved in step before launch.")
     est.caveats.append(trend["words"])
     est.caveats += _plausibility_words(
-        plausible, drop, limit, outcome, _sum(g.loc[("program", list(pairs["idx"])), "phone_calls"]))
+        plausible, drop, limit, outcome,
+        _sum(g.loc[("program", list(pairs["idx"])), "phone_calls"]), team_hidden > 0)
     return est
 
 
@@ -479,16 +488,17 @@ def _plausibility(outcome, expected, observed, team, series) -> tuple[bool, floa
 
 
 def _plausibility_words(plausible: bool, drop: float, limit: float | None, outcome,
-                        phone: int | None = None) -> list:
+                        phone: int | None = None, at_most: bool = False) -> list:
     unit = "calls" if outcome == "police_calls" else "hours"
     if limit is None:
         return ["The police's time per call before launch is unknown, so the drop could not "
                 "be checked against the calls the team took."]
     if plausible:
         return []
-    what = (f"the {limit:,.0f} calls the team took in the same months" if unit == "calls" else
-            f"the {limit:,.0f} police hours those calls took before launch, for the calls "
-            "the team took in the same months")
+    most = "at most " if at_most else ""  # hidden months counted at their highest
+    what = (f"the {most}{limit:,.0f} calls the team took in the same months" if unit == "calls"
+            else f"the {most}{limit:,.0f} police hours those calls took before launch, for the "
+            "calls the team took in the same months")
     by_phone = (f" (In the same months {phone:,} of these calls were resolved by a clinician "
                 "by phone, which may explain part of it.)" if phone else "")
     return [f"Implausible: the estimated drop ({drop:,.0f} {unit}) is larger than {what}. "
@@ -496,8 +506,16 @@ def _plausibility_words(plausible: bool, drop: float, limit: float | None, outco
             + by_phone]
 
 
-def _no_hidden(frame: pd.DataFrame, columns: list[str]) -> None:
-    if any(frame[c].isna().any() for c in columns if c in frame):
+def _team(column: pd.Series, hidden_up_to: int) -> tuple[float, int]:
+    """The calls the team took over some months, and how many of those months are hidden
+    (1 to H calls each): a hidden month counts at H, so the plausibility check never flags a
+    drop on a guess of the team's calls that is too low."""
+    hidden = int(column.isna().sum())
+    return float(column.fillna(0).sum()) + hidden * hidden_up_to, hidden
+
+
+def _no_hidden(frame: pd.DataFrame, column: str) -> None:
+    if frame[column].isna().any():
         raise ImpactRefused(
             "Some months in this window have so few calls that they are hidden to protect "
             "privacy (counts from 1 to 10), and an estimate built on them could reveal them. "
@@ -548,52 +566,3 @@ def _plain(v):
         return None
     return v
 
-
-METHODOLOGY = f"""## Impact: what changed after launch
-
-The Impact page and `python -m metrics impact` (`metrics/impact.py`). Observational methods:
-they describe what changed around launch; none can prove what the program caused.
-
-- **Series.** Per local month, the jurisdiction's public-initiated calls of its target
-  categories: *calls handled by police* (`responder = police`), *police busy hours* on them
-  (cleared − dispatched, or cleared − on scene where the dispatch time is missing; an
-  interval that is negative or over 24 hours, or a call with no clear time, adds no time and
-  is counted as untimed), and the calls the team handled (alternative or co-response) with
-  their share. DuckDB counts the months in one scan; the methods run on those few dozen rows.
-  A month partly outside the period or the data counts its days (the models' offset); when
-  launch is not on the 1st, the launch month belongs to neither period.
-- **Year over year.** Whole months after launch (the first twelve at most) against the same
-  calendar months a year earlier, all before launch: after ÷ before, with a Poisson interval
-  exp(ln r ± 1.96 √(1/a + 1/b)) for calls (none for hours). A description, never called an
-  effect.
-- **Interrupted time series** (Bernal, Cummins & Gasparrini 2017). A Poisson GLM with the
-  Pearson χ² scale (quasi-Poisson), fitted by statsmodels: time trend, level change and slope
-  change at launch, seasonality (11 month-of-year terms with at least {MIN_PRE_MONTH_TERMS}
-  months before launch, else one sine/cosine pair of period 12), log days in the month as
-  offset, Newey-West (HAC) covariance with floor(4 (n/100)^(2/9)) lags. Needs at least
-  {MIN_PRE} months before launch and {MIN_POST} after. Reported: the rate ratio of the
-  months after launch, Σ observed ÷ Σ counterfactual (the model with its launch terms at zero),
-  with a delta-method 95% interval; the level change at launch; the counterfactual line with
-  its 95% band. Every interval uses the larger of the HAC and the quasi-Poisson standard
-  error: on synthetic series of 22-36 months, HAC alone held a planted rate ratio in only
-  67-77% of series, the larger of the two in 91-96% (nominal 95%).
-- **Comparison series** (Dee & Pyne 2022; Wheeler & Ratcliffe 2018). Where the program names
-  covered areas, the same call types in the other areas; else, where it covers only some
-  hours or days, the other hours and days. Over the year-over-year months: WDD = (T₁ − T₀) −
-  (C₁ − C₀), variance T₀ + T₁ + C₀ + C₁, z = WDD / √variance; rate ratio (T₁/T₀) ÷ (C₁/C₀)
-  with interval exp(± 1.96 √(1/T₀ + 1/T₁ + 1/C₀ + 1/C₁)); expected = T₀ · C₁/C₀. The
-  pre-launch trends are compared (quasi-Poisson, group × month) and a difference is said in
-  words. Calls only: hours are not Poisson counts.
-- **Plausibility** (after Wheeler's critique of the Denver estimate). A drop in
-  police-handled calls (expected − observed) larger than the calls the team handled in the
-  same months is flagged implausible; for hours, the team's calls are valued at the police's
-  mean busy hours per timed call before launch.
-- **Refusals.** No launch date, no target categories, a period wholly before or after launch,
-  too few months for the method, no comparison areas or hours: a sentence instead of a
-  number (the command line exits with status 2).
-- **Disclosure.** For a viewer every monthly count is published as elsewhere (rounded, 1-10
-  hidden; hours shown only beside a published call count), and every estimate is computed
-  from those published months, so it reveals nothing the monthly chart does not. A method
-  whose months include a hidden one is refused. Filters follow the public request rules (one
-  category or area, or all).
-"""

@@ -205,6 +205,23 @@ def test_hidden_months_refuse_an_estimate_in_public_mode():
     assert run_its(series, program).rate_ratio  # the exact series is estimated
 
 
+def test_hidden_team_months_count_at_their_highest():
+    """A month in which the team took 1-10 calls is hidden; the estimate still runs, the
+    team's total is not shown, and the plausibility check takes each hidden month at 10."""
+    series, program = synthetic(5, ratio=0.8, team_share=0.3)
+    series.loc[24, "team_calls"] = 4  # the first month after launch
+    shown = publish(series, VIEWER)
+    assert pd.isna(shown.loc[24, "team_calls"])
+    est = impact.its(program, "police_calls", shown, shown.assign(group="program"),
+                     VIEWER.hidden_up_to)
+    after = shown.loc[24:, "team_calls"]
+    assert est.team_handled_post is None and est.details["team_hidden_months"] == 1
+    assert est.details["team_limit"] == after.sum() + 10
+    assert est.plausible is False  # still: 30% of the drop plus 10 explains too little
+    (words,) = [c for c in est.caveats if c.startswith("Implausible")]
+    assert f"the at most {after.sum() + 10:,.0f} calls the team took" in words
+
+
 # --------------------------------------------------------------------------------------------
 # Year over year and WDD, by hand
 # --------------------------------------------------------------------------------------------
