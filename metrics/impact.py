@@ -114,6 +114,8 @@ def analyse(con, jurisdiction: str, outcome: str, filters: Filters | None = None
             results[method] = refusal
             continue
         results[method].caveats += _caveats(program, outcome, method, timing, public)
+        if outcome == "police_hours":
+            results[method].details.update(timing)
     return Analysis(program, outcome, series, groups, timing, public, results)
 
 
@@ -497,8 +499,8 @@ def _plausibility_words(plausible: bool, drop: float, limit: float | None, outco
         return []
     most = "at most " if at_most else ""  # hidden months counted at their highest
     what = (f"the {most}{limit:,.0f} calls the team took in the same months" if unit == "calls"
-            else f"the {most}{limit:,.0f} police hours those calls took before launch, for the "
-            "calls the team took in the same months")
+            else f"the {most}{limit:,.0f} police hours that the calls the team took in the same "
+            "months would have needed, at the police's time per call before launch")
     by_phone = (f" (In the same months {phone:,} of these calls were resolved by a clinician "
                 "by phone, which may explain part of it.)" if phone else "")
     return [f"Implausible: the estimated drop ({drop:,.0f} {unit}) is larger than {what}. "
@@ -538,12 +540,13 @@ def _caveats(program: Program, outcome: str, method: str, timing: dict, public: 
         out.append(f"The launch month ({launch}) is part before and part after launch, so it "
                    "is left out of every comparison.")
     if outcome == "police_hours":
-        untimed = timing.get("untimed")
+        d, sc, u = (timing.get(k) for k in ("timed_dispatch", "timed_scene", "untimed"))
         out.append("Police time is counted from dispatch to clear, or from arrival on scene to "
                    "clear where the dispatch time is missing"
-                   + (f"; {untimed:,} police calls had neither (or no clear time) and add no "
-                      "time." if untimed is not None else "; the number with neither is "
-                      "hidden (a small count)."))
+                   + (f": {d:,} police calls were timed from dispatch, {sc:,} from arrival, and "
+                      f"{u:,} had neither (or no clear time) and add no time." if None not in
+                      (d, sc, u) else "; how many were timed each way is hidden (some months' "
+                      "counts are small)."))
     if public:
         out.append("Computed from the published monthly counts (rounded, small counts hidden), "
                    "the same figures the charts show.")

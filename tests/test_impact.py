@@ -397,6 +397,7 @@ def test_calls_alone_need_no_second_scan(tiny):
     assert a.timing == {"timed_dispatch": None, "timed_scene": None, "untimed": None}
     hours = impact.analyse(tiny, "Tiny", "police_hours")
     assert hours.timing == {"timed_dispatch": 2, "timed_scene": 1, "untimed": 3}
+    assert not any(isinstance(r, impact.Estimate) for r in hours.results.values())  # 3 months
 
 
 def test_a_missing_launch_date_is_refused(tiny):
