@@ -298,6 +298,11 @@ async def go(page, url: str, pages: dict, default: str, polling: int = 50) -> di
     and the address outlives a page switch."""
     info = pages[url]
     section = info.get("section")
+    if info.get("view_of") and not section:
+        # A page under other filters (the Impact page with one jurisdiction chosen): no
+        # sidebar link leads there, so it is opened by its address, a full page load.
+        origin = "/".join(page.url.split("/", 3)[:3])
+        return await visit(page, f"{origin}/{url}", info["heading"], info["charts"], polling)
     if not section:
         return await navigate(page, url, info["heading"], info["charts"], default, polling)
     base = info.get("view_of") or url

@@ -5,7 +5,8 @@
 The pages are read from the router (dashboard.py's ``st.Page`` calls), and every page is run
 through ``dashboard.py`` itself (sidebar filters first, as in the browser) while
 ``ui.cache.compute`` and ``ui.cache.counts`` are wrapped to record each MetricRequest and
-CountRequest, with the principal and the disclosure policy it was asked under (``asked_as``:
+CountRequest (and the Impact page's ``ui.cache.impact``), with the principal and the
+disclosure policy it was asked under (``asked_as``:
 a viewer's default hides small counts, which costs the page more than the exact figures). So
 the benchmark times exactly the requests the pages make, with the filters the sidebar sets by
 default, and no second list of them can drift. Also recorded per page: its
@@ -33,6 +34,9 @@ from urllib.parse import urlencode
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+# Pages that show only a sentence until one jurisdiction is chosen (before and after belongs
+# to one program): recorded also as the view with the first jurisdiction chosen.
+ONE_JURISDICTION = ("app_pages/impact.py",)
 _PAGE = re.compile(r'st\.Page\(\s*"([^"]+)"[^)]*?url_path="([^"]+)"', re.S)
 
 
@@ -67,6 +71,10 @@ def capture(db: str) -> dict:
 
     def recording(name, fn, record):
         def wrapper(*args, **kwargs):
+            if name == "impact":  # (filters, outcome, principal, policy): the Impact page's
+                seen.append(("impact", args[:2]))  # one scan and its models, timed too
+                seen_as.append(args[2:4])
+                return fn(*args, **kwargs)
             metric = name in ("compute", "counts")
             (seen if record else other).append(args[0] if metric else (name, args))
             if record:  # who asked, under which disclosure policy: the page's real query
@@ -81,7 +89,7 @@ def capture(db: str) -> dict:
         if callable(fn) and getattr(fn, "__module__", None) == cache.__name__ and name not in (
                 "cursor", "data_version"):
             setattr(cache, name, recording(name, fn, name in ("compute", "counts",
-                                                              "population")))
+                                                              "population", "impact")))
     at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=900)
     at.run()  # the default page: fills the sidebar's caches as a first visit would
     from ui import sections
@@ -113,6 +121,13 @@ def capture(db: str) -> dict:
         if split:  # back to the first section, as the page opens for the next viewer
             at.session_state[split.key] = split.labels[0]
             del at.query_params[split.key]
+        if file in ONE_JURISDICTION:  # it asks for one jurisdiction: also with the first chosen
+            name = at.multiselect(key="j").options[0]
+            at.session_state["j"] = [name]
+            at.query_params["j"] = name
+            record(f"{url}?{urlencode({'j': name})}", file, view_of=url)
+            at.session_state["j"] = []
+            del at.query_params["j"]
     return out
 
 

@@ -25,6 +25,16 @@ def run_request(con, req, asked_as=None):
     principal and policy), as the page runs it: scoped and disclosure-controlled."""
     cur = con.cursor()
     try:
+        if isinstance(req, tuple) and req[0] == "impact":  # one scan, then the models
+            from service import guarded
+            from metrics.impact import analyse
+
+            filters, outcome = req[1][:2]
+            if asked_as is None:
+                a = analyse(cur, filters.jurisdictions[0], outcome, filters)
+            else:
+                a = guarded.impact(cur, asked_as[0], filters, outcome, policy=asked_as[1])
+            return list(a.series.itertuples())  # its rows: months
         if isinstance(req, tuple) and req[0] == "population":  # residents per group
             jurisdictions, dimension = req[1][:2]
             groups = catalog.population_by_group(cur, tuple(jurisdictions), dimension)

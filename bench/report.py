@@ -15,6 +15,7 @@ import sys
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
+from urllib.parse import unquote_plus
 
 import psutil
 
@@ -57,7 +58,11 @@ def _worst(pages: dict, key: str):
 def view_name(url: str, info: dict) -> str:
     """A page, or one section of it (ui/sections.py), as the tables name it."""
     base = info.get("view_of") or url.split("?", 1)[0]
-    return f"{base} · {info['section']}" if info.get("section") else base
+    if info.get("section"):
+        return f"{base} · {info['section']}"
+    if info.get("view_of"):  # the page under other filters: say which
+        return f"{base} · {unquote_plus(url.split('?', 1)[1])}"
+    return base
 
 
 def budgets(r: dict) -> list[dict]:

@@ -217,3 +217,72 @@ def _pooled_line(g: dict) -> str:
     if g["left_out"]:
         text += f"; left out (counts hidden or a group absent): {', '.join(g['left_out'])}"
     return text
+@cli.command(name="impact")
+@click.option("--jurisdiction", required=True, help="One jurisdiction (with a launch date).")
+@click.option("--outcome", type=click.Choice(["police_calls", "police_hours"]), required=True,
+              help="Calls handled by police, or police busy hours, on the target call types.")
+@click.option("--method", type=click.Choice(["its", "yoy", "wdd"]), required=True,
+              help="Interrupted time series, year over year, or weighted displacement "
+                   "difference against uncovered areas or hours.")
+@click.option("--from", "date_from", callback=_date, help="First day (YYYY-MM-DD), local time.")
+@click.option("--to", "date_to", callback=_date, help="Last day, inclusive.")
+@click.option("--db", "db_path", type=click.Path(dir_okay=False), help="DuckDB file.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@click.option("--public", is_flag=True,
+              help="Estimate from what a viewer sees: the published monthly counts.")
+@click.option("--drb", is_flag=True, help="With --public: Census DRB public-release rounding.")
+@click.option("--threshold", type=click.IntRange(min=0), default=10, show_default=True,
+              help="With --public: hide counts from 1 to this.")
+def impact_cmd(jurisdiction, outcome, method, date_from, date_to, db_path, as_json, public, drb,
+               threshold):
+    """What changed after launch, for the program's target call types (metrics.impact).
+
+    Exits with status 2 and a sentence when the data cannot support the method (no launch
+    date, too little history, no comparison areas or hours). Exact figures unless --public.
+
+    Example: python -m metrics impact --jurisdiction Millbrook --outcome police_calls
+    --method its --json
+    """
+    if (drb or threshold != 10) and not public:
+        raise click.UsageError("--drb and --threshold go with --public.")
+    from data.connection import connect, default_db_path
+    from data.errors import DataError
+
+    from .impact import ImpactRefused, estimate
+
+    path = Path(db_path) if db_path else default_db_path()
+    if not path.exists():
+        raise click.ClickException(f"no database at {path}; import data first.")
+    policy = DisclosurePolicy(threshold, drb) if public else None
+    filters = Filters((jurisdiction,), date_from, date_to)
+    try:
+        con = connect(path, read_only=True)
+        try:
+            result = estimate(con, jurisdiction, outcome, method, filters, policy)
+        finally:
+            con.close()
+    except ImpactRefused as e:
+        click.echo(str(e), err=True)
+        raise SystemExit(2) from None
+    except (MetricError, DataError) as e:
+        raise click.ClickException(str(e)) from None
+    doc = result.as_json()
+    if as_json:
+        click.echo(json.dumps(doc, default=str, indent=1))
+        return
+    click.echo(_impact_text(doc))
+
+
+def _impact_text(doc: dict) -> str:
+    ratio = ("not estimable" if doc["rate_ratio"] is None else f"{doc['rate_ratio']:.3f}"
+             + (f" (95% CI {doc['ci_low']:.3f}-{doc['ci_high']:.3f})"
+                if doc["ci_low"] is not None else ""))
+    lines = [f"{doc['jurisdiction']}: {doc['outcome']} by {doc['method']}, launch "
+             f"{doc['launch_date']}, {doc['pre_months']} months before, {doc['post_months']} "
+             "after",
+             f"rate ratio {ratio}; observed {doc['observed_post']:,.0f} against expected "
+             f"{doc['expected_post']:,.0f}; the team took "
+             + ("(hidden)" if doc["team_handled_post"] is None
+                else f"{doc['team_handled_post']:,.0f}"),
+             "plausible" if doc["plausible"] else "IMPLAUSIBLE"]
+    return "\n".join(lines + [f"- {c}" for c in doc["caveats"]])

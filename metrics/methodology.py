@@ -1,6 +1,7 @@
 """The methodology text, generated from the registry so that it cannot drift from the code."""
 from __future__ import annotations
 
+from .impact import MIN_POST, MIN_PRE, MIN_PRE_MONTH_TERMS
 from .registry import COUNTS, QUESTIONS, REGISTRY, Metric
 from .sources import SOURCES
 from .stats import FEW_EVENTS
@@ -105,4 +106,57 @@ def methodology_markdown() -> str:
         parts += [f"## {q}. {text}", ""]
         parts += [metric_section(m) for m in REGISTRY if m.question == q]
     parts += [EQUITY_METHOD]
+    parts += [IMPACT]  # the impact methods: beyond the registry's metrics
     return "\n".join(parts)
+
+
+# The Impact page's methods (metrics/impact.py): not registry metrics, the same page.
+IMPACT = f"""## Impact: what changed after launch
+
+The Impact page and `python -m metrics impact` (`metrics/impact.py`). Observational methods:
+they describe what changed around launch; none can prove what the program caused.
+
+- **Series.** Per local month, the jurisdiction's public-initiated calls of its target
+  categories: *calls handled by police* (`responder = police`), *police busy hours* on them
+  (cleared − dispatched, or cleared − on scene where the dispatch time is missing; an
+  interval that is negative or over 24 hours, or a call with no clear time, adds no time and
+  is counted as untimed), and the calls the team handled (alternative or co-response) with
+  their share. DuckDB counts the months in one scan; the methods run on those few dozen rows.
+  A month partly outside the period or the data counts its days (the models' offset); when
+  launch is not on the 1st, the launch month belongs to neither period.
+- **Year over year.** Whole months after launch (the first twelve at most) against the same
+  calendar months a year earlier, all before launch: after ÷ before, with a Poisson interval
+  exp(ln r ± 1.96 √(1/a + 1/b)) for calls (none for hours). A description, never called an
+  effect.
+- **Interrupted time series** (Bernal, Cummins & Gasparrini 2017). A Poisson GLM with the
+  Pearson χ² scale (quasi-Poisson), fitted by statsmodels: time trend, level change and slope
+  change at launch, seasonality (11 month-of-year terms with at least {MIN_PRE_MONTH_TERMS}
+  months before launch, else one sine/cosine pair of period 12), log days in the month as
+  offset, Newey-West (HAC) covariance with floor(4 (n/100)^(2/9)) lags. Needs at least
+  {MIN_PRE} months before launch and {MIN_POST} after. Reported: the rate ratio of the
+  months after launch, Σ observed ÷ Σ counterfactual (the model with its launch terms at zero),
+  with a delta-method 95% interval; the level change at launch; the counterfactual line with
+  its 95% band. Every interval uses the larger of the HAC and the quasi-Poisson standard
+  error: on synthetic series of 22-36 months, HAC alone held a planted rate ratio in only
+  67-77% of series, the larger of the two in 91-96% (nominal 95%).
+- **Comparison series** (Dee & Pyne 2022; Wheeler & Ratcliffe 2018). Where the program names
+  covered areas, the same call types in the other areas; else, where it covers only some
+  hours or days, the other hours and days. Over the year-over-year months: WDD = (T₁ − T₀) −
+  (C₁ − C₀), variance T₀ + T₁ + C₀ + C₁, z = WDD / √variance; rate ratio (T₁/T₀) ÷ (C₁/C₀)
+  with interval exp(± 1.96 √(1/T₀ + 1/T₁ + 1/C₀ + 1/C₁)); expected = T₀ · C₁/C₀. The
+  pre-launch trends are compared (quasi-Poisson, group × month) and a difference is said in
+  words. Calls only: hours are not Poisson counts.
+- **Plausibility** (after Wheeler's critique of the Denver estimate). A drop in
+  police-handled calls (expected − observed) larger than the calls the team handled in the
+  same months is flagged implausible; for hours, the team's calls are valued at the police's
+  mean busy hours per timed call before launch.
+- **Refusals.** No launch date, no target categories, a period wholly before or after launch,
+  too few months for the method, no comparison areas or hours: a sentence instead of a
+  number (the command line exits with status 2).
+- **Disclosure.** For a viewer every monthly count is published as elsewhere (rounded, 1-10
+  hidden; hours shown only beside a published call count), and every estimate is computed
+  from those published months, so it reveals nothing the monthly chart does not. A method
+  whose months of the outcome include a hidden one is refused; a hidden month of the team's
+  calls counts at its highest in the plausibility check ("at most"). Filters follow the public request rules (one
+  category or area, or all).
+"""

@@ -448,4 +448,27 @@ def why_no_eligible_calls(con, principal: Principal, jurisdictions=()) -> list[s
     return program.why_no_eligible_calls(con, names)
 
 
+
+
+# --------------------------------------------------------------------------------------------
+# Impact (metrics/impact.py): one jurisdiction's before and after, for the signed-in principal.
+# --------------------------------------------------------------------------------------------
+
+def impact(con, principal: Principal, filters: metrics.Filters, outcome: str, *, policy=None):
+    """``metrics.impact.analyse`` for the one jurisdiction of ``filters``, within the
+    principal's scope; from the published monthly counts whenever disclosure must run."""
+    from types import SimpleNamespace
+
+    from metrics import impact as impact_methods
+
+    if len(filters.jurisdictions) != 1:
+        raise ValueError("impact needs exactly one jurisdiction in the filters")
+    filters = scope(con, principal, filters)
+    dc = _policy(con, principal, SimpleNamespace(filters=filters), policy)
+    if dc:  # the request rules of every public view: one value or all per filter
+        dc[0].public_request(metrics.CountRequest(("calls_target",), (), filters), dc[1])
+    return impact_methods.analyse(con, filters.jurisdictions[0], outcome, filters,
+                                  dc[1] if dc else None)
+
+
 __all__ = ["AccessDenied"]

@@ -152,3 +152,14 @@ def why_no_eligible(jurisdictions: tuple[str, ...]) -> list[str]:
     """Why each jurisdiction in view (all one may see when none is chosen) has no eligible call
     at all: one sentence each, none for those that have some."""
     return _why_no_eligible(_principal(), tuple(jurisdictions), data_version())
+def _impact(filters: metrics.Filters, outcome: str, principal: Principal,
+            policy: DisclosurePolicy, version: tuple):
+    with closing(cursor()) as cur:
+        return guarded.impact(cur, principal, filters, outcome, policy=policy)
+
+
+def impact(filters: metrics.Filters, outcome: str, principal: Principal,
+           policy: DisclosurePolicy):
+    """The impact analysis of the filters' one jurisdiction (``metrics.impact.Analysis``);
+    a refusal for the whole jurisdiction (no launch date ...) is raised as ImpactRefused."""
+    return _impact(filters, outcome, principal, policy, data_version())

@@ -1,6 +1,7 @@
 """Work the server does once, before its first viewer of a chart would wait for it.
 
-Python imports Plotly, pandas and Arrow lazily, and Plotly builds its validators the first
+Python imports Plotly, pandas and Arrow lazily (and statsmodels, for the Impact page, is
+started in the background), and Plotly builds its validators the first
 time a figure is laid out: about a second, paid otherwise by whoever opens the first chart
 page after the server starts. ``warm_up`` runs from the router on the first script run, and
 then sets what it loaded aside from the garbage collector.
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import gc
+import threading
 
 
 @functools.cache
@@ -33,3 +35,12 @@ def warm_up() -> None:
     # frozen, later collections pass over it.
     gc.collect()
     gc.freeze()
+    # The Impact page's statistics (statsmodels, scipy): seconds to import, needed by no other
+    # page, so loaded beside the first viewers instead of in front of them.
+    threading.Thread(target=_import_statistics, name="warm-up-statsmodels", daemon=True).start()
+
+
+def _import_statistics() -> None:
+    from metrics.impact import _statsmodels
+
+    _statsmodels()

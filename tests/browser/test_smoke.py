@@ -19,6 +19,7 @@ PAGES = {
     "connections": "Are people being connected to services?",
     "compare": "How do the jurisdictions compare?",
     "equity": "Do outcomes differ between groups?",
+    "impact": "Is it working? What changed after launch",  # asks for one jurisdiction
     "data": "Data",
     "methodology": "Metric definitions",
 }

@@ -1,0 +1,260 @@
+"""The monthly series the impact methods run on: DuckDB counts calls per month, nothing else.
+
+One query per jurisdiction turns its target-type, public-initiated calls into a few dozen
+rows (month × program/comparison group): calls police handled, their busy hours, calls the
+team handled. The models in ``metrics.impact`` see only these rows, never the calls, so the
+page costs one grouped scan of one jurisdiction's calls at any size.
+
+Police busy time of a call is cleared − dispatched, or cleared − on scene where the dispatch
+time is missing; an interval that is negative or longer than a day is a recording error and,
+like a call with no clear time or neither start time, adds no time (counted in ``untimed``).
+
+``publish`` turns the exact series into what a viewer may see, with the same rule as every
+other count (``metrics.disclosure.published_count``): each monthly count rounded, 1 to H
+hidden; hours shown only beside a published call count.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import pandas as pd
+
+from .disclosure import DisclosurePolicy, published_count
+from .engine import Filters
+from .errors import MetricError
+from .sources import CALLS
+
+COUNT_COLUMNS = ("target_calls", "police_calls", "team_calls", "phone_calls", "timed_dispatch",
+                 "timed_scene", "untimed")
+GROUPS = ("program", "comparison")
+_MAX_BUSY_US = 24 * 3600 * 1_000_000  # longer than a day: a clear time never entered
+
+
+class ImpactRefused(MetricError):
+    """The data cannot support the asked estimate; the message says what is missing."""
+
+
+@dataclass(frozen=True)
+class Program:
+    """What the impact methods need to know about a jurisdiction's program."""
+
+    jurisdiction: str
+    launch_date: date | None
+    targets: tuple[str, ...]
+    coverage_areas: tuple[str, ...] | None
+    coverage_hours: tuple[int, int] | None  # (start, end) local hours; None = around the clock
+    coverage_days: str | None
+    model: str | None = None
+
+    @property
+    def comparison(self) -> str | None:
+        """'areas' (areas the team does not cover), 'hours' (hours or days it does not), or
+        None when the program covers the whole jurisdiction around the clock."""
+        if self.coverage_areas:
+            return "areas"
+        hours = (self.coverage_hours is not None
+                 and (self.coverage_hours[1] - self.coverage_hours[0]) % 24 != 0)
+        days = bool(self.coverage_days) and len(set(self.coverage_days) & set("1234567")) < 7
+        return "hours" if hours or days else None
+
+
+def load_program(con, jurisdiction: str) -> Program:
+    row = con.execute(
+        "SELECT launch_date, target_categories, coverage_areas, coverage_start_hour, "
+        "coverage_end_hour, coverage_days FROM jurisdictions WHERE jurisdiction = ?",
+        [jurisdiction]).fetchone()
+    if row is None:
+        raise ImpactRefused(f"There is no jurisdiction {jurisdiction!r} in the database.")
+    launch, targets, areas, start, end, days = row
+    hours = (int(start), int(end)) if start is not None and end is not None else None
+    return Program(jurisdiction, launch, tuple(targets or ()), tuple(areas) if areas else None,
+                   hours, days)
+
+
+def _group_sql(program: Program) -> tuple[str, list]:
+    """SQL naming each call's group, and its parameters (values bound, never spliced)."""
+    kind = program.comparison
+    if kind == "areas":
+        return (f"CASE WHEN area IS NULL THEN NULL WHEN area {_in(program.coverage_areas)} "
+                "THEN 'program' ELSE 'comparison' END", list(program.coverage_areas))
+    if kind == "hours":
+        start, end = program.coverage_hours or (0, 24)
+        days = program.coverage_days or "1234567"
+        if (end - start) % 24 == 0:
+            hours = "true"
+        else:  # coverage may wrap past midnight (19 -> 7)
+            hours = ("hour(local_ts) >= ? AND hour(local_ts) < ?" if start < end
+                     else "(hour(local_ts) >= ? OR hour(local_ts) < ?)")
+        params = [start, end] if hours != "true" else []
+        return (f"CASE WHEN {hours} AND contains(?, isodow(local_ts)::VARCHAR) "
+                "THEN 'program' ELSE 'comparison' END", params + [days])
+    return "'program'", []
+
+
+def _in(values) -> str:
+    """``IN (?, ?, ...)`` for ``values`` (bound as parameters): cheaper per row than
+    ``list_contains`` over ten million calls."""
+    return f"IN ({', '.join('?' * len(values))})"
+
+
+def _where(program: Program, filters: Filters) -> tuple[str, list]:
+    where = ["jurisdiction = ?", "is_target", "public_initiated"]
+    params: list = [program.jurisdiction]
+    if filters.date_from:
+        where.append("local_ts >= ?::DATE")
+        params.append(filters.date_from)
+    if filters.date_to:
+        where.append("local_ts < ?::DATE + 1")
+        params.append(filters.date_to)
+    for column, values in (("category", filters.categories), ("area", filters.areas)):
+        if values:
+            where.append(f"{column} {_in(values)}")
+            params += list(values)
+    return " AND ".join(where), params
+
+
+def series_sql(program: Program, filters: Filters) -> tuple[str, list]:
+    """(month, group) -> target-type calls, those police, the team and a phone clinician
+    handled. One grouped scan of the jurisdiction's target-type calls."""
+    group, group_params = _group_sql(program)
+    where, params = _where(program, filters)
+    sql = f"""
+SELECT local_month, {group} AS grp,
+  count(*) AS target_calls,
+  count_if(responder = 'police') AS police_calls,
+  count_if(ar_responded) AS team_calls,
+  count_if(responder = 'phone') AS phone_calls
+FROM ({CALLS}) calls
+WHERE {where}
+GROUP BY ALL ORDER BY ALL"""
+    return sql, group_params + params
+
+
+def hours_sql(program: Program, filters: Filters) -> tuple[str, list]:
+    """(month, group) -> police busy hours and how their calls were timed (police calls only:
+    a second, narrower scan, run only when hours are asked for)."""
+    group, group_params = _group_sql(program)
+    where, params = _where(program, filters)
+    sql = f"""
+SELECT local_month, grp,
+  count_if(basis = 'dispatch') AS timed_dispatch,
+  count_if(basis = 'scene') AS timed_scene,
+  count_if(basis IS NULL) AS untimed,
+  coalesce(sum(CASE basis WHEN 'dispatch' THEN from_dispatch WHEN 'scene' THEN from_scene END),
+           0) / 3.6e9 AS police_hours
+FROM (
+  SELECT local_month, {group} AS grp, from_dispatch, from_scene,
+    CASE WHEN from_dispatch BETWEEN 0 AND {_MAX_BUSY_US} THEN 'dispatch'
+         WHEN from_scene BETWEEN 0 AND {_MAX_BUSY_US} THEN 'scene' END AS basis
+  FROM (SELECT *, epoch_us(cleared_at) - epoch_us(dispatched_at) AS from_dispatch,
+          epoch_us(cleared_at) - epoch_us(arrived_at) AS from_scene
+        FROM ({CALLS}) calls WHERE {where} AND responder = 'police'))
+GROUP BY ALL ORDER BY ALL"""
+    return sql, group_params + params
+
+
+def data_days(con, jurisdiction: str) -> tuple[date | None, date | None]:
+    """The first and last local day of the jurisdiction's calls (of any type)."""
+    return con.execute("SELECT min(received_local)::DATE, max(received_local)::DATE FROM calls "
+                       "WHERE jurisdiction = ?", [jurisdiction]).fetchone()
+
+
+def monthly_series(con, program: Program, filters: Filters, hours: bool = True
+                   ) -> pd.DataFrame:
+    """One row per (month, group) of the period, months without calls as zeros.
+
+    Columns: month (first day), idx (months since year 0), days (days of the month inside the
+    period and the data), phase ('pre', 'launch' = the launch month when launch is not on the
+    1st, 'post'), group, the COUNT_COLUMNS and police_hours. Without ``hours`` the hours and
+    timing columns are NaN (not counted).
+    """
+    first, last = data_days(con, program.jurisdiction)
+    if first is None:
+        raise ImpactRefused(f"{program.jurisdiction} has no calls in the database: upload its "
+                            "CAD export on the Data page.")
+    lo = max(first, filters.date_from) if filters.date_from else first
+    hi = min(last, filters.date_to) if filters.date_to else last
+    if lo > hi:
+        raise ImpactRefused("The chosen period holds none of this jurisdiction's calls.")
+    groups = GROUPS if program.comparison else ("program",)
+    months = _calendar(lo, hi, program.launch_date)
+    out = months.merge(pd.DataFrame({"group": groups}), how="cross")
+    for make, wanted in ((series_sql, True), (hours_sql, hours)):
+        if wanted:
+            out = out.merge(_fetch(con, *make(program, filters)), on=["idx", "group"],
+                            how="left")
+    for col in COUNT_COLUMNS:
+        if col in out:
+            out[col] = out[col].fillna(0).astype("int64")
+        else:
+            out[col] = float("nan")
+    out["police_hours"] = out["police_hours"].fillna(0.0).astype(float) if hours else float(
+        "nan")
+    return out.reset_index(drop=True)
+
+
+def _fetch(con, sql: str, params: list) -> pd.DataFrame:
+    rows = con.execute(sql, params).fetchdf().rename(columns={"grp": "group"})
+    rows = rows[rows["group"].notna()]  # calls with no area, where areas are compared
+    rows["idx"] = (rows["local_month"] // 100) * 12 + rows["local_month"] % 100 - 1
+    return rows.drop(columns="local_month")
+
+
+def _calendar(lo: date, hi: date, launch: date | None) -> pd.DataFrame:
+    rows = []
+    m = lo.replace(day=1)
+    while m <= hi:
+        nxt = (m + timedelta(days=32)).replace(day=1)
+        days = (min(hi, nxt - timedelta(days=1)) - max(lo, m)).days + 1
+        rows.append({"month": m, "idx": m.year * 12 + m.month - 1, "days": days,
+                     "phase": _phase(m, launch)})
+        m = nxt
+    return pd.DataFrame(rows)
+
+
+def _phase(month: date, launch: date | None) -> str | None:
+    if launch is None:
+        return None
+    start = launch.replace(day=1)
+    if month < start:
+        return "pre"
+    if month == start and launch.day != 1:
+        return "launch"  # part before, part after: in neither period
+    return "post"
+
+
+def whole(series: pd.DataFrame) -> pd.DataFrame:
+    """The whole jurisdiction per month: program and comparison groups added up."""
+    keys = ["month", "idx", "days", "phase"]
+    cols = list(COUNT_COLUMNS) + ["police_hours"]
+    return series.groupby(keys, as_index=False, dropna=False)[cols].sum(min_count=1)
+
+
+# --------------------------------------------------------------------------------------------
+# What a viewer may see
+# --------------------------------------------------------------------------------------------
+
+def publish(series: pd.DataFrame, policy: DisclosurePolicy | None) -> pd.DataFrame:
+    """The series as published: each count as ``published_count`` shows it (None = hidden).
+
+    Police hours are shown (to four significant digits) only beside a published police-call
+    count: hours over one to ten calls would tell how long those calls took.
+    """
+    if policy is None or not policy.enabled:
+        return series
+    out = series.copy()
+    for col in COUNT_COLUMNS:
+        out[col] = pd.array([None if pd.isna(v) else published_count(int(v), policy)
+                             for v in series[col]], dtype="Int64")
+    out["police_hours"] = [None if pd.isna(c) or pd.isna(h) else _sig4(h)
+                           for c, h in zip(out["police_calls"], series["police_hours"])]
+    out["police_hours"] = out["police_hours"].astype("Float64")
+    return out
+
+
+def _sig4(x: float) -> float:
+    if not x:
+        return 0.0
+    return round(x, 3 - int(math.floor(math.log10(abs(x)))))
