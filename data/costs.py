@@ -61,11 +61,6 @@ STREAM_WORDS = {
     "police hourly cost": POLICE_HOURLY, "police cost per hour": POLICE_HOURLY,
     "police hourly": POLICE_HOURLY, "police unit hour": POLICE_HOURLY,
 }
-STREAM_LABELS = {
-    "general_fund": "General fund", "arpa_slfrf": "ARPA SLFRF", "medicaid": "Medicaid",
-    "opioid_settlement": "Opioid settlement", "fees_988": "988 fees", "grant": "Grants",
-    "other": "Other", POLICE_HOURLY: "Police cost per unit-hour",
-}
 
 
 @dataclass(frozen=True)
@@ -455,5 +450,5 @@ def load_demo_costs(con) -> int:
     return done
 
 
-__all__ = ["CostRow", "Period", "STREAM_LABELS", "VALUE_SETS", "enter_costs", "import_costs",
+__all__ = ["CostRow", "Period", "VALUE_SETS", "enter_costs", "import_costs",
            "import_rows", "load_demo_costs", "parse_period", "parse_row", "stored_costs"]

@@ -28,7 +28,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date, timedelta
 
-from .disclosure import DERIVED, SMALL, DisclosurePolicy, describe
+from .disclosure import DERIVED, SMALL, DisclosurePolicy, published_count
 from .engine import CountRequest, Filters, MetricRequest, compute as exact_compute
 from .engine import compute_counts as exact_counts
 from .sources import CALLS
@@ -47,6 +47,11 @@ STREAM_ENDS = {
                                     "at the latest; billing goes on at the regular match."),
 }
 COUNTS = ("responses", "calls_target_team")
+STREAM_LABELS = {
+    "general_fund": "General fund", "arpa_slfrf": "ARPA SLFRF", "medicaid": "Medicaid",
+    "opioid_settlement": "Opioid settlement", "fees_988": "988 fees", "grant": "Grants",
+    "other": "Other", POLICE_HOURLY: "Police cost per unit-hour",
+}
 
 
 class NoCosts(Exception):
@@ -159,13 +164,17 @@ def police_busy_time(con, jurisdiction: str, filters: Filters) -> dict:
 
 
 def records_span(con, jurisdiction: str) -> tuple[date | None, date | None]:
-    """First and last local day of the calls and team responses (quarters outside them are
-    not complete)."""
+    """First and last local day of the calls and team responses, from the launch on
+    (quarters outside them are not complete)."""
     lo, hi = con.execute(
         "SELECT min(d)::DATE, max(e)::DATE FROM (SELECT min(requested_local) AS d, "
         "max(requested_local) AS e FROM responses WHERE jurisdiction = ? UNION ALL "
         "SELECT min(received_local), max(received_local) FROM calls WHERE jurisdiction = ?)",
         [jurisdiction, jurisdiction]).fetchone()
+    launch = con.execute("SELECT launch_date FROM jurisdictions WHERE jurisdiction = ?",
+                         [jurisdiction]).fetchone()
+    if lo is not None and launch and launch[0] and launch[0] > lo:
+        lo = launch[0]  # before the launch there was no team: its quarter is part-worked
     return lo, hi
 
 
@@ -238,10 +247,8 @@ def _police(busy: dict, policy) -> dict:
     if policy is not None and policy.enabled and 0 < (busy["timed"] or 0) <= policy.hidden_up_to:
         for k in ("hours", "mean_hours", "median_hours"):
             out[k] = None
-            out["hidden"][k] = describe(SMALL, policy)
+            out["hidden"][k] = SMALL
     if policy is not None and policy.enabled:  # counts of calls are published rounded
-        from .disclosure import published_count
-
         for k in ("calls", "timed", "from_on_scene", "no_times", "out_of_order", "over_limit"):
             out[k] = published_count(out[k], policy)
         out["start"] = "cleared − dispatched; cleared − on scene where dispatch is missing"

@@ -162,3 +162,22 @@ def _boundaries(jurisdiction: str, version: tuple) -> dict | None:
 def boundaries(jurisdiction: str) -> dict | None:
     """The jurisdiction's area boundaries (GeoJSON FeatureCollection), or None."""
     return _boundaries(jurisdiction, data_version())
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def _cost_report(jurisdiction: str, filters: metrics.Filters, principal: Principal,
+                 policy: DisclosurePolicy, version: tuple) -> dict:
+    from metrics.cost import NoCosts
+
+    with closing(cursor()) as cur:
+        try:
+            return guarded.cost_report(cur, principal, jurisdiction, filters, policy=policy)
+        except NoCosts as e:  # the true reason, for the page's empty state
+            return {"no_costs": str(e)}
+
+
+def cost_report(jurisdiction: str, filters: metrics.Filters, principal: Principal,
+                policy: DisclosurePolicy) -> dict:
+    """The Cost page's figures for one jurisdiction (``metrics.cost.report``), as
+    ``principal`` may see them; ``{"no_costs": sentence}`` when none are entered."""
+    return _cost_report(jurisdiction, filters, principal, policy, data_version())
