@@ -276,15 +276,16 @@ def _check_together(con, jurisdiction: str, rows: list[CostRow], where: str) -> 
     stored = [(k, s, p, m) for k, s, p, m in con.execute(
         "SELECT cost_key, stream, period, months FROM costs WHERE jurisdiction = ? AND "
         "period IS NOT NULL", [jurisdiction]).fetchall() if k not in new_keys]
-    kept = [(None, s, parse_period(p)) for _, s, p, _ in stored]
-    everyone = [(r.file_row, r.stream, r.period) for r in rows if r.period] + kept
-    for i, (row, stream, p) in enumerate(everyone):
-        for other_row, other_stream, q in everyone[:i]:
-            if stream == other_stream and row is not None and _months(p) & _months(q):
-                other = f"row {other_row}" if other_row else "the costs already stored"
+    kept = [(s, parse_period(p)) for _, s, p, _ in stored]
+    new = [(r.file_row, r.stream, r.period) for r in rows if r.period]
+    for i, (row, stream, p) in enumerate(new):
+        others = [(f"row {o}" if o else "another entry", s, q) for o, s, q in new[:i]]
+        others += [("the costs already stored", s, q) for s, q in kept]
+        for where_other, other_stream, q in others:
+            if stream == other_stream and _months(p) & _months(q):
                 issues.append((row, "period", f"{p.label} {stream} overlaps {q.label} in "
-                               f"{other}: a month's cost would be counted twice (undo or "
-                               "replace that one first)"))
+                               f"{where_other}: a month's cost would be counted twice (undo "
+                               "or replace that one first)"))
     _refuse(issues, where)
 
 

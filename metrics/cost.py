@@ -110,8 +110,9 @@ def police_rates(con, jurisdiction: str) -> list[dict]:
 
 
 def rate_for_month(rates: list[dict], month: date) -> float | None:
-    """The rate of a month: one entered for a period holding it; else the one with a blank
-    period; else the latest before it; else the earliest (one figure given is used for all)."""
+    """The rate of a month: one entered for a period holding it (the shortest such period);
+    else the one with a blank period; else that of the period that ended last before it; else
+    the earliest (a single figure entered holds for every month)."""
     index = month.year * 12 + month.month - 1
     dated = [r for r in rates if r["start"] is not None]
     for r in sorted(dated, key=lambda r: r["months"]):  # the most specific period first
@@ -121,9 +122,12 @@ def rate_for_month(rates: list[dict], month: date) -> float | None:
     blank = [r for r in rates if r["start"] is None]
     if blank:
         return blank[0]["rate"]
-    before = [r for r in dated if r["start"] <= month]
-    if before:
-        return max(before, key=lambda r: r["start"])["rate"]
+    def end(r):  # the month after the period
+        return r["start"].year * 12 + r["start"].month - 1 + r["months"]
+
+    before = [r for r in dated if end(r) <= index]
+    if before:  # the period that ended last, the later start on a tie
+        return max(before, key=lambda r: (end(r), r["start"]))["rate"]
     return min(dated, key=lambda r: r["start"])["rate"] if dated else None
 
 
