@@ -131,3 +131,33 @@ def cards(rep: dict) -> None:
 _DISCLOSURE = (" Counts of responses and people are published rounded, and 1 to 10 hidden; "
                "each cost per response or per person is worked out from the published count "
                "beside it, and hidden when that count is hidden (it would give the count back).")
+
+
+def compare_row(table, f: metrics.Filters):
+    """Compare's side-by-side table with a row "Cost per team response": each jurisdiction's
+    whole quarters in the period, with the inputs (cost ÷ responses), from the Cost page's
+    own figures (so the two pages agree)."""
+    import pandas as pd
+
+    names = presenter.peer_names() or {}
+    cells = {}
+    for j in list(f.jurisdictions) or cache.filter_options()["jurisdictions"]:
+        rep = cache.cost_report(j, metrics.Filters((j,), f.date_from, f.date_to),
+                                auth.current(), privacy.current())
+        cells[names.get(j, j)] = _compare_cell(rep)
+    row = {"Measure": "Cost per team response",
+           **{col: cells.get(col, "—") for col in table.columns if col != "Measure"}}
+    return pd.concat([table, pd.DataFrame([row])], ignore_index=True)
+
+
+def _compare_cell(rep: dict) -> str:
+    if "no_costs" in rep:
+        return "no costs entered"
+    t, words = rep["totals"], privacy.words
+    if not t.get("quarters"):
+        return "no whole quarter"
+    value = charts._value(t, "cost_per_response", words, charts.money)
+    if "cost_per_response" in t["hidden"]:
+        return value
+    return (f"{value} ({charts.short_money(t['cost'])} ÷ {charts._count(t, 'responses', words)},"
+            f" {t['quarters'][0]}–{t['quarters'][-1]})")
