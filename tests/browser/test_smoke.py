@@ -19,6 +19,7 @@ PAGES = {
     "connections": "Are people being connected to services?",
     "compare": "How do the jurisdictions compare?",
     "equity": "Do outcomes differ between groups?",
+    "cost": "What does it cost?",  # the shared demo has no costs: its empty state
     "data": "Data",
     "methodology": "Metric definitions",
 }
