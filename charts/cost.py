@@ -197,10 +197,13 @@ def stream_figure(report: dict) -> go.Figure:
         if code not in present or not (first <= day <= last):
             continue
         fig.add_vline(x=day, line_dash="dash", line_color="#000000", line_width=2)
-        fig.add_annotation(x=day, y=0.97 - 0.08 * i, yref="paper", xanchor="right",
+        fig.add_annotation(x=day, y=0.99 - 0.08 * i, yref="paper", xanchor="right", xshift=-4,
                            yanchor="top", showarrow=False, bgcolor="rgba(255,255,255,0.85)",
                            text=html.escape(f"{_END_NAMES.get(code, code)} {day:%d %b %Y}"))
-    fig.update_yaxes(title="Program cost per quarter", tickprefix="$", tickformat=",.0f")
+    # Headroom above the highest quarter: the streams' ends are labelled there, not on bars.
+    top = max([q["cost"] for q in quarters] or [0])
+    fig.update_yaxes(title="Program cost per quarter", tickprefix="$", tickformat=",.0f",
+                     range=[0, top * 1.3 if top else 1])
     fig.update_xaxes(title=None, tickformat="Q%q %Y", dtick="M6")
     # The legend below: the band above the plot holds the labels of the budget and the ends.
     fig.update_layout(barmode="stack", height=500, bargap=0.15,
