@@ -14,9 +14,10 @@ if j is None:
     st.stop()
 rep = cost_view.report(j, f)
 if "no_costs" in rep:
-    cost_view.no_costs(rep["no_costs"])
+    cost_view.no_costs(rep["no_costs"], j)
     st.stop()
-st.caption(f"{escape((presenter.peer_names() or {}).get(j, j))}: program costs as entered on the Data "
-           "page, against the team's records and the CAD export.")
+shown = (presenter.peer_names() or {}).get(j, j)
+st.caption(f"{escape(shown)}: program costs as entered on the Data page, against the team's "
+           "records and the CAD export.")
 cost_view.headline(rep)
 cost_view.cards(rep)

@@ -89,7 +89,8 @@ class CostRow:
 # Reading one value (pure)
 # --------------------------------------------------------------------------------------------
 
-_QUARTER = [re.compile(r"^(\d{4})\s*[-/ ]?\s*q([1-4])$"), re.compile(r"^q([1-4])\s*[-/ ]?\s*(\d{4})$")]
+_QUARTER = [re.compile(r"^(\d{4})\s*[-/ ]?\s*q([1-4])$"),
+            re.compile(r"^q([1-4])\s*[-/ ]?\s*(\d{4})$")]
 _MONTH = re.compile(r"^(\d{4})[-/](\d{1,2})$")
 _YEAR = re.compile(r"^(\d{4})$")
 _RANGE = re.compile(r"^(\d{4})[-/](\d{1,2})\s*(?:\.\.|to|–|—)\s*(\d{4})[-/](\d{1,2})$")

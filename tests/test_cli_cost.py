@@ -106,3 +106,28 @@ def test_a_bad_amount_is_named_and_nothing_is_written(db):
             "as an amount in dollars. Nothing was imported") in r.output
     r = _run(data_cli, ["imports"], db)
     assert r.output == "No imports yet.\n"
+
+
+def test_demo_command_loads_the_cohort_costs_through_the_costs_kind(tmp_path):
+    """`python -m data demo` imports data/demo_costs.csv as one costs file per jurisdiction."""
+    import csv
+
+    from data.costs import DEMO_COSTS
+
+    db = tmp_path / "demo.duckdb"
+    r = CliRunner().invoke(data_cli, ["demo", "--db", str(db)])
+    assert r.exit_code == 0, r.output
+    with open(DEMO_COSTS, newline="") as f:
+        lines = list(csv.DictReader(f))
+    assert f"cost rows {len(lines):,}" in r.output
+    con = connect(db, read_only=True)
+    try:
+        per = dict(con.execute("SELECT jurisdiction, rows_inserted FROM imports WHERE kind = "
+                               "'costs' AND status = 'committed'").fetchall())
+        assert per == {j: sum(x["jurisdiction"] == j for x in lines)
+                       for j in {x["jurisdiction"] for x in lines}}
+        # Every demo jurisdiction has a police rate, so its capacity has a value.
+        assert con.execute("SELECT count(DISTINCT jurisdiction) FROM costs WHERE stream = "
+                           "'police_hourly_cost'").fetchone()[0] == 5
+    finally:
+        con.close()

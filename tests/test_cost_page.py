@@ -124,6 +124,11 @@ def test_no_costs_says_where_to_enter_them(monkeypatch, bare_db):
                                         "on the Data page (Costs)")
     assert [p.value for p in at.main.page_link] == ["Go to the Data page"]
     assert not at.get("plotly_chart")
+    # A peer's name is masked in the sentence too.
+    masked = run_app(monkeypatch, bare_db, "cost",
+                     query={"j": "Millbrook", "mask": "true", "own": "Riverton"})
+    (info,) = masked.main.info
+    assert "Millbrook" not in info.value and "Jurisdiction " in info.value
 
 
 def test_presenter_mode_and_masking(monkeypatch, cost_db):

@@ -40,8 +40,9 @@ def report(jurisdiction: str, f: metrics.Filters) -> dict:
     return cache.cost_report(jurisdiction, period, auth.current(), privacy.current())
 
 
-def no_costs(message: str) -> None:
-    components.empty("cost", "No costs to show", escape(message))
+def no_costs(message: str, jurisdiction: str) -> None:
+    shown = (presenter.peer_names() or {}).get(jurisdiction, jurisdiction)
+    components.empty("cost", "No costs to show", escape(message.replace(jurisdiction, shown)))
     messages.data_page_link()
 
 
