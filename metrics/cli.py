@@ -194,8 +194,13 @@ def _cost_lines(doc: dict) -> list[str]:
                      f"{_money(t['cost_per_response'])} per response; / {t['people']} people = "
                      f"{_money(t['cost_per_person'])} per person.")
     p = doc["police"]
-    lines.append(f"Police busy time on target-type calls: mean {p['mean_hours']} h, median "
-                 f"{p['median_hours']} h over {p['timed']} calls ({p['start']}).")
+    if p["mean_hours"] is None:
+        lines.append("Police busy time on target-type calls: none to show (no timed calls, or "
+                     "too few to show).")
+    else:
+        lines.append(f"Police busy time on target-type calls: mean {p['mean_hours']:.3f} h, "
+                     f"median {p['median_hours']:.3f} h over {p['timed']} calls "
+                     f"({p['start']}).")
     lines.append(doc["capacity_wording"])
     return lines
 

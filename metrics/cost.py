@@ -243,19 +243,24 @@ def _by_quarter(rows: list) -> dict:
 
 
 def _police(busy: dict, policy) -> dict:
-    """Busy time as shown: hidden (with the reason) when it rests on a small count."""
+    """Busy time as shown: the hours, mean and median hidden (``hidden``) when they rest on a
+    small number of calls; for a public view the counts of calls published (rounded, a small
+    one hidden: ``hidden_counts``)."""
     out = {k: (float(v) if isinstance(v, float) else v) for k, v in busy.items()}
     out["start"] = ("cleared − dispatched; cleared − on scene for "
                     f"{out['from_on_scene']:,} calls without a dispatch time")
-    out["hidden"] = {}
-    if policy is not None and policy.enabled and 0 < (busy["timed"] or 0) <= policy.hidden_up_to:
+    out["hidden"], out["hidden_counts"] = {}, {}
+    if policy is None or not policy.enabled:
+        return out
+    if 0 < (busy["timed"] or 0) <= policy.hidden_up_to:
         for k in ("hours", "mean_hours", "median_hours"):
             out[k] = None
             out["hidden"][k] = SMALL
-    if policy is not None and policy.enabled:  # counts of calls are published rounded
-        for k in ("calls", "timed", "from_on_scene", "no_times", "out_of_order", "over_limit"):
-            out[k] = published_count(out[k], policy)
-        out["start"] = "cleared − dispatched; cleared − on scene where dispatch is missing"
+    for k in ("calls", "timed", "from_on_scene", "no_times", "out_of_order", "over_limit"):
+        out[k] = published_count(busy[k], policy)
+        if out[k] is None:
+            out["hidden_counts"][k] = SMALL
+    out["start"] = "cleared − dispatched; cleared − on scene where dispatch is missing"
     return out
 
 

@@ -327,3 +327,20 @@ def test_a_cost_per_response_from_a_hidden_count_is_hidden(town):
     assert q["team_target_calls"] == published_count(600)
     assert rep["police"]["mean_hours"] is None and rep["police"]["hidden"]["mean_hours"] == "small"
     assert q["hours_returned"] is None and q["hidden"]["hours_returned"] == "derived"
+
+
+def test_small_counts_of_police_calls_are_hidden_in_words(town):
+    """One call left out for each reason: a viewer sees those counts hidden, not a crash."""
+    con, path = town
+    costs.import_costs(con, path, jurisdiction=J)
+    rep = mcost.report(con, J, Filters((J,), None, date(2025, 3, 31)), policy=VIEWER,
+                       compute=lambda r: disclose(con, r, VIEWER).rows,
+                       compute_counts=lambda r: disclose_counts(con, r, VIEWER).rows)
+    p = rep["police"]
+    assert p["no_times"] is None and p["hidden_counts"]["no_times"] == "small"
+    assert p["out_of_order"] is None and p["over_limit"] is None
+    from charts.cost import capacity_sentence
+    from metrics.disclosure import describe
+
+    assert capacity_sentence(rep, describe) == ("Police busy time on these call types rests on "
+                                                "too few calls to show: hidden (fewer than 11).")

@@ -112,9 +112,9 @@ def cards(rep: dict) -> None:
                "records are faded.")
     p = rep["police"]
     busy = (f"Police busy time on target-type calls: mean {p['mean_hours']:.2f} h, median "
-            f"{p['median_hours']:.2f} h, over {p['timed']:,} police-handled calls ({p['start']}; "
-            f"{p['no_times']:,} without times, {p['out_of_order']:,} cleared before they "
-            f"started and {p['over_limit']:,} open longer than 24 h left out). "
+            f"{p['median_hours']:.2f} h, over {_n(p, 'timed')} police-handled calls "
+            f"({p['start']}; {_n(p, 'no_times')} without times, {_n(p, 'out_of_order')} cleared "
+            f"before they started and {_n(p, 'over_limit')} open longer than 24 h left out). "
             if p["mean_hours"] is not None and not p["hidden"] else "")
     t = rep["totals"]
     if t.get("team_target_calls") == 0 and not t["hidden"]:
@@ -127,6 +127,12 @@ def cards(rep: dict) -> None:
         note=busy + "Calls the team took alone of the program's target categories, each "
              "counted at the police mean; co-responses send an officer too and are not "
              "counted. One police unit per call is assumed. " + CAPACITY_WORDING)
+
+
+def _n(police: dict, field: str) -> str:
+    """A count of police calls as shown: its words when disclosure control hid it."""
+    reason = police.get("hidden_counts", {}).get(field)
+    return privacy.words(reason) if reason else f"{police[field]:,}"
 
 
 _DISCLOSURE = (" Counts of responses and people are published rounded, and 1 to 10 hidden; "
