@@ -25,9 +25,12 @@ def choose_jurisdiction(f: metrics.Filters) -> str | None:
     if not options:
         return None
     names = presenter.peer_names() or {}
-    return st.selectbox("Jurisdiction", options, key=KEY, bind="query-params",
-                        format_func=lambda j: names.get(j, j),
-                        help="Costs are per jurisdiction; choose one in the sidebar or here.")
+    # In a container keyed "controls": presenter mode hides it (the caption names the choice).
+    with st.container(key="controls"):
+        return st.selectbox("Jurisdiction", options, key=KEY, bind="query-params",
+                            format_func=lambda j: names.get(j, j),
+                            help="Costs are per jurisdiction; choose one in the sidebar or "
+                                 "here.")
 
 
 def report(jurisdiction: str, f: metrics.Filters) -> dict:
