@@ -31,7 +31,7 @@ from datetime import date, timedelta
 from .disclosure import DERIVED, SMALL, DisclosurePolicy, published_count
 from .engine import CountRequest, Filters, MetricRequest, compute as exact_compute
 from .engine import compute_counts as exact_counts
-from .sources import CALLS
+from .sources import CALLS, DIMENSIONS
 
 POLICE_HOURLY = "police_hourly_cost"
 MAX_BUSY_HOURS = 24  # a call "busy" longer than a day is a record left open, not work
@@ -46,7 +46,7 @@ STREAM_ENDS = {
                                     "quarters from the state's start and ends by 31 Mar 2027 "
                                     "at the latest; billing goes on at the regular match."),
 }
-COUNTS = ("responses", "calls_target_team")
+COUNTS = ("responses",)
 STREAM_LABELS = {
     "general_fund": "General fund", "arpa_slfrf": "ARPA SLFRF", "medicaid": "Medicaid",
     "opioid_settlement": "Opioid settlement", "fees_988": "988 fees", "grant": "Grants",
@@ -139,16 +139,34 @@ def rate_for_quarter(rates: list[dict], label: str) -> float | None:
     return None if None in found else sum(found) / 3
 
 
-def police_busy_sql(jurisdiction: str, filters: Filters) -> tuple[str, list]:
-    """SQL and parameters: police busy time on target-type calls, in hours."""
-    start = (f"CASE WHEN dispatched_at IS NOT NULL THEN dispatched_at ELSE arrived_at END")
-    where, params = ["jurisdiction = ?", "is_target", "responder = 'police'"], [jurisdiction]
+def _period_where(jurisdiction: str, filters: Filters) -> tuple[list[str], list]:
+    where, params = ["jurisdiction = ?"], [jurisdiction]
     if filters.date_from:
         where.append("local_ts >= ?::TIMESTAMP")
         params.append(filters.date_from)
     if filters.date_to:
         where.append("local_ts < ?::TIMESTAMP")
         params.append(filters.date_to + timedelta(days=1))
+    return where, params
+
+
+def team_calls_sql(jurisdiction: str, filters: Filters) -> tuple[str, list]:
+    """SQL and parameters: per quarter, the target-type calls the team took alone."""
+    where, params = _period_where(jurisdiction, filters)
+    # Filtered, not count_if over every call: a third of the time over ten million calls (a
+    # quarter with none is absent, and counted as 0).
+    where += ["is_target", "responder = 'alternative'"]
+    return (f"WITH base AS ({CALLS}) SELECT {DIMENSIONS['quarter']} AS q, count(*) AS n "
+            f"FROM base WHERE {' AND '.join(where)} GROUP BY ALL"), params
+
+
+def police_busy_sql(jurisdiction: str, filters: Filters) -> tuple[str, list]:
+    """SQL and parameters: police busy time on target-type calls over the period, in hours,
+    and why calls were left out. A scan of its own: filtered first, so that only these calls'
+    times are read (in one scan with the team's calls, every call's three times were read)."""
+    where, params = _period_where(jurisdiction, filters)
+    where += ["is_target", "responder = 'police'"]
+    start = "CASE WHEN dispatched_at IS NOT NULL THEN dispatched_at ELSE arrived_at END"
     ok = f"h >= 0 AND h <= {MAX_BUSY_HOURS}"
     sql = (f"WITH base AS ({CALLS}), t AS (SELECT dispatched_at IS NULL AS from_scene, "
            f"(epoch_us(cleared_at) - epoch_us({start})) / 3600000000.0 AS h FROM base "
@@ -159,6 +177,12 @@ def police_busy_sql(jurisdiction: str, filters: Filters) -> tuple[str, list]:
            f"sum(h) FILTER (WHERE {ok}) AS hours, avg(h) FILTER (WHERE {ok}) AS mean_hours, "
            f"median(h) FILTER (WHERE {ok}) AS median_hours FROM t")
     return sql, params
+
+
+def team_calls(con, jurisdiction: str, filters: Filters) -> dict:
+    """{'2025-Q1': target-type calls the team took alone}."""
+    return {f"{q // 10}-Q{q % 10}": n for q, n in
+            con.execute(*team_calls_sql(jurisdiction, filters)).fetchall() if q is not None}
 
 
 def police_busy_time(con, jurisdiction: str, filters: Filters) -> dict:
@@ -203,10 +227,12 @@ def report(con, jurisdiction: str, filters: Filters, *, compute=None, compute_co
     rates = police_rates(con, jurisdiction)
     span = records_span(con, jurisdiction)
     counts = _by_quarter(compute_counts(CountRequest(COUNTS, ("quarter",), filters)))
+    counts.update({("calls_target_team", q): _published(n, policy)
+                   for q, n in team_calls(con, jurisdiction, filters).items()})
     people = _by_quarter(compute(MetricRequest(("F1",), ("quarter",), filters)))
     police = _police(police_busy_time(con, jurisdiction, filters), policy)
     quarters = _quarters(costs, counts, people, rates, police, span, filters)
-    totals = _totals(quarters, police, compute, compute_counts, filters)
+    totals = _totals(quarters, police, compute, filters)
     return {"jurisdiction": jurisdiction, "from": _iso(filters.date_from),
             "to": _iso(filters.date_to), "records_from": _iso(span[0]),
             "records_to": _iso(span[1]), "quarters": quarters, "totals": totals,
@@ -240,6 +266,19 @@ def _by_quarter(rows: list) -> dict:
         reason = hidden.get("numerator") or hidden.get("value")
         out[(r["metric"], r["group"].get("quarter"))] = (value, reason)
     return out
+
+
+def _published(n: int, policy) -> tuple[int | None, str | None]:
+    """(count as shown, reason it is hidden): rounded, and 1 to H hidden, for a public view.
+
+    The team's target-type calls are counted here (one grouped scan), not through the
+    engine's disclosure, which would add its margins and partner ratios. Their quarters are published alone (no total of them is
+    published anywhere but as the sum of the quarters shown), so hiding a small quarter needs
+    no complementary cell: nothing can be subtracted from a published total."""
+    if policy is None or not policy.enabled:
+        return n, None
+    shown = published_count(n, policy)
+    return shown, (SMALL if shown is None else None)
 
 
 def _police(busy: dict, policy) -> dict:
@@ -334,33 +373,34 @@ def _capacity(q: dict, police: dict) -> None:
                            if q["hours_returned"] is not None and rate is not None else None)
 
 
-def _totals(quarters, police, compute, compute_counts, filters) -> dict:
-    """Over the complete quarters: their cost, and counts asked for their whole span (people
-    do not add up over quarters)."""
+def _totals(quarters, police, compute, filters) -> dict:
+    """Over the complete quarters: their cost, the sums of their counts as shown, and the
+    people of their whole span (people do not add up over quarters)."""
     done = [q for q in quarters if q["complete"]]
     if not done:
         return {"quarters": [], "note": "No complete quarter has costs: per-unit figures need "
                 "a quarter the team's records and the chosen period cover whole."}
     start, end = quarter_bounds(done[0]["quarter"])[0], quarter_bounds(done[-1]["quarter"])[1]
-    span = replace(filters, date_from=start, date_to=end)
-    gaps = [q["quarter"] for q in quarters if not q["complete"]
-            and start <= quarter_bounds(q["quarter"])[0] <= end]
-    counts = _by_quarter(compute_counts(CountRequest(COUNTS, (), span)))
-    people = _by_quarter(compute(MetricRequest(("F1",), (), span)))
+    inside = [q for q in quarters if start <= quarter_bounds(q["quarter"])[0] <= end]
+    people = _by_quarter(compute(MetricRequest(("F1",), (), replace(
+        filters, date_from=start, date_to=end))))
     t = {"quarters": [q["quarter"] for q in done], "from": start.isoformat(),
-         "to": end.isoformat(), "cost": round(sum(q["cost"] for q in done), 2), "hidden": {},
+         "to": end.isoformat(), "cost": round(sum(q["cost"] for q in inside), 2), "hidden": {},
          "complete": True}
-    if gaps:  # a hole in the span: its records are counted, so its cost must be too
-        t["cost"] = round(sum(q["cost"] for q in quarters
-                              if start <= quarter_bounds(q["quarter"])[0] <= end), 2)
+    gaps = [q["quarter"] for q in inside if not q["complete"]]
+    if gaps:  # a hole in the span: its records are counted, so its cost is too
         t["note"] = f"includes {', '.join(gaps)} (not complete) inside the span"
-    for name, key in (("responses", ("responses", None)),
-                      ("team_target_calls", ("calls_target_team", None)),
-                      ("people", ("F1", None))):
-        value, reason = (people if name == "people" else counts).get(key, (0, None))
-        t[name] = value
-        if reason:
-            t["hidden"][name] = reason
+    for name in ("responses", "team_target_calls"):
+        # The sum of the quarters shown: a hidden quarter hides the total (it would give the
+        # quarter back by subtraction).
+        if any(name in q["hidden"] for q in inside):
+            t[name] = None
+            t["hidden"][name] = DERIVED
+        else:
+            t[name] = sum(q[name] or 0 for q in inside)
+    t["people"], reason = people.get(("F1", None), (0, None))
+    if reason:
+        t["hidden"]["people"] = reason
     t["cost_per_response"] = _per(t, "responses", "cost_per_response")
     t["cost_per_person"] = _per(t, "people", "cost_per_person")
     rates = [q["police_hourly_cost"] for q in done if q["police_hourly_cost"] is not None]
