@@ -48,7 +48,8 @@ def short_money(x) -> str:
     return f"${x:,.0f}"
 
 
-def _count(q: dict, field: str, words: Words) -> str:
+def count_shown(q: dict, field: str, words: Words) -> str:
+    """A count of a report row as printed ("1,240"), or the words standing in for it."""
     reason = (q.get("hidden") or {}).get(field)
     if reason:
         return words(reason)
@@ -56,7 +57,8 @@ def _count(q: dict, field: str, words: Words) -> str:
     return "—" if v is None else f"{int(v):,}"
 
 
-def _value(q: dict, field: str, words: Words, fmt=money) -> str:
+def value_shown(q: dict, field: str, words: Words, fmt=money) -> str:
+    """A figure of a report row formatted by ``fmt``, or the words standing in for it."""
     reason = (q.get("hidden") or {}).get(field)
     if reason:
         return words(reason)
@@ -77,11 +79,11 @@ def per_unit_table(report: dict, words: Words) -> pd.DataFrame:
         if q.get("ahead"):
             continue
         rows.append({"Quarter": q["quarter"], "Program cost": money(q["cost"], True),
-                     "Team responses": _count(q, "responses", words),
-                     "Cost per response": _value(q, "cost_per_response", words,
+                     "Team responses": count_shown(q, "responses", words),
+                     "Cost per response": value_shown(q, "cost_per_response", words,
                                                  lambda x: money(x, True)),
-                     "People served": _count(q, "people", words),
-                     "Cost per person": _value(q, "cost_per_person", words,
+                     "People served": count_shown(q, "people", words),
+                     "Cost per person": value_shown(q, "cost_per_person", words,
                                                lambda x: money(x, True)),
                      "FTE": "—" if q["fte"] is None else f"{q['fte']:g}",
                      "Whole quarter": "yes" if q["complete"] else
@@ -105,19 +107,19 @@ def stream_table(report: dict) -> pd.DataFrame:
 
 def capacity_table(report: dict, words: Words) -> pd.DataFrame:
     p = report["police"]
-    mean = _value(p, "mean_hours", words, lambda x: "—" if x is None else f"{x:.3f}")
+    mean = value_shown(p, "mean_hours", words, lambda x: "—" if x is None else f"{x:.3f}")
     rows = []
     for q in report["quarters"]:
         if q.get("ahead"):
             continue
         rows.append({"Quarter": q["quarter"],
-                     "Target-type calls the team took alone": _count(q, "team_target_calls",
+                     "Target-type calls the team took alone": count_shown(q, "team_target_calls",
                                                                     words),
                      "Mean police busy hours per call": mean,
-                     "Police hours returned": _value(q, "hours_returned", words,
+                     "Police hours returned": value_shown(q, "hours_returned", words,
                                                      lambda x: "—" if x is None else f"{x:,.1f}"),
                      "Police cost per unit-hour": money(q["police_hourly_cost"], True),
-                     "Value of the capacity": _value(q, "capacity_value", words,
+                     "Value of the capacity": value_shown(q, "capacity_value", words,
                                                      lambda x: money(x, True))})
     return pd.DataFrame(rows)
 
@@ -140,9 +142,9 @@ def per_unit_figure(report: dict, words: Words) -> go.Figure:
             ("cost_per_person", "Cost per person served", PALETTE[1], "dash", "diamond")):
         x = [_x(q["quarter"]) for q in done]
         y = [q[field] for q in done]
-        hover = [f"{q['quarter']}: {_value(q, field, words, lambda v: money(v, True))}<br>"
+        hover = [f"{q['quarter']}: {value_shown(q, field, words, lambda v: money(v, True))}<br>"
                  f"= {money(q['cost'])} ÷ "
-                 f"{_count(q, 'responses' if 'response' in field else 'people', words)} "
+                 f"{count_shown(q, 'responses' if 'response' in field else 'people', words)} "
                  f"{'responses' if 'response' in field else 'people'}" for q in done]
         fig.add_trace(go.Scatter(x=x, y=y, name=name, mode="lines+markers",
                                  line=dict(color=color, width=3, dash=dash),
@@ -222,11 +224,11 @@ def capacity_figure(report: dict, words: Words) -> go.Figure:
             text.append("")
         else:
             text.append(f"{q['hours_returned']:,.0f} h")
-    hover = [f"{q['quarter']}: {_count(q, 'team_target_calls', words)} calls × "
-             f"{_value(report['police'], 'mean_hours', words, lambda v: f'{v:.3f}')} h = "
-             f"{_value(q, 'hours_returned', words, lambda v: f'{v:,.1f}')} h; × "
+    hover = [f"{q['quarter']}: {count_shown(q, 'team_target_calls', words)} calls × "
+             f"{value_shown(report['police'], 'mean_hours', words, lambda v: f'{v:.3f}')} h = "
+             f"{value_shown(q, 'hours_returned', words, lambda v: f'{v:,.1f}')} h; × "
              f"{money(q['police_hourly_cost'], True)}/h = "
-             f"{_value(q, 'capacity_value', words)}" for q in qs]
+             f"{value_shown(q, 'capacity_value', words)}" for q in qs]
     fig = go.Figure(go.Bar(x=[_x(q["quarter"]) for q in qs],
                            y=[q["hours_returned"] for q in qs], xperiod="M3",
                            xperiodalignment="middle", marker_color=PALETTE[2], text=text,
@@ -253,11 +255,11 @@ def per_unit_sentence(report: dict, words: Words) -> str:
         why = words(t["hidden"].get("cost_per_response", "")) or "no team responses"
         return f"Over {span} the program cost {money(t['cost'])}; cost per response: {why}."
     text = (f"Over {span} the program cost {money(t['cost'])} for "
-            f"{_count(t, 'responses', words)} team responses: {money(t['cost_per_response'])} "
+            f"{count_shown(t, 'responses', words)} team responses: {money(t['cost_per_response'])} "
             "per response")
     if t["cost_per_person"] is not None:
         text += (f", or {money(t['cost_per_person'])} per person served "
-                 f"({_count(t, 'people', words)} people)")
+                 f"({count_shown(t, 'people', words)} people)")
     return text + "."
 
 
@@ -295,7 +297,7 @@ def capacity_sentence(report: dict, words: Words) -> str:
                 "an officer too), so it returned no police capacity on them.")
     value = (f", worth {money(t['capacity_value'])} at {money(t['police_hourly_cost'], True)} "
              "per unit-hour" if t.get("capacity_value") is not None else "")
-    return (f"The team took {_count(t, 'team_target_calls', words)} target-type calls alone; at "
+    return (f"The team took {count_shown(t, 'team_target_calls', words)} target-type calls alone; at "
             f"the police mean of {p['mean_hours']:.2f} hours each, that is "
             f"{t['hours_returned']:,.0f} hours of police capacity returned{value}. Capacity, not "
             "cash saved: salaries do not fall.")

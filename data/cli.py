@@ -64,6 +64,14 @@ def import_(file, kind, jurisdiction, profile_path, tz, encoding, dayfirst, dry_
         _import_boundaries(file, jurisdiction, area_property, dry_run, as_json, db_path)
         return
     if kind == "costs":
+        given = [name for name, v in (("--profile", profile_path), ("--timezone", tz),
+                                      ("--dayfirst/--monthfirst", dayfirst),
+                                      ("--encoding", encoding), ("--area-property",
+                                                                 area_property)) if v is not None]
+        if given:
+            raise click.UsageError(f"{', '.join(given)} do(es) not apply to a costs file: its "
+                                   "columns are found by their headers (period, stream, "
+                                   "amount, fte).")
         _import_costs(file, jurisdiction, dry_run, as_json, db_path)
         return
     try:

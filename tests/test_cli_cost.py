@@ -98,6 +98,15 @@ def test_costs_command_refuses_options_that_do_not_go_together(db, args, message
     assert r.exit_code == 2 and message in r.output
 
 
+def test_import_of_costs_refuses_options_for_other_kinds(db, tmp_path):
+    path = tmp_path / "costs.csv"
+    path.write_text(COSTS_CSV)
+    r = _run(data_cli, ["import", str(path), "--kind", "costs", "--jurisdiction", J,
+                        "--timezone", "UTC"], db)
+    assert r.exit_code == 2
+    assert "--timezone do(es) not apply to a costs file" in r.output
+
+
 def test_a_bad_amount_is_named_and_nothing_is_written(db):
     r = _run(data_cli, ["costs", "--jurisdiction", J, "--period", "2025-Q1", "--stream",
                         "grant", "--amount", "12x"], db)

@@ -57,9 +57,9 @@ def headline(rep: dict) -> None:
     span = f"{t['quarters'][0]} to {t['quarters'][-1]}"
     tiles = [
         ("Cost per team response", _shown(t, "cost_per_response", words),
-         f"{charts.money(t['cost'])} ÷ {charts._count(t, 'responses', words)} responses"),
+         f"{charts.money(t['cost'])} ÷ {charts.count_shown(t, 'responses', words)} responses"),
         ("Cost per person served", _shown(t, "cost_per_person", words),
-         f"{charts.money(t['cost'])} ÷ {charts._count(t, 'people', words)} people"),
+         f"{charts.money(t['cost'])} ÷ {charts.count_shown(t, 'people', words)} people"),
         ("Police capacity returned", _hours(t, words),
          _capacity_detail(t, rep["police"], words)),
         ("Program cost", charts.short_money(t["cost"]),
@@ -73,7 +73,7 @@ def headline(rep: dict) -> None:
 
 
 def _shown(t, field, words) -> str:
-    return charts._value(t, field, words, lambda x: charts.money(x, True))
+    return charts.value_shown(t, field, words, lambda x: charts.money(x, True))
 
 
 def _hours(t, words) -> str:
@@ -87,7 +87,7 @@ def _capacity_detail(t, police, words) -> str:
     mean = police.get("mean_hours")
     if mean is None:
         return "no police busy time in the CAD export"
-    text = (f"{charts._count(t, 'team_target_calls', words)} calls × {mean:.3f} h mean police "
+    text = (f"{charts.count_shown(t, 'team_target_calls', words)} calls × {mean:.3f} h mean police "
             "busy time")
     if t.get("capacity_value") is not None:
         text += (f"; × {charts.money(t['police_hourly_cost'], True)}/h = "
@@ -166,8 +166,8 @@ def _compare_cell(rep: dict) -> str:
     t, words = rep["totals"], privacy.words
     if not t.get("quarters"):
         return "no whole quarter"
-    value = charts._value(t, "cost_per_response", words, charts.money)
+    value = charts.value_shown(t, "cost_per_response", words, charts.money)
     if "cost_per_response" in t["hidden"]:
         return value
-    return (f"{value} ({charts.short_money(t['cost'])} ÷ {charts._count(t, 'responses', words)},"
+    return (f"{value} ({charts.short_money(t['cost'])} ÷ {charts.count_shown(t, 'responses', words)},"
             f" {t['quarters'][0]}–{t['quarters'][-1]})")
