@@ -252,7 +252,7 @@ def _no_costs(con, jurisdiction: str, filters: Filters) -> str:
         return (f"{jurisdiction} has program costs, but none in the chosen period: widen the "
                 "period.")
     return (f"No program costs are entered for {jurisdiction}. Enter them on the Data page "
-            "(Costs), import a costs file (python -m data import costs.csv --kind costs "
+            "(Program costs), import a costs file (python -m data import costs.csv --kind costs "
             f"--jurisdiction \"{jurisdiction}\"), or use python -m data costs.")
 
 

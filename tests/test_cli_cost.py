@@ -30,7 +30,7 @@ def test_no_costs_exits_2_with_a_sentence(db):
     r = _run(metrics_cli, ["cost", "--jurisdiction", J, "--json"], db)
     assert r.exit_code == 2
     assert r.output.startswith("No program costs are entered for Testville. Enter them on the "
-                               "Data page (Costs), import a costs file")
+                               "Data page (Program costs), import a costs file")
     assert "{" not in r.output
 
 

@@ -121,7 +121,7 @@ def test_no_costs_says_where_to_enter_them(monkeypatch, bare_db):
     at = run_app(monkeypatch, bare_db, "cost", query={"j": "Millbrook"})
     (info,) = at.main.info
     assert plain(info.value).startswith("No program costs are entered for Millbrook. Enter them "
-                                        "on the Data page (Costs)")
+                                        "on the Data page (Program costs)")
     assert [p.value for p in at.main.page_link] == ["Go to the Data page"]
     assert not at.get("plotly_chart")
     # A peer's name is masked in the sentence too.

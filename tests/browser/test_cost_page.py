@@ -1,5 +1,5 @@
 """The Cost page in Chromium, over the demo cohort with its costs: drawn, nothing off the
-machine, no Plotly warning, and a screenshot (tests/screenshots/cost.png) to look at."""
+machine, no Plotly warning, and a screenshot (tests/screenshots/cost-riverton.png) to look at."""
 from __future__ import annotations
 
 import pytest
@@ -38,7 +38,7 @@ def test_cost_page_draws_its_three_charts(cost_server, page):
     assert "not cash saved" in body
     assert not page.locator("[data-testid='stException']").count()
     assert page.offsite_requests == [] and page.plotly_warnings == []
-    screenshot(page, "cost")
+    screenshot(page, "cost-riverton")
 
 
 def test_cost_page_in_presenter_mode_with_names_masked(cost_server, page):
