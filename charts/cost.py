@@ -297,7 +297,8 @@ def capacity_sentence(report: dict, words: Words) -> str:
                 "an officer too), so it returned no police capacity on them.")
     value = (f", worth {money(t['capacity_value'])} at {money(t['police_hourly_cost'], True)} "
              "per unit-hour" if t.get("capacity_value") is not None else "")
-    return (f"The team took {count_shown(t, 'team_target_calls', words)} target-type calls alone; at "
+    calls = count_shown(t, "team_target_calls", words)
+    return (f"The team took {calls} target-type calls alone; at "
             f"the police mean of {p['mean_hours']:.2f} hours each, that is "
             f"{t['hours_returned']:,.0f} hours of police capacity returned{value}. Capacity, not "
             "cash saved: salaries do not fall.")

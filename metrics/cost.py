@@ -272,9 +272,10 @@ def _published(n: int, policy) -> tuple[int | None, str | None]:
     """(count as shown, reason it is hidden): rounded, and 1 to H hidden, for a public view.
 
     The team's target-type calls are counted here (one grouped scan), not through the
-    engine's disclosure, which would add its margins and partner ratios. Their quarters are published alone (no total of them is
-    published anywhere but as the sum of the quarters shown), so hiding a small quarter needs
-    no complementary cell: nothing can be subtracted from a published total."""
+    engine's disclosure, which would add its margins and partner ratios. Their quarters are
+    published alone (no total of them is published anywhere but as the sum of the quarters
+    shown), so hiding a small quarter needs no complementary cell: nothing can be subtracted
+    from a published total."""
     if policy is None or not policy.enabled:
         return n, None
     shown = published_count(n, policy)

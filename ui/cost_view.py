@@ -87,7 +87,8 @@ def _capacity_detail(t, police, words) -> str:
     mean = police.get("mean_hours")
     if mean is None:
         return "no police busy time in the CAD export"
-    text = (f"{charts.count_shown(t, 'team_target_calls', words)} calls × {mean:.3f} h mean police "
+    calls = charts.count_shown(t, "team_target_calls", words)
+    text = (f"{calls} calls × {mean:.3f} h mean police "
             "busy time")
     if t.get("capacity_value") is not None:
         text += (f"; × {charts.money(t['police_hourly_cost'], True)}/h = "
@@ -169,5 +170,6 @@ def _compare_cell(rep: dict) -> str:
     value = charts.value_shown(t, "cost_per_response", words, charts.money)
     if "cost_per_response" in t["hidden"]:
         return value
-    return (f"{value} ({charts.short_money(t['cost'])} ÷ {charts.count_shown(t, 'responses', words)},"
+    responses = charts.count_shown(t, "responses", words)
+    return (f"{value} ({charts.short_money(t['cost'])} ÷ {responses},"
             f" {t['quarters'][0]}–{t['quarters'][-1]})")
