@@ -47,6 +47,27 @@ STREAM_ENDS = {
                                     "at the latest; billing goes on at the regular match."),
 }
 COUNTS = ("responses",)
+# The method in words: the Methodology page and METRICS.md print it (metrics/methodology.py).
+METHOD = f"""Program costs are entered per period and funding stream (the Data page, a costs file
+or `python -m data costs`); a period's cost is spread evenly over its months and summed by
+quarter.
+
+- **Cost per team response** = the quarter's program cost ÷ its team responses; **cost per
+  person served** = cost ÷ distinct people (F1) in the quarter. Only whole quarters: ones the
+  records (from the launch on) and the chosen period cover entirely.
+- **Police busy time** on the program's target call types: police-handled calls of a target
+  category in the CAD export, cleared − dispatched, or cleared − on scene where the dispatch time
+  is missing; blank, negative and over-{MAX_BUSY_HOURS}-hour times are left out and counted. Mean
+  and median.
+- **Capacity returned** = target-type calls the team took alone (co-responses send an officer and
+  are not counted) × the mean police busy time; its value = hours × the police department's fully
+  loaded cost per unit-hour (one unit per call assumed). {CAPACITY_WORDING}
+- **Funding streams**: cost per quarter by stream, with each stream's known end. {' '.join(
+    rule for _, rule in STREAM_ENDS.values())}
+
+For a viewer every count is the published one, and a cost per response or per person is worked
+out from the published count beside it, and hidden when that count is hidden.
+"""
 STREAM_LABELS = {
     "general_fund": "General fund", "arpa_slfrf": "ARPA SLFRF", "medicaid": "Medicaid",
     "opioid_settlement": "Opioid settlement", "fees_988": "988 fees", "grant": "Grants",

@@ -1,6 +1,7 @@
 """The methodology text, generated from the registry so that it cannot drift from the code."""
 from __future__ import annotations
 
+from .cost import METHOD as COST_METHOD
 from .registry import COUNTS, QUESTIONS, REGISTRY, Metric
 from .sources import SOURCES
 
@@ -66,4 +67,5 @@ def methodology_markdown() -> str:
     for q, text in QUESTIONS.items():
         parts += [f"## {q}. {text}", ""]
         parts += [metric_section(m) for m in REGISTRY if m.question == q]
+    parts += ["## What does it cost?", "", COST_METHOD]  # the Cost page's figures
     return "\n".join(parts)

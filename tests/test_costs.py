@@ -344,3 +344,13 @@ def test_small_counts_of_police_calls_are_hidden_in_words(town):
 
     assert capacity_sentence(rep, describe) == ("Police busy time on these call types rests on "
                                                 "too few calls to show: hidden (fewer than 11).")
+
+
+def test_the_method_is_on_the_methodology_page_in_the_capacity_wording():
+    from metrics.methodology import methodology_markdown
+
+    text = methodology_markdown()
+    method = text.split("## What does it cost?", 1)[1]
+    assert "cleared − on scene where the dispatch time" in method
+    assert "It is not cash saved" in method and "31 Dec 2026" in method
+    assert "saving" not in method.lower()
