@@ -44,10 +44,6 @@ COUNTS: dict[str, Count] = {
                              "public-initiated calls the team responded to"),
     "calls_phone": Count("calls", "responder = 'phone'", "calls resolved by phone"),
     "calls_unmapped": Count("calls", "type_unmapped", "calls whose type is not in the crosswalk"),
-    # The Cost page's police capacity returned: calls of the target categories the team took
-    # alone (a co-response sends an officer too, so it returns no police time).
-    "calls_target_team": Count("calls", "is_target AND responder = 'alternative'",
-                               "target-type calls the team answered alone"),
     "responses": Count("responses", None, "team responses"),
     "responses_contact_known": Count("responses", "contact_made IS NOT NULL",
                                      "responses with contact recorded"),
