@@ -36,6 +36,7 @@ ANALYSIS = [
     st.Page("app_pages/compare.py", title="Compare", url_path="compare"),
     st.Page("app_pages/equity.py", title="Equity", url_path="equity"),
     st.Page("app_pages/impact.py", title="Impact", url_path="impact"),
+    st.Page("app_pages/cost.py", title="Cost", url_path="cost"),
 ]
 ABOUT = [st.Page("app_pages/methodology.py", title="Methodology", url_path="methodology")]
 # The default page is served at "/" only; /overview is a hidden alias so that deep links work.

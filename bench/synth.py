@@ -277,3 +277,20 @@ def settle_jurisdiction(con, jurisdiction: str, n_calls: int) -> None:
     repropose_eligibility(con, jurisdiction)
     facts.refresh(con, jurisdiction)
     apply_starter_crosswalk(con, jurisdiction)
+    enter_costs(con, jurisdiction)
+
+
+def enter_costs(con, jurisdiction: str) -> None:
+    """Program costs for every quarter of the calls and the police rate, through the costs
+    import kind, so that the Cost page draws (and is timed on) real figures."""
+    from data.costs import enter_costs as enter
+
+    first, last = con.execute("SELECT min(received_local), max(received_local) FROM calls "
+                              "WHERE jurisdiction = ?", [jurisdiction]).fetchone()
+    if first is None:
+        return
+    entries = [{"period": f"{y}-Q{q}", "stream": stream, "amount": amount}
+               for y in range(first.year, last.year + 1) for q in range(1, 5)
+               for stream, amount in (("general_fund", 400_000), ("arpa_slfrf", 250_000))]
+    enter(con, jurisdiction, entries + [{"period": "", "stream": "police_hourly_cost",
+                                         "amount": 150}], source="the benchmark")

@@ -17,7 +17,7 @@ from .errors import DataError
 from .importer import preview
 from .ledger import list_imports
 from .profiles import Profile, suggested_profile
-from .schema import IMPORT_KINDS, KINDS
+from .schema import IMPORT_KINDS, KINDS, VALUE_SETS
 
 db_option = click.option("--db", "db_path", type=click.Path(dir_okay=False),
                          help="DuckDB file (default: data/cohort.duckdb or $A911_DB).")
@@ -39,7 +39,8 @@ def cli():
 @cli.command(name="import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 @click.option("--kind", type=click.Choice(IMPORT_KINDS), required=True,
-              help="What the file holds (boundaries: a GeoJSON of the areas).")
+              help="What the file holds (boundaries: a GeoJSON of the areas; costs: "
+                   "period, stream, amount and fte columns).")
 @click.option("--jurisdiction", required=True, help="Whose data this is (never read from the file).")
 @click.option("--profile", "profile_path", type=click.Path(exists=True, dir_okay=False),
               help="Mapping profile (TOML). Default: a saved profile matching the headers.")
@@ -61,6 +62,17 @@ def import_(file, kind, jurisdiction, profile_path, tz, encoding, dayfirst, dry_
 
     if kind == "boundaries":
         _import_boundaries(file, jurisdiction, area_property, dry_run, as_json, db_path)
+        return
+    if kind == "costs":
+        given = [name for name, v in (("--profile", profile_path), ("--timezone", tz),
+                                      ("--dayfirst/--monthfirst", dayfirst),
+                                      ("--encoding", encoding), ("--area-property",
+                                                                 area_property)) if v is not None]
+        if given:
+            raise click.UsageError(f"{', '.join(given)} do(es) not apply to a costs file: its "
+                                   "columns are found by their headers (period, stream, "
+                                   "amount, fte).")
+        _import_costs(file, jurisdiction, dry_run, as_json, db_path)
         return
     try:
         profile = load_profile(profile_path) if profile_path else None
@@ -122,6 +134,103 @@ def _import_boundaries(file, jurisdiction, area_property, dry_run, as_json, db_p
                               default=str, indent=2))
     else:
         click.echo("\n".join(result.summary_lines()))
+
+
+def _import_costs(file, jurisdiction, dry_run, as_json, db_path):
+    con = _connect(db_path, file)
+    try:
+        # Through the guarded facade, as every import: audited as the local principal.
+        result = _guarded().import_costs(con, _local(), file, jurisdiction=jurisdiction,
+                                         dry_run=dry_run)
+    except DataError as e:
+        raise click.ClickException(str(e)) from None
+    finally:
+        con.close()
+    _print_result(result, as_json)
+
+
+def _print_result(result, as_json):
+    if as_json:
+        click.echo(json.dumps({k: v for k, v in result.__dict__.items() if k != "profile"},
+                              default=str, indent=2))
+    elif result.status == "unchanged":
+        click.echo(f"Nothing changed: {result.jurisdiction} already has these costs.")
+    else:
+        click.echo("\n".join(result.summary_lines()))
+
+
+@cli.command(name="costs")
+@click.option("--jurisdiction", required=True, help="Whose costs these are.")
+@click.option("--period", help="2025-Q1, 2025-03, 2025 or 2024-07..2025-06 (whole months). "
+                               "May be left out for --police-hourly-cost alone.")
+@click.option("--stream", type=click.Choice(VALUE_SETS["funding_stream"]),
+              help="Funding stream of --amount.")
+@click.option("--amount", help="Program cost in dollars for the period and stream.")
+@click.option("--fte", help="Full-time equivalents paid from it (optional).")
+@click.option("--police-hourly-cost", "police_hourly",
+              help="The police department's fully loaded cost per unit-hour, in dollars.")
+@click.option("--list", "show", is_flag=True, help="Print the costs stored, change nothing.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@db_option
+def costs_cmd(jurisdiction, period, stream, amount, fte, police_hourly, show, as_json, db_path):
+    """Enter program costs (per period and funding stream) or the police cost per unit-hour.
+
+    Recorded like an import (python -m data imports lists it; python -m data undo N undoes
+    it). A file of many periods: python -m data import costs.csv --kind costs.
+
+    Example: python -m data costs --jurisdiction Riverton --period 2025-Q1 --stream arpa_slfrf
+    --amount 250000 --fte 4
+    """
+    entries = _cost_entries(period, stream, amount, fte, police_hourly, show)
+    con = _connect(db_path)
+    try:
+        if show:
+            from .costs import stored_costs
+
+            _print_costs(stored_costs(con, jurisdiction), as_json)
+            return
+        result = _guarded().enter_costs(con, _local(), jurisdiction, entries,
+                                        source="the command line")
+    except DataError as e:
+        raise click.ClickException(str(e)) from None
+    finally:
+        con.close()
+    _print_result(result, as_json)
+
+
+def _cost_entries(period, stream, amount, fte, police_hourly, show) -> list[dict]:
+    """The entries the options describe; a UsageError for options that do not go together."""
+    if show:
+        return []
+    if (stream is None) != (amount is None):
+        raise click.UsageError("--stream and --amount go together (a cost of one stream).")
+    if stream is None and police_hourly is None:
+        raise click.UsageError("Give --stream with --amount, or --police-hourly-cost (or "
+                               "--list to see what is stored).")
+    if stream is not None and not period:
+        raise click.UsageError("--amount needs --period (e.g. 2025-Q1).")
+    if fte is not None and stream is None:
+        raise click.UsageError("--fte goes with --stream and --amount.")
+    entries = []
+    if stream is not None:
+        entries.append({"period": period, "stream": stream, "amount": amount, "fte": fte})
+    if police_hourly is not None:
+        entries.append({"period": period, "stream": "police_hourly_cost",
+                        "amount": police_hourly})
+    return entries
+
+
+def _print_costs(rows, as_json):
+    if as_json:
+        click.echo(json.dumps(rows, default=str, indent=2))
+        return
+    if not rows:
+        click.echo("No costs stored for this jurisdiction.")
+        return
+    for r in rows:
+        fte = f"  {r['fte']:g} FTE" if r["fte"] is not None else ""
+        click.echo(f"{r['period'] or 'every period':<18} {r['stream']:<20} "
+                   f"${r['amount']:>14,.2f}{fte}  (import #{r['import_id']})")
 
 
 def _guarded():
@@ -426,6 +535,7 @@ def demo_cmd(seed, if_empty, db_path):
 
     Example: python -m data demo --if-empty
     """
+    from .costs import load_demo_costs
     from .demo import populate_demo
 
     con = _connect(db_path)
@@ -434,6 +544,8 @@ def demo_cmd(seed, if_empty, db_path):
             click.echo("The database already holds calls; demo not loaded.")
             return
         counts = populate_demo(con, seed=seed)
+        # The demo's program costs, through the costs import kind (data/demo_costs.csv).
+        counts["cost rows"] = load_demo_costs(con)
     except DataError as e:
         raise click.ClickException(str(e)) from None
     finally:

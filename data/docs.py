@@ -36,7 +36,7 @@ _FIXED = {
                         "crosswalk`); undo removes the rows it wrote. A row leaves this table "
                         "when a person saves or accepts it: then it is *confirmed*")],
     "imports": [("import_id", "Ledger id"), ("kind", "calls / responses / referrals / population / "
-                 "boundaries"),
+                 "boundaries / costs"),
                 ("jurisdiction", ""), ("file_name", ""), ("file_sha256", "The same file again "
                  "changes nothing"), ("profile", "The mapping profile used (TOML)"),
                 ("imported_at", ""), ("rows_read … rows_warned", "The summary counts"),
@@ -71,6 +71,19 @@ _FIXED = {
                          "from `python -m data import FILE.geojson --kind boundaries`; "
                          "`area_boundaries_replaced` keeps what an import replaced, for undo"),
                         ("import_id", "")],
+    "costs": [("jurisdiction", ""), ("cost_key", "period|stream (the row's identity; `*` for a "
+               "blank period)"),
+              ("period", "`2025-Q1`, `2025-03`, `2025` or `2024-07..2025-06` (whole months); "
+               "blank only for the police rate (every period without its own)"),
+              ("period_start", "First day of the period's first month"),
+              ("months", "Months in the period; a cost is spread evenly over them"),
+              ("stream", "A `funding_stream` code, or `police_hourly_cost`"),
+              ("amount", "Dollars for the period; for `police_hourly_cost`, dollars per police "
+               "unit-hour, fully loaded"),
+              ("fte", "Full-time equivalents paid from it (optional)"),
+              ("import_id", "The import (file, form or `python -m data costs`) that wrote it; "
+               "`costs_replaced` keeps what an import replaced, for undo"),
+              ("file_row", "Row number in the costs file (blank for entries)")],
 }
 
 

@@ -22,6 +22,10 @@ VALUE_SETS: dict[str, tuple[str, ...]] = {
     "service_type": ("mental_health", "substance_use", "housing_shelter", "medical", "benefits_id",
                      "other"),
     "referral_status": ("made", "connected", "declined", "unknown"),
+    # Where a program's money comes from (DOMAIN.md §9): costs are entered per stream, so that
+    # each stream's end (SLFRF, the Medicaid enhanced match) shows as a funding cliff.
+    "funding_stream": ("general_fund", "arpa_slfrf", "medicaid", "opioid_settlement", "fees_988",
+                       "grant", "other"),
 }
 
 # The code a value set falls back to when a present value matches nothing (the raw value is kept).
@@ -34,7 +38,7 @@ FALLBACK_CODE = {
 KINDS = ("calls", "responses", "referrals", "population")
 # What `python -m data import --kind` accepts: the record kinds, and area boundaries (GeoJSON,
 # data/boundaries.py), which fill the table area_boundaries instead of a table of their name.
-IMPORT_KINDS = KINDS + ("boundaries",)
+IMPORT_KINDS = KINDS + ("boundaries", "costs")
 
 
 @dataclass(frozen=True)
@@ -225,6 +229,20 @@ BOUNDARY_COLUMNS = [("jurisdiction", "VARCHAR NOT NULL"), ("area", "VARCHAR NOT 
                     ("geometry", "VARCHAR NOT NULL"), ("import_id", "BIGINT NOT NULL")]
 
 
+# Program costs (issue 22): one row per period and funding stream of a jurisdiction, from a
+# costs file, the Data page's form or `python -m data costs` (data/costs.py). The stream
+# `police_hourly_cost` holds the police department's fully loaded cost per unit-hour instead
+# of a program cost; its period may be blank (then it holds for every period without its own).
+# Periods are whole months: a quarter, a month, a year or a range of months, each cost spread
+# evenly over its months.
+POLICE_HOURLY = "police_hourly_cost"
+COST_STREAMS = VALUE_SETS["funding_stream"] + (POLICE_HOURLY,)
+COST_COLUMNS = [("jurisdiction", "VARCHAR NOT NULL"), ("cost_key", "VARCHAR NOT NULL"),
+                ("period", "VARCHAR"), ("period_start", "DATE"), ("months", "INTEGER"),
+                ("stream", "VARCHAR NOT NULL"), ("amount", "DOUBLE NOT NULL"),
+                ("fte", "DOUBLE"), ("import_id", "BIGINT NOT NULL"), ("file_row", "BIGINT")]
+
+
 def table_of(kind: str) -> str:
     """The table an import of ``kind`` fills."""
     return "area_boundaries" if kind == "boundaries" else kind
@@ -234,6 +252,8 @@ def record_columns(kind: str) -> list[tuple[str, str]]:
     """(column, SQL type) of a record table, in table order."""
     if kind == "boundaries":
         return list(BOUNDARY_COLUMNS)
+    if kind == "costs":
+        return list(COST_COLUMNS)
     cols = [("jurisdiction", "VARCHAR NOT NULL")]
     if kind == "population":
         # Population rows have no id in any source: geography|dimension|group|source is the key.

@@ -121,6 +121,91 @@ def _text_row(r: dict, policy) -> str:
     return f"{r['metric']:<6} {group:<40} {value}{frac}"
 
 
+@cli.command(name="cost")
+@click.option("--db", "db_path", type=click.Path(dir_okay=False), help="DuckDB file.")
+@click.option("--jurisdiction", required=True, help="Whose costs.")
+@click.option("--from", "date_from", callback=_date, help="First day (YYYY-MM-DD), local time.")
+@click.option("--to", "date_to", callback=_date, help="Last day, inclusive.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@click.option("--public", is_flag=True,
+              help="What a viewer sees: small counts hidden, counts rounded, and any cost per "
+                   "response or person built on a hidden count hidden too.")
+def cost_cmd(db_path, jurisdiction, date_from, date_to, as_json, public):
+    """Cost per team response and per person served, police capacity returned, cost by
+    funding stream: each figure with the inputs it is worked out from.
+
+    Exits with status 2 and a sentence when no program costs are entered.
+
+    Example: python -m metrics cost --jurisdiction Riverton --from 2024-01-01 --json
+    """
+    from data.connection import connect, default_db_path
+    from data.errors import DataError
+
+    from .cost import NoCosts, report as cost_report
+    from .disclosure import VIEWER, disclose, disclose_counts, public_request
+
+    path = Path(db_path) if db_path else default_db_path()
+    if not path.exists():
+        raise click.ClickException(f"no database at {path}; import data first.")
+    filters = Filters((jurisdiction,), date_from, date_to)
+    try:
+        con = connect(path, read_only=True)
+        try:
+            if not con.execute("SELECT count(*) FROM jurisdictions WHERE jurisdiction = ?",
+                               [jurisdiction]).fetchone()[0]:
+                raise click.ClickException(f"there is no jurisdiction {jurisdiction!r} in {path}.")
+            if public:
+                filters = public_request(MetricRequest((), (), filters), VIEWER)[0].filters
+                doc = cost_report(con, jurisdiction, filters, policy=VIEWER,
+                                  compute=lambda r: disclose(con, r, VIEWER).rows,
+                                  compute_counts=lambda r: disclose_counts(con, r, VIEWER).rows)
+            else:
+                doc = cost_report(con, jurisdiction, filters)
+        finally:
+            con.close()
+    except NoCosts as e:
+        click.echo(str(e), err=True)
+        raise SystemExit(2) from None
+    except (MetricError, DataError) as e:
+        raise click.ClickException(str(e)) from None
+    if as_json:
+        click.echo(json.dumps(doc, default=str, indent=1))
+        return
+    for line in _cost_lines(doc):
+        click.echo(line)
+
+
+def _money(x) -> str:
+    return "—" if x is None else f"${x:,.2f}"
+
+
+def _cost_lines(doc: dict) -> list[str]:
+    t = doc["totals"]
+    lines = [f"{doc['jurisdiction']}: quarter, cost, responses, cost per response, people, "
+             "cost per person, team's target-type calls, police hours returned, value"]
+    for q in doc["quarters"]:
+        mark = "" if q["complete"] else "  (not a complete quarter: no per-unit figures)"
+        lines.append(f"{q['quarter']}  {_money(q['cost'])}  {q['responses']}  "
+                     f"{_money(q['cost_per_response'])}  {q['people']}  "
+                     f"{_money(q['cost_per_person'])}  {q['team_target_calls']}  "
+                     f"{q['hours_returned']}  {_money(q['capacity_value'])}{mark}")
+    if t.get("quarters"):
+        lines.append(f"Complete quarters {t['quarters'][0]} to {t['quarters'][-1]}: "
+                     f"{_money(t['cost'])} / {t['responses']} responses = "
+                     f"{_money(t['cost_per_response'])} per response; / {t['people']} people = "
+                     f"{_money(t['cost_per_person'])} per person.")
+    p = doc["police"]
+    if p["mean_hours"] is None:
+        lines.append("Police busy time on target-type calls: none to show (no timed calls, or "
+                     "too few to show).")
+    else:
+        lines.append(f"Police busy time on target-type calls: mean {p['mean_hours']:.3f} h, "
+                     f"median {p['median_hours']:.3f} h over {p['timed']} calls "
+                     f"({p['start']}).")
+    lines.append(doc["capacity_wording"])
+    return lines
+
+
 @cli.command(name="docs")
 @click.option("--out", type=click.Path(dir_okay=False), default="METRICS.md", show_default=True)
 def docs_cmd(out):

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from .impact import MIN_POST, MIN_PRE, MIN_PRE_MONTH_TERMS
+from .cost import METHOD as COST_METHOD
 from .registry import COUNTS, QUESTIONS, REGISTRY, Metric
 from .sources import SOURCES
 from .stats import FEW_EVENTS
@@ -107,6 +108,7 @@ def methodology_markdown() -> str:
         parts += [metric_section(m) for m in REGISTRY if m.question == q]
     parts += [EQUITY_METHOD]
     parts += [IMPACT]  # the impact methods: beyond the registry's metrics
+    parts += ["## What does it cost?", "", COST_METHOD]  # the Cost page's figures
     return "\n".join(parts)
 
 

@@ -471,4 +471,69 @@ def impact(con, principal: Principal, filters: metrics.Filters, outcome: str, *,
                                   dc[1] if dc else None)
 
 
+
+
+# --------------------------------------------------------------------------------------------
+# Costs (issue 22): entering them, and the cost figures. One block, so that it moves whole.
+#
+# Costs are written under the import rule (an analyst of the jurisdiction, or an admin) and
+# audited as imports; undo is the ledger's. The cost figures are built from team responses,
+# people served and police busy time through the same disclosure path as every figure: a
+# viewer sees published counts, and a cost per response or per person from a hidden count is
+# hidden too (it would give the count back).
+# --------------------------------------------------------------------------------------------
+
+def import_costs(con, principal: Principal, path, *, jurisdiction: str, dry_run: bool = False,
+                 **kwargs) -> importer.ImportResult:
+    """``costs.import_costs`` (a costs file), under ``import_file``'s rules."""
+    from data import costs
+
+    return _audited_import(con, principal, path, jurisdiction, dry_run, kwargs,
+                           lambda j: costs.import_costs(con, path, jurisdiction=j,
+                                                        dry_run=dry_run, **kwargs))
+
+
+def enter_costs(con, principal: Principal, jurisdiction: str, entries: list[dict], *,
+                source: str = "the Data page") -> importer.ImportResult:
+    """``costs.enter_costs`` (the Data page's form, ``python -m data costs``), audited."""
+    from data import costs
+
+    jurisdiction = (jurisdiction or "").strip()
+    authorize(con, principal, "import", jurisdiction=jurisdiction or None, target="costs")
+    result = costs.enter_costs(con, jurisdiction, entries, source=source)
+    if result.status != "unchanged":
+        audit.record(con, actor=principal.actor, action="import", jurisdiction=jurisdiction,
+                     target=f"import #{result.import_id}", file_sha256=result.sha256,
+                     detail={**_import_detail(result), "entries": entries[:50]})
+    return result
+
+
+def stored_costs(con, principal: Principal, jurisdiction: str) -> list[dict]:
+    """The cost rows as entered, for those who may enter them (the Data page's table)."""
+    from data import costs
+
+    authorize(con, principal, "import", jurisdiction=jurisdiction, target="costs")
+    return costs.stored_costs(con, jurisdiction)
+
+
+def cost_report(con, principal: Principal, jurisdiction: str, filters: metrics.Filters, *,
+                policy=None) -> dict:
+    """``metrics.cost.report`` for one jurisdiction the principal may see, its counts through
+    ``compute`` / ``compute_counts`` (disclosure-controlled when required)."""
+    from metrics import cost
+
+    filters = replace(filters, jurisdictions=(jurisdiction,))
+    scoped = replace(filters, jurisdictions=scope(con, principal, filters).jurisdictions)
+    request = metrics.CountRequest(("responses",), (), scoped)
+    dc = _policy(con, principal, request, policy)
+    chosen = dc[1] if dc else None
+    if chosen is not None:
+        scoped = dc[0].public_request(metrics.MetricRequest((), (), scoped), chosen)[0].filters
+    return cost.report(
+        con, jurisdiction, scoped,
+        compute=lambda r: compute(con, principal, r, policy=policy),
+        compute_counts=lambda r: compute_counts(con, principal, r, policy=policy),
+        policy=chosen)
+
+
 __all__ = ["AccessDenied"]

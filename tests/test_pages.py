@@ -588,7 +588,8 @@ def test_data_page_tabs(monkeypatch, demo_db, sql):
     assert main_titles(at) == ["Data"]
     tabs = at.get_by_key("data_tab")
     assert [t.label for t in tabs.tabs] == ["Import a file", "Import history",
-                                           "Call-type crosswalk", "Data quality"]
+                                           "Call-type crosswalk", "Data quality",
+                                           "Program costs"]
     # Import: the wizard's first steps and the file drop.
     assert [s.value for s in at.main.subheader][:2] == ["1. What are you importing?",
                                                         "2. Choose the export"]

@@ -163,3 +163,19 @@ def impact(filters: metrics.Filters, outcome: str, principal: Principal,
     """The impact analysis of the filters' one jurisdiction (``metrics.impact.Analysis``);
     a refusal for the whole jurisdiction (no launch date ...) is raised as ImpactRefused."""
     return _impact(filters, outcome, principal, policy, data_version())
+def _cost_report(jurisdiction: str, filters: metrics.Filters, principal: Principal,
+                 policy: DisclosurePolicy, version: tuple) -> dict:
+    from metrics.cost import NoCosts
+
+    with closing(cursor()) as cur:
+        try:
+            return guarded.cost_report(cur, principal, jurisdiction, filters, policy=policy)
+        except NoCosts as e:  # the true reason, for the page's empty state
+            return {"no_costs": str(e)}
+
+
+def cost_report(jurisdiction: str, filters: metrics.Filters, principal: Principal,
+                policy: DisclosurePolicy) -> dict:
+    """The Cost page's figures for one jurisdiction (``metrics.cost.report``), as
+    ``principal`` may see them; ``{"no_costs": sentence}`` when none are entered."""
+    return _cost_report(jurisdiction, filters, principal, policy, data_version())

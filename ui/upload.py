@@ -27,7 +27,7 @@ from service.access import AccessDenied
 from data.connection import default_db_path
 from data.importer import find_stored_profile
 from data.schema import FIELDS, field_of
-from ui import auth, boundaries_upload, cache, messages
+from ui import auth, boundaries_upload, cache, costs_upload, messages
 from ui.text import escape
 from ui.upload_columns import duplicate_headers, field_grid, options
 
@@ -36,13 +36,14 @@ log = logging.getLogger(__name__)
 NEW_JURISDICTION = "+ a new jurisdiction"
 KIND_LABELS = {"calls": "Calls (911 / CAD export)", "responses": "Team responses",
                "referrals": "Referrals", "population": "Population (denominators)",
-               "boundaries": "Area boundaries (GeoJSON map)"}
+               "boundaries": "Area boundaries (GeoJSON map)", "costs": "Program costs"}
 KIND_HELP = {
     "calls": "one row per 911 call (or per unit sent to a call) from the CAD system",
     "responses": "one row per dispatch of the alternative response team, from its records",
     "referrals": "one row per referral the team made to a service",
     "population": "residents per group (e.g. ACS race/ethnicity tables), for per-capita rates",
     "boundaries": "the shapes of the jurisdiction's areas, for the Equity page's map",
+    "costs": "the program's cost per period and funding stream, for the Cost page",
 }
 FILE_TYPES = ["csv", "gz", "txt", "tsv", "xlsx"]
 _OTHER_VALUE = {"— reject the row —": None, "no": False, "yes": True, "blank (unknown)": ""}
@@ -56,6 +57,9 @@ def show(key: str = "upload") -> None:
             return
         if target["kind"] == "boundaries":  # no columns to map: its own short path
             boundaries_upload.show(key, target)
+            return
+        if target["kind"] == "costs":  # four known columns: its own short path
+            costs_upload.show(key, target)
             return
         upload = _choose_file(key)
         if upload is None:

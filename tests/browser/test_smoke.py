@@ -20,6 +20,7 @@ PAGES = {
     "compare": "How do the jurisdictions compare?",
     "equity": "Do outcomes differ between groups?",
     "impact": "Is it working? What changed after launch",  # asks for one jurisdiction
+    "cost": "What does it cost?",  # the shared demo has no costs: its empty state
     "data": "Data",
     "methodology": "Metric definitions",
 }
