@@ -32,9 +32,9 @@ from .disclosure import DERIVED, SMALL, DisclosurePolicy, published_count
 from .engine import CountRequest, Filters, MetricRequest, compute as exact_compute
 from .engine import compute_counts as exact_counts
 from .sources import CALLS, DIMENSIONS
+from .sql import BUSY_FROM_SCENE, BUSY_HOURS, MAX_BUSY_HOURS, busy_ok
 
 POLICE_HOURLY = "police_hourly_cost"
-MAX_BUSY_HOURS = 24  # a call "busy" longer than a day is a record left open, not work
 CAPACITY_WORDING = ("Capacity returned is police time freed for other work, valued at the "
                     "police department's fully loaded cost per unit-hour. It is not cash "
                     "saved: officers' salaries do not fall when the team takes calls.")
@@ -187,10 +187,9 @@ def police_busy_sql(jurisdiction: str, filters: Filters) -> tuple[str, list]:
     times are read (in one scan with the team's calls, every call's three times were read)."""
     where, params = _period_where(jurisdiction, filters)
     where += ["is_target", "responder = 'police'"]
-    start = "CASE WHEN dispatched_at IS NOT NULL THEN dispatched_at ELSE arrived_at END"
-    ok = f"h >= 0 AND h <= {MAX_BUSY_HOURS}"
-    sql = (f"WITH base AS ({CALLS}), t AS (SELECT dispatched_at IS NULL AS from_scene, "
-           f"(epoch_us(cleared_at) - epoch_us({start})) / 3600000000.0 AS h FROM base "
+    ok = busy_ok("h")
+    sql = (f"WITH base AS ({CALLS}), t AS (SELECT {BUSY_FROM_SCENE} AS from_scene, "
+           f"{BUSY_HOURS} AS h FROM base "
            f"WHERE {' AND '.join(where)}) "
            f"SELECT count(*) AS calls, count_if({ok}) AS timed, "
            f"count_if({ok} AND from_scene) AS from_on_scene, count_if(h IS NULL) AS no_times, "

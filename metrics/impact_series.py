@@ -25,11 +25,11 @@ from .disclosure import DisclosurePolicy, published_count
 from .engine import Filters
 from .errors import MetricError
 from .sources import CALLS
+from .sql import BUSY_FROM_SCENE, BUSY_HOURS, busy_ok
 
 COUNT_COLUMNS = ("target_calls", "police_calls", "team_calls", "phone_calls", "timed_dispatch",
                  "timed_scene", "untimed")
 GROUPS = ("program", "comparison")
-_MAX_BUSY_US = 24 * 3600 * 1_000_000  # longer than a day: a clear time never entered
 
 
 class ImpactRefused(MetricError):
@@ -142,14 +142,12 @@ SELECT local_month, grp,
   count_if(basis = 'dispatch') AS timed_dispatch,
   count_if(basis = 'scene') AS timed_scene,
   count_if(basis IS NULL) AS untimed,
-  coalesce(sum(CASE basis WHEN 'dispatch' THEN from_dispatch WHEN 'scene' THEN from_scene END),
-           0) / 3.6e9 AS police_hours
+  coalesce(sum(h) FILTER (WHERE basis IS NOT NULL), 0) AS police_hours
 FROM (
-  SELECT local_month, {group} AS grp, from_dispatch, from_scene,
-    CASE WHEN from_dispatch BETWEEN 0 AND {_MAX_BUSY_US} THEN 'dispatch'
-         WHEN from_scene BETWEEN 0 AND {_MAX_BUSY_US} THEN 'scene' END AS basis
-  FROM (SELECT *, epoch_us(cleared_at) - epoch_us(dispatched_at) AS from_dispatch,
-          epoch_us(cleared_at) - epoch_us(arrived_at) AS from_scene
+  SELECT local_month, {group} AS grp, h,
+    CASE WHEN {busy_ok("h")} THEN
+      CASE WHEN {BUSY_FROM_SCENE} THEN 'scene' ELSE 'dispatch' END END AS basis
+  FROM (SELECT *, {BUSY_HOURS} AS h
         FROM ({CALLS}) calls WHERE {where} AND responder = 'police'))
 GROUP BY ALL ORDER BY ALL"""
     return sql, group_params + params

@@ -234,3 +234,17 @@ def build_people_sql(levels: list[tuple[str, ...]], filters: Filters, thresholds
            f"SELECT set_mask, {lead}{', '.join(counts + ['count(*) AS people'])} "
            "FROM per_person GROUP BY ALL")
     return _labelled(sql, dims), params
+
+
+# Police busy time on a call (DOMAIN.md §9), the one definition the Impact and Cost figures
+# share: cleared − dispatched, or cleared − on scene where dispatch is missing. A negative time,
+# or one over a day (a record left open, not work), is left out and counted as such.
+MAX_BUSY_HOURS = 24
+BUSY_HOURS = ("(epoch_us(cleared_at) - epoch_us(coalesce(dispatched_at, arrived_at)))"
+              " / 3600000000.0")
+BUSY_FROM_SCENE = "dispatched_at IS NULL"  # timed from arrival on scene
+
+
+def busy_ok(hours: str) -> str:
+    """SQL: the busy time ``hours`` counts (not blank, not negative, at most a day)."""
+    return f"({hours} >= 0 AND {hours} <= {MAX_BUSY_HOURS})"
