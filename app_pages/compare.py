@@ -5,6 +5,7 @@ import metrics
 from charts import figures, takeaways
 from charts.frames import data_table, has_values, side_by_side
 from ui import components, filters, messages, presenter
+from ui.text import escape_table
 
 COMPARED = [metrics.BY_ID[m] for m in ("B1", "C2", "D2", "D5ED", "E2_30", "P1", "P2")]
 SHORT = {"B1": "Coverage (B1)", "C2": "Team response, min (C2)", "D2": "Police back-up (D2)",
@@ -32,7 +33,8 @@ sentence = (takeaways.rank(df, own, COMPARED) if own else
                                dim_word="jurisdiction"))
 # A static table: every cell shown whole (a scrolling grid cut "49.8% (18,955 of 38,0..." off
 # on a shared screen), and it is a handful of rows.
-st.table(side_by_side(df, COMPARED, launches, None, mask, SHORT, own), hide_index=True)
+st.table(escape_table(side_by_side(df, COMPARED, launches, None, mask, SHORT, own)),
+         hide_index=True)
 components.chart("compare", "Side by side", sentence,
                  figures.panels(df, "jurisdiction", COMPARED, highlight=own,
                                 cols=4, sort=False, titles=SHORT),

@@ -65,21 +65,21 @@ def show(key: str, target: dict) -> None:
     if not checked:
         return
     if checked.get("error"):
-        st.error(escape(checked["error"]))
+        st.error(checked["error"])  # Markdown already: escaped where it was built
         return
     if checked["prop"] != prop:
         st.info("You changed the area property since the check: check again.")
         return
     result = checked["result"]
     if result.status == "already_imported":
-        st.info(result.summary_lines()[0])
+        st.info(escape(result.summary_lines()[0]))
         return
     for line in _plain(result):
         st.caption(line)
     if right.button("Import the map", key=f"{key}_bimport"):
         done = _run(state, target, prop, dry_run=False)
         if done.get("error"):
-            st.error(escape(done["error"]))
+            st.error(done["error"])
             return
         st.cache_data.clear()
         uploads.remove_upload(state["path"], uploads.uploads_dir(default_db_path()))
@@ -114,7 +114,7 @@ def _run(state, target, prop, dry_run: bool) -> dict:
                 cur, auth.current(), state["path"], jurisdiction=target["jurisdiction"],
                 area_property=prop, file_name=state["name"], dry_run=dry_run)
         except data.DataError as e:
-            entry["error"] = str(e)
+            entry["error"] = escape(str(e))
         except Exception as e:  # a bug, not the file: a sentence here, the traceback in the log
             log.exception("boundaries import failed")
             entry["error"] = messages.import_failed(e)
@@ -122,8 +122,8 @@ def _run(state, target, prop, dry_run: bool) -> dict:
 
 
 def _show_done(key, result) -> None:
-    st.success(f"Import #{result.import_id} is saved: {result.file_name} as the area map of "
-               f"{result.jurisdiction}. The Equity page now draws its areas on it.")
+    st.success(f"Import #{result.import_id} is saved: {escape(result.file_name)} as the area "
+               f"map of {escape(result.jurisdiction)}. The Equity page now draws its areas on it.")
     for line in _plain(result):
         st.caption(line)
     st.button("Import another file", key=f"{key}_bagain", on_click=_start_over, args=(key,))

@@ -63,7 +63,7 @@ def _outcome(key) -> None:
 def _unmapped_figure(cur, jur) -> None:
     u = guarded.unmapped_share(cur, auth.current(), jur)
     if not u["calls"]:
-        st.caption(f"{jur} has no calls yet; you can still set categories for known types.")
+        st.caption(f"{escape(jur)} has no calls yet; you can still set categories for known types.")
         return
     st.metric("Calls whose type has no category", f"{u['share']:.1%}",
               help="Their eligibility for alternative response is unknown (metric Q1).")

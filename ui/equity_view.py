@@ -16,6 +16,7 @@ from charts import figures
 from charts.frames import data_table, group_label, has_values, only
 from metrics import equity
 from ui import cache, components, messages
+from ui.text import escape
 
 DIM_WORDS = {"race_ethnicity": "race/ethnicity", "age_group": "age group", "gender": "gender",
              "area": "area"}
@@ -86,7 +87,7 @@ def ratio_card(key: str, p: equity.DecisionPoint, dim: str, rates, reference) ->
     m = equity.metric_of(p)
     ref_label = group_label(dim, reference)
     components.chart(
-        f"{key}-rri", f"{p.label}: relative to {ref_label}",
+        f"{key}-rri", f"{p.label}: relative to {escape(ref_label)}",
         charts.takeaway(rates, dim, p.label, ref_label, DIM_WORDS[dim]),
         charts.ratio_chart(rates, dim, m.unit, ref_label),
         charts.rates_table(rates, dim, m.unit),
@@ -135,7 +136,7 @@ def per_resident_card(key: str, p: equity.DecisionPoint, dim: str, rows, referen
         charts.takeaway(rates, dim, f"{m.label} per resident", ref_label, DIM_WORDS[dim]),
         charts.ratio_chart(rates, dim, "per 1,000 residents", ref_label, "events"),
         charts.rates_table(rates, dim, "per 1,000 residents"),
-        note=f"A second benchmark, not the main one: residents ({source}) are not the people "
+        note=f"A second benchmark, not the main one: residents ({escape(source)}) are not the people "
              "who call, nor who the census misses. Intervals include the census margins of "
              "error.")
 
@@ -150,7 +151,7 @@ def area_map_card(key: str, p: equity.DecisionPoint, df: pd.DataFrame,
         return
     shapes = cache.boundaries(shown_j[0])
     if shapes is None:
-        st.caption(f"{shown_j[0]} has no area boundaries yet: upload a GeoJSON "
+        st.caption(f"{escape(shown_j[0])} has no area boundaries yet: upload a GeoJSON "
                    "of its areas (`python -m data import FILE.geojson --kind boundaries`) to "
                    "see this on a map.")
         return

@@ -85,6 +85,6 @@ def unapplied_filters(filters: metrics.Filters, source: str) -> None:
 def import_failed(e: Exception) -> str:
     """An import that stopped on a bug, not on the file: a sentence (the traceback is logged)."""
     first = (str(e).splitlines() or [type(e).__name__])[0][:200]
-    return (f"The import stopped on an unexpected problem ({first}). Nothing was saved. "
+    return (f"The import stopped on an unexpected problem ({escape(first)}). Nothing was saved. "
             "Try again; if it happens again, import the file with `python -m data import` "
             "to see the details.")

@@ -104,12 +104,12 @@ def _choose_target(cur, key) -> dict | None:
     chosen = right.selectbox("For the jurisdiction", options, key=f"{key}_jur",
                              help="Set here, never read from the file.")
     if chosen != NEW_JURISDICTION:
-        right.caption(f"Times are read as local time in {known[chosen]}.")
+        right.caption(f"Times are read as local time in {escape(known[chosen])}.")
         return {"kind": kind, "jurisdiction": chosen, "timezone": None}
     name = right.text_input("Name of the new jurisdiction", key=f"{key}_new_jur",
                             placeholder="e.g. Lane County").strip()
     if name in known:
-        right.caption(f"{name} exists already; its time zone is {known[name]}.")
+        right.caption(f"{escape(name)} exists already; its time zone is {escape(known[name])}.")
         return {"kind": kind, "jurisdiction": name, "timezone": None}
     tz = right.selectbox("Its time zone", quality.time_zones(cur), index=None,
                          key=f"{key}_tz", placeholder="Choose the time zone",
@@ -150,7 +150,7 @@ def _choose_file(key) -> dict | None:
         uploads.remove_stale_uploads(_uploads_dir())
         path = uploads.save_upload(uploaded, uploaded.name, _uploads_dir())
     except data.DataError as e:
-        st.error(str(e))
+        st.error(escape(str(e)))
         return None
     current = {"file_id": uploaded.file_id, "path": str(path), "name": uploaded.name}
     st.session_state[f"{key}__upload"] = current
@@ -194,7 +194,7 @@ def _preview(cur, key, target, upload) -> dict | None:
                                          jurisdiction=target["jurisdiction"],
                                          file_name=upload["name"], limit=20, sheet=sheet)
         except data.DataError as e:
-            st.error(str(e))
+            st.error(escape(str(e)))
             return None
         st.session_state[f"{key}__preview"] = cached
     st.caption(_format_line(upload["name"], cached))
@@ -219,7 +219,7 @@ def _format_line(name, info) -> str:
         how += f", {info['encoding']} text"
     if delim and info.get("format") != "xlsx":
         how += f", {delim}-separated"
-    return (f"{name}: {info['row_count']:,} rows, {len(info['headers'])} columns; read as {how}. "
+    return (f"{escape(name)}: {info['row_count']:,} rows, {len(info['headers'])} columns; read as {how}. "
             f"Showing the first {len(info['rows'])} rows.")
 
 
@@ -243,7 +243,7 @@ def _map_columns(key, target, info) -> data.Profile:
     init = mapping.initial_choices(kind, headers, info["suggestions"], stored)
     if stored is not None:
         st.caption(f"Prefilled from the mapping saved for files with these headers "
-                   f"({stored.name}). Change anything that is wrong.")
+                   f"({escape(stored.name)}). Change anything that is wrong.")
     else:
         st.caption("Prefilled from the headers, with how sure each guess is. Fields marked "
                    "**required** must have a column.")
@@ -266,7 +266,7 @@ def _stored_profile(key, kind, headers):
             path = find_stored_profile(uploads.profiles_dir(default_db_path()), kind, headers)
             found = data.load_profile(path) if path else None
         except data.DataError as e:  # a broken saved profile: say so and start from guesses
-            st.warning(f"The saved mapping for these headers cannot be used: {e}")
+            st.warning(f"The saved mapping for these headers cannot be used: {escape(str(e))}")
         st.session_state[f"{key}__stored"] = found
     return st.session_state[f"{key}__stored"]
 
@@ -373,7 +373,7 @@ def _check(cur, key, target, upload, profile) -> None:
     if checked is None:
         return
     if checked.get("error"):
-        st.error(checked["error"])
+        st.error(checked["error"])  # Markdown already: escaped where it was built
         return
     if checked["toml"] != profile.to_toml():
         st.info("You changed the columns or the values since this check: check again to see "
@@ -396,9 +396,9 @@ def _run_check(cur, key, target, upload, profile) -> None:
         # Sticky until the file changes: from now on the answer is part of the mapping.
         ask_day_order = not st.session_state.get(f"{key}__ambiguous")
         st.session_state[f"{key}__ambiguous"] = True
-        entry["error"] = f"{e} Answer the question in step 4 and check again."
+        entry["error"] = f"{escape(str(e))} Answer the question in step 4 and check again."
     except data.DataError as e:
-        entry["error"] = str(e)
+        entry["error"] = escape(str(e))
     except Exception as e:  # a bug, not the file: a sentence here, the traceback in the log
         log.exception("dry run failed")
         entry["error"] = messages.import_failed(e)
@@ -415,7 +415,7 @@ def _checked_result(key):
 
 def _report(result, profile) -> None:
     if result.status == "already_imported":
-        st.info(result.summary_lines()[0])
+        st.info(escape(result.summary_lines()[0]))
         return
     cols = st.columns(6)
     figures = [("Rows read", result.rows_read), ("New records", result.rows_inserted),
@@ -424,10 +424,10 @@ def _report(result, profile) -> None:
     for col, (label, n) in zip(cols, figures):
         col.metric(label, f"{n:,}")
     for line in _notes(result):
-        st.caption(line)
+        st.caption(escape(line))
     refused = mapping.refusal(result, profile)
     if refused:
-        st.error(refused)
+        st.error(escape(refused))
     if result.warnings_by_type:
         st.markdown("**Warnings** (the rows are imported; these are data-quality figures)")
         st.dataframe(pd.DataFrame([{"warning": quality.WARNING_LABELS.get(w, w), "rows": n}
@@ -487,7 +487,7 @@ def _unclear(rows) -> int:
 
 def _values_title(f, rows, profile) -> str:
     source = " + ".join(profile.columns.get(f.name, [])) or "?"
-    title = f"{f.doc} (`{f.name}`), from '{source}': {len(rows)} value(s)"
+    title = f"{f.doc} (`{f.name}`), from '{escape(source)}': {len(rows)} value(s)"
     unclear = _unclear(rows)
     if unclear:
         what = "not yes/no" if f.type == "bool" else "not recognised"
@@ -559,7 +559,7 @@ def _commit(cur, key, target, upload, profile) -> None:
     stale = checked["toml"] != profile.to_toml()
     refused = mapping.refusal(result, profile)
     n = result.rows_read - result.rows_rejected
-    st.button(f"Import {n:,} rows into {target['jurisdiction']}", key=f"{key}_commit",
+    st.button(f"Import {n:,} rows into {escape(target['jurisdiction'])}", key=f"{key}_commit",
               type="primary", disabled=bool(stale or refused), on_click=_request_commit,
               args=(key,))
     if stale:
@@ -580,7 +580,7 @@ def _run_commit(cur, key, target, upload, profile) -> None:
             progress=_progress(bar, "Importing"))
     except data.DataError as e:
         bar.empty()
-        st.error(str(e))
+        st.error(escape(str(e)))
         return
     except Exception as e:
         log.exception("import failed")
@@ -602,10 +602,10 @@ def _show_done(cur, key) -> None:
     done = st.session_state[f"{key}__done"]
     result = done["result"]
     if result.status == "already_imported":
-        st.info(result.summary_lines()[0])
+        st.info(escape(result.summary_lines()[0]))
     else:
-        st.success(f"Import #{result.import_id} is saved: {result.file_name} as {result.kind} "
-                   f"for {result.jurisdiction}. The other pages now include it.")
+        st.success(f"Import #{result.import_id} is saved: {escape(result.file_name)} as "
+                   f"{result.kind} for {escape(result.jurisdiction)}. The other pages now include it.")
         st.markdown(summary_markdown(result))
         if done.get("profile_path"):
             st.caption("The mapping is saved: the next export with the same headers maps "
@@ -633,11 +633,11 @@ def summary_markdown(result) -> str:
     lines = [f"- {result.rows_read:,} rows read: {result.rows_inserted:,} new, "
              f"{result.rows_updated:,} updated, {result.rows_unchanged:,} unchanged, "
              f"{result.rows_rejected:,} rejected; {result.rows_warned:,} with warnings"]
-    lines += [f"- {n}" for n in _notes(result)]
+    lines += [f"- {escape(n)}" for n in _notes(result)]
     lines += [f"- {quality.WARNING_LABELS.get(w, w)}: {n:,}"
               for w, n in sorted(result.warnings_by_type.items())]
     unclear = [m for m in result.value_mappings if m["how"] == "not recognised"]
-    lines += [f"- `{m['field']}`: '{m['raw']}' not recognised, stored as {m['code']} "
+    lines += [f"- `{m['field']}`: '{escape(m['raw'])}' not recognised, stored as {escape(m['code'])} "
               f"({m['rows']:,} rows)" for m in unclear[:10]]
     return "\n".join(lines)
 
