@@ -6,10 +6,12 @@ jurisdiction names, error messages that quote them) is drawn through one of thes
 - ``markdown(text)`` wherever Streamlit renders Markdown (``st.markdown``, ``st.write`` of a
   string, ``st.caption``, ``st.info``/``warning``/``error``/``success``, headers, expander and
   widget labels). Every ASCII punctuation mark that Markdown or Streamlit gives a meaning is
-  backslash-escaped: images ``![x](url)``, links ``[x](url)``, autolinks (``<url>``, and bare
-  ``http://`` / ``www.`` / e-mail literals: their ``:``, ``.`` and ``@`` are split by escapes),
-  raw HTML, emphasis, code, LaTeX ``$``, and Streamlit's own ``:color[...]``, ``:material/...:``
-  and emoji-shortcode directives. Line breaks stay: with every mark escaped, no line can
+  backslash-escaped: images ``![x](url)``, links ``[x](url)``, autolinks ``<url>``, raw HTML, emphasis, code, LaTeX ``$``, and Streamlit's own ``:color[...]``, ``:material/...:``
+  and emoji-shortcode directives. Bare ``http://``, ``www.`` and e-mail addresses need more:
+  remark-gfm links them in the text *after* escapes are resolved
+  (mdast-util-gfm-autolink-literal), so an invisible WORD JOINER (U+2060) is put inside each
+  (``http://``, ``www.``, ``a@b``); it reads and prints the same, and copies as one more
+  character. Line breaks stay: with every mark escaped, no line can
   open a block (heading, list, quote, table, HTML) either.
 - ``html(text)`` for Plotly labels: Plotly.js reads a subset of HTML (``<a href>``, ``<b>``,
   ``<br>``, ``<span style>``) in tick labels, legends, hover text and annotations; ``&``,
@@ -28,9 +30,12 @@ import re
 
 import plotly.graph_objects as go
 
-# Every ASCII punctuation character CommonMark lets a backslash escape, except the space-like
-# ones that mean nothing: escaping them all is simpler to reason about than choosing.
+# Every ASCII punctuation character (CommonMark lets a backslash escape each): escaping them
+# all is simpler to reason about than choosing.
 _MD_SPECIAL = re.compile(r"([!-/:-@\[-`{-~])")
+# What remark-gfm's literal autolinks start from: /(https?:\/\/|www(?=\.))/ and /[-.\w+]+@/.
+_AUTOLINK = re.compile(r"(?i)(https?|www)(?=[:.])|(?=@)")
+WORD_JOINER = "\u2060"
 # Trace fields that carry labels from the data (bar categories, series names, pie slices).
 _TRACE_LABELS = ("x", "y", "labels")
 _TRACE_NAMES = ("name", "legendgrouptitle_text")
@@ -38,7 +43,8 @@ _TRACE_NAMES = ("name", "legendgrouptitle_text")
 
 def markdown(text) -> str:
     """``text`` as literal text in Streamlit Markdown (see the module docstring)."""
-    return _MD_SPECIAL.sub(r"\\\1", str(text))
+    unlinked = _AUTOLINK.sub(lambda m: (m.group(1) or "") + WORD_JOINER, str(text))
+    return _MD_SPECIAL.sub(r"\\\1", unlinked)
 
 
 def html(text) -> str:

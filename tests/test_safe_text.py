@@ -12,7 +12,7 @@ import re
 import plotly.graph_objects as go
 import pytest
 
-from charts.safe_text import figure, html, labels, markdown
+from charts.safe_text import WORD_JOINER, figure, html, labels, markdown
 
 HOSTILE = [
     "x![fn](http://127.0.0.1:9/fn.png).csv",
@@ -41,7 +41,20 @@ def test_escaped_markdown_renders_no_link_image_or_element(text):
     assert not re.search(r"<(a|img|script|h\d|blockquote|ul|ol|table|code|strong|del)\b", out), out
     # Only the paragraph markup the renderer adds; the text itself comes back unchanged.
     body = re.sub(r"</?p>|<br\s*/?>", "", out).strip()
-    assert htmllib.unescape(body).split() == text.split()
+    assert htmllib.unescape(body).replace(WORD_JOINER, "").split() == text.split()
+
+
+# remark-gfm (Streamlit) links bare addresses in the text left after escapes are resolved,
+# with these two expressions from mdast-util-gfm-autolink-literal (as in Streamlit's bundle).
+_GFM_URL = re.compile(r"(https?://|www(?=\.))([-.\w]+)([^ \t\r\n]*)", re.I)
+_GFM_EMAIL = re.compile(r"(?:(?<=^)|(?<=[\s\W]))([-.\w+]+)@([-\w]+(?:\.[-\w]+)+)")
+
+
+@pytest.mark.parametrize("text", HOSTILE)
+def test_escaped_text_leaves_no_bare_address_for_remark_gfm_to_link(text):
+    resolved = htmllib.unescape(re.sub(r"</?p>", "", _render(markdown(text))))
+    assert not _GFM_URL.search(resolved) and not _GFM_EMAIL.search(resolved), resolved
+    assert _GFM_URL.search(text) or _GFM_EMAIL.search(text) or "http" not in text
 
 
 @pytest.mark.parametrize("text", HOSTILE)
