@@ -438,9 +438,22 @@ def _report(result, profile) -> None:
         st.dataframe(pd.DataFrame([{**r, "reason": plain_reason(r["reason"])}
                                    for r in result.reject_reasons]), hide_index=True)
         st.download_button(f"Download the first {len(result.rejects_preview)} rejected rows "
-                           "(CSV)", quality.rejects_csv(result.rejects_preview),
+                           "(CSV)", _check_rejects_download(result),
                            file_name="rejected-rows-check.csv", mime="text/csv",
                            key="check_rejects_csv", on_click="ignore")
+
+
+def _check_rejects_download(result):
+    """The check's rejected rows as CSV (formula-safe), recorded in the audit log on click."""
+    p = auth.current()
+
+    def rejects() -> str:
+        with closing(cache.cursor()) as own:
+            guarded.record_download(own, p, "rejected rows of a check",
+                                    jurisdiction=result.jurisdiction,
+                                    detail={"rows": len(result.rejects_preview)})
+        return quality.rejects_csv(result.rejects_preview)
+    return rejects
 
 
 def _notes(result) -> list[str]:

@@ -206,3 +206,14 @@ def _open_every_data_table(page) -> None:
     if toggle.count():
         toggle.first.click(timeout=10000)
         _settle(page)
+        _no_builtin_table_export(page)
+
+
+def _no_builtin_table_export(page) -> None:
+    """The table's own toolbar shows (Search), without its "Download as CSV" (config)."""
+    grid = page.locator("[data-testid='stDataFrame']").first
+    grid.hover()
+    page.wait_for_timeout(300)
+    toolbar = page.locator("[data-testid='stElementToolbar']")
+    assert toolbar.get_by_role("button", name="Search").count() >= 1
+    assert toolbar.get_by_role("button", name="Download as CSV").count() == 0
