@@ -290,12 +290,8 @@ def _policy(con, principal, request, policy):
 
 def filter_options(con, principal: Principal) -> dict:
     """``catalog.filter_options`` with only the jurisdictions the principal may see."""
-    opts = catalog.filter_options(con)
     viewable = principal.viewable_jurisdictions()
-    if viewable is None:
-        return opts
-    return {**opts, "jurisdictions": [j for j in opts["jurisdictions"] if j in viewable],
-            "areas": {j: a for j, a in opts["areas"].items() if j in viewable}}
+    return catalog.filter_options(con, None if viewable is None else sorted(viewable))
 
 
 def jurisdiction_profiles(con, principal: Principal) -> list[dict]:
@@ -407,6 +403,32 @@ def audit_csv(con, principal: Principal) -> str:
     audit.record(con, actor=principal.actor, action="audit.export",
                  detail={"entries": len(rows)})
     return audit.to_csv(rows)
+
+
+# --------------------------------------------------------------------------------------------
+# Issue 27: reference figures scoped to what the principal may see (keep this block together
+# when data/guarded.py moves to service/)
+# --------------------------------------------------------------------------------------------
+
+def scoped_jurisdictions(principal: Principal, jurisdictions) -> tuple[str, ...] | None:
+    """The jurisdictions a reference query may read: the chosen ones the principal may see, or
+    (none chosen) all the principal may see; None means the whole cohort (no limit)."""
+    viewable = principal.viewable_jurisdictions()
+    chosen = tuple(jurisdictions or ())
+    if viewable is None:
+        return chosen or None
+    return tuple(sorted(j for j in (chosen or viewable) if j in viewable))
+
+
+def population(con, principal: Principal, jurisdictions, dimension: str) -> dict:
+    """Residents per group and their sources, from the jurisdictions the principal may see:
+    a one-jurisdiction viewer's "per 1,000 residents" uses that jurisdiction's residents."""
+    scope = scoped_jurisdictions(principal, jurisdictions)
+    if scope == ():  # may see no jurisdiction: no residents to divide by
+        return {"groups": {}, "sources": []}
+    scope = scope or ()
+    return {"groups": catalog.population_by_group(con, scope, dimension),
+            "sources": catalog.population_sources(con, scope)}
 
 
 __all__ = ["AccessDenied", "DisclosureUnavailable"]
