@@ -59,7 +59,8 @@ def import_file(con, principal: Principal, path, *, kind: str, jurisdiction: str
     """``importer.import_file`` for an analyst of ``jurisdiction`` or an admin.
 
     A committed import (or a refused one) is recorded with the file's SHA-256; a dry run (the
-    upload page's check) writes nothing and is not recorded.
+    upload page's check) writes no records, is recorded as ``import.check``, and tells how many
+    records are new or updated only to an analyst of the jurisdiction (``_checked``).
     """
     return _audited_import(con, principal, path, jurisdiction, dry_run, kwargs,
                            lambda j: importer.import_file(con, path, kind=kind, jurisdiction=j,
@@ -85,7 +86,8 @@ def _audited_import(con, principal, path, jurisdiction, dry_run, kwargs, run):
         audit.record(con, actor=principal.actor, action="import", jurisdiction=jurisdiction,
                      target=f"import #{result.import_id}" if result.import_id else file_name,
                      file_sha256=result.sha256, detail=_import_detail(result))
-    return result
+        return result
+    return _checked(con, principal, jurisdiction, file_name, result)
 
 
 def _import_detail(r: importer.ImportResult) -> dict:
@@ -429,6 +431,20 @@ def population(con, principal: Principal, jurisdictions, dimension: str) -> dict
     scope = scope or ()
     return {"groups": catalog.population_by_group(con, scope, dimension),
             "sources": catalog.population_sources(con, scope)}
+
+
+def _checked(con, principal: Principal, jurisdiction: str, file_name: str,
+             result: importer.ImportResult) -> importer.ImportResult:
+    """A dry run is recorded; its New / Updated / Unchanged counts say which records exist, so
+    only an analyst of the jurisdiction gets them (an admin without that role: None)."""
+    exact = principal.is_analyst_of(jurisdiction)
+    audit.record(con, actor=principal.actor, action="import.check", jurisdiction=jurisdiction,
+                 target=file_name, file_sha256=result.sha256,
+                 detail={"kind": result.kind, "rows_read": result.rows_read,
+                         "rows_rejected": result.rows_rejected, "counts_shown": exact})
+    if exact:
+        return result
+    return replace(result, rows_inserted=None, rows_updated=None, rows_unchanged=None)
 
 
 __all__ = ["AccessDenied", "DisclosureUnavailable"]

@@ -422,7 +422,8 @@ def _report(result, profile) -> None:
                ("Updated", result.rows_updated), ("Unchanged", result.rows_unchanged),
                ("Rejected rows", result.rows_rejected), ("Rows with warnings", result.rows_warned)]
     for col, (label, n) in zip(cols, figures):
-        col.metric(label, f"{n:,}")
+        # None: not for this person (an admin without the analyst role; issue 27).
+        col.metric(label, "—" if n is None else f"{n:,}")
     for line in _notes(result):
         st.caption(escape(line))
     refused = mapping.refusal(result, profile)
