@@ -63,8 +63,9 @@ def import_file(con, principal: Principal, path, *, kind: str, jurisdiction: str
     records are new or updated only to an analyst of the jurisdiction (``_checked``).
     """
     return _audited_import(con, principal, path, jurisdiction, dry_run, kwargs,
-                           lambda j: importer.import_file(con, path, kind=kind, jurisdiction=j,
-                                                          dry_run=dry_run, **kwargs))
+                           lambda j: importer.import_file(
+                               con, path, kind=kind, jurisdiction=j, dry_run=dry_run,
+                               **{"saved_by": principal.actor, **kwargs}))
 
 
 def import_boundaries(con, principal: Principal, path, *, jurisdiction: str,

@@ -11,7 +11,7 @@ from contextlib import contextmanager
 import re
 import secrets
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -29,6 +29,11 @@ from .schema import (DERIVED_LINKS, FIELDS, ID_FIELD, KINDS, MAIN_TIME, TIME_ORD
 MAX_REJECTED_SHARE = 0.5  # beyond this the mapping is wrong, not the rows: refuse the file
 _PLAUSIBLE_MARGIN_DAYS = 90
 _RANGE_SAMPLE_ROWS = 200_000  # rows the plausible range is estimated from
+
+
+def _shown(n) -> str:
+    """A count, or why it is missing: a check's New/Updated are an analyst's (data.guarded)."""
+    return "not shown" if n is None else f"{n:,}"
 
 
 @dataclass
@@ -65,8 +70,8 @@ class ImportResult:
                     f"for {self.jurisdiction} ({self.kind}); nothing changed."]
         verb = "Would import" if self.status == "dry_run" else f"Import #{self.import_id}:"
         lines = [f"{verb} {self.file_name} as {self.kind} for {self.jurisdiction}",
-                 f"  rows read {self.rows_read:,}; inserted {self.rows_inserted:,}; "
-                 f"updated {self.rows_updated:,}; unchanged {self.rows_unchanged:,}; "
+                 f"  rows read {self.rows_read:,}; inserted {_shown(self.rows_inserted)}; "
+                 f"updated {_shown(self.rows_updated)}; unchanged {_shown(self.rows_unchanged)}; "
                  f"merged {self.rows_merged:,}; rejected {self.rows_rejected:,}; "
                  f"with warnings {self.rows_warned:,}"]
         if self.unit_rows:
@@ -140,8 +145,8 @@ def one_transaction(con, dry_run: bool = False):
 
 def import_file(con, path, *, kind: str, jurisdiction: str, profile: Profile | str | Path | None
                 = None, file_name: str | None = None, dry_run: bool = False, work_dir=None,
-                profile_dir=None, timezone_name: str | None = None, progress=None
-                ) -> ImportResult:
+                profile_dir=None, timezone_name: str | None = None, progress=None,
+                saved_by: str | None = None) -> ImportResult:
     """Import one export. Raises a DataError subclass (nothing written) or returns the summary.
 
     All reading, parsing and checking fills temp tables of this connection; only the final
@@ -181,28 +186,43 @@ def import_file(con, path, *, kind: str, jurisdiction: str, profile: Profile | s
         staged.close()
         _drop_temporaries(con)
     if not dry_run and result.profile_source == "suggested" and profile_dir is not None:
-        result.profile_path = str(save_profile(result.profile, jurisdiction, profile_dir))
+        result.profile_path = str(save_profile(result.profile, jurisdiction, profile_dir,
+                                               saved_by))
     report("done", 1.0)
     return result
 
 
-def save_profile(profile: Profile, jurisdiction: str, profile_dir) -> Path:
-    """Store a confirmed profile so the next export with the same headers reuses it."""
+def save_profile(profile: Profile, jurisdiction: str, profile_dir,
+                 saved_by: str | None = None) -> Path:
+    """Store a confirmed profile so the jurisdiction's next export with the same headers
+    reuses it; the file records the jurisdiction and who saved it."""
     profile_dir = Path(profile_dir)
     profile_dir.mkdir(parents=True, exist_ok=True)
-    safe = "".join(ch if ch.isalnum() else "-" for ch in jurisdiction.lower()).strip("-")
-    path = profile_dir / f"{safe}-{profile.kind}-{header_signature(profile.headers or [])}.toml"
-    path.write_text(profile.to_toml(), encoding="utf-8")
+    path = _profile_path(profile_dir, jurisdiction, profile.kind, profile.headers or [])
+    mine = replace(profile, jurisdiction=jurisdiction, saved_by=saved_by or profile.saved_by)
+    path.write_text(mine.to_toml(), encoding="utf-8")
     return path
 
 
-def find_stored_profile(profile_dir, kind: str, headers: list[str]) -> Path | None:
-    if profile_dir is None or not Path(profile_dir).is_dir():
+def _profile_path(profile_dir, jurisdiction: str, kind: str, headers) -> Path:
+    safe = "".join(ch if ch.isalnum() else "-" for ch in jurisdiction.lower()).strip("-")
+    return Path(profile_dir) / f"{safe}-{kind}-{header_signature(headers)}.toml"
+
+
+def find_stored_profile(profile_dir, kind: str, headers: list[str], jurisdiction: str
+                        ) -> Path | None:
+    """The profile ``jurisdiction`` saved for these headers, never another's (issue 27).
+
+    A profile records its jurisdiction under [saved]; one saved before that (no [saved]) is
+    the jurisdiction's whose name its file begins with, as save_profile named it.
+    """
+    if profile_dir is None or not Path(profile_dir).is_dir() or not jurisdiction:
         return None
-    sig = header_signature(headers)
-    for p in sorted(Path(profile_dir).glob(f"*-{kind}-{sig}.toml")):
-        return p
-    return None
+    path = _profile_path(profile_dir, jurisdiction, kind, headers)
+    if not path.is_file():
+        return None
+    owner = load_profile(path).jurisdiction
+    return path if owner is None or owner == jurisdiction else None
 
 
 # --------------------------------------------------------------------------------------------
@@ -229,7 +249,8 @@ def _prepare(con, staged, kind, jurisdiction, profile, file_name, profile_dir, t
     if acs_file is not None:
         profile, source = acs.profile_for(profile, acs_file.layout, file_name), "acs"
     else:
-        profile, source = _choose_profile(profile, kind, staged.headers, file_name, profile_dir)
+        profile, source = _choose_profile(profile, kind, staged.headers, file_name, profile_dir,
+                                          jurisdiction)
     opts = profile.options
     positions = resolve_columns(profile, staged.headers, file_name)
     cols = _columns(kind, positions, staged.headers, profile)
@@ -315,10 +336,10 @@ def _work_dir(con, work_dir):
     return (Path(db).resolve().parent if db else Path.cwd()) / ".staging"
 
 
-def _choose_profile(profile, kind, headers, file_name, profile_dir):
+def _choose_profile(profile, kind, headers, file_name, profile_dir, jurisdiction):
     if profile is not None:
         return profile, "given"
-    stored = find_stored_profile(profile_dir, kind, headers)
+    stored = find_stored_profile(profile_dir, kind, headers, jurisdiction)
     if stored:
         return load_profile(stored), "stored"
     prof = suggested_profile(kind, headers)

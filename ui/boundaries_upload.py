@@ -131,9 +131,13 @@ def _show_done(key, result) -> None:
 
 def _plain(result) -> list[str]:
     """The summary in words: how many areas, then the importer's notes as sentences."""
-    out = [f"{result.rows_read:,} shapes read: {result.rows_inserted:,} new areas, "
-           f"{result.rows_updated:,} replacing a stored shape, {result.rows_unchanged:,} "
-           f"unchanged, {result.rows_rejected:,} rejected."]
+    if result.rows_inserted is None:  # a check by an admin who is not its analyst (issue 27)
+        out = [f"{result.rows_read:,} shapes read, {result.rows_rejected:,} rejected (which "
+               "areas are new is shown to the jurisdiction's analysts)."]
+    else:
+        out = [f"{result.rows_read:,} shapes read: {result.rows_inserted:,} new areas, "
+               f"{result.rows_updated:,} replacing a stored shape, {result.rows_unchanged:,} "
+               f"unchanged, {result.rows_rejected:,} rejected."]
     for line in result.summary_lines()[2:]:
         line = line.strip().removeprefix("note: ")
         out.append(line[:1].upper() + line[1:] + ("" if line.endswith(".") else "."))

@@ -239,7 +239,7 @@ def _unique(headers) -> list[str]:
 def _map_columns(key, target, info) -> data.Profile:
     kind, headers = target["kind"], info["headers"]
     st.subheader("4. Which column is which?")
-    stored = _stored_profile(key, kind, headers)
+    stored = _stored_profile(key, kind, headers, target["jurisdiction"])
     init = mapping.initial_choices(kind, headers, info["suggestions"], stored)
     if stored is not None:
         st.caption(f"Prefilled from the mapping saved for files with these headers "
@@ -259,11 +259,16 @@ def _map_columns(key, target, info) -> data.Profile:
     return mapping.build_profile(kind, headers, choices, options, values)
 
 
-def _stored_profile(key, kind, headers):
+def _stored_profile(key, kind, headers, jurisdiction):
+    # Remembered with its jurisdiction: another jurisdiction's profile is never applied.
+    if st.session_state.get(f"{key}__stored_for") != jurisdiction:
+        st.session_state.pop(f"{key}__stored", None)
+        st.session_state[f"{key}__stored_for"] = jurisdiction
     if f"{key}__stored" not in st.session_state:
         found = None
         try:
-            path = find_stored_profile(uploads.profiles_dir(default_db_path()), kind, headers)
+            path = find_stored_profile(uploads.profiles_dir(default_db_path()), kind, headers,
+                                       jurisdiction)
             found = data.load_profile(path) if path else None
         except data.DataError as e:  # a broken saved profile: say so and start from guesses
             st.warning(f"The saved mapping for these headers cannot be used: {escape(str(e))}")
@@ -606,7 +611,8 @@ def _run_commit(cur, key, target, upload, profile) -> None:
     if result.status == "committed":
         st.cache_data.clear()
         saved = data.save_profile(used, target["jurisdiction"],
-                                  uploads.profiles_dir(default_db_path()))
+                                  uploads.profiles_dir(default_db_path()),
+                                  saved_by=auth.current().actor)
     uploads.remove_upload(upload["path"], _uploads_dir())
     st.session_state[f"{key}__done"] = {"result": result, "profile_path": saved}
     st.rerun()
