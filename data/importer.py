@@ -18,6 +18,7 @@ from pathlib import Path
 import duckdb
 
 from . import acs, facts, timestamps, values
+from .connection import migrate_person_key
 from .errors import AmbiguousDates, DataError, ImportRefused, MappingError, ProfileError
 from .links import refresh_links
 from .profiles import (Profile, header_signature, load_profile, normalise_value,
@@ -1030,13 +1031,20 @@ def _final_records(con, kind, cols, jurisdiction, import_id, tz, source, opts,
 
 
 def _person_secret(con) -> str:
-    """Key for hashing person identifiers, kept beside the database file, never inside it."""
+    """Key for hashing person identifiers: never in the database, nor in a folder its
+    locked connection may read (``connection.person_key_path``)."""
     db = con.execute("SELECT path FROM duckdb_databases() WHERE database_name = current_database()"
                      ).fetchone()[0]
     if not db:
         return "in-memory-test-key"
-    key_file = Path(db).resolve().parent / ".person_key"
+    key_file = migrate_person_key(db)
+    readable = con.execute("SELECT current_setting('allowed_directories')").fetchone()[0]
+    if any(str(key_file).startswith(d) for d in readable):
+        raise DataError(f"The person-key secret {key_file} is in a folder the database may "
+                        "read. Set A911_PERSON_KEY to a file outside it.")
     if not key_file.exists():
+        key_file.parent.mkdir(parents=True, exist_ok=True)
+        key_file.parent.chmod(0o700)
         key_file.write_text(secrets.token_hex(32))
         key_file.chmod(0o600)
     return key_file.read_text().strip()
