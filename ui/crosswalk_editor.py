@@ -138,7 +138,7 @@ def _save(cur, key, jur, frame, editor_key) -> None:
     st.cache_data.clear()
     _drop_editor_state(key)
     st.session_state[f"{key}__outcome"] = (
-        f"Saved {saved:,} call type(s) for {jur}. Categories and eligibility apply at once to "
+        f"Saved {saved:,} call type(s) for {escape(jur)}. Categories and eligibility apply at once to "
         "every call already imported.")
     st.rerun()
 

@@ -58,7 +58,7 @@ def page_failed(error: BaseException) -> str:
                 "one area) or all of them, not a selection of several. Choose one, or clear "
                 "the choice to see all; the Compare page shows several side by side.")
     if isinstance(error, metrics.MetricError):
-        return f"This view asked for something the metrics do not offer: {error}"
+        return f"This view asked for something the metrics do not offer: {escape(str(error))}"
     if isinstance(error, DatabaseBusy):
         return ("Another program (such as a command-line import) is using the database file. "
                 "Wait until it has finished, then reload the page.")
