@@ -458,9 +458,11 @@ def test_connections_figures(monkeypatch, demo_db, sql):
 # --------------------------------------------------------------------------------------------
 
 def side_by_side(at: AppTest):
-    """The comparison table: the page's one static table (the chart card's is a dataframe)."""
+    """The comparison table: the page's one static table (the chart card's is a dataframe),
+    as read: st.table renders each cell as Markdown, so the page escapes them (issue 27)."""
     (table,) = at.main.table
-    return table.value
+    shown = table.value.rename(columns=lambda c: plain(c) if isinstance(c, str) else c)
+    return shown.apply(lambda col: col.map(lambda v: plain(v) if isinstance(v, str) else v))
 
 
 def test_compare_side_by_side(monkeypatch, demo_db, sql):
