@@ -9,6 +9,7 @@ from the data, and the names must read literally on the page.
 from __future__ import annotations
 
 import csv
+import re
 import subprocess
 import sys
 import threading
@@ -149,7 +150,7 @@ def _import_through_the_wizard(page, url, names, folder):
     assert names["origin"] in _text(page)  # step 6's values, as text
     screenshot(page, "hostile-wizard-checked")
     commit.click()
-    page.get_by_text("is saved").first.wait_for(timeout=60000)
+    page.get_by_text(re.compile(r"Import #\d+ is saved")).first.wait_for(timeout=60000)
     _settle(page)
     screenshot(page, "hostile-wizard-done")
     done = _text(page)
