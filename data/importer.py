@@ -7,6 +7,7 @@ database is never left half-written, and a killed process rolls back on the next
 from __future__ import annotations
 
 import json
+import os
 from contextlib import contextmanager
 import re
 import secrets
@@ -1038,10 +1039,12 @@ def _person_secret(con) -> str:
     if not db:
         return "in-memory-test-key"
     key_file = migrate_person_key(db)
-    readable = con.execute("SELECT current_setting('allowed_directories')").fetchone()[0]
-    if any(str(key_file).startswith(d) for d in readable):
-        raise DataError(f"The person-key secret {key_file} is in a folder the database may "
-                        "read. Set A911_PERSON_KEY to a file outside it.")
+    # The database's folder is what the dashboard's long-lived connection may read. (A
+    # command-line import may also read its file's folder; refusing a key under that would
+    # stop imports run from a parent folder, and that process runs no free-form SQL.)
+    if str(key_file).startswith(str(Path(db).resolve().parent) + os.sep):
+        raise DataError(f"The person-key secret {key_file} is in the database's folder, which "
+                        "the database may read. Set A911_PERSON_KEY to a file outside it.")
     if not key_file.exists():
         key_file.parent.mkdir(parents=True, exist_ok=True)
         key_file.parent.chmod(0o700)

@@ -63,7 +63,7 @@ def test_a_key_placed_in_a_readable_folder_is_refused(db, monkeypatch):
     monkeypatch.setenv("A911_PERSON_KEY", str(db.parent / "inside.key"))
     con = connect(db)
     try:
-        with pytest.raises(DataError, match="in a folder the database may read"):
+        with pytest.raises(DataError, match="in the database's folder"):
             _person_secret(con)
     finally:
         con.close()
