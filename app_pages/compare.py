@@ -5,6 +5,7 @@ import metrics
 from charts import figures, takeaways
 from charts.frames import data_table, has_values, side_by_side
 from ui import components, cost_view, filters, messages, presenter
+from ui.text import escape_table
 
 COMPARED = [metrics.BY_ID[m] for m in ("B1", "C2", "D2", "D5ED", "E2_30", "P1", "P2")]
 # Counts per resident are not registry measures a reader looks up by id; the others are.
@@ -33,7 +34,7 @@ sentence = (takeaways.rank(df, own, COMPARED) if own else
 # A static table: every cell shown whole (a scrolling grid cut "49.8% (18,955 of 38,0..." off
 # on a shared screen), and it is a handful of rows.
 table = side_by_side(df, COMPARED, launches, None, mask, SHORT, own)
-st.table(cost_view.compare_row(table, f), hide_index=True)
+st.table(escape_table(cost_view.compare_row(table, f)), hide_index=True)
 st.caption("Cost per team response: program cost ÷ team responses over each jurisdiction's "
            "whole quarters with costs entered (the Cost page shows the quarters and funding "
            "streams); costs are the whole program's, so the category and area filters do not "

@@ -15,6 +15,7 @@ import math
 import pandas as pd
 import plotly.graph_objects as go
 
+from .safe_text import html
 from .theme import INK, NO_DATA, SEQUENTIAL, fmt_value, layout
 
 HIDDEN = "#8c8c8c"  # suppressed values (disclosure control): darker than "no data"
@@ -97,8 +98,8 @@ def _value_trace(geojson, key, shown: pd.Series, unit, label) -> go.Choroplethma
         colorscale=SEQUENTIAL, zmin=float(shown.min()), zmax=float(shown.max()),
         marker=dict(line=dict(color="#ffffff", width=1), opacity=0.9),
         colorbar=dict(title=dict(text=label), tickformat=".0%" if unit == "share" else None),
-        customdata=text, hovertemplate=f"<b>%{{location}}</b><br>{label}: %{{customdata}}"
-                                       "<extra></extra>")
+        customdata=text, text=[html(a) for a in shown.index],
+        hovertemplate=f"<b>%{{text}}</b><br>{html(label)}: %{{customdata}}<extra></extra>")
 
 
 def _flat_trace(geojson, key, areas, colour, note) -> go.Choroplethmap:
@@ -106,7 +107,7 @@ def _flat_trace(geojson, key, areas, colour, note) -> go.Choroplethmap:
         geojson=geojson, featureidkey=key, locations=list(areas), z=[0] * len(areas),
         colorscale=[[0, colour], [1, colour]], showscale=False,
         marker=dict(line=dict(color="#ffffff", width=1), opacity=0.9),
-        hovertemplate=f"<b>%{{location}}</b><br>{note}<extra></extra>")
+        text=[html(a) for a in areas], hovertemplate=f"<b>%{{text}}</b><br>{note}<extra></extra>")
 
 
 def _key_note(fig, suppressed: bool, no_data: bool) -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import duckdb
 
-from .errors import DatabaseBusy
+from .errors import DatabaseBusy, DataError
 from .schema import create_schema
 
 # The embedded default: a DuckDB file beside this package.
@@ -24,6 +24,42 @@ SERVER_MEMORY_LIMIT = os.environ.get("A911_SERVER_MEMORY_LIMIT", "1GB")
 
 def default_db_path() -> Path:
     return Path(os.environ.get("A911_DB", DEFAULT_DB))
+
+
+def person_key_path(db_path: str | Path) -> Path:
+    """Where the person-key secret of a database lives: outside every folder DuckDB may read.
+
+    ``A911_PERSON_KEY`` names the file; by default it is ``<folder>.keys/<database>.person_key``
+    beside the database's folder (``data.keys/cohort.duckdb.person_key`` for
+    ``data/cohort.duckdb``). The database's folder is readable by the locked connection, so the
+    key no longer lives there (issue 27; ``migrate_person_key`` moves an earlier one).
+    """
+    if os.environ.get("A911_PERSON_KEY"):
+        return Path(os.environ["A911_PERSON_KEY"]).resolve()
+    db = Path(db_path).resolve()
+    return db.parent.with_name(db.parent.name + ".keys") / f"{db.name}.person_key"
+
+
+def migrate_person_key(db_path: str | Path) -> Path:
+    """Move a key kept beside the database (versions before issue 27) to ``person_key_path``."""
+    old, new = Path(db_path).resolve().parent / ".person_key", person_key_path(db_path)
+    if not old.exists():
+        return new
+    if new.exists():
+        if new.read_text().strip() != old.read_text().strip():
+            raise DataError(f"Two person-key secrets: {old} (the old place) and {new}. Keep the "
+                            "one earlier imports used (compare with your backup), delete the "
+                            "other, and start again.")
+        old.unlink()
+        return new
+    new.parent.mkdir(parents=True, exist_ok=True)
+    new.parent.chmod(0o700)
+    tmp = new.with_suffix(".moving")
+    tmp.write_text(old.read_text())
+    tmp.chmod(0o600)
+    tmp.replace(new)
+    old.unlink()
+    return new
 
 
 def connect(path: str | Path | None = None, *, read_only: bool = False,
@@ -59,6 +95,8 @@ def connect(path: str | Path | None = None, *, read_only: bool = False,
         con.execute("SET enable_progress_bar = false")
     if not (read_only and not in_memory):
         create_schema(con)
+        if not in_memory:
+            migrate_person_key(path)
     _lock_down(con, path, readable_dirs, memory_limit or MEMORY_LIMIT)
     return con
 

@@ -43,6 +43,10 @@ class Profile:
     values: dict[str, dict[str, object]] = field(default_factory=dict)
     headers: list[str] | None = None  # the export's headers when the profile was saved
     name: str | None = None
+    # Who a saved profile belongs to ([saved] in the file; issue 27): it is applied to that
+    # jurisdiction's uploads only.
+    jurisdiction: str | None = None
+    saved_by: str | None = None
 
     def to_toml(self) -> str:
         doc = {"kind": self.kind}
@@ -53,6 +57,10 @@ class Profile:
             doc["options"] = dict(self.options)
         if self.values:
             doc["values"] = {k: dict(v) for k, v in self.values.items()}
+        saved = {k: v for k, v in (("jurisdiction", self.jurisdiction),
+                                   ("by", self.saved_by)) if v}
+        if saved:
+            doc["saved"] = saved
         return tomli_w.dumps(doc)
 
     def value_map(self, field_name: str) -> dict[str, object]:
@@ -91,8 +99,11 @@ def parse_profile(text: str, *, name: str | None = None) -> Profile:
     for key in values:
         if key not in known:
             raise ProfileError(f"{where}: [values.{key}] is not a field of {kind}.")
+    saved = doc.get("saved") or {}
+    if not isinstance(saved, dict) or not all(isinstance(v, str) for v in saved.values()):
+        raise ProfileError(f"{where}: [saved] holds the jurisdiction and who saved it, as text.")
     return Profile(kind, columns, dict(options), {k: dict(v) for k, v in values.items()},
-                   doc.get("headers"), name)
+                   doc.get("headers"), name, saved.get("jurisdiction"), saved.get("by"))
 
 
 _DIRECTIVES = set("YmdHMSIpfzyjbBaAeZ%")

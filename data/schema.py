@@ -392,6 +392,16 @@ DDL_FIXED = [
   updated_at TIMESTAMPTZ NOT NULL,
   updated_by VARCHAR NOT NULL
 )""",
+    # Sign-outs and ended sessions (issue 27): an identity cookie copied before the end must
+    # not open the dashboard again. Keyed on the identity and the token's issue time (0 when
+    # the provider gives none): a new sign-in is a new token, never refused.
+    """CREATE TABLE IF NOT EXISTS revoked_sessions (
+  email VARCHAR NOT NULL,
+  issued_at DOUBLE NOT NULL,      -- the ID token's iat, seconds since 1970 (0: not given)
+  revoked_at TIMESTAMPTZ NOT NULL,
+  reason VARCHAR NOT NULL,        -- signed out | idle
+  PRIMARY KEY (email, issued_at)
+)""",
 ]
 
 
@@ -454,4 +464,4 @@ def data_tables() -> list[str]:
              "row_warnings"]
     for kind in IMPORT_KINDS:
         names += [table_of(kind), history_table(kind)]
-    return names + ["audit_log", "people", "roles", "settings"]
+    return names + ["audit_log", "people", "roles", "settings", "revoked_sessions"]

@@ -22,32 +22,37 @@ def jurisdiction_profiles(con) -> list[dict]:
     return [dict(zip(_PROFILE_COLUMNS, row)) for row in rows]
 
 
-def filter_options(con) -> dict:
+def filter_options(con, jurisdictions: list[str] | None = None) -> dict:
     """Values the shared filters offer, and how much data there is.
 
     Returns ``jurisdictions`` (names), ``categories`` (standard categories seen in calls),
     ``areas`` (jurisdiction -> sorted area names, from calls and responses), ``first_day`` and
     ``last_day`` (local dates of the first and last record) and ``rows`` (records per table).
+    With ``jurisdictions``, everything is worked out from those jurisdictions' records only
+    (a viewer of one must not see another's newest date or categories; issue 27).
     """
-    jurisdictions = [r[0] for r in con.execute(
-        "SELECT jurisdiction FROM jurisdictions ORDER BY 1").fetchall()]
+    mine = "true" if jurisdictions is None else "list_contains(?::VARCHAR[], jurisdiction)"
+    only = [] if jurisdictions is None else [list(jurisdictions)]
+    names = [r[0] for r in con.execute(
+        f"SELECT jurisdiction FROM jurisdictions WHERE {mine} ORDER BY 1", only).fetchall()]
     categories = [r[0] for r in con.execute(
         f"WITH base AS ({SOURCES['calls'].sql}) SELECT DISTINCT category FROM base "
-        "WHERE category IS NOT NULL ORDER BY 1").fetchall()]
+        f"WHERE category IS NOT NULL AND {mine} ORDER BY 1", only).fetchall()]
     areas: dict[str, list[str]] = {}
     for jur, area in con.execute(
-            "SELECT DISTINCT jurisdiction, area FROM calls WHERE area IS NOT NULL UNION "
-            "SELECT DISTINCT jurisdiction, area FROM responses WHERE area IS NOT NULL "
-            "ORDER BY 1, 2").fetchall():
+            f"SELECT DISTINCT jurisdiction, area FROM calls WHERE area IS NOT NULL AND {mine} "
+            f"UNION SELECT DISTINCT jurisdiction, area FROM responses WHERE area IS NOT NULL "
+            f"AND {mine} ORDER BY 1, 2", only * 2).fetchall():
         areas.setdefault(jur, []).append(area)
     span = con.execute(
         "SELECT min(d)::DATE, max(d)::DATE FROM ("
-        "SELECT received_local AS d FROM calls UNION ALL "
-        "SELECT requested_local FROM responses UNION ALL "
-        "SELECT referred_local FROM referrals)").fetchone()
+        f"SELECT received_local AS d FROM calls WHERE {mine} UNION ALL "
+        f"SELECT requested_local FROM responses WHERE {mine} UNION ALL "
+        f"SELECT referred_local FROM referrals WHERE {mine})", only * 3).fetchone()
     rows = dict(zip(("calls", "responses", "referrals"), con.execute(
-        "SELECT (SELECT count(*) FROM calls), (SELECT count(*) FROM responses), "
-        "(SELECT count(*) FROM referrals)").fetchone()))
+        f"SELECT (SELECT count(*) FROM calls WHERE {mine}), (SELECT count(*) FROM responses "
+        f"WHERE {mine}), (SELECT count(*) FROM referrals WHERE {mine})", only * 3).fetchone()))
+    jurisdictions = names
     return {"jurisdictions": jurisdictions, "categories": categories, "areas": areas,
             "first_day": _as_date(span[0]), "last_day": _as_date(span[1]), "rows": rows}
 

@@ -210,16 +210,40 @@ def sign_in(con, email: str, *, provider: str | None = None) -> Principal:
     if principal is None:
         message = (f"{email or 'This account'} is not registered for this deployment (or was "
                    "made inactive). Ask an admin to add you on the admin page.")
-        audit.record(con, actor=email or "unknown", action="sign_in", outcome="denied",
-                     detail={**(detail or {}), "reason": message})
+        refuse_sign_in(con, email, message, provider=provider)
         raise AccessDenied(message, action="sign_in")
     audit.record(con, actor=principal.actor, action="sign_in", detail=detail)
     return principal
 
 
+def refuse_sign_in(con, email: str, message: str, *, provider: str | None = None) -> None:
+    """Record a refused sign-in (not registered, or an address the provider did not verify)."""
+    audit.record(con, actor=normalise_email(email) or "unknown", action="sign_in",
+                 outcome="denied", detail={**({"provider": provider} if provider else {}),
+                                           "reason": message})
+
+
 def sign_out(con, principal: Principal, *, reason: str = "signed out") -> None:
     action = "session_expired" if reason == "idle" else "sign_out"
     audit.record(con, actor=principal.actor, action=action, detail={"reason": reason})
+
+
+# A signed cookie is accepted by Streamlit for at most 31 days (30 days + a day's grace): older
+# revocations can never match a usable token, so they are dropped.
+_REVOCATION_DAYS = 31
+
+
+def revoke_session(con, email: str, issued_at: float | None, reason: str) -> None:
+    """Refuse this sign-in (identity, token issue time) from now on, in every process."""
+    con.execute("DELETE FROM revoked_sessions WHERE revoked_at < now() - to_days(?)",
+                [_REVOCATION_DAYS])
+    con.execute("INSERT OR IGNORE INTO revoked_sessions VALUES (?, ?, now(), ?)",
+                [normalise_email(email), float(issued_at or 0), reason])
+
+
+def session_revoked(con, email: str, issued_at: float | None) -> bool:
+    return con.execute("SELECT count(*) FROM revoked_sessions WHERE email = ? AND issued_at = ?",
+                       [normalise_email(email), float(issued_at or 0)]).fetchone()[0] > 0
 
 
 def sign_in_local(con) -> Principal:

@@ -48,11 +48,13 @@ def import_file(con, principal: Principal, path, *, kind: str, jurisdiction: str
     """``importer.import_file`` for an analyst of ``jurisdiction`` or an admin.
 
     A committed import (or a refused one) is recorded with the file's SHA-256; a dry run (the
-    upload page's check) writes nothing and is not recorded.
+    upload page's check) writes no records, is recorded as ``import.check``, and tells how many
+    records are new or updated only to an analyst of the jurisdiction (``_checked``).
     """
     return _audited_import(con, principal, path, jurisdiction, dry_run, kwargs,
-                           lambda j: importer.import_file(con, path, kind=kind, jurisdiction=j,
-                                                          dry_run=dry_run, **kwargs))
+                           lambda j: importer.import_file(
+                               con, path, kind=kind, jurisdiction=j, dry_run=dry_run,
+                               **{"saved_by": principal.actor, **kwargs}))
 
 
 def import_boundaries(con, principal: Principal, path, *, jurisdiction: str,
@@ -74,7 +76,8 @@ def _audited_import(con, principal, path, jurisdiction, dry_run, kwargs, run):
         audit.record(con, actor=principal.actor, action="import", jurisdiction=jurisdiction,
                      target=f"import #{result.import_id}" if result.import_id else file_name,
                      file_sha256=result.sha256, detail=_import_detail(result))
-    return result
+        return result
+    return _checked(con, principal, jurisdiction, file_name, result)
 
 
 def _import_detail(r: importer.ImportResult) -> dict:
@@ -274,12 +277,8 @@ def _policy(con, principal, request, policy):
 
 def filter_options(con, principal: Principal) -> dict:
     """``catalog.filter_options`` with only the jurisdictions the principal may see."""
-    opts = catalog.filter_options(con)
     viewable = principal.viewable_jurisdictions()
-    if viewable is None:
-        return opts
-    return {**opts, "jurisdictions": [j for j in opts["jurisdictions"] if j in viewable],
-            "areas": {j: a for j, a in opts["areas"].items() if j in viewable}}
+    return catalog.filter_options(con, None if viewable is None else sorted(viewable))
 
 
 def jurisdiction_profiles(con, principal: Principal) -> list[dict]:
@@ -534,6 +533,45 @@ def cost_report(con, principal: Principal, jurisdiction: str, filters: metrics.F
         compute=lambda r: compute(con, principal, r, policy=policy),
         compute_counts=lambda r: compute_counts(con, principal, r, policy=policy),
         policy=chosen)
+
+
+# Issue 27: reference figures scoped to what the principal may see (keep this block together
+# when service/guarded.py moves to service/)
+# --------------------------------------------------------------------------------------------
+
+def scoped_jurisdictions(principal: Principal, jurisdictions) -> tuple[str, ...] | None:
+    """The jurisdictions a reference query may read: the chosen ones the principal may see, or
+    (none chosen) all the principal may see; None means the whole cohort (no limit)."""
+    viewable = principal.viewable_jurisdictions()
+    chosen = tuple(jurisdictions or ())
+    if viewable is None:
+        return chosen or None
+    return tuple(sorted(j for j in (chosen or viewable) if j in viewable))
+
+
+def population(con, principal: Principal, jurisdictions, dimension: str) -> dict:
+    """Residents per group and their sources, from the jurisdictions the principal may see:
+    a one-jurisdiction viewer's "per 1,000 residents" uses that jurisdiction's residents."""
+    scope = scoped_jurisdictions(principal, jurisdictions)
+    if scope == ():  # may see no jurisdiction: no residents to divide by
+        return {"groups": {}, "sources": []}
+    scope = scope or ()
+    return {"groups": catalog.population_by_group(con, scope, dimension),
+            "sources": catalog.population_sources(con, scope)}
+
+
+def _checked(con, principal: Principal, jurisdiction: str, file_name: str,
+             result: importer.ImportResult) -> importer.ImportResult:
+    """A dry run is recorded; its New / Updated / Unchanged counts say which records exist, so
+    only an analyst of the jurisdiction gets them (an admin without that role: None)."""
+    exact = principal.is_analyst_of(jurisdiction)
+    audit.record(con, actor=principal.actor, action="import.check", jurisdiction=jurisdiction,
+                 target=file_name, file_sha256=result.sha256,
+                 detail={"kind": result.kind, "rows_read": result.rows_read,
+                         "rows_rejected": result.rows_rejected, "counts_shown": exact})
+    if exact:
+        return result
+    return replace(result, rows_inserted=None, rows_updated=None, rows_unchanged=None)
 
 
 __all__ = ["AccessDenied"]

@@ -98,3 +98,4 @@ def _open_section(at, s, label: str) -> None:
     at.session_state[s.key] = label
     at.query_params[s.key] = label
     at.run()
+

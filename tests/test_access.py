@@ -229,12 +229,23 @@ def test_a_committed_import_is_recorded_with_its_file_hash(world):
     assert json.loads(e.detail)["rows_rejected"] == 1
 
 
-def test_a_dry_run_writes_nothing_to_the_trail(world):
-    con, ana = world["con"], world["p"]["analyst_a"]
+def test_a_dry_run_is_recorded_and_its_counts_are_the_analysts(world):
+    """Issue 27: a check is audited; New/Updated reveal which records exist, so an admin
+    without the analyst role of the jurisdiction does not get them."""
+    con, ana, admin = world["con"], world["p"]["analyst_a"], world["p"]["admin"]
     before = audit.count(con)
     r = guarded.import_file(con, ana, _csv(world["tmp"], A), kind="calls", jurisdiction=A,
                             profile=PROFILE, dry_run=True)
-    assert r.status == "dry_run" and audit.count(con) == before
+    assert r.status == "dry_run" and audit.count(con) == before + 1
+    e = audit.entries(con)[-1]
+    assert (e.actor, e.action, e.jurisdiction, e.outcome) == (
+        "analyst_a@example.org", "import.check", A, "allowed")
+    assert r.rows_inserted is not None and r.rows_inserted + r.rows_updated + r.rows_unchanged > 0
+    other = guarded.import_file(con, admin, _csv(world["tmp"], A), kind="calls",
+                                jurisdiction=A, profile=PROFILE, dry_run=True)
+    assert (other.rows_inserted, other.rows_updated, other.rows_unchanged) == (None, None, None)
+    assert other.rows_read == r.rows_read
+    assert json.loads(audit.entries(con)[-1].detail)["counts_shown"] is False
 
 
 def test_a_file_refused_for_its_content_changes_nothing_not_even_the_log(world, tmp_path):

@@ -38,7 +38,7 @@ def _page(tab=None, principal=None):
 
 def _plain(elements) -> list[str]:
     """Message texts without the Markdown escapes (names are escaped before display)."""
-    return [re.sub(r"\\(.)", r"\1", e.value) for e in elements]
+    return [re.sub(r"\\(.)", r"\1", e.value).replace("\u2060", "") for e in elements]
 
 
 def _entries(db):

@@ -55,14 +55,16 @@ def _run(user=None, secrets=True, session=None):
     if secrets:
         at.secrets["auth"] = AUTH
     if user is not None:
-        at.user = user
+        # A verified address unless a test says otherwise (None: the provider gave no claim).
+        at.user = {"email_verified": True, **user} if user.get("is_logged_in") else user
     for k, v in (session or {}).items():
         at.session_state[k] = v
     return at.run()
 
 
 def _texts(at):
-    return [re.sub(r"\\(.)", r"\1", m.value) for m in list(at.markdown) + list(at.error)]
+    return [re.sub(r"\\(.)", r"\1", m.value).replace("\u2060", "")
+            for m in list(at.markdown) + list(at.error)]
 
 
 def _titles(at):
@@ -103,7 +105,7 @@ def test_a_registered_person_signs_in_and_is_recorded(db):
     assert "actor=ana@example.org" in _texts(at)
     assert ("ana@example.org", "sign_in", "allowed") in _entries(db)
     assert "Signed in as ana@example.org (analyst of Springfield)" in [
-        re.sub(r"\\(.)", r"\1", c.value) for c in at.sidebar.caption]
+        re.sub(r"\\(.)", r"\1", c.value).replace("\u2060", "") for c in at.sidebar.caption]
 
 
 def test_an_unregistered_person_sees_only_the_refusal(db):
@@ -137,3 +139,60 @@ def test_an_old_sign_in_seen_first_after_a_restart_has_expired(db):
                     "iat": time.time() - auth.IDLE_MINUTES * 60 - 60})
     assert "Page content" not in _titles(at)
     assert ("ana@example.org", "sign_in", "allowed") not in _entries(db)
+
+
+def test_a_missing_email_verified_claim_is_refused_and_recorded(db):
+    at = _run(user={"is_logged_in": True, "email": "ana@example.org", "email_verified": None,
+                    "iat": time.time()})
+    assert "Page content" not in _titles(at)
+    assert any("does not confirm that ana@example.org is a verified address" in t
+               for t in _texts(at))
+    assert ("ana@example.org", "sign_in", "denied") in _entries(db)
+    assert ("ana@example.org", "sign_in", "allowed") not in _entries(db)
+
+
+def test_a_deployment_may_vouch_for_its_providers_addresses(db):
+    at = AppTest.from_function(_app, default_timeout=30)
+    at.secrets["auth"] = AUTH
+    at.secrets["access"] = {"provider_verifies_email": True}
+    at.user = {"is_logged_in": True, "email": "ana@example.org", "iat": time.time()}
+    at.run()
+    assert "Page content" in _titles(at)
+
+
+def test_a_session_revoked_on_the_server_shows_only_the_prompt(db):
+    """A cookie copied before sign-out carries the same identity and issue time."""
+    iat = time.time()
+    user = {"is_logged_in": True, "email": "ana@example.org", "iat": iat}
+    assert "Page content" in _titles(_run(user=user))
+    c = connect(db)
+    access.revoke_session(c, "ana@example.org", iat, "signed out")
+    c.close()
+    at = _run(user=user)
+    assert "Page content" not in _titles(at)
+    assert any("Sign in to continue" in t for t in _texts(at))
+    # A new sign-in is a new token: it opens again.
+    assert "Page content" in _titles(_run(user={**user, "iat": iat + 1}))
+
+
+def test_an_ended_session_is_revoked_in_the_database(db):
+    from ui import auth
+
+    old = time.time() - auth.IDLE_MINUTES * 60 - 5
+    _run(user={"is_logged_in": True, "email": "ana@example.org", "iat": old},
+         session={"auth__last_activity": old})
+    c = connect(db)
+    try:
+        assert access.session_revoked(c, "ana@example.org", old)
+        assert not access.session_revoked(c, "ana@example.org", old + 1)
+    finally:
+        c.close()
+
+
+def test_the_identity_cookie_lives_no_longer_than_the_idle_limit():
+    from streamlit.web.server.starlette import starlette_auth_routes as routes
+
+    from ui import auth
+
+    assert routes.AUTH_COOKIE_MAX_AGE_SECONDS == max(60, int(auth.IDLE_MINUTES * 60))
+    assert routes.AUTH_COOKIE_MAX_AGE_SECONDS < 30 * 24 * 3600

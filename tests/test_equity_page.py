@@ -253,7 +253,7 @@ def test_the_wizard_refuses_a_csv_as_a_map(monkeypatch, tmp_path):
                                       "application/geo+json").run()
     at.button(key="upload_bcheck").click().run()
     assert not at.exception
-    shown = at.error[0].value.replace("\\", "")  # markdown escapes
+    shown = at.error[0].value.replace("\\", "").replace("\u2060", "")  # markdown escapes
     assert shown.startswith("areas.geojson is not valid JSON (line 1, column 1)"), shown
 
 

@@ -215,7 +215,7 @@ def test_suggested_profile_is_saved_and_reused(con, tmp_path):
                     timezone_name="UTC")
     assert r.profile_source == "suggested" and r.profile_path
     stored = find_stored_profile(profiles, "calls", ["Call Number", "Call Timestamp",
-                                                     "Call Type"])
+                                                     "Call Type"], "Springfield")
     assert stored is not None
     text2 = "Call Number,Call Timestamp,Call Type\n2,2024-02-01 10:00:00,EDP\n"
     r2 = import_file(con, _write(tmp_path, "export2.csv", text2), kind="calls",
@@ -356,3 +356,55 @@ def test_record_identifiers_are_stored_uncompressed(con, tmp_path):
         "GROUP BY 1").fetchall())
     assert compression["call_id"] == "Uncompressed"
     assert compression["call_type"] != "Uncompressed"
+
+
+# --------------------------------------------------------------------------------------------
+# Saved profiles belong to a jurisdiction (issue 27)
+# --------------------------------------------------------------------------------------------
+
+_HEADERS = ["Call Number", "Call Timestamp", "Call Type"]
+
+
+def _saved_by_springfield(con, tmp_path):
+    profiles = tmp_path / "profiles"
+    text = "Call Number,Call Timestamp,Call Type\n1,2024-01-01 10:00:00,EDP\n"
+    import_file(con, _write(tmp_path, "export.csv", text), kind="calls",
+                jurisdiction="Springfield", profile_dir=profiles, timezone_name="UTC",
+                saved_by="ana@example.org")
+    return profiles
+
+
+def test_a_saved_profile_records_its_jurisdiction_and_who_saved_it(con, tmp_path):
+    from data import load_profile
+
+    path = find_stored_profile(_saved_by_springfield(con, tmp_path), "calls", _HEADERS,
+                               "Springfield")
+    saved = load_profile(path)
+    assert (saved.jurisdiction, saved.saved_by) == ("Springfield", "ana@example.org")
+
+
+def test_another_jurisdictions_profile_is_never_found_nor_applied(con, tmp_path):
+    profiles = _saved_by_springfield(con, tmp_path)
+    assert find_stored_profile(profiles, "calls", _HEADERS, "Shelbyville") is None
+    text = "Call Number,Call Timestamp,Call Type\n9,2024-03-01 10:00:00,EDP\n"
+    r = import_file(con, _write(tmp_path, "other.csv", text), kind="calls",
+                    jurisdiction="Shelbyville", profile_dir=profiles, timezone_name="UTC",
+                    dry_run=True)
+    assert r.profile_source == "suggested"  # guessed from the headers, not Springfield's
+
+
+def test_a_profile_copied_under_another_jurisdictions_name_is_refused(con, tmp_path):
+    """The file name is not the owner when the profile says otherwise."""
+    profiles = _saved_by_springfield(con, tmp_path)
+    springfield = find_stored_profile(profiles, "calls", _HEADERS, "Springfield")
+    springfield.rename(springfield.with_name(springfield.name.replace("springfield",
+                                                                      "shelbyville")))
+    assert find_stored_profile(profiles, "calls", _HEADERS, "Shelbyville") is None
+
+
+def test_a_profile_saved_before_ownership_was_recorded_is_its_file_names_only(con, tmp_path):
+    profiles = _saved_by_springfield(con, tmp_path)
+    path = find_stored_profile(profiles, "calls", _HEADERS, "Springfield")
+    path.write_text(path.read_text().split("[saved]")[0])  # as an earlier version wrote it
+    assert find_stored_profile(profiles, "calls", _HEADERS, "Springfield") == path
+    assert find_stored_profile(profiles, "calls", _HEADERS, "Shelbyville") is None

@@ -11,7 +11,12 @@ runs at all. Two modes:
 - **Local mode**: no ``[auth]``. Allowed only while the server listens on localhost; the one
   principal has every right and is recorded in the audit log as "local".
 
-Sign-ins, refusals, sign-outs and expired sessions are recorded in the audit log.
+Sign-ins, refusals, sign-outs and expired sessions are recorded in the audit log. A session
+that ended (signed out, or idle) is revoked in the database, keyed on the identity and the
+token's issue time: its cookie, replayed later in any browser, shows only the prompt. The
+identity cookie lives no longer than the idle limit. An account whose provider does not say
+``email_verified: true`` is refused unless ``[access] provider_verifies_email = true`` (for
+providers that only issue verified, organisation-managed addresses and omit the claim).
 """
 from __future__ import annotations
 
@@ -79,6 +84,22 @@ class _Activity:
 _ACTIVITY = _Activity()
 
 
+def _limit_cookie_lifetime() -> None:
+    """Streamlit keeps its identity cookie for 30 days; here, no longer than the idle limit.
+
+    Streamlit has no setting for it: the login route reads this module constant when it sets
+    the cookie, and this runs (on the first page run) before anyone can reach that route.
+    """
+    try:
+        from streamlit.web.server.starlette import starlette_auth_routes as routes
+    except ImportError:  # a Streamlit without that server: the revocation list still holds
+        return
+    routes.AUTH_COOKIE_MAX_AGE_SECONDS = max(60, int(IDLE_MINUTES * 60))
+
+
+_limit_cookie_lifetime()
+
+
 # --------------------------------------------------------------------------------------------
 # The gate
 # --------------------------------------------------------------------------------------------
@@ -94,7 +115,7 @@ def require_login() -> Principal:
     """The signed-in principal; otherwise draw the log-in prompt and stop the script."""
     if not identity_provider_configured():
         return _local()
-    if not st.user.get("is_logged_in", False):
+    if not st.user.get("is_logged_in", False) or _revoked():
         _login_prompt()
         st.stop()
     if _idle_for() > IDLE_MINUTES * 60:
@@ -164,18 +185,25 @@ def _signed_in() -> Principal:
     with closing(cache.cursor()) as cur:
         access.bootstrap_admins(cur, _admins_from_secrets())
         principal = access.load_principal(cur, email) if email else None
-        if principal is None or st.user.get("email_verified") is False:
+        if principal is None:
             _refused(cur, key, email)
+        if not _email_verified():
+            _refused(cur, key, email, unverified=True)
         if _ACTIVITY.last(key) is None:  # first time this sign-in is seen by this server
             access.sign_in(cur, email, provider=st.user.get("iss"))
     st.session_state[_PRINCIPAL] = principal
     return principal
 
 
-def _refused(cur, key, email) -> None:
+def _refused(cur, key, email, unverified: bool = False) -> None:
     message = (f"{email or 'This account'} is not registered for this deployment (or was made "
                "inactive). Ask an admin to add you, or sign in with another account.")
-    if _ACTIVITY.refuse_once(key):
+    if unverified:
+        message = (f"The identity provider does not confirm that {email} is a verified address, "
+                   "so it cannot sign in here. Ask the provider's administrator to verify it.")
+        if _ACTIVITY.refuse_once(key):
+            access.refuse_sign_in(cur, email, message, provider=st.user.get("iss"))
+    elif _ACTIVITY.refuse_once(key):
         try:
             access.sign_in(cur, email)  # records the refusal in the audit log
         except AccessDenied as e:
@@ -186,6 +214,27 @@ def _refused(cur, key, email) -> None:
     if st.button("Sign out", key="auth_refused_sign_out"):
         st.logout()
     st.stop()
+
+
+def _email_verified() -> bool:
+    """True only if the provider says so, or the deployment vouches for its provider."""
+    claim = st.user.get("email_verified")
+    if claim is None:
+        return _access_secrets().get("provider_verifies_email") is True
+    return claim is True or str(claim).lower() == "true"
+
+
+def _revoked() -> bool:
+    email, iat = _identity()
+    with closing(cache.cursor()) as cur:
+        return access.session_revoked(cur, email, iat)
+
+
+def _access_secrets() -> dict:
+    try:
+        return dict(st.secrets.get("access", {}))
+    except FileNotFoundError:
+        return {}
 
 
 def _admins_from_secrets() -> list[str]:
@@ -215,6 +264,7 @@ def _end_session(reason: str) -> None:
     principal = st.session_state.get(_PRINCIPAL) or Principal(email or "unknown")
     with closing(cache.cursor()) as cur:
         access.sign_out(cur, principal, reason=reason)
+        access.revoke_session(cur, email, iat, reason)
     _ACTIVITY.forget((email, iat))
     for k in (_PRINCIPAL, _LAST_ACTIVITY):
         st.session_state.pop(k, None)

@@ -66,21 +66,21 @@ def show(key: str, target: dict) -> None:
     if not checked:
         return
     if checked.get("error"):
-        st.error(escape(checked["error"]))
+        st.error(checked["error"])  # Markdown already: escaped where it was built
         return
     if checked["prop"] != prop:
         st.info("You changed the area property since the check: check again.")
         return
     result = checked["result"]
     if result.status == "already_imported":
-        st.info(result.summary_lines()[0])
+        st.info(escape(result.summary_lines()[0]))
         return
     for line in _plain(result):
         st.caption(line)
     if right.button("Import the map", key=f"{key}_bimport"):
         done = _run(state, target, prop, dry_run=False)
         if done.get("error"):
-            st.error(escape(done["error"]))
+            st.error(done["error"])
             return
         st.cache_data.clear()
         uploads.remove_upload(state["path"], uploads.uploads_dir(default_db_path()))
@@ -115,7 +115,7 @@ def _run(state, target, prop, dry_run: bool) -> dict:
                 cur, auth.current(), state["path"], jurisdiction=target["jurisdiction"],
                 area_property=prop, file_name=state["name"], dry_run=dry_run)
         except data.DataError as e:
-            entry["error"] = str(e)
+            entry["error"] = escape(str(e))
         except Exception as e:  # a bug, not the file: a sentence here, the traceback in the log
             log.exception("boundaries import failed")
             entry["error"] = messages.import_failed(e)
@@ -123,8 +123,8 @@ def _run(state, target, prop, dry_run: bool) -> dict:
 
 
 def _show_done(key, result) -> None:
-    st.success(f"Import #{result.import_id} is saved: {result.file_name} as the area map of "
-               f"{result.jurisdiction}. The Equity page now draws its areas on it.")
+    st.success(f"Import #{result.import_id} is saved: {escape(result.file_name)} as the area "
+               f"map of {escape(result.jurisdiction)}. The Equity page now draws its areas on it.")
     for line in _plain(result):
         st.caption(line)
     st.button("Import another file", key=f"{key}_bagain", on_click=_start_over, args=(key,))
@@ -132,9 +132,13 @@ def _show_done(key, result) -> None:
 
 def _plain(result) -> list[str]:
     """The summary in words: how many areas, then the importer's notes as sentences."""
-    out = [f"{result.rows_read:,} shapes read: {result.rows_inserted:,} new areas, "
-           f"{result.rows_updated:,} replacing a stored shape, {result.rows_unchanged:,} "
-           f"unchanged, {result.rows_rejected:,} rejected."]
+    if result.rows_inserted is None:  # a check by an admin who is not its analyst (issue 27)
+        out = [f"{result.rows_read:,} shapes read, {result.rows_rejected:,} rejected (which "
+               "areas are new is shown to the jurisdiction's analysts)."]
+    else:
+        out = [f"{result.rows_read:,} shapes read: {result.rows_inserted:,} new areas, "
+               f"{result.rows_updated:,} replacing a stored shape, {result.rows_unchanged:,} "
+               f"unchanged, {result.rows_rejected:,} rejected."]
     for line in result.summary_lines()[2:]:
         line = line.strip().removeprefix("note: ")
         out.append(line[:1].upper() + line[1:] + ("" if line.endswith(".") else "."))

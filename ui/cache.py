@@ -18,7 +18,6 @@ import metrics
 from service import guarded
 from service.access import Principal
 from data.connection import SERVER_MEMORY_LIMIT, connect, default_db_path
-from metrics import catalog
 from metrics.disclosure import DisclosurePolicy
 
 _RESULT_CACHE_ENTRIES = 512  # bounded: cache_data without a limit grows forever
@@ -111,18 +110,18 @@ def jurisdictions() -> list[dict]:
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
-def _population(jurisdictions: tuple[str, ...], dimension: str, version: tuple) -> dict:
+def _population(principal: Principal, jurisdictions: tuple[str, ...], dimension: str,
+                version: tuple) -> dict:
     cur = cursor()
     try:
-        return {"groups": catalog.population_by_group(cur, jurisdictions, dimension),
-                "sources": catalog.population_sources(cur, jurisdictions)}
+        return guarded.population(cur, principal, jurisdictions, dimension)
     finally:
         cur.close()
 
 
 def population(jurisdictions: tuple[str, ...], dimension: str) -> dict:
     """Residents per group (published census figures, not records): {groups, sources}."""
-    return _population(tuple(jurisdictions), dimension, data_version())
+    return _population(_principal(), tuple(jurisdictions), dimension, data_version())
 
 
 @st.cache_data(max_entries=32, show_spinner=False)

@@ -17,7 +17,7 @@ import pandas as pd
 import streamlit as st
 
 import metrics
-from charts import takeaways, theme
+from charts import safe_text, takeaways, theme
 from charts.frames import count_text, frame, hidden, value_text
 from service import guarded
 from metrics.disclosure import withheld_notes
@@ -88,6 +88,7 @@ def chart(key: str, title: str, sentence: str, fig, table: pd.DataFrame,
         st.markdown(escape(sentence))
         if presenter.is_on():
             fig = theme.presenter(fig)
+        fig = safe_text.figure(fig)  # names from uploads are labels, never markup (issue 27)
         # theme=None: our own layout (palette, dark type), not Streamlit's grey chart theme.
         # The mode bar only while the pointer is on the chart (always shown, it sat over the
         # top bar's value label); never in presenter mode.

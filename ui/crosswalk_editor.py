@@ -68,7 +68,7 @@ def _outcome(key) -> None:
 def _unmapped_figure(cur, jur) -> None:
     u = guarded.unmapped_share(cur, auth.current(), jur)
     if not u["calls"]:
-        st.caption(f"{jur} has no calls yet; you can still set categories for known types.")
+        st.caption(f"{escape(jur)} has no calls yet; you can still set categories for known types.")
         return
     st.metric("Call volume still unmapped (type without a category)", f"{u['share']:.1%}",
               help="Their eligibility for alternative response is unknown (metric Q1).")
@@ -94,7 +94,7 @@ def _accept_all(cur, key, jur, rows, suggestions, targets) -> None:
                           "confident and that no person has confirmed. Rows a person saved "
                           "are never changed."):
             saved = guarded.accept_suggestions(cur, auth.current(), jur)
-            _saved(key, f"Accepted {saved:,} confident suggestion(s) for {jur}: categories "
+            _saved(key, f"Accepted {saved:,} confident suggestion(s) for {escape(jur)}: categories "
                         "and eligibility apply at once to every call already imported.")
         if already:
             st.caption(f"{already:,} of the call types were given their confident suggestion "
@@ -108,7 +108,7 @@ def _accept_all(cur, key, jur, rows, suggestions, targets) -> None:
                      key=f"{key}_propose", help=f"Eligible when the category is one of "
                                                 f"{', '.join(targets)}; not eligible otherwise."):
             saved = guarded.propose_eligibility(cur, auth.current(), jur)
-            _saved(key, f"Set the eligibility of {saved:,} call type(s) for {jur} from its "
+            _saved(key, f"Set the eligibility of {saved:,} call type(s) for {escape(jur)} from its "
                         "target categories.")
 
 
@@ -208,7 +208,8 @@ def _save(cur, key, jur, frame, editor_key) -> None:
         st.info("Nothing changed: edit a category or an eligibility first.")
         return
     saved = guarded.save_crosswalk(cur, auth.current(), jur, rows)
-    _saved(key, f"Saved {saved:,} call type(s) for {jur}. Categories and eligibility apply at "
+    _saved(key, f"Saved {saved:,} call type(s) for {escape(jur)}. Categories and eligibility "
+                "apply at "
                 "once to every call already imported.")
 
 

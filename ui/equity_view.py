@@ -152,7 +152,7 @@ def ratio_card(key: str, p: equity.DecisionPoint, dim: str, panels: list) -> Non
     m = equity.metric_of(p)
     titled = _titled(panels, dim)
     one = len(panels) == 1
-    title = (f"{p.label}: relative to {titled[0][2]}" if one else
+    title = (f"{p.label}: relative to {escape(titled[0][2])}" if one else
              f"{p.label}: each jurisdiction relative to its own reference group")
     drawn = [v for v in titled if charts.has_ratio(v.rates)] or titled[:1]
     components.chart(
@@ -250,7 +250,7 @@ def per_resident_card(key: str, p: equity.DecisionPoint, dim: str, panels: list,
         charts.takeaway(rates, dim, f"{m.label} per resident", ref_label, DIM_WORDS[dim]),
         charts.ratio_chart(rates, dim, "per 1,000 residents", ref_label, "events"),
         charts.rates_table(rates, dim, "per 1,000 residents"),
-        note=f"A second benchmark, not the main one: residents ({source}) are not the people "
+        note=f"A second benchmark, not the main one: residents ({escape(source)}) are not the people "
              "who call, nor who the census misses. Intervals include the census margins of "
              "error.")
 
@@ -266,7 +266,7 @@ def area_map_card(key: str, p: equity.DecisionPoint, df: pd.DataFrame,
         return
     shapes = cache.boundaries(shown_j[0])
     if shapes is None:
-        st.caption(f"{shown_j[0]} has no area boundaries yet: upload a GeoJSON "
+        st.caption(f"{escape(shown_j[0])} has no area boundaries yet: upload a GeoJSON "
                    "of its areas (`python -m data import FILE.geojson --kind boundaries`) to "
                    "see this on a map.")
         return

@@ -54,9 +54,9 @@ def _row(p: Principal, key, r) -> None:
     c = st.columns(_WIDTHS, vertical_alignment="center")
     c[0].write(f"{r['import_id']}")
     c[1].write(f"{r['imported_at']:%Y-%m-%d %H:%M}")
-    c[2].write(r["kind"])
-    c[3].write(r["jurisdiction"])
-    c[4].write(r["file_name"])
+    c[2].write(escape(r["kind"]))
+    c[3].write(escape(r["jurisdiction"]))
+    c[4].write(escape(r["file_name"]))
     c[5].write(_counts(r))
     c[6].write("undone" if r["status"] == "undone" else "imported")
     with c[7]:
@@ -100,7 +100,7 @@ def _confirm_undo(cur, p: Principal, key, by_id) -> None:
     """The confirmation box for a requested undo, or its outcome."""
     if f"{key}__outcome" in st.session_state:
         kind, text = st.session_state.pop(f"{key}__outcome")
-        (st.success if kind == "ok" else st.error)(text)
+        (st.success if kind == "ok" else st.error)(escape(text))
     pending = st.session_state.get(f"{key}__pending")
     if pending is None or pending not in by_id:
         return
@@ -112,8 +112,8 @@ def _confirm_undo(cur, p: Principal, key, by_id) -> None:
         return
     r = by_id[pending]
     with st.container(border=True, key=f"{key}_confirm"):
-        st.warning(f"Undo import #{pending} ({r['kind']} for {r['jurisdiction']}, "
-                   f"{r['file_name']})? Its {r['rows_inserted'] + r['rows_updated']:,} records "
+        st.warning(f"Undo import #{pending} ({escape(r['kind'])} for {escape(r['jurisdiction'])}, "
+                   f"{escape(r['file_name'])})? Its {r['rows_inserted'] + r['rows_updated']:,} records "
                    "are removed and the rows it replaced come back.")
         yes, no = st.columns(2)
         if yes.button(f"Yes, undo import #{pending}", key=f"{key}_confirm_yes", type="primary"):

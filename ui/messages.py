@@ -67,7 +67,7 @@ def page_failed(error: BaseException) -> str:
                 "one area) or all of them, not a selection of several. Choose one, or clear "
                 "the choice to see all; the Compare page shows several side by side.")
     if isinstance(error, metrics.MetricError):
-        return f"This view asked for something the metrics do not offer: {error}"
+        return f"This view asked for something the metrics do not offer: {escape(str(error))}"
     if isinstance(error, DatabaseBusy):
         return ("Another program (such as a command-line import) is using the database file. "
                 "Wait until it has finished, then reload the page.")
@@ -94,6 +94,6 @@ def unapplied_filters(filters: metrics.Filters, source: str) -> None:
 def import_failed(e: Exception) -> str:
     """An import that stopped on a bug, not on the file: a sentence (the traceback is logged)."""
     first = (str(e).splitlines() or [type(e).__name__])[0][:200]
-    return (f"The import stopped on an unexpected problem ({first}). Nothing was saved. "
+    return (f"The import stopped on an unexpected problem ({escape(first)}). Nothing was saved. "
             "Try again; if it happens again, import the file with `python -m data import` "
             "to see the details.")

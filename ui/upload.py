@@ -108,12 +108,12 @@ def _choose_target(cur, key) -> dict | None:
     chosen = right.selectbox("For the jurisdiction", options, key=f"{key}_jur",
                              help="Set here, never read from the file.")
     if chosen != NEW_JURISDICTION:
-        right.caption(f"Times are read as local time in {known[chosen]}.")
+        right.caption(f"Times are read as local time in {escape(known[chosen])}.")
         return {"kind": kind, "jurisdiction": chosen, "timezone": None}
     name = right.text_input("Name of the new jurisdiction", key=f"{key}_new_jur",
                             placeholder="e.g. Lane County").strip()
     if name in known:
-        right.caption(f"{name} exists already; its time zone is {known[name]}.")
+        right.caption(f"{escape(name)} exists already; its time zone is {escape(known[name])}.")
         return {"kind": kind, "jurisdiction": name, "timezone": None}
     tz = right.selectbox("Its time zone", quality.time_zones(cur), index=None,
                          key=f"{key}_tz", placeholder="Choose the time zone",
@@ -154,7 +154,7 @@ def _choose_file(key) -> dict | None:
         uploads.remove_stale_uploads(_uploads_dir())
         path = uploads.save_upload(uploaded, uploaded.name, _uploads_dir())
     except data.DataError as e:
-        st.error(str(e))
+        st.error(escape(str(e)))
         return None
     current = {"file_id": uploaded.file_id, "path": str(path), "name": uploaded.name}
     st.session_state[f"{key}__upload"] = current
@@ -198,7 +198,7 @@ def _preview(cur, key, target, upload) -> dict | None:
                                          jurisdiction=target["jurisdiction"],
                                          file_name=upload["name"], limit=20, sheet=sheet)
         except data.DataError as e:
-            st.error(str(e))
+            st.error(escape(str(e)))
             return None
         st.session_state[f"{key}__preview"] = cached
     st.caption(_format_line(upload["name"], cached))
@@ -223,7 +223,7 @@ def _format_line(name, info) -> str:
         how += f", {info['encoding']} text"
     if delim and info.get("format") != "xlsx":
         how += f", {delim}-separated"
-    return (f"{name}: {info['row_count']:,} rows, {len(info['headers'])} columns; read as {how}. "
+    return (f"{escape(name)}: {info['row_count']:,} rows, {len(info['headers'])} columns; read as {how}. "
             f"Showing the first {len(info['rows'])} rows.")
 
 
@@ -243,11 +243,11 @@ def _unique(headers) -> list[str]:
 def _map_columns(key, target, info) -> data.Profile:
     kind, headers = target["kind"], info["headers"]
     st.subheader("4. Which column is which?")
-    stored = _stored_profile(key, kind, headers)
+    stored = _stored_profile(key, kind, headers, target["jurisdiction"])
     init = mapping.initial_choices(kind, headers, info["suggestions"], stored)
     if stored is not None:
         st.caption(f"Prefilled from the mapping saved for files with these headers "
-                   f"({stored.name}). Change anything that is wrong.")
+                   f"({escape(stored.name)}). Change anything that is wrong.")
     else:
         st.caption("Prefilled from the headers and the values, with how sure each guess is. "
                    "Fields marked **required** must have a column.")
@@ -267,14 +267,19 @@ def _map_columns(key, target, info) -> data.Profile:
     return mapping.build_profile(kind, headers, choices, opts, values)
 
 
-def _stored_profile(key, kind, headers):
+def _stored_profile(key, kind, headers, jurisdiction):
+    # Remembered with its jurisdiction: another jurisdiction's profile is never applied.
+    if st.session_state.get(f"{key}__stored_for") != jurisdiction:
+        st.session_state.pop(f"{key}__stored", None)
+        st.session_state[f"{key}__stored_for"] = jurisdiction
     if f"{key}__stored" not in st.session_state:
         found = None
         try:
-            path = find_stored_profile(uploads.profiles_dir(default_db_path()), kind, headers)
+            path = find_stored_profile(uploads.profiles_dir(default_db_path()), kind, headers,
+                                       jurisdiction)
             found = data.load_profile(path) if path else None
         except data.DataError as e:  # a broken saved profile: say so and start from guesses
-            st.warning(f"The saved mapping for these headers cannot be used: {e}")
+            st.warning(f"The saved mapping for these headers cannot be used: {escape(str(e))}")
         st.session_state[f"{key}__stored"] = found
     return st.session_state[f"{key}__stored"]
 
@@ -304,7 +309,7 @@ def _check(cur, key, target, upload, profile) -> None:
     if checked is None:
         return
     if checked.get("error"):
-        st.error(checked["error"])
+        st.error(checked["error"])  # Markdown already: escaped where it was built
         return
     if checked["toml"] != profile.to_toml():
         st.info("You changed the columns or the values since this check: check again to see "
@@ -327,9 +332,9 @@ def _run_check(cur, key, target, upload, profile) -> None:
         # Sticky until the file changes: from now on the answer is part of the mapping.
         ask_day_order = not st.session_state.get(f"{key}__ambiguous")
         st.session_state[f"{key}__ambiguous"] = True
-        entry["error"] = f"{e} Answer the question in step 4 and check again."
+        entry["error"] = f"{escape(str(e))} Answer the question in step 4 and check again."
     except data.DataError as e:
-        entry["error"] = str(e)
+        entry["error"] = escape(str(e))
     except Exception as e:  # a bug, not the file: a sentence here, the traceback in the log
         log.exception("dry run failed")
         entry["error"] = messages.import_failed(e)
@@ -346,19 +351,20 @@ def _checked_result(key):
 
 def _report(result, profile) -> None:
     if result.status == "already_imported":
-        st.info(result.summary_lines()[0])
+        st.info(escape(result.summary_lines()[0]))
         return
     cols = st.columns(6)
     figures = [("Rows read", result.rows_read), ("New records", result.rows_inserted),
                ("Updated", result.rows_updated), ("Unchanged", result.rows_unchanged),
                ("Rejected rows", result.rows_rejected), ("Rows with warnings", result.rows_warned)]
     for col, (label, n) in zip(cols, figures):
-        col.metric(label, f"{n:,}")
+        # None: not for this person (an admin without the analyst role; issue 27).
+        col.metric(label, "—" if n is None else f"{n:,}")
     for line in _notes(result):
-        st.caption(line)
+        st.caption(escape(line))
     refused = mapping.refusal(result, profile)
     if refused:
-        st.error(refused)
+        st.error(escape(refused))
     if result.warnings_by_type:
         st.markdown("**Warnings** (the rows are imported; these are data-quality figures)")
         st.dataframe(pd.DataFrame([{"warning": quality.WARNING_LABELS.get(w, w), "rows": n}
@@ -369,9 +375,22 @@ def _report(result, profile) -> None:
         st.dataframe(pd.DataFrame([{**r, "reason": plain_reason(r["reason"])}
                                    for r in result.reject_reasons]), hide_index=True)
         st.download_button(f"Download the first {len(result.rejects_preview)} rejected rows "
-                           "(CSV)", quality.rejects_csv(result.rejects_preview),
+                           "(CSV)", _check_rejects_download(result),
                            file_name="rejected-rows-check.csv", mime="text/csv",
                            key="check_rejects_csv", on_click="ignore")
+
+
+def _check_rejects_download(result):
+    """The check's rejected rows as CSV (formula-safe), recorded in the audit log on click."""
+    p = auth.current()
+
+    def rejects() -> str:
+        with closing(cache.cursor()) as own:
+            guarded.record_download(own, p, "rejected rows of a check",
+                                    jurisdiction=result.jurisdiction,
+                                    detail={"rows": len(result.rejects_preview)})
+        return quality.rejects_csv(result.rejects_preview)
+    return rejects
 
 
 def _notes(result) -> list[str]:
@@ -420,7 +439,7 @@ def _unclear(rows) -> int:
 
 def _values_title(f, rows, profile) -> str:
     source = " + ".join(profile.columns.get(f.name, [])) or "?"
-    title = f"{f.doc} (`{f.name}`), from '{source}': {len(rows)} value(s)"
+    title = f"{f.doc} (`{f.name}`), from '{escape(source)}': {len(rows)} value(s)"
     unclear = _unclear(rows)
     if unclear:
         what = "not yes/no" if f.type == "bool" else "not recognised"
@@ -493,7 +512,7 @@ def _commit(cur, key, target, upload, profile, step: int = 7) -> None:
     refused = mapping.refusal(result, profile)
     midnight = _midnight_warning(key, result, profile)
     n = result.rows_read - result.rows_rejected
-    st.button(f"Import {n:,} rows into {target['jurisdiction']}", key=f"{key}_commit",
+    st.button(f"Import {n:,} rows into {escape(target['jurisdiction'])}", key=f"{key}_commit",
               type="primary", disabled=bool(stale or refused or midnight),
               on_click=_request_commit, args=(key,))
     why = mapping.rows_and_records(result)
@@ -532,7 +551,7 @@ def _run_commit(cur, key, target, upload, profile) -> None:
             progress=_progress(bar, "Importing"))
     except data.DataError as e:
         bar.empty()
-        st.error(str(e))
+        st.error(escape(str(e)))
         return
     except Exception as e:
         log.exception("import failed")
@@ -544,7 +563,8 @@ def _run_commit(cur, key, target, upload, profile) -> None:
     if result.status == "committed":
         st.cache_data.clear()
         saved = data.save_profile(used, target["jurisdiction"],
-                                  uploads.profiles_dir(default_db_path()))
+                                  uploads.profiles_dir(default_db_path()),
+                                  saved_by=auth.current().actor)
     uploads.remove_upload(upload["path"], _uploads_dir())
     st.session_state[f"{key}__done"] = {"result": result, "profile_path": saved}
     st.rerun()
@@ -554,10 +574,10 @@ def _show_done(cur, key) -> None:
     done = st.session_state[f"{key}__done"]
     result = done["result"]
     if result.status == "already_imported":
-        st.info(result.summary_lines()[0])
+        st.info(escape(result.summary_lines()[0]))
     else:
-        st.success(f"Import #{result.import_id} is saved: {result.file_name} as {result.kind} "
-                   f"for {result.jurisdiction}. The other pages now include it.")
+        st.success(f"Import #{result.import_id} is saved: {escape(result.file_name)} as "
+                   f"{result.kind} for {escape(result.jurisdiction)}. The other pages now include it.")
         st.markdown(summary_markdown(result))
         if done.get("profile_path"):
             st.caption("The mapping is saved: the next export with the same headers maps "
@@ -615,11 +635,11 @@ def summary_markdown(result) -> str:
     lines = [f"- {result.rows_read:,} rows read: {result.rows_inserted:,} new, "
              f"{result.rows_updated:,} updated, {result.rows_unchanged:,} unchanged, "
              f"{result.rows_rejected:,} rejected; {result.rows_warned:,} with warnings"]
-    lines += [f"- {n}" for n in _notes(result)]
+    lines += [f"- {escape(n)}" for n in _notes(result)]
     lines += [f"- {quality.WARNING_LABELS.get(w, w)}: {n:,}"
               for w, n in sorted(result.warnings_by_type.items())]
     unclear = [m for m in result.value_mappings if m["how"] == "not recognised"]
-    lines += [f"- `{m['field']}`: '{m['raw']}' not recognised, stored as {m['code']} "
+    lines += [f"- `{m['field']}`: '{escape(m['raw'])}' not recognised, stored as {escape(m['code'])} "
               f"({m['rows']:,} rows)" for m in unclear[:10]]
     return "\n".join(lines)
 

@@ -3,7 +3,7 @@ commit, in one transaction (the plan, ``Plan``, carries what the steps share).""
 from __future__ import annotations
 
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 
@@ -21,6 +21,11 @@ from .raw import Column, read_file
 from .stage import build_records, final_records
 from .validate import build_typed, collect_warnings, find_rejects, write_rejects
 from .zones import fast_zones
+
+
+def _shown(n) -> str:
+    """A count, or why it is missing: a check's New/Updated are an analyst's (service.guarded)."""
+    return "not shown" if n is None else f"{n:,}"
 
 
 @dataclass
@@ -61,8 +66,8 @@ class ImportResult:
                     f"for {self.jurisdiction} ({self.kind}); nothing changed."]
         verb = "Would import" if self.status == "dry_run" else f"Import #{self.import_id}:"
         lines = [f"{verb} {self.file_name} as {self.kind} for {self.jurisdiction}",
-                 f"  rows read {self.rows_read:,}; inserted {self.rows_inserted:,}; "
-                 f"updated {self.rows_updated:,}; unchanged {self.rows_unchanged:,}; "
+                 f"  rows read {self.rows_read:,}; inserted {_shown(self.rows_inserted)}; "
+                 f"updated {_shown(self.rows_updated)}; unchanged {_shown(self.rows_unchanged)}; "
                  f"merged {self.rows_merged:,}; rejected {self.rows_rejected:,}; "
                  f"with warnings {self.rows_warned:,}"]
         if self.unit_rows:
@@ -127,8 +132,8 @@ def one_transaction(con, dry_run: bool = False):
 
 def import_file(con, path, *, kind: str, jurisdiction: str, profile: Profile | str | Path | None
                 = None, file_name: str | None = None, dry_run: bool = False, work_dir=None,
-                profile_dir=None, timezone_name: str | None = None, progress=None
-                ) -> ImportResult:
+                profile_dir=None, timezone_name: str | None = None, progress=None,
+                saved_by: str | None = None) -> ImportResult:
     """Import one export. Raises a DataError subclass (nothing written) or returns the summary.
 
     All reading, parsing and checking fills temp tables of this connection; only the final
@@ -168,28 +173,43 @@ def import_file(con, path, *, kind: str, jurisdiction: str, profile: Profile | s
         staged.close()
         _drop_temporaries(con)
     if not dry_run and result.profile_source == "suggested" and profile_dir is not None:
-        result.profile_path = str(save_profile(result.profile, jurisdiction, profile_dir))
+        result.profile_path = str(save_profile(result.profile, jurisdiction, profile_dir,
+                                               saved_by))
     report("done", 1.0)
     return result
 
 
-def save_profile(profile: Profile, jurisdiction: str, profile_dir) -> Path:
-    """Store a confirmed profile so the next export with the same headers reuses it."""
+def save_profile(profile: Profile, jurisdiction: str, profile_dir,
+                 saved_by: str | None = None) -> Path:
+    """Store a confirmed profile so the jurisdiction's next export with the same headers
+    reuses it; the file records the jurisdiction and who saved it."""
     profile_dir = Path(profile_dir)
     profile_dir.mkdir(parents=True, exist_ok=True)
-    safe = "".join(ch if ch.isalnum() else "-" for ch in jurisdiction.lower()).strip("-")
-    path = profile_dir / f"{safe}-{profile.kind}-{header_signature(profile.headers or [])}.toml"
-    path.write_text(profile.to_toml(), encoding="utf-8")
+    path = _profile_path(profile_dir, jurisdiction, profile.kind, profile.headers or [])
+    mine = replace(profile, jurisdiction=jurisdiction, saved_by=saved_by or profile.saved_by)
+    path.write_text(mine.to_toml(), encoding="utf-8")
     return path
 
 
-def find_stored_profile(profile_dir, kind: str, headers: list[str]) -> Path | None:
-    if profile_dir is None or not Path(profile_dir).is_dir():
+def _profile_path(profile_dir, jurisdiction: str, kind: str, headers) -> Path:
+    safe = "".join(ch if ch.isalnum() else "-" for ch in jurisdiction.lower()).strip("-")
+    return Path(profile_dir) / f"{safe}-{kind}-{header_signature(headers)}.toml"
+
+
+def find_stored_profile(profile_dir, kind: str, headers: list[str], jurisdiction: str
+                        ) -> Path | None:
+    """The profile ``jurisdiction`` saved for these headers, never another's (issue 27).
+
+    A profile records its jurisdiction under [saved]; one saved before that (no [saved]) is
+    the jurisdiction's whose name its file begins with, as save_profile named it.
+    """
+    if profile_dir is None or not Path(profile_dir).is_dir() or not jurisdiction:
         return None
-    sig = header_signature(headers)
-    for p in sorted(Path(profile_dir).glob(f"*-{kind}-{sig}.toml")):
-        return p
-    return None
+    path = _profile_path(profile_dir, jurisdiction, kind, headers)
+    if not path.is_file():
+        return None
+    owner = load_profile(path).jurisdiction
+    return path if owner is None or owner == jurisdiction else None
 
 
 @dataclass
@@ -213,7 +233,7 @@ def _prepare(con, staged, kind, jurisdiction, profile, file_name, profile_dir, t
         profile, source = acs.profile_for(profile, acs_file.layout, file_name), "acs"
     else:
         profile, source = _choose_profile(profile, kind, staged.headers, file_name, profile_dir,
-                                          lambda: _suggestions(con, staged, kind))
+                                          jurisdiction, lambda: _suggestions(con, staged, kind))
     opts = profile.options
     positions = resolve_columns(profile, staged.headers, file_name)
     cols = _columns(kind, positions, staged.headers, profile)
@@ -308,12 +328,13 @@ def _work_dir(con, work_dir):
     return (Path(db).resolve().parent if db else Path.cwd()) / ".staging"
 
 
-def _choose_profile(profile, kind, headers, file_name, profile_dir, suggestions):
-    """The given profile, else the saved one for these headers, else a confident suggestion
-    from the headers and the values (``suggestions()``, read only when needed)."""
+def _choose_profile(profile, kind, headers, file_name, profile_dir, jurisdiction, suggestions):
+    """The given profile, else the jurisdiction's saved one for these headers (never another
+    jurisdiction's), else a confident suggestion from the headers and the values
+    (``suggestions()``, read only when needed)."""
     if profile is not None:
         return profile, "given"
-    stored = find_stored_profile(profile_dir, kind, headers)
+    stored = find_stored_profile(profile_dir, kind, headers, jurisdiction)
     if stored:
         return load_profile(stored), "stored"
     sugg = suggestions()

@@ -2,11 +2,13 @@
 ready to merge."""
 from __future__ import annotations
 
+import os
 import secrets
 from pathlib import Path
 
 
-from ..errors import ImportRefused
+from ..connection import migrate_person_key
+from ..errors import DataError, ImportRefused
 from ..schema import (ID_FIELD, MAIN_TIME, record_columns)
 from .codes import mapped_value, vmap_joins
 from .zones import zone_sql
@@ -112,7 +114,7 @@ def final_records(con, kind, cols, jurisdiction, import_id, tz, source, opts,
                 "?::BIGINT AS id, ?::VARCHAR AS tz, ?::VARCHAR AS secret, ?::VARCHAR AS dim, "
                 "?::VARCHAR AS src",
                 [jurisdiction, import_id, tz,
-                 _person_secret(con) if "person_key" in by_name else "", opts.get(
+                 person_secret(con) if "person_key" in by_name else "", opts.get(
                      "dimension", _POPULATION_DEFAULTS["dimension"]),
                  opts.get("source", _POPULATION_DEFAULTS["source"])])
     file_row = "src.rowid + 2" if source == "typed" else "src.file_row"
@@ -153,14 +155,23 @@ def final_records(con, kind, cols, jurisdiction, import_id, tz, source, opts,
                 f"{vmap_joins(cols, 'src')}, import_ctx ctx")
 
 
-def _person_secret(con) -> str:
-    """Key for hashing person identifiers, kept beside the database file, never inside it."""
+def person_secret(con) -> str:
+    """Key for hashing person identifiers: never in the database, nor in a folder its
+    locked connection may read (``connection.person_key_path``)."""
     db = con.execute("SELECT path FROM duckdb_databases() WHERE database_name = current_database()"
                      ).fetchone()[0]
     if not db:
         return "in-memory-test-key"
-    key_file = Path(db).resolve().parent / ".person_key"
+    key_file = migrate_person_key(db)
+    # The database's folder is what the dashboard's long-lived connection may read. (A
+    # command-line import may also read its file's folder; refusing a key under that would
+    # stop imports run from a parent folder, and that process runs no free-form SQL.)
+    if str(key_file).startswith(str(Path(db).resolve().parent) + os.sep):
+        raise DataError(f"The person-key secret {key_file} is in the database's folder, which "
+                        "the database may read. Set A911_PERSON_KEY to a file outside it.")
     if not key_file.exists():
+        key_file.parent.mkdir(parents=True, exist_ok=True)
+        key_file.parent.chmod(0o700)
         key_file.write_text(secrets.token_hex(32))
         key_file.chmod(0o600)
     return key_file.read_text().strip()

@@ -9,6 +9,7 @@ which calls the gate before its navigation.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import time
@@ -69,6 +70,8 @@ server_metadata_url = "{provider}/.well-known/openid-configuration"
 
 [access]
 admins = ["{BOSS}"]
+# The mock provider's tokens carry no email_verified claim; this deployment vouches for it.
+provider_verifies_email = true
 """, encoding="utf-8")
     return path
 
@@ -140,6 +143,12 @@ def _main(page) -> str:
     return page.locator("[data-testid='stMain']").inner_text()
 
 
+def _shown(text: str) -> re.Pattern:
+    """``text`` as drawn: an e-mail address carries an invisible word joiner before its @
+    (charts.safe_text: it keeps the address from becoming a mailto: link)."""
+    return re.compile(re.escape(text).replace("@", "\u2060?@"))
+
+
 def _prompt(page, timeout=30000):
     page.get_by_role("button", name="Sign in").wait_for(timeout=timeout)
 
@@ -185,7 +194,8 @@ def test_an_analyst_signs_in_through_the_provider(app_server, provider, page):
     sign_in(page, app_server, provider, ANA)
     page.get_by_text(f"principal: {ANA}").wait_for(timeout=30000)
     assert "roles: analyst of Springfield" in _main(page)
-    sidebar = page.locator("[data-testid='stSidebar']").inner_text()
+    # Without the invisible word joiner that keeps an address from becoming a mailto: link.
+    sidebar = page.locator("[data-testid='stSidebar']").inner_text().replace("\u2060", "")
     assert f"Signed in as {ANA} (analyst of Springfield)" in sidebar
     screenshot(page, "login-signed-in")
     # A reload is a new Streamlit session: the identity cookie carries it, no new prompt.
@@ -202,7 +212,7 @@ def test_the_first_admin_comes_from_the_secrets(app_server, provider, page):
 
 def test_someone_not_registered_is_refused(app_server, provider, page):
     sign_in(page, app_server, provider, STRANGER)
-    page.get_by_text(f"{STRANGER} is not registered for this deployment").wait_for(
+    page.get_by_text(_shown(f"{STRANGER} is not registered for this deployment")).wait_for(
         timeout=30000)
     page.get_by_role("button", name="Sign out").wait_for(timeout=30000)  # drawn after the text
     text = _main(page)
@@ -219,6 +229,32 @@ def test_signing_out_ends_the_session(app_server, provider, page):
     page.goto(app_server.url)  # the cookie is gone: still the prompt
     _prompt(page)
     assert "principal" not in _main(page)
+
+
+def test_a_cookie_copied_before_sign_out_shows_only_the_prompt(app_server, provider, page,
+                                                               browser):
+    sign_in(page, app_server, provider, ANA)
+    page.get_by_text(f"principal: {ANA}").wait_for(timeout=30000)
+    copied = page.context.cookies()
+    assert any(c["name"].startswith("_streamlit_user") for c in copied)
+    # The cookie lives no longer than the idle limit (Streamlit's own default: 30 days).
+    lifetimes = [c["expires"] - time.time() for c in copied
+                 if c["name"].startswith("_streamlit_user")]
+    assert all(0 < t <= max(60, IDLE_MINUTES * 60) + 5 for t in lifetimes), lifetimes
+    page.locator("[data-testid='stSidebar']").get_by_role("button", name="Sign out").click()
+    end_provider_session(page, app_server, provider)
+    replay = browser.new_context()
+    try:
+        replay.add_cookies(copied)
+        other = replay.new_page()
+        other.goto(app_server.url)
+        _prompt(other)
+        other.wait_for_timeout(1000)  # anything the app would draw has had time to appear
+        text = _main(other)
+        assert "Sign in to continue" in text and "principal" not in text
+        assert other.locator("[data-testid='stSidebar']").count() == 0
+    finally:
+        replay.close()
 
 
 def test_the_trail_has_sign_ins_refusals_and_expired_sessions(provider, tmp_path, page):
@@ -294,8 +330,8 @@ def test_the_admin_page_refuses_an_analyst_and_serves_an_admin(dashboard, provid
     sign_in(page, dashboard, provider, ANA)
     page.get_by_role("heading", name=PAGES[""]).first.wait_for(timeout=60000)
     page.goto(f"{dashboard.url}/admin")
-    page.get_by_text(f"{ANA} may not see the list of people and roles: that needs the admin "
-                     "role").wait_for(timeout=60000)
+    page.get_by_text(_shown(f"{ANA} may not see the list of people and roles: that needs the "
+                            "admin role")).wait_for(timeout=60000)
     assert "People and roles" not in _main(page)  # neither the tabs nor any table
     assert page.locator("[data-testid='stDataFrame']").count() == 0
     page.context.clear_cookies()
