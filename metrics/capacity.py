@@ -1,0 +1,736 @@
+"""Capacity: how many teams on which hours reach what share of eligible calls (DOMAIN.md §9).
+
+The jurisdiction's own calls answer it. *Arrivals* are its eligible-type calls: call types the
+crosswalk marks eligible, or, where the crosswalk has not triaged a type (a jurisdiction still
+planning), calls of its target categories; at any hour, whatever the program's current
+coverage hours. A team is busy for a call's *service time*: dispatch to clear (travel + on
+scene) from the team's own response records where it has at least ``MIN_DURATIONS`` of them,
+else the police's busy time (dispatch to clear) on calls of the same types, plus adjustable
+extra minutes (wrap-up, notes). A *schedule* is teams on duty per weekday × local hour.
+
+A call that finds every team on duty busy is missed, or, with a tolerable wait, served by the
+first team that frees up within it (first come, first served; a caller who would wait longer
+is missed). Teams finish a call past the end of their shift.
+
+Answers (``simulate``): expected coverage for each schedule from a trace-driven discrete-event
+simulation over the actual call times (a few runs with service times drawn afresh), and a 95%
+interval from runs over *resampled weeks* (whole weeks drawn with replacement, so weekday and
+hour patterns stay intact; service times drawn afresh): how much a year like this one can
+vary. Erlang-B and Erlang-C (``erlang_b``, ``erlang_c``, ``erlang_by_hour``) give the textbook
+figures for a stationary hour as a cross-check. ``smallest_schedule`` answers the reverse
+question: the fewest teams (on given hours and days) reaching a target, as team-hours per week.
+``calibrate`` puts the model's figure for the schedule a running program works beside its
+measured coverage (B1) and its measured "no unit available" misses.
+
+DuckDB does the counting: arrivals come back as one array of epoch seconds for at most
+``MAX_WEEKS`` weeks, durations as a histogram of whole minutes. No streamlit here.
+"""
+from __future__ import annotations
+
+import heapq
+import math
+import tomllib
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timedelta
+
+import numpy as np
+
+from .errors import MetricError
+
+WEEK_S = 7 * 86_400
+HOURS_PER_WEEK = 168
+MAX_WEEKS = 52          # a year of arrivals: enough for seasons, bounded for the page's budget
+MIN_DURATIONS = 20      # fewer durations than this describe no distribution
+MAX_SERVICE_MIN = 720   # a duration over 12 hours is a record left open, not a call
+MAX_TEAMS = 40          # the reverse search stops here
+TRACE_RUNS = 4          # runs over the actual call times (service times drawn afresh)
+DEFAULT_RUNS = 20       # runs over resampled weeks, for the interval
+DEFAULT_EXTRA_MINUTES = 10.0
+CALIBRATION_TOLERANCE = 0.05
+_NO_TEAM = r"no (unit|team|responder)|unavailable|not available|busy"
+DAYS = "1234567"
+
+
+class CapacityError(MetricError):
+    """The data cannot support the question (no eligible call types, no durations ...)."""
+
+
+# --------------------------------------------------------------------------------------------
+# Schedules
+# --------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Shift:
+    teams: int
+    start: int = 0      # local hour, 0-23
+    end: int = 24       # exclusive, 1-24; end <= start wraps past midnight
+    days: str = DAYS    # ISO weekdays the shift *starts* on
+
+    def __post_init__(self):
+        if not (0 <= self.start <= 23 and 1 <= self.end <= 24):
+            raise CapacityError(f"Hours {self.start}-{self.end} are not hours of a day: use "
+                                "a start from 0 to 23 and an end from 1 to 24, such as 8-20.")
+        if self.teams < 0 or not self.days or set(self.days) - set(DAYS):
+            raise CapacityError(f"A shift needs zero or more teams and weekdays from 1 "
+                                f"(Monday) to 7 (Sunday), not {self.teams} teams on {self.days!r}.")
+
+    def spec(self) -> str:
+        return f"{self.teams}x{self.start}-{self.end}x{self.days}"
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """Teams on duty in each hour of the week: index (ISO weekday - 1) * 24 + local hour."""
+    teams: tuple[int, ...]
+    label: str = ""
+
+    @classmethod
+    def of(cls, shifts, label: str = "") -> "Schedule":
+        grid = np.zeros(HOURS_PER_WEEK, dtype=np.int64)
+        for s in shifts:
+            length = (s.end - s.start) % 24 or 24
+            for d in s.days:
+                first = (int(d) - 1) * 24 + s.start
+                grid[np.arange(first, first + length) % HOURS_PER_WEEK] += s.teams
+        return cls(tuple(int(x) for x in grid), label or " + ".join(_words(s) for s in shifts))
+
+    @classmethod
+    def uniform(cls, teams: int, hours: tuple[int, int] = (0, 24), days: str = DAYS
+                ) -> "Schedule":
+        return cls.of([Shift(teams, hours[0], hours[1], days)])
+
+    @property
+    def team_hours_per_week(self) -> int:
+        return sum(self.teams)
+
+    @property
+    def max_teams(self) -> int:
+        return max(self.teams)
+
+    def grid(self) -> list[list[int]]:
+        """7 rows (Monday first) of 24 hours."""
+        return [list(self.teams[d * 24:(d + 1) * 24]) for d in range(7)]
+
+
+def _words(s: Shift) -> str:
+    team = "team" if s.teams == 1 else "teams"
+    hours = "around the clock" if (s.end - s.start) % 24 == 0 else f"{s.start}-{s.end}"
+    days = "every day" if s.days == DAYS else "weekdays" if s.days == "12345" else \
+        f"days {s.days}"
+    return f"{s.teams} {team} {hours} {days}"
+
+
+def parse_hours(text: str) -> tuple[int, int]:
+    """'8-20' -> (8, 20); '19-7' wraps past midnight; '0-24' is around the clock."""
+    try:
+        start, end = (int(p) for p in str(text).split("-"))
+    except ValueError:
+        raise CapacityError(f"{text!r} is not hours like 8-20 (from 8:00 to 20:00).") from None
+    Shift(1, start, end)  # checks the range
+    return start, end
+
+
+def parse_days(text: str) -> str:
+    days = "".join(sorted(set(str(text))))
+    if not days or set(days) - set(DAYS):
+        raise CapacityError(f"{text!r} is not weekdays like 12345 (1 = Monday, 7 = Sunday).")
+    return days
+
+
+def parse_spec(spec: str) -> Schedule:
+    """A schedule from its short form, shifts joined by '+': '2x8-20x1234567+1x20-24x56'."""
+    shifts = []
+    for part in (spec or "").split("+"):
+        try:
+            teams, hours, days = part.split("x")
+            shifts.append(Shift(int(teams), *parse_hours(hours), parse_days(days)))
+        except ValueError:
+            raise CapacityError(f"{part!r} is not a shift like 2x8-20x1234567 (teams x hours "
+                                "x weekdays).") from None
+    return Schedule.of(shifts)
+
+
+def spec_of(shifts) -> str:
+    return "+".join(s.spec() for s in shifts)
+
+
+def schedule_from_toml(text: str, source: str = "the schedule file") -> Schedule:
+    """A schedule file: one ``[[shift]]`` table per shift (teams, hours, days); shifts add up.
+
+    ```toml
+    [[shift]]
+    teams = 2
+    hours = "8-20"
+    days = "1234567"
+    ```
+    """
+    try:
+        doc = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise CapacityError(f"{source} is not TOML: {e}.") from None
+    rows = doc.get("shift")
+    if not isinstance(rows, list) or not rows:
+        raise CapacityError(f"{source} has no [[shift]] table; give each shift its teams, "
+                            "hours and days.")
+    shifts = []
+    for i, row in enumerate(rows, 1):
+        if not isinstance(row.get("teams"), int):
+            raise CapacityError(f"Shift {i} in {source} needs a whole number of teams.")
+        shifts.append(Shift(row["teams"], *parse_hours(row.get("hours", "0-24")),
+                            parse_days(row.get("days", DAYS))))
+    return Schedule.of(shifts)
+
+
+# --------------------------------------------------------------------------------------------
+# The workload: arrivals and service times, from DuckDB
+# --------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class CapacityRequest:
+    jurisdiction: str
+    date_from: date | None = None
+    date_to: date | None = None         # inclusive
+    areas: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
+    max_weeks: int = MAX_WEEKS
+
+
+@dataclass(frozen=True)
+class Workload:
+    jurisdiction: str
+    arrivals: np.ndarray        # local wall-clock epoch seconds, sorted
+    start_s: int                # first second of the modelled weeks
+    weeks: int
+    minutes: np.ndarray         # service histogram: whole minutes ...
+    counts: np.ndarray          # ... and how many durations took them
+    service_source: str         # "team records" | "police busy time"
+    calls_in_period: int        # eligible-type calls in the whole period asked for
+
+    @property
+    def durations(self) -> int:
+        return int(self.counts.sum())
+
+    @property
+    def service_minutes_mean(self) -> float:
+        return float((self.minutes * self.counts).sum() / self.counts.sum())
+
+    @property
+    def first_day(self) -> date:
+        return (datetime(1970, 1, 1) + timedelta(seconds=self.start_s)).date()
+
+    @property
+    def last_day(self) -> date:
+        return self.first_day + timedelta(days=7 * self.weeks - 1)
+
+
+# Eligible-type: the crosswalk's triage of the call type; an untriaged type counts when its
+# category is one the program targets (a jurisdiction still planning names only categories).
+_ELIGIBLE_TYPE = "coalesce(cw.eligible, c.is_target)"
+_FROM = ("calls c LEFT JOIN crosswalk cw ON cw.jurisdiction = c.jurisdiction "
+         "AND cw.call_type = c.call_type")
+
+
+def _where(request: CapacityRequest, kind: str) -> tuple[str, list]:
+    """``kind``: 'type' (eligible-type calls) or 'eligible' (B1's eligible calls)."""
+    flag = _ELIGIBLE_TYPE if kind == "type" else "c.effective_eligible"
+    clauses, params = ["c.jurisdiction = ?", f"coalesce({flag}, false)"], [request.jurisdiction]
+    if request.date_from:
+        clauses.append("c.received_local >= ?::TIMESTAMP")
+        params.append(request.date_from)
+    if request.date_to:
+        clauses.append("c.received_local < ?::TIMESTAMP")
+        params.append(request.date_to + timedelta(days=1))
+    if request.areas:
+        clauses.append("list_contains(?::VARCHAR[], c.area)")
+        params.append(list(request.areas))
+    if request.categories:
+        clauses.append("list_contains(?::VARCHAR[], c.effective_category)")
+        params.append(list(request.categories))
+    return " AND ".join(clauses), params
+
+
+def load_workload(con, request: CapacityRequest, kind: str = "type") -> Workload:
+    """Arrivals (at most ``max_weeks`` whole weeks, the latest) and the service histogram."""
+    where, params = _where(request, kind)
+    n, first, last = con.execute(
+        f"SELECT count(*), epoch(min(c.received_local))::BIGINT, "
+        f"epoch(max(c.received_local))::BIGINT FROM {_FROM} WHERE {where}", params).fetchone()
+    if not n:
+        raise CapacityError(
+            f"{request.jurisdiction} has no eligible-type calls in this period: mark call "
+            "types eligible in its crosswalk, or name the categories it targets (Admin page, "
+            "target categories), then ask again.")
+    end = (last // 86_400 + 1) * 86_400
+    if request.date_to:
+        end = min(end, _epoch(request.date_to + timedelta(days=1)))
+    weeks = min((end - (first // 86_400) * 86_400) // WEEK_S, request.max_weeks)
+    if weeks < 1:
+        raise CapacityError(f"{request.jurisdiction}'s eligible-type calls in this period span "
+                            "less than a week; the model needs at least one whole week.")
+    start = end - weeks * WEEK_S
+    arrivals = con.execute(
+        f"SELECT epoch(c.received_local)::BIGINT AS t FROM {_FROM} WHERE {where} "
+        "AND c.received_local >= make_timestamp(?::BIGINT * 1000000) "
+        "AND c.received_local < make_timestamp(?::BIGINT * 1000000) ORDER BY t",
+        params + [start, end]).fetchnumpy()["t"]
+    minutes, counts, source = _service_histogram(con, request, where, params)
+    return Workload(request.jurisdiction, np.asarray(arrivals, dtype=np.int64), int(start),
+                    int(weeks), minutes, counts, source, int(n))
+
+
+def _service_histogram(con, request, where, params):
+    minutes = f"round((epoch(cleared_at) - epoch(dispatched_at)) / 60)"
+    valid = (f"dispatched_at IS NOT NULL AND cleared_at > dispatched_at "
+             f"AND epoch(cleared_at) - epoch(dispatched_at) <= {MAX_SERVICE_MIN * 60}")
+    team_where, team_params = ["jurisdiction = ?", valid], [request.jurisdiction]
+    if request.date_from:
+        team_where.append("requested_local >= ?::TIMESTAMP")
+        team_params.append(request.date_from)
+    if request.date_to:
+        team_where.append("requested_local < ?::TIMESTAMP")
+        team_params.append(request.date_to + timedelta(days=1))
+    if request.areas:
+        team_where.append("list_contains(?::VARCHAR[], area)")
+        team_params.append(list(request.areas))
+    for source, sql, args in (
+            ("team records", f"SELECT {minutes} AS m, count(*) AS n FROM responses "
+                             f"WHERE {' AND '.join(team_where)} GROUP BY 1", team_params),
+            ("police busy time", f"SELECT {minutes} AS m, count(*) AS n FROM {_FROM} "
+                                 f"WHERE {where} AND c.responder = 'police' AND "
+                                 f"{valid.replace('dispatched_at', 'c.dispatched_at').replace('cleared_at', 'c.cleared_at')} "
+                                 "GROUP BY 1", params)):
+        hist = con.execute(sql + " ORDER BY 1", args).fetchnumpy()
+        if hist["n"].sum() >= MIN_DURATIONS:
+            return (np.asarray(hist["m"], dtype=float), np.asarray(hist["n"], dtype=np.int64),
+                    source)
+    raise CapacityError(
+        f"{request.jurisdiction} has fewer than {MIN_DURATIONS} durations (dispatch to clear) "
+        "in the team's records or on police-handled calls of the eligible types in this "
+        "period, so how long a call keeps a team busy is unknown. Import calls with dispatch "
+        "and clear times, or widen the period.")
+
+
+def _epoch(d: date) -> int:
+    return int((datetime(d.year, d.month, d.day) - datetime(1970, 1, 1)).total_seconds())
+
+
+def hour_of_week(epoch_s: np.ndarray) -> np.ndarray:
+    """Monday 0:00 = 0 ... Sunday 23:00 = 167 (1970-01-01 was a Thursday)."""
+    return ((epoch_s // 86_400 + 3) % 7) * 24 + (epoch_s // 3600) % 24
+
+
+# --------------------------------------------------------------------------------------------
+# The simulation
+# --------------------------------------------------------------------------------------------
+
+@dataclass
+class Coverage:
+    schedule: Schedule
+    calls: int                  # eligible-type calls in the modelled weeks
+    served: float               # expected, over the runs on the actual call times
+    coverage: float
+    ci_low: float
+    ci_high: float
+    missed_busy: float          # expected misses: every team on duty busy
+    missed_off: int             # calls in hours with no team on duty
+    waited: float               # expected calls served after a wait
+    runs: int
+    calls_by_hour: np.ndarray = field(repr=False, default=None)    # 168, per hour of week
+    served_by_hour: np.ndarray = field(repr=False, default=None)   # 168, expected
+
+    @property
+    def missed(self) -> float:
+        return self.calls - self.served
+
+    def as_dict(self) -> dict:
+        return {"schedule": self.schedule.label, "coverage": self.coverage,
+                "ci_low": self.ci_low, "ci_high": self.ci_high, "calls": self.calls,
+                "served": round(self.served, 1), "missed_no_team_free": round(self.missed_busy, 1),
+                "missed_no_team_on_duty": self.missed_off, "served_after_wait": round(self.waited, 1),
+                "team_hours_per_week": self.schedule.team_hours_per_week, "runs": self.runs}
+
+
+def simulate(workload: Workload, schedules, *, extra_minutes: float = DEFAULT_EXTRA_MINUTES,
+             max_wait_minutes: float = 0.0, runs: int = DEFAULT_RUNS, seed: int = 0
+             ) -> list[Coverage]:
+    """Each schedule's coverage. Every schedule meets the same draws (common random numbers),
+    so two schedules differ by their teams, not by luck."""
+    plan = _Plan(workload, extra_minutes, max_wait_minutes, runs, seed)
+    return [plan.run(s) for s in schedules]
+
+
+class _Plan:
+    """The traces and service draws of one question, shared by the schedules compared."""
+
+    def __init__(self, w: Workload, extra_minutes, max_wait_minutes, runs, seed):
+        if extra_minutes < 0 or max_wait_minutes < 0:
+            raise CapacityError("Extra minutes and the tolerable wait cannot be negative.")
+        self.w, self.wait = w, float(max_wait_minutes) * 60
+        rng = np.random.default_rng(seed)
+        offsets = w.arrivals - w.start_s
+        self.how = hour_of_week(w.arrivals)
+        bounds = np.searchsorted(offsets, np.arange(w.weeks + 1) * WEEK_S)
+        p = w.counts / w.counts.sum()
+        extra = float(extra_minutes) * 60
+
+        def services(n):  # whole-minute bins, spread uniformly within the minute
+            m = w.minutes[rng.choice(len(p), size=n, p=p)]
+            return np.maximum(m * 60 + rng.uniform(-30, 30, n), 0.0) + extra
+        self.traces = [(offsets.astype(float), self.how, services(len(offsets)))
+                       for _ in range(TRACE_RUNS)]
+        self.boot = []
+        for _ in range(runs):
+            pick = rng.integers(0, w.weeks, w.weeks)
+            parts = [offsets[bounds[c]:bounds[c + 1]] - c * WEEK_S + m * WEEK_S
+                     for m, c in enumerate(pick)]
+            t = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+            how = hour_of_week(t + w.start_s)
+            self.boot.append((t.astype(float), how, services(len(t))))
+
+    def run(self, schedule: Schedule) -> Coverage:
+        teams = np.asarray(schedule.teams)
+        n = len(self.how)
+        served_by_hour = np.zeros(HOURS_PER_WEEK)
+        served_sum, waited_sum = 0.0, 0.0
+        for t, how, s in self.traces:
+            flags, waited = _loss_queue(t, teams[how], s, self.wait)
+            served_by_hour += np.bincount(how, weights=flags, minlength=HOURS_PER_WEEK)
+            served_sum += flags.sum()
+            waited_sum += waited
+        k = len(self.traces)
+        shares = [(_loss_queue(t, teams[how], s, self.wait)[0].sum() / len(t)) if len(t) else 0.0
+                  for t, how, s in self.boot]
+        served = served_sum / k
+        coverage = served / n if n else 0.0
+        low, high = (np.percentile(shares, [2.5, 97.5]) if shares else (coverage, coverage))
+        off = int((teams[self.how] == 0).sum())
+        return Coverage(schedule, n, float(served), float(coverage), float(min(low, coverage)),
+                        float(max(high, coverage)), float(n - served - off), off,
+                        float(waited_sum / k),
+                        len(shares), np.bincount(self.how, minlength=HOURS_PER_WEEK),
+                        served_by_hour / k)
+
+
+def _loss_queue(times: np.ndarray, on_duty: np.ndarray, service: np.ndarray, wait: float):
+    """One run: which calls a team took (1.0) and how many waited for one.
+
+    Calls are taken in order of arrival (first come, first served). ``busy`` holds the times
+    at which busy teams free up; a call is taken at once when fewer teams are busy than are
+    on duty, else by the first team to free up if that is within ``wait`` seconds.
+    """
+    busy: list[float] = []
+    flags = np.zeros(len(times))
+    taken = flags  # local name for speed in the loop
+    waited = 0
+    push, pop, replace_top = heapq.heappush, heapq.heappop, heapq.heapreplace
+    for i, (t, k, s) in enumerate(zip(times.tolist(), on_duty.tolist(), service.tolist())):
+        while busy and busy[0] <= t:
+            pop(busy)
+        if len(busy) < k:
+            push(busy, t + s)
+            taken[i] = 1.0
+        elif wait > 0 and k > 0:
+            # The team that frees up first among those on duty: with more teams still busy
+            # than on duty (a shift just ended), the (busy - on duty + 1)-th to finish.
+            extra = len(busy) - k
+            free_at = busy[0] if extra == 0 else heapq.nsmallest(extra + 1, busy)[-1]
+            if free_at - t <= wait:
+                if extra == 0:
+                    replace_top(busy, free_at + s)
+                else:
+                    busy.remove(free_at)
+                    busy.append(free_at + s)
+                    heapq.heapify(busy)
+                taken[i] = 1.0
+                waited += 1
+    return flags, waited
+
+
+# --------------------------------------------------------------------------------------------
+# Queueing formulas: a stationary hour
+# --------------------------------------------------------------------------------------------
+
+def erlang_b(servers: int, load: float) -> float:
+    """Blocking probability with ``servers`` teams and ``load`` Erlangs (calls per hour x hours
+    per call), by the stable recursion B(0) = 1, B(n) = A B(n-1) / (n + A B(n-1))."""
+    if servers < 0 or load < 0:
+        raise ValueError("servers and load must not be negative")
+    b = 1.0
+    for n in range(1, servers + 1):
+        b = load * b / (n + load * b)
+    return b
+
+
+def erlang_c(servers: int, load: float) -> float:
+    """Probability that a call must wait (callers who wait as long as it takes):
+    C = c B / (c - A (1 - B)); 1 when the load reaches the teams (the queue grows forever)."""
+    if servers <= load:
+        return 1.0
+    b = erlang_b(servers, load)
+    return servers * b / (servers - load * (1 - b))
+
+
+def answered_within(servers: int, load: float, service_minutes: float, wait_minutes: float
+                    ) -> float:
+    """Erlang C: share of calls whose wait is at most ``wait_minutes``,
+    1 - C exp(-(c - A) t / mean service)."""
+    if servers <= load:
+        return 0.0
+    return 1 - erlang_c(servers, load) * math.exp(-(servers - load) * wait_minutes
+                                                  / service_minutes)
+
+
+def erlang_by_hour(workload: Workload, schedule: Schedule, *,
+                   extra_minutes: float = DEFAULT_EXTRA_MINUTES, max_wait_minutes: float = 0.0
+                   ) -> dict:
+    """Each hour of the week taken as stationary: its average arrival rate over the weeks,
+    the mean service time, its teams; Erlang B (no wait) or C (with a wait) per hour and the
+    call-weighted share over the week. Ignores calls carried over from one hour to the next."""
+    service = workload.service_minutes_mean + extra_minutes
+    calls = np.bincount(hour_of_week(workload.arrivals), minlength=HOURS_PER_WEEK)
+    load = calls / workload.weeks * service / 60
+    share = np.array([
+        0.0 if k == 0 else (1 - erlang_b(k, a)) if max_wait_minutes <= 0
+        else max(1 - erlang_b(k, a), answered_within(k, a, service, max_wait_minutes))
+        for k, a in zip(schedule.teams, load)])
+    total = calls.sum()
+    return {"calls_by_hour": calls, "load_by_hour": load, "served_share_by_hour": share,
+            "coverage": float((share * calls).sum() / total) if total else 0.0,
+            "service_minutes": service}
+
+
+# --------------------------------------------------------------------------------------------
+# The reverse question
+# --------------------------------------------------------------------------------------------
+
+@dataclass
+class Found:
+    target: float
+    schedule: Schedule | None       # None: not reachable on these hours
+    coverage: Coverage | None
+    reachable_share: float          # share of calls arriving in the hours searched
+
+    def as_dict(self) -> dict:
+        out = {"target": self.target, "reached": self.schedule is not None,
+               "reachable_share": self.reachable_share}
+        if self.schedule is not None:
+            out.update(team_hours_per_week=self.schedule.team_hours_per_week,
+                       teams=self.schedule.max_teams, schedule=self.schedule.label,
+                       coverage=float(self.coverage.coverage))
+        return out
+
+
+def smallest_schedule(workload: Workload, target: float, hours=(0, 24), days: str = DAYS, *,
+                      extra_minutes: float = DEFAULT_EXTRA_MINUTES,
+                      max_wait_minutes: float = 0.0, runs: int = DEFAULT_RUNS, seed: int = 0
+                      ) -> Found:
+    """The fewest teams, the same on every hour and day given, whose expected coverage reaches
+    ``target``. Coverage never falls as teams are added, so a doubling then halving search."""
+    if not 0 < target < 1:
+        raise CapacityError(f"A target coverage is a share between 0 and 1, not {target}.")
+    plan = _Plan(workload, extra_minutes, max_wait_minutes, runs, seed)
+    one = Schedule.uniform(1, hours, days)
+    reachable = float((np.asarray(one.teams)[plan.how] > 0).mean()) if len(plan.how) else 0.0
+    if reachable < target:
+        return Found(target, None, None, reachable)
+    results = {}
+
+    def reached(k):
+        if k not in results:
+            results[k] = plan.run(Schedule.uniform(k, hours, days))
+        return results[k].coverage >= target
+    high = 1
+    while not reached(high):
+        if high >= MAX_TEAMS:
+            return Found(target, None, None, reachable)
+        high = min(high * 2, MAX_TEAMS)
+    low = high // 2  # not reached (or 0)
+    while high - low > 1:
+        mid = (low + high) // 2
+        low, high = (low, mid) if reached(mid) else (mid, high)
+    return Found(target, results[high].schedule, results[high], reachable)
+
+
+def needed_for(workload: Workload, targets, patterns, **kw) -> list[dict]:
+    """For each target, the pattern of hours (and its number of teams) that reaches it with
+    the fewest team-hours per week."""
+    out = []
+    for target in targets:
+        best = None
+        for hours, days in patterns:
+            found = smallest_schedule(workload, target, hours, days, **kw)
+            if found.schedule and (best is None or found.schedule.team_hours_per_week
+                                   < best.schedule.team_hours_per_week):
+                best = found
+        out.append(best.as_dict() if best else {"target": target, "reached": False})
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# Calibration against a running program
+# --------------------------------------------------------------------------------------------
+
+@dataclass
+class Calibration:
+    jurisdiction: str
+    schedule: Schedule
+    teams_source: str
+    eligible: int                # B1's denominator in the modelled weeks
+    responded: int               # B1's numerator
+    no_team: int                 # eligible, not served, reason: no unit / team available
+    other_losses: int            # eligible, not served for any other reason
+    model: Coverage
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def measured(self) -> float:
+        return self.responded / self.eligible if self.eligible else 0.0
+
+    @property
+    def measured_no_team_share(self) -> float:
+        return self.no_team / self.eligible if self.eligible else 0.0
+
+    @property
+    def model_no_team_share(self) -> float:
+        return 1 - self.model.coverage
+
+    @property
+    def modelled(self) -> float:
+        """The model's capacity misses, plus the losses it does not model at their measured
+        rate (reassigned, cancelled, resolved by phone ...): comparable with B1."""
+        other = self.other_losses / self.eligible if self.eligible else 0.0
+        return max(self.model.coverage - other, 0.0)
+
+    @property
+    def gap(self) -> float:
+        return self.modelled - self.measured
+
+    @property
+    def reliable(self) -> bool:
+        return abs(self.gap) <= CALIBRATION_TOLERANCE
+
+    def as_dict(self) -> dict:
+        return {"jurisdiction": self.jurisdiction, "schedule": self.schedule.label,
+                "teams_source": self.teams_source, "eligible": self.eligible,
+                "responded": self.responded, "measured_coverage": self.measured,
+                "model_coverage": self.modelled, "model_capacity_coverage": self.model.coverage,
+                "gap": self.gap, "measured_no_team_share": self.measured_no_team_share,
+                "model_no_team_share": self.model_no_team_share,
+                "reliable": bool(self.reliable), "notes": self.notes}
+
+
+def program_settings(con, jurisdiction: str) -> dict | None:
+    row = con.execute("SELECT launch_date, coverage_start_hour, coverage_end_hour, "
+                      "coverage_days FROM jurisdictions WHERE jurisdiction = ?",
+                      [jurisdiction]).fetchone()
+    if row is None:
+        return None
+    return dict(zip(("launch_date", "start", "end", "days"), row))
+
+
+def observed_teams(con, request: CapacityRequest) -> int:
+    """Teams working at once, from the team's records: the 90th percentile over days of the
+    day's highest number of responses open at the same moment (dispatch to clear)."""
+    where, params = ["jurisdiction = ?", "dispatched_at IS NOT NULL",
+                     "cleared_at > dispatched_at",
+                     f"epoch(cleared_at) - epoch(dispatched_at) <= {MAX_SERVICE_MIN * 60}"], \
+        [request.jurisdiction]
+    if request.date_from:
+        where.append("requested_local >= ?::TIMESTAMP")
+        params.append(request.date_from)
+    if request.date_to:
+        where.append("requested_local < ?::TIMESTAMP")
+        params.append(request.date_to + timedelta(days=1))
+    w = " AND ".join(where)
+    found = con.execute(f"""
+        WITH ev AS (SELECT epoch(dispatched_at) AS t, 1 AS d FROM responses WHERE {w}
+                    UNION ALL SELECT epoch(cleared_at), -1 FROM responses WHERE {w}),
+             level AS (SELECT t, sum(d) OVER (ORDER BY t, d ROWS UNBOUNDED PRECEDING) AS busy
+                       FROM ev)
+        SELECT quantile_disc(peak, 0.9) FROM (
+          SELECT floor(t / 86400) AS day, max(busy) AS peak FROM level GROUP BY 1)""",
+        params + params).fetchone()[0]
+    return int(found or 0)
+
+
+def actual_schedule(con, request: CapacityRequest, teams: int | None = None
+                    ) -> tuple[Schedule, str]:
+    """The schedule the program works: its coverage hours and days, with ``teams`` or the
+    number of teams its records show working at once."""
+    settings = program_settings(con, request.jurisdiction) or {}
+    start, end = settings.get("start"), settings.get("end")
+    hours = (0, 24) if start is None or end is None else (int(start), int(end) or 24)
+    days = settings.get("days") or DAYS
+    source = "setting"
+    if teams is None:
+        teams, source = observed_teams(con, request), "observed in the team's records"
+    if teams < 1:
+        raise CapacityError(f"{request.jurisdiction}'s records show no team at work in this "
+                            "period; give the number of teams (--teams).")
+    return Schedule.uniform(teams, hours, parse_days(days)), source
+
+
+def calibrate(con, request: CapacityRequest, *, teams: int | None = None,
+              extra_minutes: float = DEFAULT_EXTRA_MINUTES, max_wait_minutes: float = 0.0,
+              runs: int = DEFAULT_RUNS, seed: int = 0) -> Calibration:
+    """The model's coverage for the program's actual schedule beside what was measured, over
+    the same weeks and the same calls (B1's eligible calls)."""
+    settings = program_settings(con, request.jurisdiction)
+    if not settings or settings["launch_date"] is None:
+        raise CapacityError(f"{request.jurisdiction} has no launch date: there is no running "
+                            "program to calibrate against.")
+    workload = load_workload(con, request, kind="eligible")
+    weeks = replace(request, date_from=workload.first_day, date_to=workload.last_day)
+    schedule, source = actual_schedule(con, weeks, teams)
+    model = simulate(workload, [schedule], extra_minutes=extra_minutes,
+                     max_wait_minutes=max_wait_minutes, runs=runs, seed=seed)[0]
+    where, params = _where(weeks, "eligible")
+    eligible, responded, no_team = con.execute(
+        f"SELECT count(*), count_if(c.ar_responded), count_if(NOT c.ar_responded AND "
+        f"regexp_matches(lower(coalesce(c.not_served_reason, '')), ?)) FROM {_FROM} "
+        f"WHERE {where}", [_NO_TEAM] + params).fetchone()
+    cal = Calibration(request.jurisdiction, schedule, source, eligible, responded, no_team,
+                      eligible - responded - no_team, model)
+    cal.notes = explain_gap(cal, workload)
+    return cal
+
+
+def explain_gap(cal: Calibration, workload: Workload) -> list[str]:
+    """Sentences saying whether the model reproduces the program, and what may explain why not."""
+    pts = abs(cal.gap) * 100
+    if cal.reliable:
+        return [f"The model is within {pts:.1f} points of the measured coverage: its advice for "
+                "this jurisdiction can be relied on as a first estimate."]
+    notes = [f"The model's coverage differs from the measured coverage by {pts:.1f} points "
+             f"(more than {CALIBRATION_TOLERANCE:.0%}): treat its advice as unreliable until "
+             "the gap is explained."]
+    capacity_gap = cal.model_no_team_share - cal.measured_no_team_share
+    if cal.gap > 0 and capacity_gap < 0:
+        notes.append("It predicts fewer 'no team available' misses than were recorded: the "
+                     "teams may not all be on shift at all covered hours, may be busy with work "
+                     "not in these records (follow-ups, team-initiated contacts), or the "
+                     "number of teams read from the records is too high; give it with --teams.")
+    if cal.gap < 0:
+        notes.append("It predicts more misses than were recorded: more teams may work at busy "
+                     "hours than the records show at once, or calls are shorter than the "
+                     "recorded dispatch-to-clear times.")
+    if cal.no_team == 0 and cal.eligible - cal.responded > 0:
+        notes.append("No miss is recorded as 'no unit available': the reason why eligible "
+                     "calls were not served is missing from the dispatch data, so capacity "
+                     "misses cannot be told from other losses.")
+    if workload.service_source != "team records":
+        notes.append("Service times come from police busy time, not the team's own records.")
+    return notes
+
+
+# --------------------------------------------------------------------------------------------
+# What a viewer may see
+# --------------------------------------------------------------------------------------------
+
+def publish_count(count, policy):
+    """A count of calls as a viewer sees it (metrics.disclosure rules); None when hidden."""
+    from .disclosure import published_count
+
+    if count is None:
+        return None
+    return published_count(int(round(count)), policy)
