@@ -35,6 +35,7 @@ ANALYSIS = [
     st.Page("app_pages/connections.py", title="Connections", url_path="connections"),
     st.Page("app_pages/compare.py", title="Compare", url_path="compare"),
     st.Page("app_pages/equity.py", title="Equity", url_path="equity"),
+    st.Page("app_pages/plan.py", title="Plan", url_path="plan"),
 ]
 ABOUT = [st.Page("app_pages/methodology.py", title="Methodology", url_path="methodology")]
 # The default page is served at "/" only; /overview is a hidden alias so that deep links work.

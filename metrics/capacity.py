@@ -22,8 +22,9 @@ question: the fewest teams (on given hours and days) reaching a target, as team-
 ``calibrate`` puts the model's figure for the schedule a running program works beside its
 measured coverage (B1) and its measured "no unit available" misses.
 
-DuckDB does the counting: arrivals come back as one array of epoch seconds for at most
-``MAX_WEEKS`` weeks, durations as a histogram of whole minutes. No streamlit here.
+DuckDB does the counting: arrivals come back as one array of epoch seconds for the latest
+whole weeks, at most ``MAX_WEEKS`` of them and about ``MAX_ARRIVALS`` calls, durations as a
+histogram of whole minutes. No streamlit here.
 """
 from __future__ import annotations
 
@@ -40,6 +41,7 @@ from .errors import MetricError
 WEEK_S = 7 * 86_400
 HOURS_PER_WEEK = 168
 MAX_WEEKS = 52          # a year of arrivals: enough for seasons, bounded for the page's budget
+MAX_ARRIVALS = 30_000   # fewer weeks for a busier jurisdiction: each run costs ~1 us a call
 MIN_DURATIONS = 20      # fewer durations than this describe no distribution
 MAX_SERVICE_MIN = 720   # a duration over 12 hours is a record left open, not a call
 MAX_TEAMS = 40          # the reverse search stops here
@@ -263,7 +265,9 @@ def load_workload(con, request: CapacityRequest, kind: str = "type") -> Workload
     end = (last // 86_400 + 1) * 86_400
     if request.date_to:
         end = min(end, _epoch(request.date_to + timedelta(days=1)))
-    weeks = min((end - (first // 86_400) * 86_400) // WEEK_S, request.max_weeks)
+    span = (end - (first // 86_400) * 86_400) // WEEK_S
+    per_week = n / max(span, 1)
+    weeks = min(span, request.max_weeks, max(1, int(MAX_ARRIVALS // max(per_week, 1))))
     if weeks < 1:
         raise CapacityError(f"{request.jurisdiction}'s eligible-type calls in this period span "
                             "less than a week; the model needs at least one whole week.")
@@ -362,10 +366,13 @@ def simulate(workload: Workload, schedules, *, extra_minutes: float = DEFAULT_EX
 class _Plan:
     """The traces and service draws of one question, shared by the schedules compared."""
 
-    def __init__(self, w: Workload, extra_minutes, max_wait_minutes, runs, seed):
+    def __init__(self, w: Workload, extra_minutes, max_wait_minutes, runs, seed,
+                 trace_runs: int = TRACE_RUNS):
         if extra_minutes < 0 or max_wait_minutes < 0:
             raise CapacityError("Extra minutes and the tolerable wait cannot be negative.")
         self.w, self.wait = w, float(max_wait_minutes) * 60
+        self.extra, self.wait_minutes = float(extra_minutes), float(max_wait_minutes)
+        self.done: dict = {}
         rng = np.random.default_rng(seed)
         offsets = w.arrivals - w.start_s
         self.how = hour_of_week(w.arrivals)
@@ -377,7 +384,7 @@ class _Plan:
             m = w.minutes[rng.choice(len(p), size=n, p=p)]
             return np.maximum(m * 60 + rng.uniform(-30, 30, n), 0.0) + extra
         self.traces = [(offsets.astype(float), self.how, services(len(offsets)))
-                       for _ in range(TRACE_RUNS)]
+                       for _ in range(trace_runs)]
         self.boot = []
         for _ in range(runs):
             pick = rng.integers(0, w.weeks, w.weeks)
@@ -387,7 +394,12 @@ class _Plan:
             how = hour_of_week(t + w.start_s)
             self.boot.append((t.astype(float), how, services(len(t))))
 
-    def run(self, schedule: Schedule) -> Coverage:
+    def run(self, schedule: Schedule, interval: bool = True) -> Coverage:
+        """Coverage of ``schedule``; without ``interval`` only the runs on the actual call
+        times (the reverse search compares many schedules and needs no interval)."""
+        key = (schedule.teams, interval)
+        if key in self.done:
+            return replace(self.done[key], schedule=schedule)
         teams = np.asarray(schedule.teams)
         n = len(self.how)
         served_by_hour = np.zeros(HOURS_PER_WEEK)
@@ -398,17 +410,18 @@ class _Plan:
             served_sum += flags.sum()
             waited_sum += waited
         k = len(self.traces)
+        boot = self.boot if interval else []
         shares = [(_loss_queue(t, teams[how], s, self.wait)[0].sum() / len(t)) if len(t) else 0.0
-                  for t, how, s in self.boot]
+                  for t, how, s in boot]
         served = served_sum / k
         coverage = served / n if n else 0.0
-        low, high = (np.percentile(shares, [2.5, 97.5]) if shares else (coverage, coverage))
+        low, high = np.percentile(shares, [2.5, 97.5]) if shares else (coverage, coverage)
         off = int((teams[self.how] == 0).sum())
-        return Coverage(schedule, n, float(served), float(coverage), float(min(low, coverage)),
-                        float(max(high, coverage)), float(n - served - off), off,
-                        float(waited_sum / k),
-                        len(shares), np.bincount(self.how, minlength=HOURS_PER_WEEK),
-                        served_by_hour / k)
+        self.done[key] = Coverage(
+            schedule, n, float(served), float(coverage), float(min(low, coverage)),
+            float(max(high, coverage)), float(n - served - off), off, float(waited_sum / k),
+            len(shares), np.bincount(self.how, minlength=HOURS_PER_WEEK), served_by_hour / k)
+        return self.done[key]
 
 
 def _loss_queue(times: np.ndarray, on_duty: np.ndarray, service: np.ndarray, wait: float):
@@ -419,8 +432,7 @@ def _loss_queue(times: np.ndarray, on_duty: np.ndarray, service: np.ndarray, wai
     on duty, else by the first team to free up if that is within ``wait`` seconds.
     """
     busy: list[float] = []
-    flags = np.zeros(len(times))
-    taken = flags  # local name for speed in the loop
+    taken = bytearray(len(times))  # a bytearray: ~4 times cheaper to set than numpy items
     waited = 0
     push, pop, replace_top = heapq.heappush, heapq.heappop, heapq.heapreplace
     for i, (t, k, s) in enumerate(zip(times.tolist(), on_duty.tolist(), service.tolist())):
@@ -428,7 +440,7 @@ def _loss_queue(times: np.ndarray, on_duty: np.ndarray, service: np.ndarray, wai
             pop(busy)
         if len(busy) < k:
             push(busy, t + s)
-            taken[i] = 1.0
+            taken[i] = 1
         elif wait > 0 and k > 0:
             # The team that frees up first among those on duty: with more teams still busy
             # than on duty (a shift just ended), the (busy - on duty + 1)-th to finish.
@@ -441,9 +453,9 @@ def _loss_queue(times: np.ndarray, on_duty: np.ndarray, service: np.ndarray, wai
                     busy.remove(free_at)
                     busy.append(free_at + s)
                     heapq.heapify(busy)
-                taken[i] = 1.0
+                taken[i] = 1
                 waited += 1
-    return flags, waited
+    return np.frombuffer(taken, dtype=np.uint8).astype(float), waited
 
 
 # --------------------------------------------------------------------------------------------
@@ -522,47 +534,61 @@ class Found:
 
 def smallest_schedule(workload: Workload, target: float, hours=(0, 24), days: str = DAYS, *,
                       extra_minutes: float = DEFAULT_EXTRA_MINUTES,
-                      max_wait_minutes: float = 0.0, runs: int = DEFAULT_RUNS, seed: int = 0
-                      ) -> Found:
+                      max_wait_minutes: float = 0.0, runs: int = DEFAULT_RUNS, seed: int = 0,
+                      plan: "_Plan | None" = None, interval: bool = True) -> Found:
     """The fewest teams, the same on every hour and day given, whose expected coverage reaches
-    ``target``. Coverage never falls as teams are added, so a doubling then halving search."""
+    ``target``. Erlang B by hour gives the first guess; the simulation on the actual call
+    times decides, stepping one team at a time (coverage never falls as teams are added)."""
     if not 0 < target < 1:
         raise CapacityError(f"A target coverage is a share between 0 and 1, not {target}.")
-    plan = _Plan(workload, extra_minutes, max_wait_minutes, runs, seed)
+    plan = plan or _Plan(workload, extra_minutes, max_wait_minutes, runs, seed)
     one = Schedule.uniform(1, hours, days)
     reachable = float((np.asarray(one.teams)[plan.how] > 0).mean()) if len(plan.how) else 0.0
     if reachable < target:
         return Found(target, None, None, reachable)
-    results = {}
 
     def reached(k):
-        if k not in results:
-            results[k] = plan.run(Schedule.uniform(k, hours, days))
-        return results[k].coverage >= target
-    high = 1
-    while not reached(high):
-        if high >= MAX_TEAMS:
-            return Found(target, None, None, reachable)
-        high = min(high * 2, MAX_TEAMS)
-    low = high // 2  # not reached (or 0)
-    while high - low > 1:
-        mid = (low + high) // 2
-        low, high = (low, mid) if reached(mid) else (mid, high)
-    return Found(target, results[high].schedule, results[high], reachable)
+        return plan.run(Schedule.uniform(k, hours, days), interval=False).coverage >= target
+    k = _erlang_guess(workload, target, hours, days, plan)
+    if reached(k):
+        while k > 1 and reached(k - 1):
+            k -= 1
+    else:
+        while not reached(k):
+            if k >= MAX_TEAMS:
+                return Found(target, None, None, reachable)
+            k += 1
+    found = plan.run(Schedule.uniform(k, hours, days), interval=interval)
+    return Found(target, found.schedule, found, reachable)
 
 
-def needed_for(workload: Workload, targets, patterns, **kw) -> list[dict]:
-    """For each target, the pattern of hours (and its number of teams) that reaches it with
-    the fewest team-hours per week."""
+def _erlang_guess(workload, target, hours, days, plan) -> int:
+    for k in range(1, MAX_TEAMS + 1):
+        e = erlang_by_hour(workload, Schedule.uniform(k, hours, days),
+                           extra_minutes=plan.extra, max_wait_minutes=plan.wait_minutes)
+        if e["coverage"] >= target:
+            return k
+    return MAX_TEAMS
+
+
+# Hours a program commonly works, for "team-hours needed": days, evenings, around the clock.
+PATTERNS = (((8, 20), DAYS), ((7, 23), DAYS), ((0, 24), DAYS))
+
+
+def needed_for(workload: Workload, targets, patterns=PATTERNS, *,
+               extra_minutes: float = DEFAULT_EXTRA_MINUTES, max_wait_minutes: float = 0.0,
+               runs: int = DEFAULT_RUNS, seed: int = 0) -> list[Found]:
+    """For each target, among ``patterns`` of hours, the schedule that reaches it with the
+    fewest team-hours per week (a Found with schedule None when none does). Point estimates
+    only, from two runs on the actual call times: nine searches must fit in a page view."""
+    plan = _Plan(workload, extra_minutes, max_wait_minutes, 0, seed, trace_runs=2)
     out = []
     for target in targets:
-        best = None
-        for hours, days in patterns:
-            found = smallest_schedule(workload, target, hours, days, **kw)
-            if found.schedule and (best is None or found.schedule.team_hours_per_week
-                                   < best.schedule.team_hours_per_week):
-                best = found
-        out.append(best.as_dict() if best else {"target": target, "reached": False})
+        found = [smallest_schedule(workload, target, hours, days, plan=plan, interval=False)
+                 for hours, days in patterns]
+        reached = [f for f in found if f.schedule is not None]
+        out.append(min(reached, key=lambda f: f.schedule.team_hours_per_week) if reached
+                   else Found(target, None, None, max(f.reachable_share for f in found)))
     return out
 
 
@@ -724,8 +750,99 @@ def explain_gap(cal: Calibration, workload: Workload) -> list[str]:
 
 
 # --------------------------------------------------------------------------------------------
-# What a viewer may see
+# The Plan page's question in one call, and what a viewer may see of it
 # --------------------------------------------------------------------------------------------
+
+TARGETS = (0.6, 0.7, 0.8)
+
+
+def plan(con, request: CapacityRequest, specs: tuple[str, ...], *,
+         extra_minutes: float = DEFAULT_EXTRA_MINUTES, max_wait_minutes: float = 0.0,
+         runs: int = DEFAULT_RUNS, seed: int = 0, targets=TARGETS) -> dict:
+    """Schedules (short forms, ``parse_spec``) compared on the same calls, the team-hours each
+    target needs, and the calibration: plain values, for a cache and a page."""
+    kw = dict(extra_minutes=extra_minutes, max_wait_minutes=max_wait_minutes, runs=runs,
+              seed=seed)
+    workload = load_workload(con, request)
+    schedules = [parse_spec(s) for s in specs]
+    results = simulate(workload, schedules, **kw)
+    doc = {"jurisdiction": request.jurisdiction, "first_day": workload.first_day,
+           "last_day": workload.last_day, "weeks": workload.weeks, "calls": len(workload.arrivals),
+           "calls_in_period": workload.calls_in_period,
+           "service_minutes_mean": workload.service_minutes_mean + extra_minutes,
+           "service_source": workload.service_source, "durations": workload.durations,
+           "extra_minutes": extra_minutes, "max_wait_minutes": max_wait_minutes, "runs": runs,
+           "schedules": [_schedule_doc(workload, r, kw) for r in results],
+           "needed": [f.as_dict() for f in needed_for(workload, targets, **kw)]}
+    try:  # the calibration compares point estimates: no interval needed
+        doc["calibration"] = calibrate(con, request, **{**kw, "runs": 0}).as_dict()
+    except CapacityError as e:
+        doc["calibration"] = {"unavailable": str(e)}
+    return doc
+
+
+def _schedule_doc(workload: Workload, r: Coverage, kw: dict) -> dict:
+    hour = np.arange(HOURS_PER_WEEK) % 24
+    calls = np.bincount(hour, weights=r.calls_by_hour, minlength=24)
+    served = np.bincount(hour, weights=r.served_by_hour, minlength=24)
+    erlang = erlang_by_hour(workload, r.schedule, extra_minutes=kw["extra_minutes"],
+                            max_wait_minutes=kw["max_wait_minutes"])
+    return {**r.as_dict(), "erlang_coverage": erlang["coverage"], "grid": r.schedule.grid(),
+            "by_hour": [{"hour": h, "calls": int(calls[h]), "served": float(served[h]),
+                         "coverage": float(served[h] / calls[h]) if calls[h] else None}
+                        for h in range(24)]}
+
+
+def publish(doc: dict, policy) -> dict:
+    """The plan as a viewer may see it: every count of calls through disclosure control
+    (1 to H hidden, the rest rounded; metrics.disclosure), and each share of an hour or a
+    program shown only beside a published count of its calls. Model shares of the whole
+    period (coverage, its interval) rest on the period's calls and follow them."""
+    out = {**doc, "calls": publish_count(doc["calls"], policy),
+           "calls_in_period": publish_count(doc["calls_in_period"], policy),
+           "durations": publish_count(doc["durations"], policy)}
+    out["schedules"] = [_published_schedule(s, out["calls"] is None, policy)
+                        for s in doc["schedules"]]
+    cal = doc.get("calibration") or {}
+    if "gap" in cal:
+        out["calibration"] = _published_calibration(cal, policy)
+    return out
+
+
+_SCHEDULE_COUNTS = ("served", "missed_no_team_free", "missed_no_team_on_duty",
+                    "served_after_wait")
+
+
+def _published_schedule(s: dict, hidden: bool, policy) -> dict:
+    out = {**s, **{k: None if hidden else publish_count(s[k], policy) for k in _SCHEDULE_COUNTS}}
+    if hidden:
+        out.update(coverage=None, ci_low=None, ci_high=None, erlang_coverage=None)
+    out["by_hour"] = []
+    for h in s["by_hour"]:
+        calls = publish_count(h["calls"], policy)
+        out["by_hour"].append({"hour": h["hour"], "calls": calls,
+                               "served": None if not calls else publish_count(h["served"], policy),
+                               "coverage": h["coverage"] if calls else None})
+    return out
+
+
+def _published_calibration(cal: dict, policy) -> dict:
+    eligible = publish_count(cal["eligible"], policy)
+    responded = publish_count(cal["responded"], policy)
+    no_team = publish_count(cal["measured_no_team_share"] * cal["eligible"], policy)
+    out = {**cal, "eligible": eligible, "responded": responded}
+    if not eligible or responded is None or no_team is None:
+        out.update(measured_coverage=None, measured_no_team_share=None, gap=None,
+                   reliable=False, notes=["The measured coverage rests on too few calls to "
+                                          "show here, so the model cannot be checked against "
+                                          "it."])
+        return out
+    measured = responded / eligible
+    gap = cal["model_coverage"] - measured
+    out.update(measured_coverage=measured, measured_no_team_share=no_team / eligible, gap=gap,
+               reliable=abs(gap) <= CALIBRATION_TOLERANCE)
+    return out
+
 
 def publish_count(count, policy):
     """A count of calls as a viewer sees it (metrics.disclosure rules); None when hidden."""

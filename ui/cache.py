@@ -162,3 +162,18 @@ def _boundaries(jurisdiction: str, version: tuple) -> dict | None:
 def boundaries(jurisdiction: str) -> dict | None:
     """The jurisdiction's area boundaries (GeoJSON FeatureCollection), or None."""
     return _boundaries(jurisdiction, data_version())
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def _plan(request, specs: tuple[str, ...], options: tuple, principal: Principal,
+          policy: DisclosurePolicy, version: tuple) -> dict:
+    with closing(cursor()) as cur:
+        return guarded.capacity_plan(cur, principal, request, specs, policy=policy,
+                                     **dict(options))
+
+
+def plan(request, specs: tuple[str, ...], options: dict, policy: DisclosurePolicy) -> dict:
+    """The Plan page's answer (metrics.capacity.plan) for the signed-in principal under
+    ``policy``, per data version: a simulation of a second or so, run once per choice."""
+    return _plan(request, tuple(specs), tuple(sorted(options.items())), _principal(), policy,
+                 data_version())
