@@ -341,6 +341,7 @@ class Coverage:
     runs: int
     calls_by_hour: np.ndarray = field(repr=False, default=None)    # 168, per hour of week
     served_by_hour: np.ndarray = field(repr=False, default=None)   # 168, expected
+    not_needed: float = 0.0     # calibration: calls lost for reasons other than capacity
 
     @property
     def missed(self) -> float:
@@ -355,11 +356,12 @@ class Coverage:
 
 
 def simulate(workload: Workload, schedules, *, extra_minutes: float = DEFAULT_EXTRA_MINUTES,
-             max_wait_minutes: float = 0.0, runs: int = DEFAULT_RUNS, seed: int = 0
-             ) -> list[Coverage]:
+             max_wait_minutes: float = 0.0, runs: int = DEFAULT_RUNS, seed: int = 0,
+             need_share: float = 1.0) -> list[Coverage]:
     """Each schedule's coverage. Every schedule meets the same draws (common random numbers),
-    so two schedules differ by their teams, not by luck."""
-    plan = _Plan(workload, extra_minutes, max_wait_minutes, runs, seed)
+    so two schedules differ by their teams, not by luck. ``need_share`` < 1: that share of
+    calls, drawn at random, needs a team at all (the others are lost for other reasons)."""
+    plan = _Plan(workload, extra_minutes, max_wait_minutes, runs, seed, need_share=need_share)
     return [plan.run(s) for s in schedules]
 
 
@@ -367,7 +369,7 @@ class _Plan:
     """The traces and service draws of one question, shared by the schedules compared."""
 
     def __init__(self, w: Workload, extra_minutes, max_wait_minutes, runs, seed,
-                 trace_runs: int = TRACE_RUNS):
+                 trace_runs: int = TRACE_RUNS, need_share: float = 1.0):
         if extra_minutes < 0 or max_wait_minutes < 0:
             raise CapacityError("Extra minutes and the tolerable wait cannot be negative.")
         self.w, self.wait = w, float(max_wait_minutes) * 60
@@ -382,7 +384,10 @@ class _Plan:
 
         def services(n):  # whole-minute bins, spread uniformly within the minute
             m = w.minutes[rng.choice(len(p), size=n, p=p)]
-            return np.maximum(m * 60 + rng.uniform(-30, 30, n), 0.0) + extra
+            s = np.maximum(m * 60 + rng.uniform(-30, 30, n), 0.0) + extra
+            if need_share < 1:  # NaN: a call that never needs a team (calibration)
+                s[rng.random(n) >= need_share] = np.nan
+            return s
         self.traces = [(offsets.astype(float), self.how, services(len(offsets)))
                        for _ in range(trace_runs)]
         self.boot = []
@@ -404,8 +409,10 @@ class _Plan:
         n = len(self.how)
         served_by_hour = np.zeros(HOURS_PER_WEEK)
         served_sum, waited_sum = 0.0, 0.0
+        not_needed = 0.0
         for t, how, s in self.traces:
             flags, waited = _loss_queue(t, teams[how], s, self.wait)
+            not_needed += np.isnan(s).sum()
             served_by_hour += np.bincount(how, weights=flags, minlength=HOURS_PER_WEEK)
             served_sum += flags.sum()
             waited_sum += waited
@@ -419,8 +426,9 @@ class _Plan:
         off = int((teams[self.how] == 0).sum())
         self.done[key] = Coverage(
             schedule, n, float(served), float(coverage), float(min(low, coverage)),
-            float(max(high, coverage)), float(n - served - off), off, float(waited_sum / k),
-            len(shares), np.bincount(self.how, minlength=HOURS_PER_WEEK), served_by_hour / k)
+            float(max(high, coverage)), float(n - served - off - not_needed / k), off,
+            float(waited_sum / k), len(shares), np.bincount(self.how, minlength=HOURS_PER_WEEK),
+            served_by_hour / k, float(not_needed / k))
         return self.done[key]
 
 
@@ -436,6 +444,8 @@ def _loss_queue(times: np.ndarray, on_duty: np.ndarray, service: np.ndarray, wai
     waited = 0
     push, pop, replace_top = heapq.heappush, heapq.heappop, heapq.heapreplace
     for i, (t, k, s) in enumerate(zip(times.tolist(), on_duty.tolist(), service.tolist())):
+        if s != s:  # NaN: the call needs no team
+            continue
         while busy and busy[0] <= t:
             pop(busy)
         if len(busy) < k:
@@ -618,14 +628,14 @@ class Calibration:
 
     @property
     def model_no_team_share(self) -> float:
-        return 1 - self.model.coverage
+        m = self.model
+        return (m.missed_busy + m.missed_off) / m.calls if m.calls else 0.0
 
     @property
     def modelled(self) -> float:
-        """The model's capacity misses, plus the losses it does not model at their measured
-        rate (reassigned, cancelled, resolved by phone ...): comparable with B1."""
-        other = self.other_losses / self.eligible if self.eligible else 0.0
-        return max(self.model.coverage - other, 0.0)
+        """Comparable with B1: calls lost for other reasons (reassigned, cancelled, resolved
+        by phone ...) are left out of the simulation at their measured rate, at random."""
+        return self.model.coverage
 
     @property
     def gap(self) -> float:
@@ -639,7 +649,7 @@ class Calibration:
         return {"jurisdiction": self.jurisdiction, "schedule": self.schedule.label,
                 "teams_source": self.teams_source, "eligible": self.eligible,
                 "responded": self.responded, "measured_coverage": self.measured,
-                "model_coverage": self.modelled, "model_capacity_coverage": self.model.coverage,
+                "model_coverage": self.modelled,
                 "gap": self.gap, "measured_no_team_share": self.measured_no_team_share,
                 "model_no_team_share": self.model_no_team_share,
                 "reliable": bool(self.reliable), "notes": self.notes}
@@ -708,15 +718,17 @@ def calibrate(con, request: CapacityRequest, *, teams: int | None = None,
     workload = load_workload(con, request, kind="eligible")
     weeks = replace(request, date_from=workload.first_day, date_to=workload.last_day)
     schedule, source = actual_schedule(con, weeks, teams)
-    model = simulate(workload, [schedule], extra_minutes=extra_minutes,
-                     max_wait_minutes=max_wait_minutes, runs=runs, seed=seed)[0]
     where, params = _where(weeks, "eligible")
     eligible, responded, no_team = con.execute(
         f"SELECT count(*), count_if(c.ar_responded), count_if(NOT c.ar_responded AND "
         f"regexp_matches(lower(coalesce(c.not_served_reason, '')), ?)) FROM {_FROM} "
         f"WHERE {where}", [_NO_TEAM] + params).fetchone()
+    other = eligible - responded - no_team
+    model = simulate(workload, [schedule], extra_minutes=extra_minutes,
+                     max_wait_minutes=max_wait_minutes, runs=runs, seed=seed,
+                     need_share=1 - other / eligible if eligible else 1.0)[0]
     cal = Calibration(request.jurisdiction, schedule, source, eligible, responded, no_team,
-                      eligible - responded - no_team, model)
+                      other, model)
     cal.notes = explain_gap(cal, workload)
     return cal
 

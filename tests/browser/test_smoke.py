@@ -19,12 +19,13 @@ PAGES = {
     "connections": "Are people being connected to services?",
     "compare": "How do the jurisdictions compare?",
     "equity": "Do outcomes differ between groups?",
+    "plan": "How many teams for what coverage?",
     "data": "Data",
     "methodology": "Metric definitions",
 }
 
 
-CHARTED = {"overview", "reach", "on-scene", "connections", "compare", "equity"}
+CHARTED = {"overview", "reach", "on-scene", "connections", "compare", "equity", "plan"}
 # Pages split into sections (ui/sections.py): only the open tab is drawn.
 SPLIT = {Path(s.page).stem.replace("_", "-"): s for s in sections.ALL}
 
