@@ -65,11 +65,12 @@ def schedule_grid(grid: list[list[int]], title: str | None = None) -> go.Figure:
     """Teams on duty by weekday x hour, the number written in each cell."""
     top = max(max(row) for row in grid) or 1
     text = [[str(v) if v else "" for v in row] for row in grid]
+    z = [[v or None for v in row] for row in grid]  # no team: the grey background
     fig = go.Figure(go.Heatmap(
-        z=grid, x=[f"{h:02d}" for h in range(24)], y=list(WEEKDAYS), text=text,
-        texttemplate="%{text}", textfont=dict(size=13), colorscale=SEQUENTIAL, zmin=0,
-        zmax=top, xgap=1, ygap=1, showscale=False,
-        hovertemplate="%{y} %{x}:00: %{z} teams on duty<extra></extra>"))
+        z=z, x=[f"{h:02d}" for h in range(24)], y=list(WEEKDAYS), text=text,
+        texttemplate="%{text}", textfont=dict(size=13), colorscale=SEQUENTIAL,
+        zmin=0 if top > 1 else 0.5, zmax=top, xgap=1, ygap=1, showscale=False,
+        hoverongaps=False, hovertemplate="%{y} %{x}:00: %{z} teams on duty<extra></extra>"))
     fig.update_yaxes(autorange="reversed", title=None)
     fig.update_xaxes(title="Hour of day (local time)", dtick=2)
     fig.update_layout(height=250, plot_bgcolor=NO_DATA)

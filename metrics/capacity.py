@@ -41,7 +41,7 @@ from .errors import MetricError
 WEEK_S = 7 * 86_400
 HOURS_PER_WEEK = 168
 MAX_WEEKS = 52          # a year of arrivals: enough for seasons, bounded for the page's budget
-MAX_ARRIVALS = 30_000   # fewer weeks for a busier jurisdiction: each run costs ~1 us a call
+MAX_ARRIVALS = 15_000   # fewer weeks for a busier jurisdiction: each run costs ~1 us a call
 MIN_DURATIONS = 20      # fewer durations than this describe no distribution
 MAX_SERVICE_MIN = 720   # a duration over 12 hours is a record left open, not a call
 MAX_TEAMS = 40          # the reverse search stops here
@@ -49,7 +49,6 @@ TRACE_RUNS = 4          # runs over the actual call times (service times drawn a
 DEFAULT_RUNS = 20       # runs over resampled weeks, for the interval
 DEFAULT_EXTRA_MINUTES = 10.0
 CALIBRATION_TOLERANCE = 0.05
-_NO_TEAM = r"no (unit|team|responder)|unavailable|not available|busy"
 DAYS = "1234567"
 
 
@@ -207,6 +206,11 @@ class Workload:
     counts: np.ndarray          # ... and how many durations took them
     service_source: str         # "team records" | "police busy time"
     calls_in_period: int        # eligible-type calls in the whole period asked for
+    # Per arrival, for the calibration: B1's eligible call; the team responded; not served
+    # for want of a free team ("no unit available").
+    eligible: np.ndarray = field(repr=False, default=None)
+    responded: np.ndarray = field(repr=False, default=None)
+    no_team: np.ndarray = field(repr=False, default=None)
 
     @property
     def durations(self) -> int:
@@ -224,18 +228,27 @@ class Workload:
     def last_day(self) -> date:
         return self.first_day + timedelta(days=7 * self.weeks - 1)
 
+    def only_eligible(self) -> "Workload":
+        """The same weeks, B1's eligible calls only (a running program's calibration)."""
+        return replace(self, arrivals=self.arrivals[self.eligible],
+                       eligible=self.eligible[self.eligible],
+                       responded=self.responded[self.eligible],
+                       no_team=self.no_team[self.eligible])
 
-# Eligible-type: the crosswalk's triage of the call type; an untriaged type counts when its
-# category is one the program targets (a jurisdiction still planning names only categories).
-_ELIGIBLE_TYPE = "coalesce(cw.eligible, c.is_target)"
-_FROM = ("calls c LEFT JOIN crosswalk cw ON cw.jurisdiction = c.jurisdiction "
-         "AND cw.call_type = c.call_type")
+
+# Eligible-type, from the columns stored on each call (data/facts.py), not a join with the
+# crosswalk (three times the cost over ten million calls): a call of a type the crosswalk marks
+# eligible, at any hour (eligible in hours, or "out of hours" outside them), or of an untriaged
+# type in a category the program targets (a jurisdiction still planning names only
+# categories). Like eligibility itself, it counts calls after the launch, in covered areas.
+_ELIGIBLE_TYPE = ("(c.effective_eligible OR c.out_of_hours "
+                  "OR (c.effective_eligible IS NULL AND c.is_target))")
+_NO_TEAM = r"no (unit|team|responder)|unavailable|not available|busy"
 
 
-def _where(request: CapacityRequest, kind: str) -> tuple[str, list]:
-    """``kind``: 'type' (eligible-type calls) or 'eligible' (B1's eligible calls)."""
-    flag = _ELIGIBLE_TYPE if kind == "type" else "c.effective_eligible"
-    clauses, params = ["c.jurisdiction = ?", f"coalesce({flag}, false)"], [request.jurisdiction]
+def _where(request: CapacityRequest) -> tuple[str, list]:
+    clauses = ["c.jurisdiction = ?", f"coalesce({_ELIGIBLE_TYPE}, false)"]
+    params: list = [request.jurisdiction]
     if request.date_from:
         clauses.append("c.received_local >= ?::TIMESTAMP")
         params.append(request.date_from)
@@ -251,35 +264,41 @@ def _where(request: CapacityRequest, kind: str) -> tuple[str, list]:
     return " AND ".join(clauses), params
 
 
-def load_workload(con, request: CapacityRequest, kind: str = "type") -> Workload:
-    """Arrivals (at most ``max_weeks`` whole weeks, the latest) and the service histogram."""
-    where, params = _where(request, kind)
+def load_workload(con, request: CapacityRequest) -> Workload:
+    """Arrivals of the latest whole weeks (at most ``max_weeks``, about ``MAX_ARRIVALS``
+    calls) with their calibration flags, and the service histogram: two scans of the calls."""
+    where, params = _where(request)
     n, first, last = con.execute(
-        f"SELECT count(*), epoch(min(c.received_local))::BIGINT, "
-        f"epoch(max(c.received_local))::BIGINT FROM {_FROM} WHERE {where}", params).fetchone()
+        f"SELECT count(*), min(c.received_local), max(c.received_local) FROM calls c "
+        f"WHERE {where}", params).fetchone()
     if not n:
         raise CapacityError(
             f"{request.jurisdiction} has no eligible-type calls in this period: mark call "
             "types eligible in its crosswalk, or name the categories it targets (Admin page, "
             "target categories), then ask again.")
-    end = (last // 86_400 + 1) * 86_400
+    end = _epoch(last.date() + timedelta(days=1))
     if request.date_to:
         end = min(end, _epoch(request.date_to + timedelta(days=1)))
-    span = (end - (first // 86_400) * 86_400) // WEEK_S
+    span = (end - _epoch(first.date())) // WEEK_S
     per_week = n / max(span, 1)
     weeks = min(span, request.max_weeks, max(1, int(MAX_ARRIVALS // max(per_week, 1))))
     if weeks < 1:
         raise CapacityError(f"{request.jurisdiction}'s eligible-type calls in this period span "
                             "less than a week; the model needs at least one whole week.")
     start = end - weeks * WEEK_S
-    arrivals = con.execute(
-        f"SELECT epoch(c.received_local)::BIGINT AS t FROM {_FROM} WHERE {where} "
+    got = con.execute(
+        f"SELECT epoch(c.received_local)::BIGINT AS t, coalesce(c.effective_eligible, false) "
+        f"AS e, coalesce(c.ar_responded, false) AS r, NOT coalesce(c.ar_responded, false) AND "
+        f"regexp_matches(lower(coalesce(c.not_served_reason, '')), ?) AS nt FROM calls c "
+        f"WHERE {where} "
         "AND c.received_local >= make_timestamp(?::BIGINT * 1000000) "
         "AND c.received_local < make_timestamp(?::BIGINT * 1000000) ORDER BY t",
-        params + [start, end]).fetchnumpy()["t"]
+        [_NO_TEAM] + params + [start, end]).fetchnumpy()
     minutes, counts, source = _service_histogram(con, request, where, params)
-    return Workload(request.jurisdiction, np.asarray(arrivals, dtype=np.int64), int(start),
-                    int(weeks), minutes, counts, source, int(n))
+    flags = {k: np.asarray(got[c], dtype=bool) for k, c in
+             (("eligible", "e"), ("responded", "r"), ("no_team", "nt"))}
+    return Workload(request.jurisdiction, np.asarray(got["t"], dtype=np.int64), int(start),
+                    int(weeks), minutes, counts, source, int(n), **flags)
 
 
 def _service_histogram(con, request, where, params):
@@ -299,7 +318,7 @@ def _service_histogram(con, request, where, params):
     for source, sql, args in (
             ("team records", f"SELECT {minutes} AS m, count(*) AS n FROM responses "
                              f"WHERE {' AND '.join(team_where)} GROUP BY 1", team_params),
-            ("police busy time", f"SELECT {minutes} AS m, count(*) AS n FROM {_FROM} "
+            ("police busy time", f"SELECT {minutes} AS m, count(*) AS n FROM calls c "
                                  f"WHERE {where} AND c.responder = 'police' AND "
                                  f"{valid.replace('dispatched_at', 'c.dispatched_at').replace('cleared_at', 'c.cleared_at')} "
                                  "GROUP BY 1", params)):
@@ -443,18 +462,21 @@ def _loss_queue(times: np.ndarray, on_duty: np.ndarray, service: np.ndarray, wai
     taken = bytearray(len(times))  # a bytearray: ~4 times cheaper to set than numpy items
     waited = 0
     push, pop, replace_top = heapq.heappush, heapq.heappop, heapq.heapreplace
+    n_busy = 0  # len(busy), kept by hand: len() was a sixth of the loop's time
     for i, (t, k, s) in enumerate(zip(times.tolist(), on_duty.tolist(), service.tolist())):
         if s != s:  # NaN: the call needs no team
             continue
-        while busy and busy[0] <= t:
+        while n_busy and busy[0] <= t:
             pop(busy)
-        if len(busy) < k:
+            n_busy -= 1
+        if n_busy < k:
             push(busy, t + s)
+            n_busy += 1
             taken[i] = 1
         elif wait > 0 and k > 0:
             # The team that frees up first among those on duty: with more teams still busy
             # than on duty (a shift just ended), the (busy - on duty + 1)-th to finish.
-            extra = len(busy) - k
+            extra = n_busy - k
             free_at = busy[0] if extra == 0 else heapq.nsmallest(extra + 1, busy)[-1]
             if free_at - t <= wait:
                 if extra == 0:
@@ -511,14 +533,29 @@ def erlang_by_hour(workload: Workload, schedule: Schedule, *,
     service = workload.service_minutes_mean + extra_minutes
     calls = np.bincount(hour_of_week(workload.arrivals), minlength=HOURS_PER_WEEK)
     load = calls / workload.weeks * service / 60
-    share = np.array([
-        0.0 if k == 0 else (1 - erlang_b(k, a)) if max_wait_minutes <= 0
-        else max(1 - erlang_b(k, a), answered_within(k, a, service, max_wait_minutes))
-        for k, a in zip(schedule.teams, load)])
+    share = _served_share(np.asarray(schedule.teams), load, service, max_wait_minutes)
     total = calls.sum()
     return {"calls_by_hour": calls, "load_by_hour": load, "served_share_by_hour": share,
             "coverage": float((share * calls).sum() / total) if total else 0.0,
             "service_minutes": service}
+
+
+def _served_share(teams: np.ndarray, load: np.ndarray, service: float, wait: float
+                  ) -> np.ndarray:
+    """1 - B per hour (``erlang_b``'s recursion, all hours at once); with a wait, the larger
+    of that and Erlang C's share answered within it."""
+    b, blocked = np.ones_like(load, dtype=float), np.ones_like(load, dtype=float)
+    for n in range(1, int(teams.max(initial=0)) + 1):
+        b = load * b / (n + load * b)
+        blocked = np.where(teams == n, b, blocked)
+    share = np.where(teams > 0, 1 - blocked, 0.0)
+    if wait > 0:
+        stable = teams > load
+        with np.errstate(divide="ignore", invalid="ignore"):
+            c = np.where(stable, teams * blocked / (teams - load * (1 - blocked)), 1.0)
+            within = np.where(stable, 1 - c * np.exp(-(teams - load) * wait / service), 0.0)
+        share = np.where(teams > 0, np.maximum(share, within), 0.0)
+    return share
 
 
 # --------------------------------------------------------------------------------------------
@@ -573,8 +610,10 @@ def smallest_schedule(workload: Workload, target: float, hours=(0, 24), days: st
 
 
 def _erlang_guess(workload, target, hours, days, plan) -> int:
+    """The fewest teams whose Erlang-by-hour coverage reaches ``target``: the search's start."""
+    on = np.asarray(Schedule.uniform(1, hours, days).teams)
     for k in range(1, MAX_TEAMS + 1):
-        e = erlang_by_hour(workload, Schedule.uniform(k, hours, days),
+        e = erlang_by_hour(workload, Schedule(tuple(int(x) for x in on * k)),
                            extra_minutes=plan.extra, max_wait_minutes=plan.wait_minutes)
         if e["coverage"] >= target:
             return k
@@ -708,28 +747,29 @@ def actual_schedule(con, request: CapacityRequest, teams: int | None = None
 
 def calibrate(con, request: CapacityRequest, *, teams: int | None = None,
               extra_minutes: float = DEFAULT_EXTRA_MINUTES, max_wait_minutes: float = 0.0,
-              runs: int = DEFAULT_RUNS, seed: int = 0) -> Calibration:
+              runs: int = DEFAULT_RUNS, seed: int = 0, workload: Workload | None = None
+              ) -> Calibration:
     """The model's coverage for the program's actual schedule beside what was measured, over
-    the same weeks and the same calls (B1's eligible calls)."""
+    the same weeks and the same calls (B1's eligible calls in them). ``workload``: the
+    eligible-type calls already loaded for the same request (no second scan)."""
     settings = program_settings(con, request.jurisdiction)
     if not settings or settings["launch_date"] is None:
         raise CapacityError(f"{request.jurisdiction} has no launch date: there is no running "
                             "program to calibrate against.")
-    workload = load_workload(con, request, kind="eligible")
-    weeks = replace(request, date_from=workload.first_day, date_to=workload.last_day)
+    w = (workload or load_workload(con, request)).only_eligible()
+    if not len(w.arrivals):
+        raise CapacityError(f"{request.jurisdiction} has no eligible calls (in coverage hours, "
+                            "days and areas) in the modelled weeks to calibrate against.")
+    weeks = replace(request, date_from=w.first_day, date_to=w.last_day)
     schedule, source = actual_schedule(con, weeks, teams)
-    where, params = _where(weeks, "eligible")
-    eligible, responded, no_team = con.execute(
-        f"SELECT count(*), count_if(c.ar_responded), count_if(NOT c.ar_responded AND "
-        f"regexp_matches(lower(coalesce(c.not_served_reason, '')), ?)) FROM {_FROM} "
-        f"WHERE {where}", [_NO_TEAM] + params).fetchone()
+    eligible, responded, no_team = len(w.arrivals), int(w.responded.sum()), int(w.no_team.sum())
     other = eligible - responded - no_team
-    model = simulate(workload, [schedule], extra_minutes=extra_minutes,
+    model = simulate(w, [schedule], extra_minutes=extra_minutes,
                      max_wait_minutes=max_wait_minutes, runs=runs, seed=seed,
-                     need_share=1 - other / eligible if eligible else 1.0)[0]
+                     need_share=1 - other / eligible)[0]
     cal = Calibration(request.jurisdiction, schedule, source, eligible, responded, no_team,
                       other, model)
-    cal.notes = explain_gap(cal, workload)
+    cal.notes = explain_gap(cal, w)
     return cal
 
 
@@ -747,7 +787,8 @@ def explain_gap(cal: Calibration, workload: Workload) -> list[str]:
         notes.append("It predicts fewer 'no team available' misses than were recorded: the "
                      "teams may not all be on shift at all covered hours, may be busy with work "
                      "not in these records (follow-ups, team-initiated contacts), or the "
-                     "number of teams read from the records is too high; give it with --teams.")
+                     "number of teams read from the records is too high (give the number "
+                     "yourself: --teams on the command line).")
     if cal.gap < 0:
         notes.append("It predicts more misses than were recorded: more teams may work at busy "
                      "hours than the records show at once, or calls are shorter than the "
@@ -787,7 +828,8 @@ def plan(con, request: CapacityRequest, specs: tuple[str, ...], *,
            "schedules": [_schedule_doc(workload, r, kw) for r in results],
            "needed": [f.as_dict() for f in needed_for(workload, targets, **kw)]}
     try:  # the calibration compares point estimates: no interval needed
-        doc["calibration"] = calibrate(con, request, **{**kw, "runs": 0}).as_dict()
+        doc["calibration"] = calibrate(con, request, workload=workload,
+                                       **{**kw, "runs": 0}).as_dict()
     except CapacityError as e:
         doc["calibration"] = {"unavailable": str(e)}
     return doc

@@ -235,7 +235,8 @@ def _capacity(con, cap, request, teams, schedule_file, hours, days, target, kw) 
     if found:
         doc.update(target=target, teams=schedule.max_teams)
     try:
-        doc["calibration"] = cap.calibrate(con, request, **{**kw, "runs": 0}).as_dict()
+        doc["calibration"] = cap.calibrate(con, request, workload=workload,
+                                           **{**kw, "runs": 0}).as_dict()
     except cap.CapacityError as e:
         doc["calibration"] = {"unavailable": str(e)}
     return doc

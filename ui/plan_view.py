@@ -2,7 +2,8 @@
 
 Every control is bound to the address (``plan_j``, ``plan_a``, ``plan_b`` and, for a schedule
 of one's own, ``plan_a_teams`` / ``plan_a_hours`` / ``plan_a_days``; ``plan_extra``,
-``plan_wait``), so a copied link reopens the same comparison. The controls sit in a
+``plan_wait``), so a copied link reopens the same comparison. Streamlit writes a choice into the address as
+the words shown for it (``plan_a=2+teams+8-20+every+day``; with peers masked, the masked name). The controls sit in a
 ``controls-`` container, which presenter mode hides; the figures come from ``ui.cache.plan``
 (metrics/capacity.py through data/guarded.py), so counts follow the disclosure rules.
 """
@@ -20,6 +21,7 @@ from ui.text import escape
 PRESETS = ("1x8-20x1234567", "2x8-20x1234567", "3x8-20x1234567", "2x7-23x1234567",
            "3x7-23x1234567", "2x0-24x1234567", "3x0-24x1234567", "2x8-20x12345")
 CUSTOM = "custom"
+PAGE_RUNS = 12  # runs over resampled weeks for the interval: the page must answer in a second
 WEEKDAY_NAMES = dict(zip("1234567", ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")))
 
 
@@ -72,7 +74,7 @@ def options() -> dict:
                                bind="query-params", width=220,
                                help="0: a call that finds every team busy is missed. Above 0: "
                                     "it waits for the first team to free up, up to this long.")
-    return {"extra_minutes": float(extra), "max_wait_minutes": float(wait)}
+    return {"extra_minutes": float(extra), "max_wait_minutes": float(wait), "runs": PAGE_RUNS}
 
 
 # --------------------------------------------------------------------------------------------
@@ -114,22 +116,29 @@ def by_hour_cards(doc: dict, names: list[str]) -> None:
                      note="Expected share of each hour's eligible-type calls a team takes, "
                           "over all weekdays. A gap in a line: too few calls in that hour to "
                           "show.")
-    components.chart("plan-missed", "Calls missed by hour of day", _missed_sentence(df, names),
+    components.chart("plan-missed", "Calls missed by hour of day",
+                     _missed_sentence(df, names, doc["schedules"]),
                      charts.missed_by_hour(df), table,
                      note=f"Expected over the {doc['weeks']} modelled weeks: calls that found "
                           "every team on duty busy, or came when no team was on duty.")
 
 
-def _missed_sentence(df: pd.DataFrame, names: list[str]) -> str:
+def _missed_sentence(df: pd.DataFrame, names: list[str], schedules: list[dict]) -> str:
+    """Where each schedule misses most while a team is on duty (off-duty hours miss every
+    call whatever the teams, and would otherwise always be the answer)."""
     parts = []
-    for name in names:
-        part = df[(df["schedule"] == name) & df["expected missed"].notna()]
+    for name, s in zip(names, schedules):
+        on = {h for h in range(24) if any(row[h] for row in s["grid"])}
+        part = df[(df["schedule"] == name) & df["hour"].isin(on) & df["expected missed"].notna()]
         if part.empty:
             continue
         worst = part.loc[part["expected missed"].astype(float).idxmax()]
-        parts.append(f"{name.split(':')[0]} misses most at {int(worst['hour']):02d}:00 "
+        parts.append(f"{name.split(':')[0]} at {int(worst['hour']):02d}:00 "
                      f"({float(worst['expected missed']):,.0f} calls)")
-    return ("; ".join(parts) + ".") if parts else "Too few calls to show the misses by hour."
+    if not parts:
+        return "Too few calls to show the misses by hour."
+    return ("While teams are on duty, the most calls are missed " + "; ".join(parts) + ". "
+            "Hours with no team on duty miss every call.")
 
 
 def grids(doc: dict, names: list[str]) -> None:
