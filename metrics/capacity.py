@@ -905,3 +905,46 @@ def publish_count(count, policy):
     if count is None:
         return None
     return published_count(int(round(count)), policy)
+
+
+METHODOLOGY = f"""## Planning: how many teams for what coverage (the Plan page)
+
+`metrics/capacity.py`; `python -m metrics capacity`. Built on one jurisdiction's own calls.
+
+- **Arrivals**: its eligible-type calls at their actual local times: call types the crosswalk
+  marks eligible, at any hour (eligible in coverage hours, or out of hours outside them), and
+  calls of untriaged types in a category the program targets (a jurisdiction still planning
+  only names categories); like eligibility, after the launch and in covered areas. The
+  sidebar's period, categories and areas apply. The latest whole weeks are modelled: at most
+  {MAX_WEEKS}, and about {MAX_ARRIVALS:,} calls for a busy jurisdiction.
+- **Service time**: dispatch to clear (travel + on scene) from the team's own records when it
+  has at least {MIN_DURATIONS}, else police busy time (dispatch to clear) on police-handled
+  calls of the same types; durations over {MAX_SERVICE_MIN // 60} hours are left out as records
+  left open. Drawn from their histogram of whole minutes, plus the extra minutes chosen
+  (default {DEFAULT_EXTRA_MINUTES:.0f}: wrap-up and notes).
+- **Schedule**: teams on duty per weekday × local hour. A call that finds every team on duty
+  busy is missed, or waits for the first team to free up if that is within the tolerable
+  wait (first come, first served). Teams finish a call past the end of a shift.
+- **Coverage**: calls served ÷ eligible-type calls, the mean of {TRACE_RUNS} simulation runs
+  over the actual call times (service times drawn afresh, seeded). The 95% interval is the
+  2.5th to 97.5th percentile of runs over resampled weeks (whole weeks drawn with
+  replacement, keeping weekday and hour patterns): how much a year like this one can vary.
+- **Erlang cross-check**: each hour of the week as a stationary hour (its average rate, the
+  mean service time, its teams): Erlang B, 1 − B(c, A) with A = calls an hour × hours per
+  call, by the recursion B(n) = A·B(n−1) / (n + A·B(n−1)); with a wait, Erlang C's share
+  answered within it, 1 − C·exp(−(c − A)·t / service), C = c·B / (c − A(1 − B)); weighted by
+  calls over the week. It ignores calls carried over between hours.
+- **Team-hours for a target**: the fewest teams, the same every day on 8-20, 7-23 or around
+  the clock, whose coverage reaches 60%, 70%, 80%; the pattern with the fewest team-hours a
+  week is shown.
+- **Calibration** (running programs): the model is run for the schedule the program works
+  (its coverage hours and days; teams = the 90th percentile over days of the day's highest
+  number of its responses open at once, dispatch to clear) over B1's eligible calls in the
+  same weeks, with calls lost for other reasons (reassigned, cancelled, resolved by phone)
+  left out at their measured rate. Its coverage is set beside the measured coverage (B1) and
+  its "no team available" misses beside the recorded ones ("no unit available" and the
+  like). A gap over {CALIBRATION_TOLERANCE * 100:.0f} points is stated with what may explain it,
+  and the advice is then shown as estimates only.
+- **Limits**: one pool of teams for the whole jurisdiction (no travel between areas, no
+  breaks); calls a team starts itself are not arrivals; a week's pattern is assumed to repeat.
+"""

@@ -66,4 +66,7 @@ def methodology_markdown() -> str:
     for q, text in QUESTIONS.items():
         parts += [f"## {q}. {text}", ""]
         parts += [metric_section(m) for m in REGISTRY if m.question == q]
+    from .capacity import METHODOLOGY  # the Plan page's model, after the metrics
+
+    parts.append(METHODOLOGY)
     return "\n".join(parts)
