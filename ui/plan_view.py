@@ -133,11 +133,11 @@ def _missed_sentence(df: pd.DataFrame, names: list[str], schedules: list[dict]) 
         if part.empty:
             continue
         worst = part.loc[part["expected missed"].astype(float).idxmax()]
-        parts.append(f"{name.split(':')[0]} at {int(worst['hour']):02d}:00 "
+        parts.append(f"under {name.split(':')[0]} at {int(worst['hour']):02d}:00 "
                      f"({float(worst['expected missed']):,.0f} calls)")
     if not parts:
         return "Too few calls to show the misses by hour."
-    return ("While teams are on duty, the most calls are missed " + "; ".join(parts) + ". "
+    return ("While teams are on duty, the most calls are missed " + ", and ".join(parts) + ". "
             "Hours with no team on duty miss every call.")
 
 
@@ -174,9 +174,9 @@ def calibration(doc: dict, name: str) -> None:
          "Model": _share(cal["model_no_team_share"])}]), hide_index=True)
     st.caption(f"The program's own schedule as modelled: {escape(cal['schedule'])} (teams "
                f"{escape(cal['teams_source'])}), over the same weeks and the same eligible "
-               f"calls ({count(cal['eligible'])}). The model's coverage takes its own capacity "
-               "misses and the measured other losses (reassigned, cancelled, resolved by "
-               "phone).")
+               f"calls ({count(cal['eligible'])}). Calls lost for other reasons (reassigned, "
+               "cancelled, resolved by phone) are left out of the model at their measured "
+               "rate, so both columns count the same losses.")
     notes = [escape(_named(n, doc["jurisdiction"], name)) for n in cal["notes"]]
     if cal["gap"] is not None and cal["reliable"]:
         st.success(" ".join(notes), icon=":material/check_circle:")
