@@ -1,6 +1,6 @@
 """Plan: how many teams, on which hours, reach what share of eligible calls?
 
-The capacity model (metrics/capacity.py) over one jurisdiction's own eligible-type calls:
+The capacity model (metrics/capacity/) over one jurisdiction's own eligible-type calls:
 two schedules side by side, the team-hours each coverage target needs, and whether the model
 reproduces the running program (calibration)."""
 import streamlit as st

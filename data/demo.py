@@ -14,7 +14,7 @@ window, one is a co-response model with a high hospital share, coverage is lower
 with more Black residents, a few call types are left out of the crosswalk ("unmapped") and a
 few are not triaged (eligibility unknown). Each program has a number of teams, and a team
 takes a call only when one is free (``_free_team``): its "no unit available" misses and its
-coverage come from its capacity, so the capacity model (metrics/capacity.py) can be
+coverage come from its capacity, so the capacity model (metrics/capacity/) can be
 calibrated on the demo as on a real program.
 
 ``generate_calls_csv`` writes a raw CAD export (text timestamps, local labels) of any size with

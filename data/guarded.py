@@ -410,7 +410,7 @@ def audit_csv(con, principal: Principal) -> str:
 
 
 # --------------------------------------------------------------------------------------------
-# Capacity planning (metrics/capacity.py; issue 23). One block, so that the move of this
+# Capacity planning (metrics/capacity/; issue 23). One block, so that the move of this
 # facade to service/ can carry it whole. Everyone signed in may plan for the jurisdictions
 # they may see; counts of calls are published (disclosure control) unless exact figures are
 # allowed, as for every other aggregate.

@@ -160,7 +160,7 @@ def docs_cmd(out):
 def capacity_cmd(ctx, db_path, jurisdiction, teams, schedule_file, hours, days, max_wait,
                  extra_minutes, target, date_from, date_to, runs, seed, as_json):
     """How many teams for what coverage: simulate a schedule over the jurisdiction's own
-    eligible-type calls (metrics/capacity.py), or find the smallest one for --target.
+    eligible-type calls (metrics/capacity/), or find the smallest one for --target.
 
     Without --teams, --schedule or --target, the program's own schedule is modelled (its
     coverage hours and the teams its records show at work at once). Exit status 2 when the

@@ -1,4 +1,4 @@
-"""The capacity model (metrics/capacity.py) and `python -m metrics capacity`.
+"""The capacity model (metrics/capacity/) and `python -m metrics capacity`.
 
 Synthetic calls: Poisson arrivals around the clock and exponential police busy times, so the
 loss system is M/M/c and Erlang B is the exact answer (worked out by hand below and checked

@@ -2,10 +2,11 @@
 
 Every control is bound to the address (``plan_j``, ``plan_a``, ``plan_b`` and, for a schedule
 of one's own, ``plan_a_teams`` / ``plan_a_hours`` / ``plan_a_days``; ``plan_extra``,
-``plan_wait``), so a copied link reopens the same comparison. Streamlit writes a choice into the address as
-the words shown for it (``plan_a=2+teams+8-20+every+day``; with peers masked, the masked name). The controls sit in a
-``controls-`` container, which presenter mode hides; the figures come from ``ui.cache.plan``
-(metrics/capacity.py through data/guarded.py), so counts follow the disclosure rules.
+``plan_wait``), so a copied link reopens the same comparison. Streamlit writes a choice into
+the address as the words shown for it (``plan_a=2+teams+8-20+every+day``; with peers masked,
+the masked name). The controls sit in a ``controls-`` container, which presenter mode hides;
+the figures come from ``ui.cache.plan`` (metrics/capacity through data/guarded.py), so
+counts follow the disclosure rules.
 """
 from __future__ import annotations
 
