@@ -288,3 +288,68 @@ def test_calibration_states_a_gap_over_five_points(con):
     assert cal.teams_source == "setting" and cal.gap > 0.05 and not cal.reliable
     assert "differs from the measured coverage by" in cal.notes[0]
     assert any("fewer 'no team available' misses" in n for n in cal.notes)
+
+
+# --------------------------------------------------------------------------------------------
+# A schedule file on the command line; what a viewer may see; who may ask
+# --------------------------------------------------------------------------------------------
+
+def test_cli_schedule_file(synth_db, tmp_path):
+    toml = tmp_path / "shifts.toml"
+    toml.write_text('[[shift]]\nteams = 3\nhours = "0-24"\n[[shift]]\nteams = 1\n'
+                    'hours = "8-20"\ndays = "12345"\n', encoding="utf-8")
+    doc = json.loads(_run(synth_db, "--schedule", str(toml), "--json").output)
+    assert doc["team_hours_per_week"] == 3 * 168 + 12 * 5
+    assert doc["schedule_grid"][0][8] == 4 and doc["schedule_grid"][5][8] == 3
+    # More teams than 3 around the clock in weekday daytime: more served than 79%.
+    assert 0.79 < doc["coverage"] < 0.9
+
+
+def _doc(calls, hour_calls, served=1234.4):
+    by_hour = [{"hour": h, "calls": hour_calls if h == 9 else 0, "served": 2.0 if h == 9 else 0.0,
+                "coverage": 2 / hour_calls if h == 9 else None} for h in range(24)]
+    schedule = {"schedule": "2 teams", "coverage": 0.6, "ci_low": 0.58, "ci_high": 0.62,
+                "served": served, "missed_no_team_free": 12.6, "missed_no_team_on_duty": 0,
+                "served_after_wait": 0.0, "team_hours_per_week": 336, "erlang_coverage": 0.6,
+                "grid": [[2] * 24] * 7, "by_hour": by_hour}
+    return {"calls": calls, "calls_in_period": calls, "durations": 500,
+            "schedules": [schedule], "calibration": {"unavailable": "no program"}}
+
+
+def test_a_viewer_sees_published_counts_only():
+    from metrics.disclosure import VIEWER
+
+    out = cap.publish(_doc(2057, 7), VIEWER)
+    # Counts to the nearest 5; 1-10 hidden (None); an hour's share only beside a shown count.
+    assert out["calls"] == 2055
+    s = out["schedules"][0]
+    assert (s["served"], s["missed_no_team_free"], s["missed_no_team_on_duty"]) == (1235, 15, 0)
+    assert s["coverage"] == 0.6
+    nine = s["by_hour"][9]
+    assert nine["calls"] is None and nine["coverage"] is None and nine["served"] is None
+    shown = cap.publish(_doc(2057, 40), VIEWER)["schedules"][0]["by_hour"][9]
+    assert shown["calls"] == 40 and shown["coverage"] == 2 / 40
+    # A period of 1-10 calls: nothing about it is shown.
+    tiny = cap.publish(_doc(8, 8, served=5.0), VIEWER)
+    assert tiny["calls"] is None and tiny["schedules"][0]["coverage"] is None
+    assert tiny["schedules"][0]["served"] is None
+
+
+def test_only_jurisdictions_one_may_see(synth_db):
+    from data import guarded
+    from data.access import AccessDenied, Grant, Principal
+    from metrics.disclosure import VIEWER
+
+    con = connect(synth_db)
+    viewer = Principal("v@example.org", (Grant("viewer", "Elsewhere"),))
+    with pytest.raises(AccessDenied, match="may not read aggregates for Synth"):
+        guarded.capacity_plan(con, viewer, cap.CapacityRequest("Synth"), ("2x0-24x1234567",))
+    own = Principal("a@example.org", (Grant("analyst", "Synth"),))
+    doc = guarded.capacity_plan(con, own, cap.CapacityRequest("Synth"), ("2x0-24x1234567",),
+                                extra_minutes=0.0)
+    assert doc["schedules"][0]["coverage"] == pytest.approx(0.6, abs=0.02)
+    assert doc["calls"] == 8739  # exact: an analyst's own jurisdiction
+    public = guarded.capacity_plan(con, own, cap.CapacityRequest("Synth"), ("2x0-24x1234567",),
+                                   policy=VIEWER, extra_minutes=0.0)
+    assert public["calls"] == 8740  # the sidebar's "hide small counts": rounded to 5
+    con.close()

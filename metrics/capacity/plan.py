@@ -105,7 +105,7 @@ def _published_calibration(cal: dict, policy) -> dict:
 
 def publish_count(count, policy):
     """A count of calls as a viewer sees it (metrics.disclosure rules); None when hidden."""
-    from .disclosure import published_count
+    from ..disclosure import published_count
 
     if count is None:
         return None
