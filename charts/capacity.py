@@ -8,7 +8,7 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
-from .theme import HIDDEN_INK, NO_DATA, PALETTE, SEQUENTIAL, layout
+from .theme import NO_DATA, PALETTE, SEQUENTIAL, layout
 
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _DASH = ("solid", "dash")
@@ -110,7 +110,3 @@ def needed_table(needed: list[dict]) -> pd.DataFrame:
                                      "clock, up to 40 teams)",
                          "Expected coverage": "—"})
     return pd.DataFrame(rows)
-
-
-def hidden_ink() -> str:
-    return HIDDEN_INK

@@ -16,6 +16,7 @@ import streamlit as st
 import metrics
 from charts import capacity as charts
 from metrics import capacity
+from metrics.disclosure import SMALL
 from ui import cache, components, presenter, privacy
 from ui.text import escape
 
@@ -83,13 +84,8 @@ def options() -> dict:
 # --------------------------------------------------------------------------------------------
 
 def count(value) -> str:
-    return privacy.words(metrics_hidden()) if value is None else f"{value:,.0f}"
-
-
-def metrics_hidden() -> str:
-    from metrics.disclosure import SMALL
-
-    return SMALL
+    """A published count, or the words for a hidden one (1 to 10: too few to show)."""
+    return privacy.words(SMALL) if value is None else f"{value:,.0f}"
 
 
 def headline(s: dict, name: str, runs: int) -> None:
@@ -110,7 +106,7 @@ def headline(s: dict, name: str, runs: int) -> None:
 
 def by_hour_cards(doc: dict, names: list[str]) -> None:
     df = charts.by_hour_frame(doc["schedules"], names)
-    table = df.astype(object).where(df.notna(), privacy.words(metrics_hidden()))
+    table = df.astype(object).where(df.notna(), privacy.words(SMALL))
     a, b = doc["schedules"]
     components.chart("plan-hours", "Coverage by hour of day",
                      charts.compare_sentence(a, b, names), charts.coverage_by_hour(df), table,
