@@ -37,6 +37,7 @@ ANALYSIS = [
     st.Page("app_pages/equity.py", title="Equity", url_path="equity"),
     st.Page("app_pages/impact.py", title="Impact", url_path="impact"),
     st.Page("app_pages/cost.py", title="Cost", url_path="cost"),
+    st.Page("app_pages/plan.py", title="Plan", url_path="plan"),
 ]
 ABOUT = [st.Page("app_pages/methodology.py", title="Methodology", url_path="methodology")]
 # The default page is served at "/" only; /overview is a hidden alias so that deep links work.

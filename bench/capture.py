@@ -79,19 +79,20 @@ def capture(db: str) -> dict:
             (seen if record else other).append(args[0] if metric else (name, args))
             if record:  # who asked, under which disclosure policy: the page's real query
                 seen_as.append(args[1:3] if metric else args[2:4] if name == "cost_report"
+                               else (cache._principal(), args[3]) if name == "plan"
                                else None)
             return fn(*args, **kwargs)
         return wrapper
 
-    # Metric and count requests are timed; population look-ups and the Cost page's report too
-    # (their own queries);
-    # anything else a page takes from the cache is only listed.
+    # Metric and count requests are timed; population look-ups, the Cost page's report and the
+    # Plan page's capacity model (its queries and its simulation) too; anything else a page
+    # takes from the cache is only listed.
     for name in [n for n in dir(cache) if not n.startswith("_")]:
         fn = getattr(cache, name)
         if callable(fn) and getattr(fn, "__module__", None) == cache.__name__ and name not in (
                 "cursor", "data_version"):
-            setattr(cache, name, recording(name, fn, name in ("compute", "counts",
-                                                              "population", "impact", "cost_report")))
+            setattr(cache, name, recording(name, fn, name in (
+                "compute", "counts", "population", "impact", "cost_report", "plan")))
     at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=900)
     at.run()  # the default page: fills the sidebar's caches as a first visit would
     from ui import sections

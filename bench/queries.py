@@ -41,6 +41,13 @@ def run_request(con, req, asked_as=None):
             return list(groups.items()) + catalog.population_sources(cur, tuple(jurisdictions))
         if isinstance(req, tuple) and req[0] == "cost_report":  # the Cost page's figures
             return _cost_rows(cur, req[1][:2], asked_as)
+        if isinstance(req, tuple) and req[0] == "plan":  # the capacity model: SQL + simulation
+            from service import guarded
+
+            request, specs, options, _ = req[1]
+            principal, policy = asked_as
+            return [guarded.capacity_plan(cur, principal, request, specs, policy=policy,
+                                          **dict(options))]
         counts = isinstance(req, metrics.CountRequest)
         if asked_as is None:
             return metrics.compute_counts(cur, req) if counts else metrics.compute(cur, req)
@@ -79,6 +86,8 @@ def _timed(fn, *args):
 def describe(req) -> str:
     if isinstance(req, tuple) and req[0] == "cost_report":
         return f"cost_report({req[1][0]})"
+    if isinstance(req, tuple) and req[0] == "plan":
+        return f"plan({req[1][0].jurisdiction}: {' vs '.join(req[1][1])})"
     if isinstance(req, tuple):
         return f"{req[0]}({', '.join(map(str, req[1]))})"
     what = ",".join(req.counts if isinstance(req, metrics.CountRequest) else req.metrics)

@@ -12,7 +12,10 @@ The rates are anchored to the published figures in DOMAIN.md §4 and differ betw
 jurisdictions on purpose, so that the charts tell a story: two programs launch inside the data
 window, one is a co-response model with a high hospital share, coverage is lower in one area
 with more Black residents, a few call types are left out of the crosswalk ("unmapped") and a
-few are not triaged (eligibility unknown).
+few are not triaged (eligibility unknown). Each program has a number of teams, and a team
+takes a call only when one is free (``_free_team``): its "no unit available" misses and its
+coverage come from its capacity, so the capacity model (metrics/capacity/) can be
+calibrated on the demo as on a real program.
 
 ``generate_calls_csv`` writes a raw CAD export (text timestamps, local labels) of any size with
 one DuckDB ``COPY`` from a generated relation; the import benchmark uses it.
@@ -22,6 +25,7 @@ Nothing here is real data: names, places, people and figures are invented.
 from __future__ import annotations
 
 import hashlib
+import heapq
 import json
 import math
 from dataclasses import dataclass
@@ -108,6 +112,7 @@ class Demo:
     labels: str                      # 'long' | 'short' label style for *_raw values
     units: dict                      # responder -> unit id prefix in responder_raw
     priority_fmt: str
+    teams: int = 1                   # teams on duty in coverage hours (capacity, issue 23)
 
 
 def _t(local, category, weight=1.0, eligible="auto"):
@@ -163,6 +168,7 @@ DEMOS: tuple[Demo, ...] = (
         labels="long", units={"police": "P", "fire": "E", "ems": "M", "alternative": "RCRT",
                               "co_response": "CR", "phone": "CLIN"},
         priority_fmt="{}",
+        teams=3,
     ),
     Demo(
         name="Cedar Falls", slug="cedar-falls", state="CO", tz="America/Denver",
@@ -206,6 +212,7 @@ DEMOS: tuple[Demo, ...] = (
         labels="mixed", units={"police": "CFPD", "fire": "ENG", "ems": "MED",
                                "alternative": "CARE", "co_response": "CR", "phone": "911-CLIN"},
         priority_fmt="P{}",
+        teams=2,
     ),
     Demo(
         name="Port Avalon", slug="port-avalon", state="WA", tz="America/Los_Angeles",
@@ -243,6 +250,7 @@ DEMOS: tuple[Demo, ...] = (
         labels="short", units={"police": "3A", "fire": "E", "ems": "A", "alternative": "CRT",
                                "co_response": "CRP", "phone": "CLIN"},
         priority_fmt="{}",
+        teams=1,
     ),
     Demo(
         name="Millbrook", slug="millbrook", state="AZ", tz="America/Phoenix",
@@ -284,6 +292,7 @@ DEMOS: tuple[Demo, ...] = (
         labels="mixed", units={"police": "MPD", "fire": "E", "ems": "R", "alternative": "MCAN",
                                "co_response": "CR", "phone": "CLIN"},
         priority_fmt="Priority {}",
+        teams=2,
     ),
     Demo(
         name="Harbor County", slug="harbor-county", state="NC", tz="America/New_York",
@@ -321,6 +330,7 @@ DEMOS: tuple[Demo, ...] = (
         labels="short", units={"police": "HCSO", "fire": "F", "ems": "EMS",
                                "alternative": "MCT", "co_response": "CR", "phone": "CLIN"},
         priority_fmt="{}",
+        teams=1,
     ),
 )
 
@@ -626,7 +636,10 @@ def _gen_calls(d: Demo, rng, scale, g):
     p_ar = np.clip((d.cov_base + d.cov_trend * _years(local, start_s)) * cov_f * ramp * peak,
                    0, 0.95)
     u = rng.random(n)
-    ar = ((eligible == 1) & (u < p_ar)) \
+    # The dispatcher would send the team to this share of eligible calls; whether one of its
+    # teams is free decides which of them it takes (_gen_responses: capacity, issue 23).
+    p_send = np.minimum(p_ar * _SEND_FACTOR, 0.97)
+    ar = ((eligible == 1) & (u < p_send)) \
         | ((eligible == -1) & ctx & (u < 0.06 * p_ar)) \
         | ((eligible == 0) & ctx & ~is_target & np.isin(cat_of_type[ctype], ["DISORDER", "OTHER"])
            & (u < 0.006))
@@ -634,7 +647,8 @@ def _gen_calls(d: Demo, rng, scale, g):
     phone = (eligible == 1) & ~ar & (u2 < d.phone_share)
     # Reason an eligible call was not served.
     last_hour = (hour == (d.cov_hours[1] - 1) % 24) & (d.cov_hours != (0, 24))
-    reason = _choice(rng, (0.60, 0.24, 0.16), n)  # no unit / reassigned / cancelled
+    # Not sent: reassigned / cancelled. "No unit available" comes from capacity alone.
+    reason = _choice(rng, (0.0, 0.6, 0.4), n)  # no unit / reassigned / cancelled
     reason = np.where(last_hour & (rng.random(n) < 0.7), 3, reason)
     unserved = (eligible == 1) & ~ar & ~phone
     reason = np.where(unserved, reason, np.where(phone, 4, -1))
@@ -769,10 +783,23 @@ def _gen_responses(d: Demo, rng, g):
     if d.slug == "harbor-county" and n_self:
         blank[np.flatnonzero(is_self)[rng.permutation(n_self)[:min(12, n_self)]]] = True
 
-    g["resp"] = dict(m=m, base_local=base_local, call_idx=call_idx, area=area, cat=cat,
-                     req=req, disp=disp, enr=enr, arr=arr, eng=engaged, clr=clr,
-                     contact=contact, dest=dest, outcome=outcome, backup=backup, arrest=arrest,
-                     injury=injury, second=second, blank=blank, is_self=is_self)
+    resp = dict(base_local=base_local, call_idx=call_idx, area=area, cat=cat,
+                req=req, disp=disp, enr=enr, arr=arr, eng=engaged, clr=clr,
+                contact=contact, dest=dest, outcome=outcome, backup=backup, arrest=arrest,
+                injury=injury, second=second, blank=blank, is_self=is_self)
+    # Capacity (issue 23): a dispatch goes ahead only when one of the program's teams is
+    # free; a team is busy from dispatch to clear plus a wrap-up. A dispatch that finds every
+    # team busy does not happen: its call becomes "no unit available" (police respond), a
+    # team-initiated contact is not made. So the coverage is what the teams' capacity gives.
+    keep = _free_team(base_local + disp, clr - disp + _WRAP_UP_S, d.teams)
+    dropped = call_idx[~keep & ~is_self]
+    g["ar"][dropped] = False
+    g["reason"][dropped] = np.where(g["eligible"][dropped] == 1, 0, -1)
+    g["responder"][dropped] = 0
+    g["resp"] = {k: v[keep] for k, v in resp.items()}
+    g["resp"]["m"] = m = int(keep.sum())
+    n_link = int((~g["resp"]["is_self"]).sum())
+    linked = g["resp"]["call_idx"][:n_link]
     # The linked calls show the team's times.
     r = g["resp"]
     g["disp_s"][linked] = r["disp"][:n_link]
@@ -782,6 +809,24 @@ def _gen_responses(d: Demo, rng, g):
     outcomes = VALUE_SETS["outcome"]
     g["ar_outcome"] = np.full(g["n"], -1, dtype=np.int32)
     g["ar_outcome"][linked] = _index_of(r["outcome"][:n_link], outcomes)
+
+
+_SEND_FACTOR = 1.6  # dispatches wanted per eligible call, against the coverage before capacity
+_WRAP_UP_S = 600     # notes after clearing: the Plan page's default extra minutes
+
+
+def _free_team(start, busy, teams: int) -> np.ndarray:
+    """Which dispatches (in order of ``start``) find one of ``teams`` teams free."""
+    keep = np.zeros(len(start), dtype=bool)
+    ends: list[float] = []
+    for i in np.argsort(start, kind="stable").tolist():
+        t = float(start[i])
+        while ends and ends[0] <= t:
+            heapq.heappop(ends)
+        if len(ends) < teams:
+            heapq.heappush(ends, t + float(busy[i]))
+            keep[i] = True
+    return keep
 
 
 def _gen_people(d: Demo, rng, g):

@@ -11,3 +11,8 @@ class UnknownMetric(MetricError):
 
 class UnknownDimension(MetricError):
     pass
+
+
+class CapacityError(MetricError):
+    """The capacity model cannot answer from the data (no eligible call types, no durations
+    ...): the message says what is missing and what to do (metrics/capacity)."""

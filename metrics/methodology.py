@@ -109,6 +109,9 @@ def methodology_markdown() -> str:
     parts += [EQUITY_METHOD]
     parts += [IMPACT]  # the impact methods: beyond the registry's metrics
     parts += ["## What does it cost?", "", COST_METHOD]  # the Cost page's figures
+    from .capacity import METHODOLOGY  # the Plan page's model, after the metrics
+
+    parts.append(METHODOLOGY)
     return "\n".join(parts)
 
 

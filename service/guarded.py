@@ -574,4 +574,27 @@ def _checked(con, principal: Principal, jurisdiction: str, file_name: str,
     return replace(result, rows_inserted=None, rows_updated=None, rows_unchanged=None)
 
 
+# Capacity planning (metrics/capacity/). Everyone signed in may plan for the jurisdictions
+# they may see; counts of calls are published (disclosure control) unless exact figures are
+# allowed, as for every other aggregate.
+# --------------------------------------------------------------------------------------------
+
+def capacity_plan(con, principal: Principal, request, specs: tuple[str, ...], *, policy=None,
+                  **options) -> dict:
+    """``metrics.capacity.plan`` for a jurisdiction ``principal`` may see; a viewer's period is
+    widened to whole months and every count of calls published."""
+    from metrics import capacity
+
+    filters = scope(con, principal, metrics.Filters(
+        jurisdictions=(request.jurisdiction,), date_from=request.date_from,
+        date_to=request.date_to, areas=request.areas, categories=request.categories))
+    dc = _policy(con, principal, metrics.MetricRequest((), (), filters), policy)
+    if dc is None:
+        return capacity.plan(con, request, specs, **options)
+    module, chosen = dc
+    asked, _ = module.public_request(metrics.MetricRequest((), (), filters), chosen)
+    wider = replace(request, date_from=asked.filters.date_from, date_to=asked.filters.date_to)
+    return capacity.publish(capacity.plan(con, wider, specs, **options), chosen)
+
+
 __all__ = ["AccessDenied"]

@@ -178,3 +178,15 @@ def cost_report(jurisdiction: str, filters: metrics.Filters, principal: Principa
     """The Cost page's figures for one jurisdiction (``metrics.cost.report``), as
     ``principal`` may see them; ``{"no_costs": sentence}`` when none are entered."""
     return _cost_report(jurisdiction, filters, principal, policy, data_version())
+def _plan(request, specs: tuple[str, ...], options: tuple, principal: Principal,
+          policy: DisclosurePolicy, version: tuple) -> dict:
+    with closing(cursor()) as cur:
+        return guarded.capacity_plan(cur, principal, request, specs, policy=policy,
+                                     **dict(options))
+
+
+def plan(request, specs: tuple[str, ...], options: dict, policy: DisclosurePolicy) -> dict:
+    """The Plan page's answer (metrics.capacity.plan) for the signed-in principal under
+    ``policy``, per data version: a simulation of a second or so, run once per choice."""
+    return _plan(request, tuple(specs), tuple(sorted(options.items())), _principal(), policy,
+                 data_version())

@@ -21,12 +21,13 @@ PAGES = {
     "equity": "Do outcomes differ between groups?",
     "impact": "Is it working? What changed after launch",  # asks for one jurisdiction
     "cost": "What does it cost?",  # the shared demo has no costs: its empty state
+    "plan": "How many teams for what coverage?",
     "data": "Data",
     "methodology": "Metric definitions",
 }
 
 
-CHARTED = {"overview", "reach", "on-scene", "connections", "compare", "equity"}
+CHARTED = {"overview", "reach", "on-scene", "connections", "compare", "equity", "plan"}
 # Pages split into sections (ui/sections.py): only the open tab is drawn.
 SPLIT = {Path(s.page).stem.replace("_", "-"): s for s in sections.ALL}
 

@@ -1,0 +1,56 @@
+"""Plan: how many teams, on which hours, reach what share of eligible calls?
+
+The capacity model (metrics/capacity/) over one jurisdiction's own eligible-type calls:
+two schedules side by side, the team-hours each coverage target needs, and whether the model
+reproduces the running program (calibration)."""
+import streamlit as st
+
+from metrics.capacity import CapacityError, CapacityRequest
+from ui import cache, filters, messages, plan_view, presenter, privacy
+from ui.text import escape
+
+st.title("How many teams for what coverage?")
+f = filters.current()
+if messages.no_data_here(("calls",)):
+    st.stop()
+
+with st.container(key="controls-plan"):
+    j = plan_view.jurisdiction(f)
+    left, right = st.columns(2, gap="large")
+    with left:
+        spec_a = plan_view.schedule("A", "2x8-20x1234567")
+    with right:
+        spec_b = plan_view.schedule("B", "3x8-20x1234567")
+    options = plan_view.options()
+if j is None:
+    st.info(messages.nothing_selected("calls", "calls"))
+    st.stop()
+shown = (presenter.peer_names() or {}).get(j, j)
+
+request = CapacityRequest(j, f.date_from, f.date_to, f.areas, f.categories)
+try:
+    doc = cache.plan(request, (spec_a, spec_b), options, privacy.current())
+except CapacityError as error:
+    st.info(escape(str(error).replace(j, shown)), icon=":material/info:")
+    st.stop()
+
+names = [f"{slot}: {s['schedule']}" for slot, s in zip("AB", doc["schedules"])]
+st.caption(f"{escape(shown)}: {plan_view.count(doc['calls'])} eligible-type calls in the "
+           f"{doc['weeks']} weeks from {doc['first_day']} to {doc['last_day']}; a call keeps a "
+           f"team busy {doc['service_minutes_mean']:.0f} minutes on average "
+           f"({doc['service_source']}, dispatch to clear, plus {doc['extra_minutes']:.0f} "
+           "extra minutes).")
+for (s, name), col in zip(zip(doc["schedules"], names), st.columns(2)):
+    with col:
+        plan_view.headline(s, name, doc["runs"])
+plan_view.by_hour_cards(doc, names)
+plan_view.grids(doc, names)
+plan_view.needed(doc)
+plan_view.calibration(doc, shown)
+plan_view.erlang(doc, names)
+st.caption("The model: eligible-type calls (the crosswalk's eligible types, or the target "
+           "categories where a type is not triaged) at their actual times; a team is busy for "
+           "the call's dispatch-to-clear time drawn from the team's records (else police busy "
+           "time on the same call types) plus the extra minutes; a call finding every team on "
+           "duty busy is missed, or waits up to the tolerable wait. It does not model travel "
+           "between areas, breaks, or calls a team starts itself. See Methodology.")
