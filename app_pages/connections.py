@@ -71,7 +71,8 @@ def repeat_contacts():
             "repeat", "People served and repeat contacts",
             takeaways.extremes(only(people, "F2_5"), "jurisdiction", REPEAT[0],
                                dim_word="jurisdiction"),
-            figures.panels(people, "jurisdiction", [F1, *REPEAT], cols=5, titles={m.id: m.short_label for m in [F1, *REPEAT]}),
+            figures.panels(people, "jurisdiction", [F1, *REPEAT], cols=5,
+                           titles={m.id: m.short_label for m in [F1, *REPEAT]}),
             data_table(people, J, {m.id: m.label for m in [F1, *REPEAT]}),
             note="People: distinct pseudonymous person keys. Repeat contacts: share of people "
                  "served with at least 5 / 10 / 20 / 40 team responses in the period (choose 12 "

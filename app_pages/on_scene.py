@@ -42,7 +42,8 @@ def outcomes():
                 "transports", "Transports by destination",
                 takeaways.extremes(only(dest, "D5ED"), "jurisdiction", DESTINATIONS[0],
                                    dim_word="jurisdiction"),
-                figures.stacked_shares(dest, "jurisdiction", DESTINATIONS, short={m.id: m.short_label for m in DESTINATIONS}),
+                figures.stacked_shares(dest, "jurisdiction", DESTINATIONS,
+                                       short={m.id: m.short_label for m in DESTINATIONS}),
                 data_table(dest, J, {m.id: m.label for m in DESTINATIONS}),
                 note="Share of responses with a destination recorded; the rest of each bar is "
                      f"no transport. Hatched: {metrics.FEW_EVENTS}.")
@@ -85,7 +86,8 @@ def team_vs_police():
         components.chart(
             "team-vs-police", "Team and police on the same call types",
             takeaways.team_vs_police(same, "jurisdiction", *SAME_CALLS),
-            figures.panels(same, "jurisdiction", SAME_CALLS, titles={m.id: m.short_label for m in SAME_CALLS}, same_scale=True),
+            figures.panels(same, "jurisdiction", SAME_CALLS,
+                           titles={m.id: m.short_label for m in SAME_CALLS}, same_scale=True),
             data_table(same, J, {m.id: m.label for m in SAME_CALLS}),
             note="Both from the CAD export: call received to first unit on scene, for calls of the "
                  "program's target categories only, so the clocks match. Bars: median minutes; "

@@ -1,4 +1,5 @@
-"""Overview: how is the program performing? Headline figures, the call funnel, coverage over time."""
+"""Overview: how is the program performing? Headline figures, the call funnel, coverage over
+time."""
 import streamlit as st
 
 import metrics
@@ -39,8 +40,9 @@ components.chart(
     "funnel", "From call to resolution",
     takeaways.funnel(cell(v["A1"], "value"), cell(v["A3"], "value"),
                      cell(v["B1"], "numerator"), cell(v["B1"], "value")),
-    figures.funnel(steps, "Calls (blue), then team responses (green)", 4), data_table(now[now["metric"].isin(FUNNEL)], (),
-                                      {m: metrics.BY_ID[m].label for m in FUNNEL}),
+    figures.funnel(steps, "Calls (blue), then team responses (green)", 4),
+    data_table(now[now["metric"].isin(FUNNEL)], (),
+               {m: metrics.BY_ID[m].label for m in FUNNEL}),
     note="The last two steps count team responses, including those the team started itself "
          "(no 911 call), so they need not be smaller than the step above.")
 

@@ -666,7 +666,9 @@ def _summarise(log: _Log, upload_error, offsite, viewers) -> dict:
                 "p95_s": round(_pct(secs, 95), 3) if secs else None,
                 "max_s": round(secs[-1], 3) if secs else None}
 
-    return {"viewers": viewers, "import_error": upload_error, "all_visits": {**stats(log.visits), "errors_seen": sorted({str(v[4]) for v in log.visits if v[4]})[:3]},
+    return {"viewers": viewers, "import_error": upload_error,
+            "all_visits": {**stats(log.visits),
+                           "errors_seen": sorted({str(v[4]) for v in log.visits if v[4]})[:3]},
             "marks_s": {k: round(v - t0, 2) for k, v in m.items()},
             "import_upload_s": _span(m, "upload_start", "check_start"),
             "import_check_s": _span(m, "check_start", "commit_start"),

@@ -173,7 +173,7 @@ def _start(db: Path, work: Path, name: str, starts: list) -> browser.Server:
 
 def in_browser(args, db: Path, work: Path, pages: dict, second: Path) -> tuple[dict, dict]:
     charted = [u for u, p in pages.items() if p["charts"] and not p.get("view_of")]
-    starts, peaks, out = [], [], {}
+    starts, peaks = [], []
     # The sidebar series: a session opened at one chart page reaches every other page from the
     # sidebar; a second server covers the page the first one opened at.
     opener, other = charted[-1], charted[0]

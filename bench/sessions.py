@@ -56,7 +56,10 @@ async def _page(ws, page: str) -> dict:
                     what = el.WhichOneof("type")
                     if what == "exception" or (what == "alert"
                                                and el.alert.format == Alert.ERROR):
-                        error = error or f"{what}: {(el.exception.message if what == 'exception' else el.alert.body)[:150]}"
+                        if not error:
+                            body = (el.exception.message if what == "exception"
+                                    else el.alert.body)
+                            error = f"{what}: {body[:150]}"
                 elif kind == "page_not_found":
                     error = f"page not found: {page}"
                 elif kind == "script_finished":

@@ -36,7 +36,8 @@ WINDOW_END = "2025-01-01"       # generate_calls_csv spans 2022-01-01 .. 2024-12
 _REASONS = {"WELFARE CHECK": "Welfare check", "MENTAL HEALTH CRISIS": "Mental health crisis",
             "SUICIDAL PERSON": "Suicidal ideation", "INTOXICATED PERSON": "Intoxication",
             "UNHOUSED ASSIST": "Unhoused - basic needs"}
-_SERVICE_BY_REASON = {"Mental health crisis": "MENTAL_HEALTH", "Suicidal ideation": "SUICIDE_THREAT",
+_SERVICE_BY_REASON = {"Mental health crisis": "MENTAL_HEALTH",
+                      "Suicidal ideation": "SUICIDE_THREAT",
                       "Intoxication": "INTOXICATION", "Unhoused - basic needs": "HOMELESS_ASSIST"}
 _OUTCOME_LABEL = {"resolved_on_scene": "Resolved on scene", "referred": "Referred",
                   "refused": "Refused services", "other": "Other"}
@@ -120,7 +121,8 @@ def _fmt(expr: str) -> str:
 def responses_sql(calls_csv: Path, m: int, seed: int) -> str:
     d = demo.DEMOS[0]
     u = {k: _uniform(k, seed) for k in range(1, 20)}
-    dest_w = [1 - sum(d.destinations.values())] + [d.destinations[k] for k in demo._DESTINATIONS[1:]]
+    dest_w = ([1 - sum(d.destinations.values())]
+              + [d.destinations[k] for k in demo._DESTINATIONS[1:]])
     dest = _pick([_DEST_LABEL[k] for k in demo._DESTINATIONS], dest_w, u[3])
     contact_outcome = _pick([_OUTCOME_LABEL[k] for k in demo._CONTACT_OUTCOMES],
                             demo._CONTACT_OUTCOME_P, u[4])

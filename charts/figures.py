@@ -2,9 +2,10 @@
 
 Each takes the frame of engine rows (``charts.frames.frame``) and the registry's ``Metric`` for
 labels and units. Rates carry their numerator and denominator in the tooltip; rates built on
-too few events (metrics.MIN_EVENTS) are hatched and faded (``theme.INSUFFICIENT_PATTERN``). A number that
-disclosure control hid is None in the frame: its bar is absent and the words ("hidden (fewer
-than 11)") stand at the bar's base and in the tooltip instead; no hidden number is ever drawn.
+too few events (metrics.MIN_EVENTS) are hatched and faded (``theme.INSUFFICIENT_PATTERN``). A
+number that disclosure control hid is None in the frame: its bar is absent and the words
+("hidden (fewer than 11)") stand at the bar's base and in the tooltip instead; no hidden number
+is ever drawn.
 """
 from __future__ import annotations
 
@@ -157,7 +158,8 @@ def _bar_traces(part: pd.DataFrame, dim: str, m: Metric, names, highlight, legen
         prefix = "median " if m.kind == "duration" else ""
         ends = _label_ends(part)
         traces.append(go.Scatter(
-            x=[e for e, b in zip(ends, beside) if b], y=[lab for lab, b in zip(labels, beside) if b],
+            x=[e for e, b in zip(ends, beside) if b],
+            y=[lab for lab, b in zip(labels, beside) if b],
             mode="text", text=[f" {prefix}{t}" for t, b in zip(texts, beside) if b],
             textposition="middle right", textfont=dict(color="#000"), cliponaxis=False,
             hoverinfo="skip", showlegend=False, name="values"))

@@ -133,7 +133,8 @@ def yoy(pairs: pd.DataFrame, outcome: str, launch: date, relative: bool = False)
     labels = ([f"+{i + 1}" for i in range(len(pairs))] if relative
               else [f"{m:%b}" for m in pairs["month"]])
     fig = go.Figure()
-    fig.add_trace(go.Bar(x=labels, y=_numbers(pairs["before"]), name="A year earlier (before launch)",
+    fig.add_trace(go.Bar(x=labels, y=_numbers(pairs["before"]),
+                         name="A year earlier (before launch)",
                          marker=dict(color=BEFORE, pattern=dict(shape="/", fgcolor="#ffffff")),
                          hovertext=_tips(pairs["before"], "", UNITS[outcome],
                                          month_names(pairs["month_before"], launch, relative)),

@@ -6,7 +6,8 @@ jurisdiction names, error messages that quote them) is drawn through one of thes
 - ``markdown(text)`` wherever Streamlit renders Markdown (``st.markdown``, ``st.write`` of a
   string, ``st.caption``, ``st.info``/``warning``/``error``/``success``, headers, expander and
   widget labels). Every ASCII punctuation mark that Markdown or Streamlit gives a meaning is
-  backslash-escaped: images ``![x](url)``, links ``[x](url)``, autolinks ``<url>``, raw HTML, emphasis, code, LaTeX ``$``, and Streamlit's own ``:color[...]``, ``:material/...:``
+  backslash-escaped: images ``![x](url)``, links ``[x](url)``, autolinks ``<url>``, raw HTML,
+  emphasis, code, LaTeX ``$``, and Streamlit's own ``:color[...]``, ``:material/...:``
   and emoji-shortcode directives. Bare ``http://``, ``www.`` and e-mail addresses need more:
   remark-gfm links them in the text *after* escapes are resolved
   (mdast-util-gfm-autolink-literal), so an invisible WORD JOINER (U+2060) is put inside each

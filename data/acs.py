@@ -301,7 +301,8 @@ def _chunk(v, c, geo, name, keep, source, order) -> pa.Table:
     """The long rows of one variable: the kept rows where its estimate is published."""
     idx = pc.indices_nonzero(pc.and_(keep, pc.invert(c.estimate_missing)))
     n = len(idx)
-    const = (lambda value: pa.repeat(pa.scalar(value, pa.string()), n))
+    def const(value):
+        return pa.repeat(pa.scalar(value, pa.string()), n)
     columns = [geo.take(idx), name.take(idx), const(v.dimension), const(v.group),
                c.estimate.take(idx), c.moe.take(idx), const(v.code), const(v.label),
                const(source)]
@@ -317,7 +318,8 @@ def _rejects(layout, data, bad) -> list[Reject]:
     headers = _unique(layout.headers)
     for r in pc.indices_nonzero(bad).to_pylist():
         whole = data.slice(r, 1).to_pylist()[0]
-        cell = (lambda i, whole=whole: None if i is None else whole.get(f"c{i}"))
+        def cell(i, whole=whole):
+            return None if i is None else whole.get(f"c{i}")
         _, problems = _read_row(layout, cell, _Tally())
         values = {h: whole.get(f"c{i}") for i, h in enumerate(headers)}
         out += [Reject(r + FIRST_DATA_ROW, col, why, values) for col, why in problems]

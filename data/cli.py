@@ -41,7 +41,8 @@ def cli():
 @click.option("--kind", type=click.Choice(IMPORT_KINDS), required=True,
               help="What the file holds (boundaries: a GeoJSON of the areas; costs: "
                    "period, stream, amount and fte columns).")
-@click.option("--jurisdiction", required=True, help="Whose data this is (never read from the file).")
+@click.option("--jurisdiction", required=True,
+              help="Whose data this is (never read from the file).")
 @click.option("--profile", "profile_path", type=click.Path(exists=True, dir_okay=False),
               help="Mapping profile (TOML). Default: a saved profile matching the headers.")
 @click.option("--timezone", "tz", help="Time zone of a new jurisdiction, e.g. America/Chicago.")

@@ -121,7 +121,8 @@ def repropose_eligibility(con, jurisdiction: str) -> int:
         "AND w.category IS NOT DISTINCT FROM a.category "
         "AND w.eligible IS NOT DISTINCT FROM a.eligible", [jurisdiction]).fetchall()
     changes = [(proposed_eligible(c, targets), jurisdiction, t) for t, c in rows]
-    for table in ("crosswalk", "crosswalk_auto") if changes else ():  # the pair stays equal: undo still knows it
+    # the pair stays equal: undo still knows it
+    for table in ("crosswalk", "crosswalk_auto") if changes else ():
         con.executemany(f"UPDATE {table} SET eligible = ? WHERE jurisdiction = ? "
                         "AND call_type = ?", changes)
     return len(changes)

@@ -13,7 +13,8 @@ class ReadError(DataError):
 
 
 class MappingError(DataError):
-    """The file's columns cannot be mapped onto the canonical model (missing or ambiguous columns)."""
+    """The file's columns cannot be mapped onto the canonical model (missing or ambiguous
+    columns)."""
 
 
 class AmbiguousDates(MappingError):
@@ -25,7 +26,8 @@ class ProfileError(DataError):
 
 
 class ImportRefused(DataError):
-    """The import cannot go ahead (validation errors, duplicate identifiers...); nothing was written."""
+    """The import cannot go ahead (validation errors, duplicate identifiers...); nothing was
+    written."""
 
     def __init__(self, message, issues=None):
         super().__init__(message)

@@ -192,7 +192,8 @@ def suggested_profile(kind: str, headers: list[str]) -> Profile:
 # --------------------------------------------------------------------------------------------
 
 def header_signature(headers: list[str]) -> str:
-    return hashlib.sha256("\x1f".join(normalise_header(h) for h in headers).encode()).hexdigest()[:16]
+    joined = "\x1f".join(normalise_header(h) for h in headers)
+    return hashlib.sha256(joined.encode()).hexdigest()[:16]
 
 
 def resolve_columns(profile: Profile, headers: list[str], file_name: str) -> dict[str, list[int]]:

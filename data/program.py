@@ -97,8 +97,10 @@ def describe(s: dict) -> list[str]:
         f"launch date: {s.get('launch_date') or 'not set'}",
         f"coverage hours: {hours}",
         f"coverage days: {days if days else 'every day'} (1 = Monday)",
-        f"coverage areas: {', '.join(s['coverage_areas']) if s.get('coverage_areas') else 'everywhere'}",
-        f"target categories: {', '.join(s['target_categories']) if s.get('target_categories') else 'none set'}",
+        "coverage areas: "
+        f"{', '.join(s['coverage_areas']) if s.get('coverage_areas') else 'everywhere'}",
+        "target categories: "
+        f"{', '.join(s['target_categories']) if s.get('target_categories') else 'none set'}",
         f"population: {s['population']:,}" if s.get("population") else "population: not set",
         f"time zone: {s.get('time_zone')}",
     ]

@@ -171,7 +171,8 @@ def _needs_copy(gz: bool, encoding: str, sample: str) -> tuple[bool, bool]:
 
 
 def _transcode(path: Path, gz: bool, encoding: str, bare_cr: bool, out: Path) -> None:
-    """Stream ``path`` into ``out`` as UTF-8 (LF for bare-CR files), without holding it in memory."""
+    """Stream ``path`` into ``out`` as UTF-8 (LF for bare-CR files), without holding it in
+    memory."""
     dec = codecs.getincrementaldecoder(encoding)(errors="strict")
     with _open_bytes(path, gz) as src, open(out, "w", encoding="utf-8", newline="") as dst:
         while chunk := src.read(_CHUNK):

@@ -62,7 +62,8 @@ def _f(name, type_, doc, *synonyms, required=False, value_set=None, stored=True)
 FIELDS: dict[str, tuple[Field, ...]] = {
     "calls": (
         _f("call_id", "id", "Identifier of the call in the CAD system", "callid", "callnumber",
-           "incidentnum", "incidentnumber", "incidentid", "cadeventnumber", "eventnumber", "eventid",
+           "incidentnum", "incidentnumber", "incidentid", "cadeventnumber", "eventnumber",
+           "eventid",
            "id", "callno", "cadnumber", "cfsnumber", "incident",
            # common open-data headers
            "caseno", "casenumber", "incidentno", "incno", "incnum", "eventno", "eventnum",
@@ -150,7 +151,8 @@ FIELDS: dict[str, tuple[Field, ...]] = {
         _f("outcome", "code", "Outcome of the response", "outcome", "result", "disposition",
            value_set="outcome"),
         _f("transport_destination", "code", "Where the person was taken, if anywhere",
-           "transportdestination", "destination", "transportedto", value_set="transport_destination"),
+           "transportdestination", "destination", "transportedto",
+           value_set="transport_destination"),
         _f("person_key", "text", "Pseudonymous person identifier (hashed at import)", "personkey",
            "personid", "clientid", "patientid"),
         _f("race_ethnicity", "code", "Race/ethnicity as recorded", "raceethnicity", "race",
@@ -355,7 +357,8 @@ DDL_FIXED = [
   record_id VARCHAR,
   file_row BIGINT,
   "column" VARCHAR,
-  warning VARCHAR NOT NULL,       -- time_placeholder | implausible_date | out_of_order | missing_time
+  -- warning: time_placeholder | implausible_date | out_of_order | missing_time
+  warning VARCHAR NOT NULL,
   value VARCHAR
 )""",
     # Shared deployments (issue 6): who may do what, and the append-only trail of what was done.

@@ -63,7 +63,8 @@ BUILTIN_SYNONYMS: dict[str, dict[str, str]] = {
         "native hawaiian or other pacific islander": "nhpi", "pacific islander": "nhpi",
         "native hawaiian and other pacific islander": "nhpi",
         "middle eastern or north african": "mena", "middle eastern": "mena",
-        "two or more races": "multiracial", "multiracial": "multiracial", "multi-racial": "multiracial",
+        "two or more races": "multiracial", "multiracial": "multiracial",
+        "multi-racial": "multiracial",
         "other": "other", "some other race": "other", "unknown": "unknown", "refused": "unknown",
         "not recorded": "unknown", "declined": "unknown", "u": "unknown",
     },
@@ -104,7 +105,8 @@ BOOLEAN_SYNONYMS: dict[str, dict[str, bool]] = {
 }
 
 
-def standard_code(value_set: str, raw: str, profile_map: dict[str, object]) -> tuple[str | None, str]:
+def standard_code(value_set: str, raw: str,
+                  profile_map: dict[str, object]) -> tuple[str | None, str]:
     """(code, how) for one raw value; how is 'profile', 'standard' or 'not recognised'."""
     key = normalise_value(raw)
     if key in profile_map:

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 from datetime import date
 
+from data import population
+from data.acs import moe_of_sum
+
 from .sources import SOURCES
 
 _PROFILE_COLUMNS = ("jurisdiction", "state", "time_zone", "population", "program_name",
@@ -64,34 +67,39 @@ def _as_date(value) -> date | None:
 def population_by_group(con, jurisdictions: tuple[str, ...], dimension: str) -> dict:
     """Residents per group for the jurisdictions (all when empty), as {group: (residents, moe)}.
 
-    ``dimension`` is a population dimension (race_ethnicity, age_group, ...) read from each
-    jurisdiction-wide geography, or ``area``: each area's total. Figures of several
-    jurisdictions add up; their 90% margins of error combine as the root of the sum of squares
-    (the ACS approximation). Only stored `total` rows are totals: groups are never summed
-    into one (race rows may overlap).
+    ``dimension`` is a population dimension (race_ethnicity, age_group, ...) or ``area``: each
+    area's total. Each jurisdiction's figures are read by ``data.population`` (its own row when
+    a geography is named like it, else its tracts added up; only stored `total` rows are
+    totals) from the source of its latest population import, so two imports of different
+    years are never added together. Several jurisdictions add up; 90% margins of error combine
+    as the root of the sum of squares (the ACS approximation).
     """
-    if dimension == "area":
-        where = "p.geography <> p.jurisdiction AND p.dimension = 'total' AND p.\"group\" = 'total'"
-        key = "p.geography"
-    else:
-        where = "p.geography = p.jurisdiction AND p.dimension = ?"
-        key = 'p."group"'
-    params = [] if dimension == "area" else [dimension]
+    parts: dict[str, list[tuple[int, float | None]]] = {}
+    for j, source in _population_sources(con, jurisdictions).items():
+        if dimension == "area":
+            geos = population.by_geography(con, j, dimension="total", source=source)
+            found = {g: rows["total"] for g, rows in geos.items() if g != j and "total" in rows}
+        else:
+            found = population.for_jurisdiction(con, j, dimension=dimension, source=source)
+            found = {g: v for g, v in found.items() if g != "total"}
+        for group, value in found.items():
+            parts.setdefault(group, []).append(value)
+    return {g: (sum(n for n, _ in v), None if all(m is None for _, m in v)
+                else moe_of_sum(m for _, m in v)) for g, v in parts.items()}
+
+
+def _population_sources(con, jurisdictions: tuple[str, ...]) -> dict[str, str | None]:
+    """{jurisdiction: the source of its latest population import} (all when empty)."""
+    where, params = "true", []
     if jurisdictions:
-        where += " AND list_contains(?::VARCHAR[], p.jurisdiction)"
-        params.append(list(jurisdictions))
-    rows = con.execute(
-        f"SELECT {key}, sum(p.population), sqrt(sum(p.moe::DOUBLE * p.moe)), "
-        f"count(p.moe) = count(*), string_agg(DISTINCT p.source, '; ') "
-        f"FROM population p WHERE {where} GROUP BY 1", params).fetchall()
-    return {g: (int(n), moe if complete else None) for g, n, moe, complete, _ in rows}
+        where, params = "list_contains(?::VARCHAR[], jurisdiction)", [list(jurisdictions)]
+    return dict(con.execute(
+        f"SELECT jurisdiction, arg_max(source, import_id) FROM population WHERE {where} "
+        "GROUP BY 1 ORDER BY 1", params).fetchall())
 
 
 def population_sources(con, jurisdictions: tuple[str, ...]) -> list[str]:
     """Where the population figures come from (e.g. 'ACS 2019-23 5-year'), for the caption."""
-    where, params = "true", []
-    if jurisdictions:
-        where, params = "list_contains(?::VARCHAR[], jurisdiction)", [list(jurisdictions)]
-    return [r[0] for r in con.execute(
-        f"SELECT DISTINCT source FROM population WHERE {where} AND source IS NOT NULL "
-        "ORDER BY 1", params).fetchall()]
+    return sorted({s for s in _population_sources(con, jurisdictions).values() if s})
+
+

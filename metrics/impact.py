@@ -310,7 +310,8 @@ def its(program, outcome, series, groups, hidden_up_to: int = 0) -> Estimate:
     level = _exp_ci(res, covs, x, "level")
     slope = _exp_ci(res, covs, x, "slope")
     chart = pd.DataFrame({"month": frame["month"], "phase": frame["phase"], "observed": y,
-                          "fitted": res.fittedvalues, "counterfactual": np.where(is_post, cf, np.nan),
+                          "fitted": res.fittedvalues,
+                          "counterfactual": np.where(is_post, cf, np.nan),
                           "cf_low": np.where(is_post, low, np.nan),
                           "cf_high": np.where(is_post, high, np.nan)})
     est = Estimate(program.jurisdiction, outcome, "its", program.launch_date, pre, post,

@@ -162,6 +162,6 @@ they describe what changed around launch; none can prove what the program caused
   hidden; hours shown only beside a published call count), and every estimate is computed
   from those published months, so it reveals nothing the monthly chart does not. A method
   whose months of the outcome include a hidden one is refused; a hidden month of the team's
-  calls counts at its highest in the plausibility check ("at most"). Filters follow the public request rules (one
-  category or area, or all).
+  calls counts at its highest in the plausibility check ("at most"). Filters follow the public
+  request rules (one category or area, or all).
 """

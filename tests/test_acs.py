@@ -501,6 +501,35 @@ def test_denominators_use_the_jurisdictions_own_row_and_ask_for_a_source(con, tm
         "total": (1000, None), "white": (600, 40.0)}
 
 
+def test_the_equity_pages_residents_come_from_these_rules(con, tmp_path):
+    """metrics.catalog (the Equity page's per-resident benchmark) reads the same rules: a
+    county imported as tracts gets its groups added up over the tracts, and a jurisdiction with
+    two sources uses its latest import's, never both added together."""
+    from metrics.catalog import population_by_group, population_sources
+
+    _import(con, B03002)
+    tracts = population_by_group(con, ("Lane County",), "race_ethnicity")
+    assert tracts["black"][0] == 528  # 41 + 57 + 130 + 78 + 210 + 12, as above
+    assert tracts["black"][1] == pytest.approx(81.302, abs=1e-3)
+    profile = parse_profile('kind = "population"\n[columns]\ngeography = "geography"\n'
+                            'dimension = "dimension"\ngroup = "group"\n'
+                            'population = "population"\nmoe = "moe"\nsource = "source"\n')
+    for year, white in (("2022", 600), ("2023", 610)):  # the second import is the latest
+        path = tmp_path / f"pop{year}.csv"
+        path.write_text("geography,dimension,group,population,moe,source\n"
+                        f"Cedar,total,total,1000,,ACS {year}\n"
+                        f"Cedar,race_ethnicity,white,{white},40,ACS {year}\n", encoding="utf-8")
+        import_file(con, path, kind="population", jurisdiction="Cedar", timezone_name="UTC",
+                    profile=profile)
+    assert population_by_group(con, ("Cedar",), "race_ethnicity") == {"white": (610, 40.0)}
+    assert population_sources(con, ("Cedar",)) == ["ACS 2023"]
+    # Both jurisdictions: their groups add up, margins as the root of the summed squares.
+    both = population_by_group(con, ("Cedar", "Lane County"), "race_ethnicity")
+    white_lane = tracts["white"]
+    assert both["white"][0] == 610 + white_lane[0]
+    assert both["white"][1] == pytest.approx((40 ** 2 + white_lane[1] ** 2) ** 0.5)
+
+
 def test_headers_without_rows_are_refused(con, tmp_path):
     path = _write_rows(tmp_path / "ACSDT5Y2023.B03002-Data.csv", _file_rows()[:2])
     with pytest.raises(ImportRefused, match="two header rows but no geography rows"):

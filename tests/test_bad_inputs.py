@@ -135,7 +135,8 @@ def plain_message_problems(msg: str) -> list[str]:
 
 
 def missing_words(msg: str, words) -> list[str]:
-    """Each item of ``words`` is a key word, or a tuple of alternatives, found case-insensitively."""
+    """Each item of ``words`` is a key word, or a tuple of alternatives, found
+    case-insensitively."""
     low = msg.lower()
     out = []
     for w in words:
@@ -217,7 +218,8 @@ def case_random_bytes(d):
 
 def _png() -> bytes:
     def chunk(kind, body):
-        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+        return (struct.pack(">I", len(body)) + kind + body
+                + struct.pack(">I", zlib.crc32(kind + body)))
     rnd = random.Random(3)
     pixels = zlib.compress(bytes(rnd.getrandbits(8) for _ in range(16 * 49)))
     return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 16, 16, 8, 2, 0, 0, 0))

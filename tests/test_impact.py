@@ -111,7 +111,8 @@ def test_its_equals_a_glm_fitted_here(pre):
     df = series.assign(t=np.arange(len(series)), post=(series["phase"] == "post").astype(int),
                        moy=[m.month for m in series["month"]])
     df["since"] = np.where(df["post"] == 1, df["t"] - pre, 0)
-    season = "C(moy)" if pre >= 24 else "np.sin(2 * np.pi * moy / 12) + np.cos(2 * np.pi * moy / 12)"
+    season = ("C(moy)" if pre >= 24
+              else "np.sin(2 * np.pi * moy / 12) + np.cos(2 * np.pi * moy / 12)")
     lags = int(math.floor(4 * (len(df) / 100) ** (2 / 9)))
     fit = smf.glm(f"police_calls ~ t + post + since + {season}", df,
                   family=sm.families.Poisson(), offset=np.log(df["days"])).fit(
@@ -151,9 +152,11 @@ def test_its_equals_a_glm_fitted_here(pre):
     bands = [f.get_prediction(new, offset=np.log(df["days"])).summary_frame(alpha=0.05)
              for f in (fit, qp)]
     chart = est.chart[est.chart["phase"] == "post"]
-    np.testing.assert_allclose(chart["cf_low"], np.minimum(*(b["mean_ci_lower"] for b in bands))[after],
+    np.testing.assert_allclose(chart["cf_low"],
+                               np.minimum(*(b["mean_ci_lower"] for b in bands))[after],
                                rtol=1e-6)
-    np.testing.assert_allclose(chart["cf_high"], np.maximum(*(b["mean_ci_upper"] for b in bands))[after],
+    np.testing.assert_allclose(chart["cf_high"],
+                               np.maximum(*(b["mean_ci_upper"] for b in bands))[after],
                                rtol=1e-6)
 
 

@@ -17,8 +17,8 @@ from metrics.engine import Filters
 
 from conftest import open_tables
 from test_pages import (ANALYST, HIDE, PRESENTER_FONT_SIZE, VIEWER as VIEWER_EMAIL,  # noqa: F401
-                        _flat, assert_clean, card_table, demo_db, empty_db, plain, roles_db, run_app,
-                        signed_in, sql)
+                        _flat, assert_clean, card_table, demo_db, empty_db, plain, roles_db,
+                        run_app, signed_in, sql)
 
 PAGE = "impact"
 
@@ -74,7 +74,8 @@ def test_millbrook_estimates_are_the_methods_own(monkeypatch, demo_db, sql):
     spec = json.loads(at.get_by_key("chart-impact-its").proto.spec)
     names = [t.get("name") for t in spec["data"]]
     assert names == ["95% interval of the model", "Model: no program after launch", "Observed"]
-    assert [v for v in _flat(spec["data"][2]["y"]) if v is not None] == its.chart["observed"].tolist()
+    assert ([v for v in _flat(spec["data"][2]["y"]) if v is not None]
+            == its.chart["observed"].tolist())
     assert None in _flat(spec["data"][2]["y"])  # the line breaks at launch
     assert spec["layout"]["shapes"][0]["line"]["dash"] == "dot"  # launch
     assert spec["data"][1]["line"]["dash"] == "dash"  # the model differs by style, not colour

@@ -72,7 +72,8 @@ def testville(con):
         con.execute(
             f"INSERT INTO calls (jurisdiction, call_id, received_at, received_local, "
             f"dispatched_at, call_type, responder, origin, not_served_reason, import_id) VALUES "
-            f"('Testville', ?, {_ts(rec)}, TIMESTAMP '{rec}', {_ts(disp) or 'NULL'}, ?, ?, ?, ?, 1)",
+            f"('Testville', ?, {_ts(rec)}, TIMESTAMP '{rec}', {_ts(disp) or 'NULL'}, "
+            f"?, ?, ?, ?, 1)",
             [cid, ctype, resp, origin, reason])
     for (rid, cid, req, disp, arr, clr, contact, backup, arrest, injury, dest,
          person) in RESPONSES:
@@ -141,8 +142,8 @@ def test_metric_value(testville, metric_id, numerator, denominator, value):
 
 
 def test_every_metric_has_a_hand_worked_check():
-    checked = {e[0] for e in EXPECTED} | {"C1", "C2", "C3", "C4", "C5", "C6", "E2_90", "F2_10", "F2_20", "F2_40",
-                                           "D5SD", "D5SH", "D5OT"}
+    checked = {e[0] for e in EXPECTED} | {"C1", "C2", "C3", "C4", "C5", "C6", "E2_90", "F2_10",
+                                           "F2_20", "F2_40", "D5SD", "D5SH", "D5OT"}
     assert {m.id for m in REGISTRY} <= checked
 
 

@@ -2,7 +2,8 @@
 
 The dashboard does this arithmetic itself (statsmodels, a requirement since the Impact page's
 time series, is used only there), and these tests show that it agrees with an independent
-implementation to three decimals. statsmodels uses z = 1.959964 where we use 1.96; the difference is below 1e-5 here.
+implementation to three decimals. statsmodels uses z = 1.959964 where we use 1.96; the
+difference is below 1e-5 here.
 """
 from __future__ import annotations
 

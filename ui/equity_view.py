@@ -250,8 +250,8 @@ def per_resident_card(key: str, p: equity.DecisionPoint, dim: str, panels: list,
         charts.takeaway(rates, dim, f"{m.label} per resident", ref_label, DIM_WORDS[dim]),
         charts.ratio_chart(rates, dim, "per 1,000 residents", ref_label, "events"),
         charts.rates_table(rates, dim, "per 1,000 residents"),
-        note=f"A second benchmark, not the main one: residents ({escape(source)}) are not the people "
-             "who call, nor who the census misses. Intervals include the census margins of "
+        note=f"A second benchmark, not the main one: residents ({escape(source)}) are not the "
+             "people who call, nor who the census misses. Intervals include the census margins of "
              "error.")
 
 

@@ -113,7 +113,8 @@ def _confirm_undo(cur, p: Principal, key, by_id) -> None:
     r = by_id[pending]
     with st.container(border=True, key=f"{key}_confirm"):
         st.warning(f"Undo import #{pending} ({escape(r['kind'])} for {escape(r['jurisdiction'])}, "
-                   f"{escape(r['file_name'])})? Its {r['rows_inserted'] + r['rows_updated']:,} records "
+                   f"{escape(r['file_name'])})? "
+                   f"Its {r['rows_inserted'] + r['rows_updated']:,} records "
                    "are removed and the rows it replaced come back.")
         yes, no = st.columns(2)
         if yes.button(f"Yes, undo import #{pending}", key=f"{key}_confirm_yes", type="primary"):

@@ -43,7 +43,8 @@ def data_page_link() -> None:
 
 def nothing_selected(what: str, kind: str | None = None) -> str:
     """The empty-state sentence for one chart."""
-    text = f"No {what} for the chosen jurisdictions, period and filters. Widen the period or clear a filter"
+    text = (f"No {what} for the chosen jurisdictions, period and filters. "
+            "Widen the period or clear a filter")
     if kind:
         text += f"; if this jurisdiction has none yet, upload {UPLOAD[kind]} on the Data page"
     return text + "."

@@ -1,4 +1,5 @@
-"""The import wizard: kind and jurisdiction -> file -> preview -> columns -> check -> values -> import.
+"""The import wizard: kind and jurisdiction -> file -> preview -> columns -> check ->
+values -> import.
 
 ``show(key=...)`` renders every step; each step is a small function below. All state lives in
 ``st.session_state`` under names starting with ``key`` (``<key>_...`` for widgets, ``<key>__...``
@@ -223,7 +224,8 @@ def _format_line(name, info) -> str:
         how += f", {info['encoding']} text"
     if delim and info.get("format") != "xlsx":
         how += f", {delim}-separated"
-    return (f"{escape(name)}: {info['row_count']:,} rows, {len(info['headers'])} columns; read as {how}. "
+    return (f"{escape(name)}: {info['row_count']:,} rows, {len(info['headers'])} columns; "
+            f"read as {how}. "
             f"Showing the first {len(info['rows'])} rows.")
 
 
@@ -458,8 +460,9 @@ def _value_frame(f, rows) -> pd.DataFrame:
 def _other_values_choice(key, fname) -> None:
     base = (st.session_state.get(f"{key}__values") or {}).get(fname, {})
     labels = list(_OTHER_VALUE)
-    index = next((i for i, l in enumerate(labels) if "*" in base and _OTHER_VALUE[l] == base["*"]
-                  and l != labels[0]), 0)
+    index = next((i for i, label in enumerate(labels)
+                  if "*" in base and _OTHER_VALUE[label] == base["*"]
+                  and label != labels[0]), 0)
     st.selectbox("Any other value (also in later files) means", labels, index=index,
                  key=f"{key}_other_{fname}")
 
@@ -577,7 +580,8 @@ def _show_done(cur, key) -> None:
         st.info(escape(result.summary_lines()[0]))
     else:
         st.success(f"Import #{result.import_id} is saved: {escape(result.file_name)} as "
-                   f"{result.kind} for {escape(result.jurisdiction)}. The other pages now include it.")
+                   f"{result.kind} for {escape(result.jurisdiction)}. "
+                   "The other pages now include it.")
         st.markdown(summary_markdown(result))
         if done.get("profile_path"):
             st.caption("The mapping is saved: the next export with the same headers maps "
@@ -639,8 +643,8 @@ def summary_markdown(result) -> str:
     lines += [f"- {quality.WARNING_LABELS.get(w, w)}: {n:,}"
               for w, n in sorted(result.warnings_by_type.items())]
     unclear = [m for m in result.value_mappings if m["how"] == "not recognised"]
-    lines += [f"- `{m['field']}`: '{escape(m['raw'])}' not recognised, stored as {escape(m['code'])} "
-              f"({m['rows']:,} rows)" for m in unclear[:10]]
+    lines += [f"- `{m['field']}`: '{escape(m['raw'])}' not recognised, "
+              f"stored as {escape(m['code'])} ({m['rows']:,} rows)" for m in unclear[:10]]
     return "\n".join(lines)
 
 

@@ -148,8 +148,8 @@ def _day_order(key, timed, choices, info, saved, ambiguous):
     sample = mapping.date_sample(info["rows"], info["headers"], columns)
     question, answers = mapping.day_order_question(sample)
     labels = [_DETECT] + list(answers)
-    index = 0 if saved is None else labels.index(next(l for l in labels[1:]
-                                                      if answers[l] == saved))
+    index = 0 if saved is None else labels.index(next(label for label in labels[1:]
+                                                      if answers[label] == saved))
     if ambiguous and saved is None:
         st.warning("Every date in the file has day and month both 12 or less, so the dates "
                    "alone cannot tell the day order: answer below.")

@@ -77,7 +77,8 @@ def _max_date_parts(con, staged, cols, relation):
     for c in cols:
         raw = raw_expr(c)
         a, b = read_file(con, staged,
-                     f"SELECT max(TRY_CAST(regexp_extract(v, '^(\\d{{1,2}})[/.-]', 1) AS INTEGER)), "
+                     f"SELECT max(TRY_CAST(regexp_extract(v, '^(\\d{{1,2}})[/.-]', 1) AS "
+                     "INTEGER)), "
                      f"max(TRY_CAST(regexp_extract(v, '^\\d{{1,2}}[/.-](\\d{{1,2}})[/.-]', 1) AS "
                      f"INTEGER)) FROM (SELECT {raw} AS v FROM {relation})").fetchone()
         first = max(x for x in (first, a) if x is not None) if a is not None else first

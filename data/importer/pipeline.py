@@ -16,7 +16,8 @@ from ..schema import (FIELDS, KINDS)
 from .codes import is_mapped, value_tables
 from .commit import merge_records, write_ledger
 from .detect import note_midnight_only, recheck_failed_times, timestamp_formats
-from .population import acs_file_rows, acs_rejects, acs_reshape, population_totals, write_acs_rejects
+from .population import (acs_file_rows, acs_rejects, acs_reshape, population_totals,
+                         write_acs_rejects)
 from .raw import Column, read_file
 from .stage import build_records, final_records
 from .validate import build_typed, collect_warnings, find_rejects, write_rejects

@@ -35,7 +35,8 @@ def _timestamp_parts(c, raw, fmts: timestamps.ColumnFormats, inner, inner_params
     """
     n = c.name
     if fmts.local:
-        inner.append(f'{strptime_sql(raw, "TIMESTAMP", list(fmts.local), inner_params)} AS "nv_{n}"')
+        inner.append(f'{strptime_sql(raw, "TIMESTAMP", list(fmts.local), inner_params)} '
+                     f'AS "nv_{n}"')
     else:
         inner.append(f'NULL::TIMESTAMP AS "nv_{n}"')
     if fmts.utc:

@@ -112,7 +112,8 @@ def _addresses_built_from_data(page, canary: str) -> list[str]:
         for (const el of document.querySelectorAll('*')) {
             for (const a of el.attributes) {
                 if (/^(href|src|srcset|xlink:href|style|action|poster|data)$/i.test(a.name)
-                        && a.value.includes(canary)) out.push(el.tagName + ' ' + a.name + '=' + a.value);
+                        && a.value.includes(canary))
+                    out.push(el.tagName + ' ' + a.name + '=' + a.value);
             }
         }
         return out; }""", canary.split("//")[1])
