@@ -26,6 +26,7 @@ def _number(v) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool) and v >= 0
 
 
+@pytest.mark.slow  # over 10 s: left out of make test-fast
 def test_import_comparison_alone_runs_and_reports_the_ratio():
     """``bench/importing.py compare`` (issue 2's check at 5 million calls) at 3,000 calls."""
     r = subprocess.run([sys.executable, str(ROOT / "bench" / "importing.py"), "compare", "3000",
@@ -233,6 +234,7 @@ def test_zone_lookup_equals_timezone(zone):
     assert (utc_diff, local_diff) == (0, 0)
 
 
+@pytest.mark.slow  # over 10 s: left out of make test-fast
 def test_import_is_identical_with_the_zone_lookup(tmp_path, monkeypatch):
     from data import importer
     from data.importer import zones

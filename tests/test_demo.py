@@ -49,6 +49,7 @@ def _one(con, sql, params=()):
 # Loading
 # --------------------------------------------------------------------------------------------
 
+@pytest.mark.slow  # over 10 s: left out of make test-fast
 def test_demo_loads_quickly_and_reports_counts(demo):
     con, counts, seconds = demo
     assert seconds < 20, f"demo took {seconds:.1f} s"
@@ -60,6 +61,7 @@ def test_demo_loads_quickly_and_reports_counts(demo):
     assert counts["imports"] == 20
 
 
+@pytest.mark.slow  # over 10 s: left out of make test-fast
 def test_same_seed_same_tables_other_seed_differs(demo, tmp_path):
     con0, _, _ = demo
     with connect(tmp_path / "again.duckdb") as again:
@@ -78,6 +80,7 @@ def test_scale_changes_volume(con):
     assert counts["responses"] > 500
 
 
+@pytest.mark.slow  # over 10 s: left out of make test-fast
 def test_refuses_to_load_twice_and_changes_nothing(demo):
     con, _, _ = demo
     before = _digest(con, RECORD_TABLES + ("imports",))
@@ -102,6 +105,7 @@ def test_failure_rolls_back_everything(con, monkeypatch):
     assert populate_demo(con, seed=0, scale=0.02)["calls"] > 0
 
 
+@pytest.mark.slow  # over 10 s: left out of make test-fast
 def test_cli_demo_command(tmp_path):
     from data.cli import cli
 

@@ -105,6 +105,7 @@ def _shown(c, policy):
                                     DisclosurePolicy(threshold=13),
                                     DisclosurePolicy(threshold=20, rounding=True)],
                          ids=["viewer", "drb", "t5", "t13", "drb-t20"])
+@pytest.mark.slow  # over 10 s: left out of make test-fast
 def test_g3_difference_of_two_shown_counts_never_pins_a_small_difference(policy):
     """Exhaustive over every pair of counts up to 2,000 differing by 1..H (G3)."""
     h = policy.hidden_up_to
@@ -505,6 +506,7 @@ def _order_constraints(views, top, metric, cells, index, n, exact):
             yield coef
 
 
+@pytest.mark.slow  # over 10 s: left out of make test-fast
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(fine=fine_tables(), f=st.sampled_from(FILTERS), policy=st.sampled_from(POLICIES))
 def test_g1_no_hidden_count_recoverable_from_a_view_and_its_totals(fine, f, policy):
@@ -663,6 +665,7 @@ def test_cli_public_text_output_says_hidden(demo_db):
     assert "hidden (fewer than 11)" in result.output
 
 
+@pytest.mark.slow  # over 10 s: left out of make test-fast
 def test_demo_two_way_view_passes_the_milp_attacker(demo_db):
     """G1 on real demo tables: arrests (D3) by area x race, counted exactly."""
     from data.connection import connect

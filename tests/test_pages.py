@@ -527,6 +527,7 @@ def test_compare_masks_peer_names(monkeypatch, demo_db):
 # Presenter mode
 # --------------------------------------------------------------------------------------------
 
+@pytest.mark.slow  # over 10 s: left out of make test-fast
 def test_masking_holds_on_every_page(monkeypatch, demo_db):
     """A presenter who masks peers on one page must not unmask them by switching page."""
     at = run_app(monkeypatch, demo_db, "overview", query={"own": "Riverton", "mask": "true"})
@@ -904,6 +905,7 @@ def scan_pages(monkeypatch, db, query, exact: bool) -> Scan:
     return scan
 
 
+@pytest.mark.slow  # over 10 s: left out of make test-fast
 @pytest.mark.parametrize("selection", list(SELECTIONS))
 def test_no_small_count_anywhere_by_default(monkeypatch, demo_db, selection):
     query = SELECTIONS[selection]

@@ -752,6 +752,7 @@ EXPORTS = [
 ]
 
 
+@pytest.mark.slow  # over 10 s: left out of make test-fast
 @pytest.mark.parametrize("path,kind,profile", EXPORTS, ids=[e[2][:-5] for e in EXPORTS])
 def test_import_twice_changes_nothing(con, realdata, path, kind, profile):
     first = imp(con, realdata / path, kind, profile, "Twice")
