@@ -20,8 +20,9 @@ def by_hour_frame(schedules: list[dict], names: list[str]) -> pd.DataFrame:
     rows = []
     for name, s in zip(names, schedules):
         for h in s["by_hour"]:
-            missed = (None if h["calls"] is None or h["served"] is None
-                      else max(h["calls"] - h["served"], 0))
+            missed = h["missed"] if "missed" in h else (  # published, or exact figures
+                None if h["calls"] is None or h["served"] is None
+                else max(h["calls"] - h["served"], 0))
             rows.append({"schedule": name, "hour": h["hour"], "calls": h["calls"],
                          "expected served": h["served"], "expected missed": missed,
                          "coverage": h["coverage"]})

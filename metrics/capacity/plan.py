@@ -79,8 +79,12 @@ def _published_schedule(s: dict, hidden: bool, policy) -> dict:
     out["by_hour"] = []
     for h in s["by_hour"]:
         calls = publish_count(h["calls"], policy)
+        # Missed is published from the exact figures, not as the difference of two rounded
+        # ones (25 - 15 would print "10 calls", a small count as far as a reader can tell).
+        missed = max(h["calls"] - h["served"], 0) if h["served"] is not None else None
         out["by_hour"].append({"hour": h["hour"], "calls": calls,
                                "served": None if not calls else publish_count(h["served"], policy),
+                               "missed": None if not calls else publish_count(missed, policy),
                                "coverage": h["coverage"] if calls else None})
     return out
 

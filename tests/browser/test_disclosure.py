@@ -6,7 +6,8 @@ What is scanned, per page (the places a record count is printed):
   COUNT_PATTERNS ("220 of 335", "235 timed", "(85)", "1,900 calls" ...);
 - the charts' SVG text (``.js-plotly-plot text``): every bar or point label that is a whole
   number (shares end in %, minutes have a decimal), and COUNT_PATTERNS in all of it; axis
-  ticks are left out (a tick of 5 on an axis is not a count of records);
+  ticks are left out (a tick of 5 on an axis is not a count of records), and so are the Plan
+  page's schedule grids (the teams on duty that the reader chose, not records);
 - every card's CSV, downloaded with its "Download CSV" button: the count columns (Numerator,
   Denominator, Records timed, Records without both times, Events), the Value of a count
   metric, and COUNT_PATTERNS in every cell ("12.0% (9 of 75)" on Compare).
@@ -58,7 +59,8 @@ _SVG_TEXT = """() => [...document.querySelectorAll('.js-plotly-plot text')].map(
   let tick = false;
   for (let g = t.parentElement; g && !tick; g = g.parentElement) {
     const cls = (g.getAttribute && g.getAttribute('class')) || '';
-    tick = cls.split(' ').some(c => /^[xy][0-9]*tick$/.test(c) || c === 'colorbar');
+    tick = cls.split(' ').some(c => /^[xy][0-9]*tick$/.test(c) || c === 'colorbar'
+                               || /^st-key-chart-grid-/.test(c));
   }
   return [t.textContent, tick];
 })"""
