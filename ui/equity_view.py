@@ -52,14 +52,15 @@ def in_view(filters: metrics.Filters) -> tuple[metrics.Filters, str]:
     if len(own) == 1:
         (name,) = own
         return replace(filters, jurisdictions=(name,)), (
-            f"Your jurisdiction, {name}. Choose others in the sidebar's Jurisdictions filter to "
+            f"Your jurisdiction, {escape(name)}. Choose others in the sidebar's Jurisdictions filter to "
             "see them side by side, each compared within itself.")
     return filters, _scope_words(())
 
 
 def _scope_words(chosen) -> str:
     if len(chosen) == 1:
-        return f"Within {chosen[0]}: every group is compared with a group of {chosen[0]}."
+        name = escape(chosen[0])  # a caption is Markdown; names come from data
+        return f"Within {name}: every group is compared with a group of {name}."
     return ("One panel per jurisdiction: each compares its groups with its own reference group. "
             "Records of different jurisdictions are never added together to make a ratio.")
 

@@ -55,7 +55,7 @@ def no_eligible_calls(filters: metrics.Filters) -> str:
     view (no category yet, no type marked eligible, launch, coverage), else the filters."""
     reasons = cache.why_no_eligible(tuple(filters.jurisdictions))
     if reasons:
-        return "No eligible calls. " + " ".join(reasons)
+        return "No eligible calls. " + " ".join(escape(r) for r in reasons)  # names from data
     return nothing_selected("eligible calls")
 
 

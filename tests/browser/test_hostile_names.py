@@ -24,9 +24,9 @@ from .test_flows import _choose, _settle
 
 pytestmark = pytest.mark.playwright
 
-PAGES = ["", "reach", "on-scene", "connections", "compare", "equity", "methodology", "data",
-         "admin"]
-DATA_TABS = ["Import history", "Call-type crosswalk", "Data quality"]
+PAGES = ["", "reach", "on-scene", "connections", "compare", "equity", "impact", "cost", "plan",
+         "methodology", "data", "admin"]
+DATA_TABS = ["Import history", "Call-type crosswalk", "Data quality", "Program costs"]
 
 
 class _Canary(BaseHTTPRequestHandler):
@@ -125,9 +125,10 @@ def _text(page) -> str:
                          ".textContent").replace(WORD_JOINER, "")
 
 
-def _check_clean(page, url, canary):
-    assert _foreign(page, url) == [], "requests left for another address"
-    assert _addresses_built_from_data(page, canary) == [], "a link or image built from data"
+def _check_clean(page, url, canary, where: str = ""):
+    assert _foreign(page, url) == [], f"requests left for another address {where}"
+    assert _addresses_built_from_data(page, canary) == [], \
+        f"a link or image built from data {where}"
 
 
 def _import_through_the_wizard(page, url, names, folder):
@@ -174,11 +175,11 @@ def test_hostile_names_stay_text_through_the_wizard_and_every_page(hostile_serve
             page.locator("[data-testid='stMain'] h1").first.wait_for(timeout=30000)
             _settle(page)
             _open_every_data_table(page)
-            _check_clean(page, url, canary)
+            _check_clean(page, url, canary, f"on /{path}{query}")
             for tab in DATA_TABS if path == "data" else ():
                 page.get_by_role("tab", name=tab).click()
                 _settle(page)
-                _check_clean(page, url, canary)
+                _check_clean(page, url, canary, f"on /{path}{query}, tab {tab}")
     # Riverton's team responds in its areas: the wizard's rows put the hostile area on Reach.
     page.goto(f"{url}/reach?j=Riverton")
     page.locator("[data-testid='stMain'] h1").first.wait_for(timeout=30000)
