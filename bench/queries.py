@@ -40,7 +40,7 @@ def run_request(con, req, asked_as=None):
             groups = catalog.population_by_group(cur, tuple(jurisdictions), dimension)
             return list(groups.items()) + catalog.population_sources(cur, tuple(jurisdictions))
         if isinstance(req, tuple) and req[0] == "cost_report":  # the Cost page's figures
-            return _cost_rows(cur, req[1][:2], asked_as)
+            return _cost_rows(cur, (*req[1][:2], *req[1][4:5]), asked_as)
         if isinstance(req, tuple) and req[0] == "plan":  # the capacity model: SQL + simulation
             from service import guarded
 
@@ -64,15 +64,16 @@ def _cost_rows(cur, args, asked_as) -> list:
     """The Cost page's report (its quarters), as the page asks for it; [] without costs."""
     from metrics.cost import NoCosts, report
 
-    jurisdiction, filters = args
+    jurisdiction, filters, *rest = args
+    lean = bool(rest and rest[-1] is True)  # Compare asks for cost per response alone
     try:
         if asked_as is None:
-            return report(cur, jurisdiction, filters)["quarters"]
+            return report(cur, jurisdiction, filters, per_response_only=lean)["quarters"]
         from service import guarded
 
         principal, policy = asked_as
-        return guarded.cost_report(cur, principal, jurisdiction, filters,
-                                   policy=policy)["quarters"]
+        return guarded.cost_report(cur, principal, jurisdiction, filters, policy=policy,
+                                   per_response_only=lean)["quarters"]
     except NoCosts:
         return []
 

@@ -231,12 +231,15 @@ def records_span(con, jurisdiction: str) -> tuple[date | None, date | None]:
 # --------------------------------------------------------------------------------------------
 
 def report(con, jurisdiction: str, filters: Filters, *, compute=None, compute_counts=None,
-           policy: DisclosurePolicy | None = None) -> dict:
+           policy: DisclosurePolicy | None = None, per_response_only: bool = False) -> dict:
     """Every cost figure of one jurisdiction with its inputs (the JSON of `metrics cost`).
 
     ``compute`` / ``compute_counts`` take a request and return rows (default: exact, from the
     engine); ``policy`` (enabled) marks the police busy time hidden when it rests on a small
-    number of calls. Raises ``NoCosts`` when no program cost is entered in the period.
+    number of calls. ``per_response_only``: the figures cost per team response needs and no
+    others (Compare, one row for every jurisdiction: the people, the team's target-type calls
+    and the police busy time are three scans more each, and are left None). Raises
+    ``NoCosts`` when no program cost is entered in the period.
     """
     compute = compute or (lambda r: exact_compute(con, r))
     compute_counts = compute_counts or (lambda r: exact_counts(con, r))
@@ -247,12 +250,15 @@ def report(con, jurisdiction: str, filters: Filters, *, compute=None, compute_co
     rates = police_rates(con, jurisdiction)
     span = records_span(con, jurisdiction)
     counts = _by_quarter(compute_counts(CountRequest(COUNTS, ("quarter",), filters)))
-    counts.update({("calls_target_team", q): _published(n, policy)
-                   for q, n in team_calls(con, jurisdiction, filters).items()})
-    people = _by_quarter(compute(MetricRequest(("F1",), ("quarter",), filters)))
-    police = _police(police_busy_time(con, jurisdiction, filters), policy)
+    if per_response_only:
+        people, police = {}, {"hidden": {"mean_hours": DERIVED}, "mean_hours": None}
+    else:
+        counts.update({("calls_target_team", q): _published(n, policy)
+                       for q, n in team_calls(con, jurisdiction, filters).items()})
+        people = _by_quarter(compute(MetricRequest(("F1",), ("quarter",), filters)))
+        police = _police(police_busy_time(con, jurisdiction, filters), policy)
     quarters = _quarters(costs, counts, people, rates, police, span, filters)
-    totals = _totals(quarters, police, compute, filters)
+    totals = _totals(quarters, police, None if per_response_only else compute, filters)
     return {"jurisdiction": jurisdiction, "from": _iso(filters.date_from),
             "to": _iso(filters.date_to), "records_from": _iso(span[0]),
             "records_to": _iso(span[1]), "quarters": quarters, "totals": totals,
@@ -403,7 +409,7 @@ def _totals(quarters, police, compute, filters) -> dict:
                 "a quarter the team's records and the chosen period cover whole."}
     start, end = quarter_bounds(done[0]["quarter"])[0], quarter_bounds(done[-1]["quarter"])[1]
     inside = [q for q in quarters if start <= quarter_bounds(q["quarter"])[0] <= end]
-    people = _by_quarter(compute(MetricRequest(("F1",), (), replace(
+    people = {} if compute is None else _by_quarter(compute(MetricRequest(("F1",), (), replace(
         filters, date_from=start, date_to=end))))
     t = {"quarters": [q["quarter"] for q in done], "from": start.isoformat(),
          "to": end.isoformat(), "cost": round(sum(q["cost"] for q in inside), 2), "hidden": {},

@@ -516,7 +516,7 @@ def stored_costs(con, principal: Principal, jurisdiction: str) -> list[dict]:
 
 
 def cost_report(con, principal: Principal, jurisdiction: str, filters: metrics.Filters, *,
-                policy=None) -> dict:
+                policy=None, per_response_only: bool = False) -> dict:
     """``metrics.cost.report`` for one jurisdiction the principal may see, its counts through
     ``compute`` / ``compute_counts`` (disclosure-controlled when required)."""
     from metrics import cost
@@ -532,11 +532,10 @@ def cost_report(con, principal: Principal, jurisdiction: str, filters: metrics.F
         con, jurisdiction, scoped,
         compute=lambda r: compute(con, principal, r, policy=policy),
         compute_counts=lambda r: compute_counts(con, principal, r, policy=policy),
-        policy=chosen)
+        policy=chosen, per_response_only=per_response_only)
 
 
-# Issue 27: reference figures scoped to what the principal may see (keep this block together
-# when service/guarded.py moves to service/)
+# Reference figures scoped to what the principal may see
 # --------------------------------------------------------------------------------------------
 
 def scoped_jurisdictions(principal: Principal, jurisdictions) -> tuple[str, ...] | None:

@@ -258,6 +258,17 @@ def test_cost_per_response_and_person_by_hand(town):
     assert t["capacity_value"] == pytest.approx(105_000.0)
 
 
+def test_compares_lean_report_gives_the_same_cost_per_response(town):
+    # Compare asks for cost per team response alone (no people, police time or team calls).
+    con, path = town
+    costs.import_costs(con, path, jurisdiction=J)
+    whole = mcost.report(con, J, Filters(date_to=date(2025, 3, 31)))
+    lean = mcost.report(con, J, Filters(date_to=date(2025, 3, 31)), per_response_only=True)
+    assert lean["totals"]["cost_per_response"] == whole["totals"]["cost_per_response"] == 250.0
+    assert (lean["totals"]["cost"], lean["totals"]["responses"]) == (300_000, 1200)
+    assert lean["quarters"][0]["hours_returned"] is None  # not worked out for Compare
+
+
 def test_a_longer_period_is_spread_over_its_months_and_later_quarters_are_budget(town):
     con, path = town
     costs.import_costs(con, path, jurisdiction=J)

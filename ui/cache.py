@@ -163,21 +163,27 @@ def impact(filters: metrics.Filters, outcome: str, principal: Principal,
     a refusal for the whole jurisdiction (no launch date ...) is raised as ImpactRefused."""
     return _impact(filters, outcome, principal, policy, data_version())
 def _cost_report(jurisdiction: str, filters: metrics.Filters, principal: Principal,
-                 policy: DisclosurePolicy, version: tuple) -> dict:
+                 policy: DisclosurePolicy, per_response_only: bool, version: tuple) -> dict:
     from metrics.cost import NoCosts
 
     with closing(cursor()) as cur:
         try:
-            return guarded.cost_report(cur, principal, jurisdiction, filters, policy=policy)
+            return guarded.cost_report(cur, principal, jurisdiction, filters, policy=policy,
+                                       per_response_only=per_response_only)
         except NoCosts as e:  # the true reason, for the page's empty state
             return {"no_costs": str(e)}
 
 
 def cost_report(jurisdiction: str, filters: metrics.Filters, principal: Principal,
-                policy: DisclosurePolicy) -> dict:
+                policy: DisclosurePolicy, per_response_only: bool = False) -> dict:
     """The Cost page's figures for one jurisdiction (``metrics.cost.report``), as
-    ``principal`` may see them; ``{"no_costs": sentence}`` when none are entered."""
-    return _cost_report(jurisdiction, filters, principal, policy, data_version())
+    ``principal`` may see them; ``{"no_costs": sentence}`` when none are entered.
+    ``per_response_only``: cost per team response alone (Compare's row)."""
+    return _cost_report(jurisdiction, filters, principal, policy, per_response_only,
+                        data_version())
+
+
+
 def _plan(request, specs: tuple[str, ...], options: tuple, principal: Principal,
           policy: DisclosurePolicy, version: tuple) -> dict:
     with closing(cursor()) as cur:

@@ -154,7 +154,7 @@ def compare_row(table, f: metrics.Filters):
     cells = {}
     for j in list(f.jurisdictions) or cache.filter_options()["jurisdictions"]:
         rep = cache.cost_report(j, metrics.Filters((j,), f.date_from, f.date_to),
-                                auth.current(), privacy.current())
+                                auth.current(), privacy.current(), True)  # per response alone
         cells[names.get(j, j)] = _compare_cell(rep)
     row = {"Measure": "Cost per team response",
            **{col: cells.get(col, "—") for col in table.columns if col != "Measure"}}

@@ -52,8 +52,8 @@ def in_view(filters: metrics.Filters) -> tuple[metrics.Filters, str]:
     if len(own) == 1:
         (name,) = own
         return replace(filters, jurisdictions=(name,)), (
-            f"Your jurisdiction, {escape(name)}. Choose others in the sidebar's Jurisdictions filter to "
-            "see them side by side, each compared within itself.")
+            f"Your jurisdiction, {escape(name)}. Choose others in the sidebar's Jurisdictions "
+            "filter to see them side by side, each compared within itself.")
     return filters, _scope_words(())
 
 
