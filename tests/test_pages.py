@@ -253,6 +253,20 @@ def test_sections_run_only_the_open_tab_and_follow_the_address(monkeypatch, demo
 # Overview
 # --------------------------------------------------------------------------------------------
 
+def test_rounded_tiles_say_so_where_they_are_shown(monkeypatch, demo_db, sql):
+    """Small counts hidden (the default): a count on a tile is rounded, and says so on the
+    tile; a share says its counts are; exact figures (the switch off) say nothing of it."""
+    at = run_app(monkeypatch, demo_db, exact=False)
+    calls = scalar(sql, "SELECT count(*) FROM calls")
+    m, notes = tile(at, "A1-value")
+    assert m.value == f"{(calls + 2) // 5 * 5:,}"  # to the nearest 5 (halves up)
+    assert notes == ["rounded (nearest 5)"]
+    m, notes = tile(at, "B1-value")
+    assert " of " in notes[0] and notes[0].endswith("; counts rounded (nearest 5)")
+    exact = run_app(monkeypatch, demo_db)
+    assert tile(exact, "A1-value")[1] == []
+
+
 def test_overview_tiles_match_the_database(monkeypatch, demo_db, sql):
     at = run_app(monkeypatch, demo_db)
     calls = scalar(sql, "SELECT count(*) FROM calls")

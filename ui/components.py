@@ -174,9 +174,22 @@ def _tile(m: metrics.Metric, field: str, label: str | None, r, old, days: int | 
               delta_arrow="off" if flat else "auto",
               help=m.definition,
               delta_description=f"vs previous {days:,} days" if delta else None)
-    detail = _detail(m, r, field)
+    detail = "; ".join(filter(None, (_detail(m, r, field), _rounded(m, r, field, shown))))
     if detail:
         st.caption(escape(detail))
+
+
+def _rounded(m: metrics.Metric, r, field: str, shown) -> str | None:
+    """Says that the tile's counts are rounded, where they are shown (a count of 2,889 reads
+    2,890 under the viewer's policy): on the count itself, or on the "x of y" beneath a share."""
+    policy = privacy.current()
+    if r is None or shown or not policy.enabled:
+        return None
+    label = policy.rounding_label
+    if field == "numerator" or m.kind in ("count", "distinct"):  # the tile's number is a count
+        return f"rounded ({label})"
+    counted = [f for f in ("numerator", "denominator", "n") if not pd.isna(getattr(r, f, None))]
+    return f"counts rounded ({label})" if counted else None
 
 
 def _get(r, field):
