@@ -45,8 +45,10 @@ def upload_extension(file_name: str, boundaries: bool = False) -> str:
 
 
 def save_upload(data, file_name: str, folder, boundaries: bool = False) -> Path:
-    """Write an upload (bytes or a binary file object) under a generated name; its path."""
+    """Write an upload (bytes or a binary file object) under a generated name; its path.
+    Uploads that sessions closed mid-import left behind are cleared first."""
     ext = upload_extension(file_name, boundaries)
+    remove_stale_uploads(folder)
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"upload-{uuid.uuid4().hex}.{ext}"

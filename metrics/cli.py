@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
@@ -39,6 +40,28 @@ def _date(ctx, param, value):
         raise click.BadParameter(f"{value!r} is not a date like 2025-01-31") from None
 
 
+def _database(db_path) -> Path:
+    """The DuckDB file a command reads (--db, else the default); refused when it is missing."""
+    from data.connection import default_db_path
+
+    path = Path(db_path) if db_path else default_db_path()
+    if not path.exists():
+        raise click.ClickException(f"no database at {path}; import data first.")
+    return path
+
+
+@contextmanager
+def _reading(path: Path):
+    """A read-only connection to ``path``, closed when the command's work is done."""
+    from data.connection import connect
+
+    con = connect(path, read_only=True)
+    try:
+        yield con
+    finally:
+        con.close()
+
+
 @cli.command(name="report")
 @click.option("--db", "db_path", type=click.Path(dir_okay=False), help="DuckDB file.")
 @click.option("--jurisdiction", "jurisdictions", multiple=True, help="Repeat for several.")
@@ -68,7 +91,6 @@ def report_cmd(db_path, jurisdictions, date_from, date_to, categories, areas, or
     """
     if (drb or threshold != 10) and not public:
         raise click.UsageError("--drb and --threshold go with --public.")
-    from data.connection import connect, default_db_path
     from data.errors import DataError
 
     filters = Filters(tuple(jurisdictions), date_from, date_to, tuple(categories), tuple(areas),
@@ -79,16 +101,11 @@ def report_cmd(db_path, jurisdictions, date_from, date_to, categories, areas, or
         if show_sql:  # what runs: under --public the widened view, its margins and partners
             click.echo(disclosure.explain(request, policy) if public else explain(request))
             return
-        path = Path(db_path) if db_path else default_db_path()
-        if not path.exists():
-            raise click.ClickException(f"no database at {path}; import data first.")
+        path = _database(db_path)
         if public:
             disclosure.checked_request(request, policy)  # refuse before opening the database
-        con = connect(path, read_only=True)
-        try:
+        with _reading(path) as con:
             doc = public_report(con, request, policy) if public else report(con, request)
-        finally:
-            con.close()
     except MetricError as e:
         raise click.ClickException(str(e)) from None
     except DataError as e:  # e.g. the dashboard holds the database file
@@ -138,19 +155,15 @@ def cost_cmd(db_path, jurisdiction, date_from, date_to, as_json, public):
 
     Example: python -m metrics cost --jurisdiction Riverton --from 2024-01-01 --json
     """
-    from data.connection import connect, default_db_path
     from data.errors import DataError
 
     from .cost import NoCosts, report as cost_report
     from .disclosure import VIEWER, disclose, disclose_counts, public_request
 
-    path = Path(db_path) if db_path else default_db_path()
-    if not path.exists():
-        raise click.ClickException(f"no database at {path}; import data first.")
+    path = _database(db_path)
     filters = Filters((jurisdiction,), date_from, date_to)
     try:
-        con = connect(path, read_only=True)
-        try:
+        with _reading(path) as con:
             if not con.execute("SELECT count(*) FROM jurisdictions WHERE jurisdiction = ?",
                                [jurisdiction]).fetchone()[0]:
                 raise click.ClickException(f"there is no jurisdiction {jurisdiction!r} in {path}.")
@@ -161,8 +174,6 @@ def cost_cmd(db_path, jurisdiction, date_from, date_to, as_json, public):
                                   compute_counts=lambda r: disclose_counts(con, r, VIEWER).rows)
             else:
                 doc = cost_report(con, jurisdiction, filters)
-        finally:
-            con.close()
     except NoCosts as e:
         click.echo(str(e), err=True)
         raise SystemExit(2) from None
@@ -246,22 +257,16 @@ def equity_cmd(point, dim, reference, jurisdictions, date_from, date_to, public,
 
     Example: python -m metrics equity --point backup --by race_ethnicity --public --json
     """
-    from data.connection import connect, default_db_path
     from data.errors import DataError
 
     from .equity_report import equity_report
 
     filters = Filters(tuple(jurisdictions), date_from, date_to)
     policy = DisclosurePolicy() if public else None
-    path = Path(db_path) if db_path else default_db_path()
-    if not path.exists():
-        raise click.ClickException(f"no database at {path}; import data first.")
+    path = _database(db_path)
     try:
-        con = connect(path, read_only=True)
-        try:
+        with _reading(path) as con:
             doc = equity_report(con, point, dim, filters, reference, policy)
-        finally:
-            con.close()
     except (MetricError, DataError) as e:
         raise click.ClickException(str(e)) from None
     if as_json:
@@ -330,22 +335,16 @@ def impact_cmd(jurisdiction, outcome, method, date_from, date_to, db_path, as_js
     """
     if (drb or threshold != 10) and not public:
         raise click.UsageError("--drb and --threshold go with --public.")
-    from data.connection import connect, default_db_path
     from data.errors import DataError
 
     from .impact import ImpactRefused, estimate
 
-    path = Path(db_path) if db_path else default_db_path()
-    if not path.exists():
-        raise click.ClickException(f"no database at {path}; import data first.")
+    path = _database(db_path)
     policy = DisclosurePolicy(threshold, drb) if public else None
     filters = Filters((jurisdiction,), date_from, date_to)
     try:
-        con = connect(path, read_only=True)
-        try:
+        with _reading(path) as con:
             result = estimate(con, jurisdiction, outcome, method, filters, policy)
-        finally:
-            con.close()
     except ImpactRefused as e:
         click.echo(str(e), err=True)
         raise SystemExit(2) from None
@@ -409,24 +408,18 @@ def capacity_cmd(ctx, db_path, jurisdiction, teams, schedule_file, hours, days, 
     Example: python -m metrics capacity --jurisdiction Riverton --teams 2 --hours 8-20 --json
     """
     from . import capacity as cap
-    from data.connection import connect, default_db_path
     from data.errors import DataError
 
     if sum(x is not None for x in (teams, schedule_file, target)) > 1:
         raise click.UsageError("Use one of --teams, --schedule or --target.")
-    path = Path(db_path) if db_path else default_db_path()
-    if not path.exists():
-        raise click.ClickException(f"no database at {path}; import data first.")
+    path = _database(db_path)
     try:
         request = cap.CapacityRequest(jurisdiction, date_from, date_to)
-        con = connect(path, read_only=True)
-        try:
+        with _reading(path) as con:
             doc = _capacity(con, cap, request, teams, schedule_file, cap.parse_hours(hours),
                             cap.parse_days(days), target,
                             dict(extra_minutes=extra_minutes, max_wait_minutes=max_wait,
                                  runs=runs, seed=seed))
-        finally:
-            con.close()
     except cap.CapacityError as e:
         click.echo(f"Error: {e}", err=True)
         ctx.exit(2)

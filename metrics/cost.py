@@ -32,7 +32,7 @@ from .disclosure import DERIVED, SMALL, DisclosurePolicy, published_count
 from .engine import CountRequest, Filters, MetricRequest, compute as exact_compute
 from .engine import compute_counts as exact_counts
 from .sources import CALLS, DIMENSIONS
-from .sql import BUSY_FROM_SCENE, BUSY_HOURS, MAX_BUSY_HOURS, busy_ok
+from .sql import BUSY_FROM_SCENE, BUSY_HOURS, MAX_BUSY_HOURS, busy_ok, period_where
 
 POLICE_HOURLY = "police_hourly_cost"
 CAPACITY_WORDING = ("Capacity returned is police time freed for other work, valued at the "
@@ -161,14 +161,8 @@ def rate_for_quarter(rates: list[dict], label: str) -> float | None:
 
 
 def _period_where(jurisdiction: str, filters: Filters) -> tuple[list[str], list]:
-    where, params = ["jurisdiction = ?"], [jurisdiction]
-    if filters.date_from:
-        where.append("local_ts >= ?::TIMESTAMP")
-        params.append(filters.date_from)
-    if filters.date_to:
-        where.append("local_ts < ?::TIMESTAMP")
-        params.append(filters.date_to + timedelta(days=1))
-    return where, params
+    period, params = period_where("local_ts", filters.date_from, filters.date_to)
+    return ["jurisdiction = ?", *period], [jurisdiction, *params]
 
 
 def team_calls_sql(jurisdiction: str, filters: Filters) -> tuple[str, list]:

@@ -25,7 +25,7 @@ from .disclosure import DisclosurePolicy, published_count
 from .engine import Filters
 from .errors import MetricError
 from .sources import CALLS
-from .sql import BUSY_FROM_SCENE, BUSY_HOURS, busy_ok
+from .sql import BUSY_FROM_SCENE, BUSY_HOURS, busy_ok, period_where
 
 COUNT_COLUMNS = ("target_calls", "police_calls", "team_calls", "phone_calls", "timed_dispatch",
                  "timed_scene", "untimed")
@@ -100,14 +100,9 @@ def _in(values) -> str:
 
 
 def _where(program: Program, filters: Filters) -> tuple[str, list]:
-    where = ["jurisdiction = ?", "is_target", "public_initiated"]
-    params: list = [program.jurisdiction]
-    if filters.date_from:
-        where.append("local_ts >= ?::DATE")
-        params.append(filters.date_from)
-    if filters.date_to:
-        where.append("local_ts < ?::DATE + 1")
-        params.append(filters.date_to)
+    period, values = period_where("local_ts", filters.date_from, filters.date_to)
+    where = ["jurisdiction = ?", "is_target", "public_initiated", *period]
+    params: list = [program.jurisdiction, *values]
     for column, values in (("category", filters.categories), ("area", filters.areas)):
         if values:
             where.append(f"{column} {_in(values)}")

@@ -21,13 +21,23 @@ def where_clause(source: str, filters: Filters) -> tuple[str, list]:
         if values and name in applies:
             clauses.append(f"list_contains(?::VARCHAR[], {col})")
             params.append(list(values))
-    if filters.date_from and "date_from" in applies:
-        clauses.append("local_ts >= ?::TIMESTAMP")
-        params.append(filters.date_from)
-    if filters.date_to and "date_to" in applies:
-        clauses.append("local_ts < ?::TIMESTAMP")
-        params.append(filters.date_to + timedelta(days=1))
-    return (" AND ".join(clauses) or "true"), params
+    period, values = period_where("local_ts",
+                                  filters.date_from if "date_from" in applies else None,
+                                  filters.date_to if "date_to" in applies else None)
+    return (" AND ".join(clauses + period) or "true"), params + values
+
+
+def period_where(column: str, date_from, date_to) -> tuple[list[str], list]:
+    """Clauses and parameters keeping ``column`` (a local wall-clock time) within the days
+    ``date_from`` to ``date_to``, both included; either may be None (no bound)."""
+    clauses, params = [], []
+    if date_from:
+        clauses.append(f"{column} >= ?::TIMESTAMP")
+        params.append(date_from)
+    if date_to:
+        clauses.append(f"{column} < ?::TIMESTAMP")
+        params.append(date_to + timedelta(days=1))
+    return clauses, params
 
 
 _US_PER_MINUTE = 60_000_000

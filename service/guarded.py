@@ -473,7 +473,7 @@ def impact(con, principal: Principal, filters: metrics.Filters, outcome: str, *,
 
 
 # --------------------------------------------------------------------------------------------
-# Costs (issue 22): entering them, and the cost figures. One block, so that it moves whole.
+# Costs (issue 22): entering them, and the cost figures.
 #
 # Costs are written under the import rule (an analyst of the jurisdiction, or an admin) and
 # audited as imports; undo is the ledger's. The cost figures are built from team responses,

@@ -44,9 +44,8 @@ def show(key: str, target: dict) -> None:
     if state is None or state["file_id"] != uploaded.file_id:
         _forget(key)
         try:
-            folder = uploads.uploads_dir(default_db_path())
-            uploads.remove_stale_uploads(folder)
-            path = uploads.save_upload(uploaded, uploaded.name, folder, boundaries=True)
+            path = uploads.save_upload(uploaded, uploaded.name,
+                                       uploads.uploads_dir(default_db_path()), boundaries=True)
         except data.DataError as e:
             st.error(escape(str(e)))
             return

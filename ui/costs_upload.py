@@ -53,9 +53,8 @@ def show(key: str, target: dict) -> None:
     if state is None or state["file_id"] != uploaded.file_id:
         _forget(key)
         try:
-            folder = uploads.uploads_dir(default_db_path())
-            uploads.remove_stale_uploads(folder)
-            path = uploads.save_upload(uploaded, uploaded.name, folder)
+            path = uploads.save_upload(uploaded, uploaded.name,
+                                       uploads.uploads_dir(default_db_path()))
         except data.DataError as e:
             st.error(escape(str(e)))
             return
@@ -81,9 +80,13 @@ def show(key: str, target: dict) -> None:
     if result.status == "already_imported":
         st.info(escape(result.summary_lines()[0]))
         return
-    st.caption(escape(f"{result.rows_read:,} rows: {result.rows_inserted:,} new, "
-                      f"{result.rows_updated:,} replacing a stored cost, "
-                      f"{result.rows_unchanged:,} unchanged."))
+    if result.rows_inserted is None:  # a check by an admin who is not its analyst
+        st.caption(escape(f"{result.rows_read:,} rows read (which costs are new is shown to "
+                          "the jurisdiction's analysts)."))
+    else:
+        st.caption(escape(f"{result.rows_read:,} rows: {result.rows_inserted:,} new, "
+                          f"{result.rows_updated:,} replacing a stored cost, "
+                          f"{result.rows_unchanged:,} unchanged."))
     for note in result.notes:
         st.caption(escape(note[:1].upper() + note[1:] + "."))
     if right.button("Import the costs", key=f"{key}_cimport"):

@@ -152,7 +152,6 @@ def _choose_file(key) -> dict | None:
         uploads.remove_upload(current["path"], _uploads_dir())
     _clear(key, everything=True)
     try:
-        uploads.remove_stale_uploads(_uploads_dir())
         path = uploads.save_upload(uploaded, uploaded.name, _uploads_dir())
     except data.DataError as e:
         st.error(escape(str(e)))

@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import timedelta
 
 from ..errors import CapacityError
+from ..sql import period_where
 from .schedules import DAYS, Schedule, parse_days
 from .simulation import DEFAULT_EXTRA_MINUTES, DEFAULT_RUNS, Coverage, simulate
 from .workload import MAX_SERVICE_MIN, CapacityRequest, Workload, load_workload
@@ -73,16 +73,10 @@ def program_settings(con, jurisdiction: str) -> dict | None:
 def observed_teams(con, request: CapacityRequest) -> int:
     """Teams working at once, from the team's records: the 90th percentile over days of the
     day's highest number of responses open at the same moment (dispatch to clear)."""
-    where, params = ["jurisdiction = ?", "dispatched_at IS NOT NULL",
-                     "cleared_at > dispatched_at",
-                     f"epoch(cleared_at) - epoch(dispatched_at) <= {MAX_SERVICE_MIN * 60}"], \
-        [request.jurisdiction]
-    if request.date_from:
-        where.append("requested_local >= ?::TIMESTAMP")
-        params.append(request.date_from)
-    if request.date_to:
-        where.append("requested_local < ?::TIMESTAMP")
-        params.append(request.date_to + timedelta(days=1))
+    period, values = period_where("requested_local", request.date_from, request.date_to)
+    where = ["jurisdiction = ?", "dispatched_at IS NOT NULL", "cleared_at > dispatched_at",
+             f"epoch(cleared_at) - epoch(dispatched_at) <= {MAX_SERVICE_MIN * 60}", *period]
+    params = [request.jurisdiction, *values]
     w = " AND ".join(where)
     found = con.execute(f"""
         WITH ev AS (SELECT epoch(dispatched_at) AS t, 1 AS d FROM responses WHERE {w}

@@ -7,6 +7,7 @@ from datetime import date, datetime, timedelta
 import numpy as np
 
 from ..errors import CapacityError
+from ..sql import period_where
 from .schedules import WEEK_S
 
 MAX_WEEKS = 52          # a year of arrivals: enough for seasons, bounded for the page's budget
@@ -76,14 +77,9 @@ _NO_TEAM = r"no (unit|team|responder)|unavailable|not available|busy"
 
 
 def _where(request: CapacityRequest) -> tuple[str, list]:
-    clauses = ["c.jurisdiction = ?", f"coalesce({_ELIGIBLE_TYPE}, false)"]
-    params: list = [request.jurisdiction]
-    if request.date_from:
-        clauses.append("c.received_local >= ?::TIMESTAMP")
-        params.append(request.date_from)
-    if request.date_to:
-        clauses.append("c.received_local < ?::TIMESTAMP")
-        params.append(request.date_to + timedelta(days=1))
+    period, values = period_where("c.received_local", request.date_from, request.date_to)
+    clauses = ["c.jurisdiction = ?", f"coalesce({_ELIGIBLE_TYPE}, false)", *period]
+    params: list = [request.jurisdiction, *values]
     if request.areas:
         clauses.append("list_contains(?::VARCHAR[], c.area)")
         params.append(list(request.areas))
@@ -134,13 +130,9 @@ def _service_histogram(con, request, where, params):
     minutes = "round((epoch(cleared_at) - epoch(dispatched_at)) / 60)"
     valid = (f"dispatched_at IS NOT NULL AND cleared_at > dispatched_at "
              f"AND epoch(cleared_at) - epoch(dispatched_at) <= {MAX_SERVICE_MIN * 60}")
-    team_where, team_params = ["jurisdiction = ?", valid], [request.jurisdiction]
-    if request.date_from:
-        team_where.append("requested_local >= ?::TIMESTAMP")
-        team_params.append(request.date_from)
-    if request.date_to:
-        team_where.append("requested_local < ?::TIMESTAMP")
-        team_params.append(request.date_to + timedelta(days=1))
+    period, values = period_where("requested_local", request.date_from, request.date_to)
+    team_where, team_params = ["jurisdiction = ?", valid, *period], [request.jurisdiction,
+                                                                     *values]
     if request.areas:
         team_where.append("list_contains(?::VARCHAR[], area)")
         team_params.append(list(request.areas))
