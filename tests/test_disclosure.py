@@ -235,6 +235,59 @@ def test_proportion_hides_value_and_interval_built_on_a_hidden_count():
     assert south.suppressed == {} and east.suppressed == {}
 
 
+def _d3_by_area(rows):
+    """Levels of D3 (arrests / responses with arrest recorded) by area and its total."""
+    num, den = sum(x for _, x, _ in rows), sum(n for _, _, n in rows)
+    return {("area",): [MetricRow("D3", {"area": a}, x, n, x / n, 0.0, 1.0, "x")
+                        for a, x, n in rows],
+            (): [MetricRow("D3", {}, num, den, num / den, 0.0, 1.0, "x")]}
+
+
+def test_one_small_group_costs_one_large_groups_rate_not_two():
+    # Issue 24: a public report by area, three large areas and one small one (3 of 8).
+    # Both of the small area's counts are hidden (1-10), and each needs a complement in its
+    # own column, or the total minus the shown areas gives it away. Chosen column by column,
+    # the smallest other numerator is south's 30 and the smallest other denominator east's
+    # 150: south and east both lose their rate. Chosen together, the denominators go first
+    # (east's 150, the smallest that can move both ways), and the numerators then take east
+    # too (its rate is hidden already, so its 100 costs no rate): north and south keep theirs.
+    rows = [("north", 40, 200), ("south", 30, 300), ("east", 100, 150), ("west", 3, 8)]
+    levels = _d3_by_area(rows)
+    out = _by_group(protect(levels))
+    assert out["west"].suppressed["numerator"] == SMALL
+    assert out["west"].suppressed["denominator"] == SMALL
+    assert out["east"].suppressed["numerator"] == PROTECT
+    assert out["east"].suppressed["denominator"] == PROTECT
+    kept = {a: (r.numerator, r.denominator, r.value) for a, r in out.items()
+            if r.value is not None}
+    assert kept == {"north": (40, 200, 0.2), "south": (30, 300, 0.1)}
+    # And no hidden count can be recovered: the MILP attacker, given every shown count
+    # exactly, finds at least two values for west's 3 and its 8.
+    assert _g1_ok(levels, VIEWER, exact=True)
+    assert _g1_ok(levels, DRB, exact=True)
+
+
+def test_shared_denominator_protected_in_one_group_for_every_rate():
+    # Coverage (B1), not served (B3) and phone (B4) share eligible calls. West has 8 eligible
+    # calls: 5 covered, 3 not served, 0 by phone. Eligible calls go first (the largest count):
+    # east's 120 is the smallest other. The covered and not-served numerators then take east
+    # as well (where eligible is hidden, no further rate is lost), although north's not-served
+    # 20 is smaller than east's 40. North and south keep all three rates.
+    cells = {"north": (150, 20, 40, 170), "south": (400, 90, 60, 490),
+             "east": (80, 40, 15, 120), "west": (5, 3, 0, 8)}
+    levels = {("area",): [], (): []}
+    for ids in ("B1", "B3", "B4"):
+        col = ("B1", "B3", "B4").index(ids)
+        for a, c in cells.items():
+            levels[("area",)].append(MetricRow(ids, {"area": a}, c[col], c[3], c[col] / c[3]))
+        num, den = sum(c[col] for c in cells.values()), sum(c[3] for c in cells.values())
+        levels[()].append(MetricRow(ids, {}, num, den, num / den))
+    rows = protect(levels)
+    lost = {(r.metric, r.group["area"]) for r in rows if r.value is None}
+    assert lost == {(m, a) for m in ("B1", "B3", "B4") for a in ("east", "west")}
+    assert _g1_ok(levels, VIEWER, exact=True)
+
+
 def test_published_values_are_computed_from_published_counts():
     levels = {(): [MetricRow("D3", {}, 1238, 2761, 1238 / 2761, 0.4, 0.5, "ok")]}
     (row,) = protect(levels)
@@ -512,6 +565,28 @@ def _order_constraints(views, top, metric, cells, index, n, exact):
 def test_g1_no_hidden_count_recoverable_from_a_view_and_its_totals(fine, f, policy):
     for dims in (("a",), ("b",), ("a", "b")):
         levels = {sub: _view_rows(fine, f, sub) for sub in GROUPINGS if set(sub) <= set(dims)}
+        assert _g1_ok(levels, policy, exact=True)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(fine=fine_tables(), f=st.sampled_from(FILTERS), policy=st.sampled_from(POLICIES))
+def test_numerator_and_denominator_complements_share_a_group(fine, f, policy):
+    """The new choice (issue 24), on one-way views: when both counts of a rate need
+    complementary cells, they fall in a common group, so protection hides as few rates as
+    it can; and G1 still holds for the view (the slow test covers two-way views)."""
+    h = policy.hidden_up_to
+    for dim in ("a", "b"):
+        levels = {sub: _view_rows(fine, f, sub) for sub in [(), (dim,)]}
+        rows = [r for r in protect(levels, policy) if r.metric == "D3"]
+        num = {r.group[dim] for r in rows if r.suppressed.get("numerator") == PROTECT}
+        den = {r.group[dim] for r in rows if r.suppressed.get("denominator") == PROTECT}
+        # A group whose numerator could be the complement: above H + 1, so it can move
+        # either way (as the denominator's complement can), and where the denominator was hidden.
+        usable = {r.group[dim] for r in rows if r.group[dim] in den and next(
+            t.numerator for t in levels[(dim,)] if t.metric == "D3" and t.group == r.group)
+            >= h + 2}
+        if num and usable:
+            assert num & den, (dim, sorted(num), sorted(den))
         assert _g1_ok(levels, policy, exact=True)
 
 

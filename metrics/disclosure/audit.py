@@ -78,18 +78,22 @@ def _pinned(entries: list[_Entry], must_be_free: set) -> list[_Entry]:
     return [e for e in entries if e.key in must_be_free and not _free(e, arcs)]
 
 
-def _harden(entries: list[_Entry], candidates: list[_Entry], must_be_free: set):
+def _harden(entries: list[_Entry], candidates: list[_Entry], must_be_free: set,
+            lost: dict | None = None):
     """Move candidates into ``entries`` (hidden, reason protect) until no small count is pinned.
 
-    Returns the keys hidden, or None when even hiding every candidate leaves one pinned.
+    ``lost``: entry key -> rates its hiding would newly hide (fewer is better). Returns the
+    keys hidden, or None when even hiding every candidate leaves one pinned.
     """
+    lost = lost or {}
     hidden_keys = []
     pinned = _pinned(entries, must_be_free)
     while pinned:
         if not candidates:
             return None
-        pick, closes = _best_candidate(pinned[0], entries, candidates)
-        picks = [pick] if closes else (_rectangle(pinned[0], entries, candidates) or [pick])
+        pick, closes = _best_candidate(pinned[0], entries, candidates, lost)
+        picks = [pick] if closes else (_rectangle(pinned[0], entries, candidates, lost)
+                                       or [pick])
         for p in picks:
             candidates.remove(p)
             entries.append(p)
@@ -99,11 +103,13 @@ def _harden(entries: list[_Entry], candidates: list[_Entry], must_be_free: set):
     return hidden_keys
 
 
-def _rectangle(target: _Entry, entries: list[_Entry], candidates: list[_Entry]):
+def _rectangle(target: _Entry, entries: list[_Entry], candidates: list[_Entry], lost: dict):
     """The cheapest other three corners of a rectangle through ``target`` (two-way tables).
 
     A rectangle of hidden cells is the shortest cycle that can free a cell: the classic
-    complementary pattern. Corners already hidden cost nothing; returns the new corners.
+    complementary pattern. Corners already hidden cost nothing; among the rest, corners that
+    can move both ways, then fewer rates newly hidden, then smaller counts. Returns the new
+    corners.
     """
     hidden = {(e.u, e.v): e for e in entries}
     open_ = {(c.u, c.v): c for c in candidates}
@@ -118,18 +124,22 @@ def _rectangle(target: _Entry, entries: list[_Entry], candidates: list[_Entry]):
             new = [open_[c] for c in corners if c not in hidden]
             if not new:
                 continue
-            cost = (sum(not (c.up and c.down) for c in new), sum(c.value for c in new))
+            cost = (sum(not (c.up and c.down) for c in new),
+                    sum(lost.get(c.key, 0) for c in new), sum(c.value for c in new))
             if best_cost is None or cost < best_cost:
                 best, best_cost = new, cost
     return best
 
 
-def _best_candidate(target: _Entry, entries: list[_Entry], candidates: list[_Entry]):
+def _best_candidate(target: _Entry, entries: list[_Entry], candidates: list[_Entry],
+                    lost: dict):
     """The published cell whose hiding best frees ``target``, and whether it alone does.
 
     First one that closes a cycle through it; then one that touches the nodes it can reach;
-    among equals a cell of at least H + 2 (it can move both ways), the smallest such, else the
-    largest (least information lost, most protection).
+    then one that hides the fewest rates not hidden already (``lost``: a group whose rate is
+    gone with its other count costs no rate); among equals a cell of at least H + 2 (it can
+    move both ways), the smallest such, else the largest (least information lost, most
+    protection).
     """
     arcs = _arcs(entries)
     from_v, to_u = _reach(arcs, target.v, target.key), _reach(arcs, target.u, target.key, True)
@@ -147,8 +157,8 @@ def _best_candidate(target: _Entry, entries: list[_Entry], candidates: list[_Ent
     def rank(c: _Entry):
         touches = c.u in near or c.v in near
         two_way = c.up and c.down
-        return (not closes(c), not touches, not two_way, c.value if two_way else -c.value,
-                _sort_key(c.key))
+        return (not closes(c), not touches, lost.get(c.key, 0), not two_way,
+                c.value if two_way else -c.value, _sort_key(c.key))
 
     pick = min(candidates, key=rank)
     return pick, closes(pick)
@@ -158,8 +168,12 @@ def _sort_key(key) -> str:
     return repr(key)
 
 
-def protect_one_way(table: dict, status: dict, dims: tuple, h: int, limits: dict) -> dict:
-    """Statuses of a one-way table given its (already decided) total."""
+def protect_one_way(table: dict, status: dict, dims: tuple, h: int, limits: dict,
+                    lost: dict | None = None) -> dict:
+    """Statuses of a one-way table given its (already decided) total.
+
+    ``lost``: group -> rates that hiding its count would newly hide (complements go where
+    it is least)."""
     cells, own = table.get(dims, {}), dict(status.get(dims, {}))
     p, q = ("P",), ("Q",)
     entries, candidates = [], []
@@ -174,14 +188,15 @@ def protect_one_way(table: dict, status: dict, dims: tuple, h: int, limits: dict
     if total_reason:
         entries.append(_Entry(("__total__",), p, q, -1, table[()][()],
                               *_bounds(total_reason, h, limits.get(((), ()), (0, INF)))))
-    return _finish(entries, candidates, own, h, lambda key: key)
+    return _finish(entries, candidates, own, h, lambda key: key, lost)
 
 
-def _finish(entries, candidates, own: dict, h: int, cell_of) -> dict:
+def _finish(entries, candidates, own: dict, h: int, cell_of, lost: dict | None) -> dict:
     small = {e.key for e in entries if 1 <= e.value <= h}
     if not small:
         return own
-    hidden = _harden(entries, candidates, small)
+    by_key = {c.key: (lost or {}).get(cell_of(c.key), 0) for c in candidates}
+    hidden = _harden(entries, candidates, small, by_key)
     if hidden is None:
         return {g: WITHHELD for g in own}
     own.update({cell_of(k): PROTECT for k in hidden})
@@ -191,8 +206,10 @@ def _finish(entries, candidates, own: dict, h: int, cell_of) -> dict:
 _STAR = "*"
 
 
-def protect_two_way(table: dict, status: dict, top: tuple, h: int, limits: dict) -> dict:
-    """Statuses of a two-way table given its already decided margins."""
+def protect_two_way(table: dict, status: dict, top: tuple, h: int, limits: dict,
+                    lost: dict | None = None) -> dict:
+    """Statuses of a two-way table given its already decided margins (``lost``: as for
+    ``protect_one_way``, per cell)."""
     a, b = top
     own = dict(status.get(top, {}))
     entries, candidates = [], []
@@ -213,4 +230,4 @@ def protect_two_way(table: dict, status: dict, top: tuple, h: int, limits: dict)
                 u, v = nodes(g)
                 entries.append(_Entry((dims, g), u, v, sign, table[dims][g],
                                       *_bounds(reason, h, limits.get((dims, g), (0, INF)))))
-    return _finish(entries, candidates, own, h, lambda key: (key[1], key[2]))
+    return _finish(entries, candidates, own, h, lambda key: (key[1], key[2]), lost)

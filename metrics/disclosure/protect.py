@@ -127,12 +127,19 @@ def _suppress_all(levels: dict, metrics: dict, top: tuple, h: int) -> dict:
     Within a stage the tables are protected again until none changes, because a published
     partner bounds a hidden count (numerator <= denominator); hiding only ever grows, so this
     ends.
+
+    Tables are taken largest first (a denominator before its numerators), and a complementary
+    cell is sought first in the groups whose rate is already hidden (``_rates_lost``): the
+    numerator and the denominator of a small group are then protected by the same other group,
+    which loses one rate, not two (issue 24).
     """
     tables = _tables(levels, metrics)
     status = {key: {dims: {g: (SMALL if 1 <= c <= h else None) for g, c in cells.items()}
                     for dims, cells in t.items()}
               for key, (t, _) in tables.items()}
-    additive = sorted((key for key, (_, add) in tables.items() if add), key=repr)
+    additive = sorted((key for key, (_, add) in tables.items() if add),
+                      key=lambda k: (-tables[k][0].get((), {}).get((), 0), repr(k)))
+    links = _ratio_links(metrics)
     stages = [(d,) for d in top] + ([top] if len(top) == 2 else [])
     for stage in stages:
         changed = True
@@ -143,11 +150,36 @@ def _suppress_all(levels: dict, metrics: dict, top: tuple, h: int) -> dict:
                 if stage not in tables[key][0]:
                     continue
                 protect_stage = protect_one_way if len(stage) == 1 else protect_two_way
-                new = protect_stage(tables[key][0], status[key], stage, h, limits.get(key, {}))
+                lost = _rates_lost(key, stage, links, tables, status)
+                new = protect_stage(tables[key][0], status[key], stage, h, limits.get(key, {}),
+                                    lost)
                 if new != status[key][stage]:
                     status[key][stage] = new
                     changed = True
     return status
+
+
+def _ratio_links(metrics: dict) -> dict:
+    """table key -> the table keys it makes a rate with (numerator <-> denominator)."""
+    links: dict = {}
+    for m in metrics.values():
+        if m.kind in RATIOS:
+            num, den = ("k", m.numerator), ("k", m.denominator)
+            links.setdefault(num, set()).add(den)
+            links.setdefault(den, set()).add(num)
+    return links
+
+
+def _rates_lost(key, stage, links: dict, tables: dict, status: dict) -> dict:
+    """group -> how many rates hiding this table's count of the group would newly hide.
+
+    A rate whose other count is already hidden there is hidden anyway: a complement in that
+    group costs one count and no rate, the least information a complement can take away.
+    """
+    partners = [status[other][stage] for other in links.get(key, ())
+                if stage in status.get(other, {})]
+    return {g: sum(1 for p in partners if g in p and not p[g])
+            for g in tables[key][0].get(stage, {})}
 
 
 def _link_limits(levels: dict, metrics: dict, status: dict) -> dict:
