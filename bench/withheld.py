@@ -82,10 +82,31 @@ def count(con, pages: dict, jurisdictions: list[str]) -> dict[str, Counter]:
     return out
 
 
+REPORT_BY = ("area", "category", "team", "race_ethnicity", "age_group", "gender")
+
+
+def reports(con, jurisdictions: list[str]) -> dict[str, Counter]:
+    """Tallies of ``python -m metrics report --public --by DIM`` (every metric), per
+    jurisdiction, for each one-way dimension in ``REPORT_BY``: the public reports by area,
+    category and group that the issue's finding is about."""
+    from metrics import Filters, MetricRequest
+    from metrics.disclosure import VIEWER, disclose
+
+    out = {}
+    for dim in REPORT_BY:
+        total: Counter = Counter()
+        for j in jurisdictions:
+            total += tally(disclose(con, MetricRequest((), (dim,), Filters((j,))), VIEWER).rows)
+        out[f"report --by {dim}"] = total
+    return out
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--db", required=True)
     ap.add_argument("--pages", required=True, help="the pickle bench/capture.py wrote")
+    ap.add_argument("--reports", action="store_true",
+                    help="also every metric's public report by one dimension, per jurisdiction")
     args = ap.parse_args()
     from data.connection import connect
 
@@ -95,6 +116,8 @@ def main():
         names = [r[0] for r in con.execute(
             "SELECT DISTINCT jurisdiction FROM calls ORDER BY 1").fetchall()]
         result = count(con, pages, names)
+        if args.reports:
+            result |= reports(con, names)
     finally:
         con.close()
     keys = sorted({k for c in result.values() for k in c})
