@@ -113,6 +113,8 @@ def report_cmd(db_path, jurisdictions, date_from, date_to, categories, areas, or
     if as_json:
         click.echo(json.dumps(doc, default=str, indent=1))
         return
+    if policy is not None:
+        click.echo(disclosure.rule(policy))
     for note in doc.get("disclosure", {}).get("notes", []):
         click.echo(note)
     for r in doc["rows"]:

@@ -956,8 +956,8 @@ def test_hidden_figures_are_words_and_none(monkeypatch, demo_db, sql):
     labels = [t for t in spec["data"] if t.get("mode") == "text"]
     assert labels and "Millbrook" in _flat([t["y"] for t in labels])
     card = at.get_by_key("card-safety")
-    assert any(c.value.startswith("Hidden to protect privacy: counts from 1 to 10")
-               for c in card.caption)
+    assert any(c.value.startswith("Privacy rule: counts from 1 to 10") and
+               "Hidden figures read" in c.value for c in card.caption)
     # Shown counts are published ones: rounded to 5.
     outcomes = card_table(at, "outcomes")
     assert all(int(v) % 5 == 0 for v in outcomes.select_dtypes("number").iloc[:, 0])

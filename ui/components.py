@@ -17,7 +17,7 @@ import pandas as pd
 import streamlit as st
 
 import metrics
-from charts import safe_text, takeaways, theme
+from charts import marks, safe_text, takeaways, theme
 from charts.frames import count_text, frame, hidden, value_text
 from service import guarded
 from metrics.disclosure import withheld_notes
@@ -80,9 +80,10 @@ def chart(key: str, title: str, sentence: str, fig, table: pd.DataFrame,
           note: str | None = None) -> None:
     """A chart card: title, its takeaway, the chart, a note, and the data behind it.
 
-    When a figure of the card is hidden (disclosure control), a caption says what and why.
+    Under disclosure control a caption states the rule, and the table and tooltips say that
+    their counts are rounded (``_disclosed``); a hidden figure reads as its reason.
     """
-    hidden_note = privacy.hidden_caption() if _table_has_hidden(table) else None
+    fig, table, rule_note = _disclosed(fig, table)
     with st.container(key=f"card-{key}"):
         st.subheader(title)
         st.markdown(escape(sentence))
@@ -97,8 +98,8 @@ def chart(key: str, title: str, sentence: str, fig, table: pd.DataFrame,
                                 "displayModeBar": False if presenter.is_on() else "hover"})
         if note:
             st.caption(note)  # our own fixed text
-        if hidden_note:
-            st.caption(hidden_note)
+        if rule_note:
+            st.caption(rule_note)
         for withheld in table.attrs.get("withheld") or ():
             st.caption(escape(withheld))
         with st.container(key=f"data-{key}"):
@@ -131,6 +132,14 @@ def download(what: str, table: pd.DataFrame):
                         "rounding": policy.rounding_label})
         return safe_csv(table)
     return csv
+
+
+def _disclosed(fig, table: pd.DataFrame):
+    """The figure and table marked as rounded where they show published counts, and the rule
+    sentence for the card (issue 24); unchanged, with no sentence, for exact figures."""
+    label = privacy.rounded_label()
+    return (marks.rounded_tooltips(fig, label), marks.rounded_table(table, label),
+            privacy.rule_caption(_table_has_hidden(table)))
 
 
 def _table_has_hidden(table: pd.DataFrame) -> bool:

@@ -62,11 +62,20 @@ def words(reason: str) -> str:
     return disclosure.describe(reason, current())
 
 
-def hidden_caption() -> str:
+def rule_caption(has_hidden: bool = False) -> str | None:
+    """The privacy rule in its one sentence (``metrics.disclosure.rule``), for beside a chart
+    or table; with where hidden figures are when the card has some. None for exact figures."""
     policy = current()
-    return (f"Hidden to protect privacy: counts from 1 to {policy.hidden_up_to}, and the "
-            "figures built on them or that would give them away (marked \"hidden\"; \"–\" in "
-            f"a grid). Shown counts are rounded ({policy.rounding_label}).")
+    if not policy.enabled:
+        return None
+    where = (' Hidden figures read "hidden" with the reason ("–" in a grid, the reason in its '
+             'tooltip).' if has_hidden else "")
+    return disclosure.rule(policy) + where
+
+
+def rounded_label() -> str | None:
+    """What a shown count's table row and tooltip say of it ("rounded to nearest 5")."""
+    return disclosure.rounded_label(current())
 
 
 def public_period(filters: metrics.Filters) -> metrics.Filters:

@@ -121,10 +121,14 @@ including rows of ``partners(ids)``.
 ``published_count(c, policy)``; ``count_bounds(shown, reason, policy)``: what a shown number
 or reason tells about the true count. ``describe(reason, policy)``: words for a page;
 ``text(value, reason, policy)``: a field as printed ("1,240", "<15" under DRB, "hidden ...").
+``rule(policy)``: the rule applied, in the one short sentence every chart, table, report and
+brief prints beside its figures; ``rounded_label(policy)``: what a count's header or tooltip
+adds ("rounded to nearest 5"), None for exact figures.
 ``public_rate_ratio(row, reference) -> Ratio``: the Katz ratio of two public rows.
 """
 from .policy import (ANALYST, BASE, DERIVED, DRB_FLOOR, MAX_PUBLIC_BY, PROTECT, SMALL, VIEWER,
-                     WITHHELD, DisclosurePolicy, DisclosureRefused, describe, policy_for, text)
+                     WITHHELD, DisclosurePolicy, DisclosureRefused, describe, policy_for,
+                     rounded_label, rule, text)
 from .protect import partners, protect, withheld_notes
 from .publish import Disclosure, disclose, disclose_counts, explain, public_report
 from .requests import checked_request, public_request, public_shape
@@ -133,7 +137,7 @@ from .rows import PublicRow, public_rate_ratio
 
 __all__ = ["ANALYST", "BASE", "DERIVED", "DRB_FLOOR", "MAX_PUBLIC_BY", "PROTECT", "SMALL",
            "VIEWER", "WITHHELD", "DisclosurePolicy", "DisclosureRefused", "describe",
-           "policy_for", "text", "partners", "protect", "withheld_notes", "Disclosure",
+           "policy_for", "rounded_label", "rule", "text", "partners", "protect", "withheld_notes", "Disclosure",
            "disclose", "disclose_counts", "explain", "public_report", "checked_request",
            "public_request", "public_shape", "count_bounds", "published_count", "PublicRow",
            "public_rate_ratio"]

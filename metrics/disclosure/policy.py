@@ -100,6 +100,25 @@ def describe(reason: str | None, policy: DisclosurePolicy = VIEWER) -> str:
     return texts.get(reason, "")
 
 
+def rule(policy: DisclosurePolicy = VIEWER) -> str:
+    """The rule applied, in one short sentence: printed beside every chart, table, download,
+    report and brief of figures disclosure control touched (issue 24)."""
+    if not policy.enabled:
+        return "Exact figures: no count is rounded or hidden."
+    how = ("by the Census DRB schedule (to 10, 50, 100 ... by size)" if policy.rounding
+           else f"to the nearest {BASE}")
+    return (f"Privacy rule: counts from 1 to {policy.hidden_up_to}, and any figure that would "
+            f"reveal one, are hidden; other counts are rounded {how} and rates are worked out "
+            f"from them.")
+
+
+def rounded_label(policy: DisclosurePolicy = VIEWER) -> str | None:
+    """What a table header or tooltip adds to a published count: "rounded to nearest 5"."""
+    if not policy.enabled:
+        return None
+    return "rounded, Census DRB" if policy.rounding else f"rounded to nearest {BASE}"
+
+
 def text(value, reason: str | None, policy: DisclosurePolicy = VIEWER) -> str:
     """A shown number or its hidden form as a page prints it: "1,240", "<15", "hidden (...)"."""
     if reason == SMALL and policy.rounding:

@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 from ..engine import (CountRequest, MetricRequest, compute, compute_counts, compute_levels,
                       explain_run, resolve, row_json, supports)
 from ..registry import BY_ID
-from .policy import DERIVED, PROTECT, SMALL, VIEWER, WITHHELD, DisclosurePolicy, describe
+from .policy import (DERIVED, PROTECT, SMALL, VIEWER, WITHHELD, DisclosurePolicy, describe,
+                     rule)
 from .protect import partners, protect, sub_groupings, withheld_notes
 from .requests import checked_request, kept_groups, public_shape
 from .rows import PublicRow, as_public
@@ -98,7 +99,7 @@ def public_report(con, request: MetricRequest, policy: DisclosurePolicy = VIEWER
             "disclosure": {
                 "enabled": policy.enabled, "threshold": policy.threshold,
                 "hidden_up_to": policy.hidden_up_to if policy.enabled else 0,
-                "rounding": policy.rounding_label, "notes": shown.notes,
+                "rounding": policy.rounding_label, "rule": rule(policy), "notes": shown.notes,
                 "reasons": {k: describe(k, policy) for k in (SMALL, PROTECT, WITHHELD, DERIVED)}}}
 
 
