@@ -137,7 +137,8 @@ from .rows import PublicRow, public_rate_ratio
 
 __all__ = ["ANALYST", "BASE", "DERIVED", "DRB_FLOOR", "MAX_PUBLIC_BY", "PROTECT", "SMALL",
            "VIEWER", "WITHHELD", "DisclosurePolicy", "DisclosureRefused", "describe",
-           "policy_for", "rounded_label", "rule", "text", "partners", "protect", "withheld_notes", "Disclosure",
+           "policy_for", "rounded_label", "rule", "text", "partners", "protect",
+           "withheld_notes", "Disclosure",
            "disclose", "disclose_counts", "explain", "public_report", "checked_request",
            "public_request", "public_shape", "count_bounds", "published_count", "PublicRow",
            "public_rate_ratio"]

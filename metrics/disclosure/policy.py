@@ -105,7 +105,7 @@ def rule(policy: DisclosurePolicy = VIEWER) -> str:
     report and brief of figures disclosure control touched (issue 24)."""
     if not policy.enabled:
         return "Exact figures: no count is rounded or hidden."
-    how = ("by the Census DRB schedule (to 10, 50, 100 ... by size)" if policy.rounding
+    how = ("by the Census DRB schedule (coarser for larger counts)" if policy.rounding
            else f"to the nearest {BASE}")
     return (f"Privacy rule: counts from 1 to {policy.hidden_up_to}, and any figure that would "
             f"reveal one, are hidden; other counts are rounded {how} and rates are worked out "
