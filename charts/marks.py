@@ -26,8 +26,10 @@ def rounded_table(table: pd.DataFrame, label: str | None) -> pd.DataFrame:
     if not label or not cols or table.empty or FLAG in table.columns:
         return table
     out = table.copy()
-    out[FLAG] = [label if any(_shown(row[c]) for c in cols) else "none shown"
-                 for _, row in out.iterrows()]
+    # Before the counts, so that a narrow card shows it without scrolling sideways.
+    out.insert(list(out.columns).index(cols[0]), FLAG,
+               [label if any(_shown(row[c]) for c in cols) else "none shown"
+                for _, row in out.iterrows()])
     out.attrs = dict(table.attrs)
     return out
 

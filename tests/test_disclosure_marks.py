@@ -71,6 +71,7 @@ def _public_rows():
 def test_table_says_rounded_per_row_and_hidden_cells_give_their_reason():
     table = rounded_table(data_table(frame(_public_rows(), ("area",)), ("area",)),
                           "rounded to nearest 5")
+    assert list(table.columns)[:4] == ["Metric", "Area", "Counts", "Numerator"]
     rows = {r["Area"]: r for _, r in table.iterrows()}
     assert rows["north"]["Counts"] == "rounded to nearest 5"
     assert rows["west"]["Counts"] == "rounded to nearest 5"  # its denominator is shown
