@@ -3,8 +3,9 @@
 A hidden number already reads as its reason wherever it stands ("hidden (fewer than 11)":
 ``charts.frames``). A published count is rounded, which nothing in the number itself says:
 these add it to the card's table (a "Counts" column, which the CSV download carries too) and
-to every tooltip. ``label`` is ``metrics.disclosure.rounded_label(policy)`` ("rounded to
-nearest 5"), None for exact figures (nothing is added). Pure: no Streamlit.
+to every tooltip. ``label`` is ``metrics.disclosure.rounded_label(policy)`` ("rounded
+(nearest 5)", as the tiles say it), None for exact figures (nothing is added). Pure: no
+Streamlit.
 """
 from __future__ import annotations
 
@@ -20,18 +21,22 @@ def rounded_table(table: pd.DataFrame, label: str | None) -> pd.DataFrame:
     """The table with a "Counts" column saying, per row, that its shown counts are rounded.
 
     Only for tables with count columns; a row whose counts are all hidden says "none shown"
-    (each hidden cell says why).
+    (each hidden cell says why), one whose shown counts are all 0 "exact (zero)".
     """
     cols = [c for c in COUNT_COLUMNS if c in table.columns]
     if not label or not cols or table.empty or FLAG in table.columns:
         return table
     out = table.copy()
-    # Before the counts, so that a narrow card shows it without scrolling sideways.
-    out.insert(list(out.columns).index(cols[0]), FLAG,
-               [label if any(_shown(row[c]) for c in cols) else "none shown"
-                for _, row in out.iterrows()])
+    out[FLAG] = [_flag([row[c] for c in cols], label) for _, row in out.iterrows()]
     out.attrs = dict(table.attrs)
     return out
+
+
+def _flag(counts: list, label: str) -> str:
+    shown = [c for c in counts if _shown(c)]
+    if not shown:
+        return "none shown"
+    return label if any(str(c).strip() != "0" for c in shown) else "exact (zero)"
 
 
 def _shown(value) -> bool:
@@ -41,7 +46,7 @@ def _shown(value) -> bool:
 
 
 def rounded_tooltips(fig: go.Figure, label: str | None) -> go.Figure:
-    """A copy of ``fig`` whose every tooltip ends "counts rounded to nearest 5"."""
+    """A copy of ``fig`` whose every tooltip ends "counts rounded (nearest 5)"."""
     if not label:
         return fig
     fig = go.Figure(fig)

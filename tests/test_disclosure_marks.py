@@ -31,7 +31,8 @@ def test_rule_is_one_sentence_that_follows_the_policy():
     assert "from 1 to 5," in rule(DisclosurePolicy(threshold=5))
     assert rule(ANALYST) == "Exact figures: no count is rounded or hidden."
     assert all(s.count(". ") == 0 and s.endswith(".") for s in (rule(VIEWER), drb))
-    assert rounded_label(VIEWER) == "rounded to nearest 5"
+    assert rounded_label(VIEWER) == "rounded (nearest 5)"
+    assert rounded_label(DisclosurePolicy(rounding=True)) == "rounded (Census DRB)"
     assert rounded_label(ANALYST) is None
 
 
@@ -70,21 +71,22 @@ def _public_rows():
 
 def test_table_says_rounded_per_row_and_hidden_cells_give_their_reason():
     table = rounded_table(data_table(frame(_public_rows(), ("area",)), ("area",)),
-                          "rounded to nearest 5")
-    assert list(table.columns)[:4] == ["Metric", "Area", "Counts", "Numerator"]
+                          "rounded (nearest 5)")
     rows = {r["Area"]: r for _, r in table.iterrows()}
-    assert rows["north"]["Counts"] == "rounded to nearest 5"
-    assert rows["west"]["Counts"] == "rounded to nearest 5"  # its denominator is shown
+    assert rows["north"]["Counts"] == "rounded (nearest 5)"
+    assert rows["west"]["Counts"] == "rounded (nearest 5)"  # its denominator is shown
     assert rows["east"]["Counts"] == "none shown"
     assert rows["west"]["Numerator"] == "hidden (fewer than 11)"
     assert rows["east"]["Denominator"] == "hidden (protects a small count elsewhere in the table)"
     assert rows["west"]["Value"] == "hidden (built on a hidden count)"
+    zero = pd.DataFrame({"Metric": ["Coverage"], "Numerator": [0], "Denominator": [0]})
+    assert list(rounded_table(zero, "rounded (nearest 5)")["Counts"]) == ["exact (zero)"]
     # Exact figures: nothing added.
     exact = data_table(frame(_public_rows(), ("area",)), ("area",))
     assert rounded_table(exact, None) is exact
     # A table without counts (a side-by-side grid of rates) gets no column.
     grid = pd.DataFrame({"Measure": ["Coverage"], "North": ["20.0%"]})
-    assert list(rounded_table(grid, "rounded to nearest 5").columns) == ["Measure", "North"]
+    assert list(rounded_table(grid, "rounded (nearest 5)").columns) == ["Measure", "North"]
 
 
 def test_tooltips_end_with_the_rounding_and_the_figure_is_not_changed():
@@ -93,8 +95,8 @@ def test_tooltips_end_with_the_rounding_and_the_figure_is_not_changed():
                      go.Scatter(x=[0], y=["a"], hovertext=["skip me"], hoverinfo="skip"),
                      go.Heatmap(z=[[1, None]], hovertext=[["x", ""]], hoverinfo="text"),
                      go.Scatter(x=[1], y=[1], hovertemplate="%{y}<extra>name</extra>")])
-    out = rounded_tooltips(fig, "rounded to nearest 5")
-    tail = "<br><i>counts rounded to nearest 5</i>"
+    out = rounded_tooltips(fig, "rounded (nearest 5)")
+    tail = "<br><i>counts rounded (nearest 5)</i>"
     assert list(out.data[0].hovertext) == ["<b>a</b>" + tail, "<b>b</b>" + tail]
     assert list(out.data[1].hovertext) == ["skip me"]
     assert [list(r) for r in out.data[2].hovertext] == [["x" + tail, ""]]
@@ -155,7 +157,7 @@ def test_every_card_says_what_was_done_to_its_numbers(monkeypatch, demo_db):  # 
         assert not any("Privacy rule" in c or "rounded" in c for c in e_captions), key
         tips = [t for trace in spec["data"] if trace.get("hoverinfo") != "skip"
                 for t in _flat(trace.get("hovertext")) if isinstance(t, str) and t]
-        assert all(t.endswith("counts rounded to nearest 5</i>") for t in tips), key
+        assert all(t.endswith("counts rounded (nearest 5)</i>") for t in tips), key
         assert not any("rounded" in t for trace in e_spec["data"]
                        for t in _flat(trace.get("hovertext")) if isinstance(t, str)), key
         if table is None or "Metric" not in table.columns:
@@ -176,7 +178,8 @@ def test_every_card_says_what_was_done_to_its_numbers(monkeypatch, demo_db):  # 
                     continue
                 if col in COUNT_COLUMNS:  # a shown count: the published one, marked rounded
                     assert int(cell) == published_count(int(true), VIEWER), where
-                    assert row["Counts"] == "rounded to nearest 5", where
+                    assert row["Counts"] == "rounded (nearest 5)" or (
+                        int(cell) == 0 and row["Counts"] == "exact (zero)"), where
                     rounded_seen += 1
         if any(c in table.columns for c in COUNT_COLUMNS):
             assert "Counts" in table.columns and "Counts" not in e_table.columns, key

@@ -123,7 +123,7 @@ or reason tells about the true count. ``describe(reason, policy)``: words for a 
 ``text(value, reason, policy)``: a field as printed ("1,240", "<15" under DRB, "hidden ...").
 ``rule(policy)``: the rule applied, in the one short sentence every chart, table, report and
 brief prints beside its figures; ``rounded_label(policy)``: what a count's header or tooltip
-adds ("rounded to nearest 5"), None for exact figures.
+adds ("rounded (nearest 5)"), None for exact figures.
 ``public_rate_ratio(row, reference) -> Ratio``: the Katz ratio of two public rows.
 """
 from .policy import (ANALYST, BASE, DERIVED, DRB_FLOOR, MAX_PUBLIC_BY, PROTECT, SMALL, VIEWER,

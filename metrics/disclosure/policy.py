@@ -113,10 +113,9 @@ def rule(policy: DisclosurePolicy = VIEWER) -> str:
 
 
 def rounded_label(policy: DisclosurePolicy = VIEWER) -> str | None:
-    """What a table header or tooltip adds to a published count: "rounded to nearest 5"."""
-    if not policy.enabled:
-        return None
-    return "rounded, Census DRB" if policy.rounding else f"rounded to nearest {BASE}"
+    """What a table row or tooltip says of published counts: "rounded (nearest 5)", as the
+    tiles say it."""
+    return f"rounded ({policy.rounding_label})" if policy.enabled else None
 
 
 def text(value, reason: str | None, policy: DisclosurePolicy = VIEWER) -> str:
