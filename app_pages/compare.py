@@ -39,6 +39,7 @@ st.caption("Cost per team response: program cost ÷ team responses over each jur
            "whole quarters with costs entered (the Cost page shows the quarters and funding "
            "streams); costs are the whole program's, so the category and area filters do not "
            "apply to it.")
+components.rule_note(table)
 components.chart("compare", "Side by side", sentence,
                  figures.panels(df, "jurisdiction", COMPARED, highlight=own,
                                 cols=4, sort=False, titles=SHORT),

@@ -184,3 +184,12 @@ def test_every_card_says_what_was_done_to_its_numbers(monkeypatch, demo_db):  # 
         if any(c in table.columns for c in COUNT_COLUMNS):
             assert "Counts" in table.columns and "Counts" not in e_table.columns, key
     assert hidden_seen > 10 and rounded_seen > 100, (hidden_seen, rounded_seen)
+
+
+def test_compare_table_outside_a_card_has_the_rule_beneath(monkeypatch, demo_db):  # noqa: F811
+    public = run_app(monkeypatch, demo_db, "compare", exact=False)
+    rules = [c.value for c in public.main.caption if c.value.startswith("Privacy rule: ")]
+    # One under the side-by-side table (its cells hold hidden shares), one in the chart card.
+    assert len(rules) == 2 and all("Hidden figures read" in r for r in rules)
+    exact = run_app(monkeypatch, demo_db, "compare", exact=True)
+    assert not [c for c in exact.main.caption if "Privacy rule" in c.value]

@@ -134,6 +134,13 @@ def download(what: str, table: pd.DataFrame):
     return csv
 
 
+def rule_note(table: pd.DataFrame) -> None:
+    """The privacy rule's sentence under a table drawn outside a chart card (issue 24)."""
+    note = privacy.rule_caption(_table_has_hidden(table))
+    if note:
+        st.caption(note)
+
+
 def _disclosed(fig, table: pd.DataFrame):
     """The figure and table marked as rounded where they show published counts, and the rule
     sentence for the card (issue 24); unchanged, with no sentence, for exact figures."""
