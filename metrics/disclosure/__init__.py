@@ -23,7 +23,11 @@ What a viewer sees (``enabled``)
    metrics (eligible calls: A3's value, B1's, B3's and B4's denominator) is one table with
    one status. Ratios that share a count are protected together (``partners``), because a
    shown numerator bounds its denominator from below and a shown denominator its numerator
-   from above. If no choice of cells passes the audit, every cell of the table is hidden
+   from above. Complements withhold as little as they can: tables go largest first (a
+   denominator before its numerators), and a complement is taken first where a partner count
+   is already hidden, so a small group's numerator and denominator are covered by the same
+   other group (one rate lost, not two); among the rest, the smallest count that can move
+   both ways. If no choice of cells passes the audit, every cell of the table is hidden
    (reason ``withheld``, which tells a reader only "0 or more"); in a two-way view so is
    every count over the same records, with the groups that have none listed (G1 below).
 3. **Rounding.** Every published count is a deterministic function of the true count alone:
