@@ -26,7 +26,8 @@ PX_PER_MM = 4.4  # chart pixels per millimetre: 13 px type prints at about 8 pt
 # Rows of the brief: two sections side by side, or one across the page.
 LAYOUT = (("funnel", "outcomes"), ("coverage-trend",), ("connected", "equity"), ("impact",),
           ("cost",))
-SOURCE = "Alternative response outcomes dashboard (open source); figures as the dashboard shows them."
+SOURCE = ("Alternative response outcomes dashboard (open source); figures as the dashboard "
+          "shows them.")
 
 logging.getLogger("fpdf.svg").setLevel(logging.ERROR)  # clip paths: unsupported and harmless
 

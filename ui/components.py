@@ -112,6 +112,7 @@ def chart(key: str, title: str, sentence: str, fig, table: pd.DataFrame,
                                        file_name=f"{key}.csv", mime="text/csv",
                                        key=f"download-{key}", on_click="ignore",
                                        icon=":material/download:")
+                    slide_button(key, title, sentence, fig)
 
 
 def download(what: str, table: pd.DataFrame):
@@ -131,6 +132,13 @@ def download(what: str, table: pd.DataFrame):
                         "rounding": policy.rounding_label})
         return safe_csv(table)
     return csv
+
+
+def slide_button(key: str, title: str, sentence: str, fig) -> None:
+    """"Download as image" (ui/brief.py): beside the CSV, so a page pays nothing for it."""
+    from ui import brief
+
+    brief.image_button(key, title, sentence, fig)
 
 
 def _table_has_hidden(table: pd.DataFrame) -> bool:
