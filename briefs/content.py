@@ -270,7 +270,8 @@ def _equity_sentence(p, named: bool) -> str:
     where = f"{p.jurisdiction}: " if named else ""
     clear = [g for g in p.rates if g.differs]
     if p.reference is None or not any(g.ratio.estimable for g in p.rates if not g.is_reference):
-        return f"{where}no group can be compared with White residents here."
+        return (f"{where}no group can be compared with White residents here (too few "
+                "records, or counts hidden).")
     if not clear:
         return (f"{where}no group's back-up rate differs clearly from White residents' "
                 "(every 95% interval includes 1).")

@@ -198,9 +198,12 @@ def _footnotes(doc: _Doc, brief: Brief) -> None:
 
 
 def _unclipped(svg: bytes) -> bytes:
-    """fpdf2 draws no clip paths and stops at a reference to one: drop the references (the
-    figures keep their marks inside the axes by their ranges)."""
-    return re.sub(rb'\sclip-path="url\([^)]*\)"', b"", svg)
+    """What fpdf2's SVG reader stops at, taken out: references to clip paths (it draws none;
+    the figures keep their marks inside the axes by their ranges) and units in dash patterns
+    ("3px, 3px": the launch line)."""
+    svg = re.sub(rb'\sclip-path="url\([^)]*\)"', b"", svg)
+    return re.sub(rb"(stroke-dasharray:\s*)([^;\"]+)",
+                  lambda m: m.group(1) + m.group(2).replace(b"px", b""), svg)
 
 
 def _rgb(hex_colour: str) -> tuple[int, int, int]:

@@ -75,6 +75,7 @@ def for_print(fig: go.Figure, height: int | None = None) -> go.Figure:
                       paper_bgcolor="white", plot_bgcolor="white",
                       margin=dict(l=10, r=60, t=30, b=10), title=None)
     fig.update_annotations(font_family=FONT)
+    fig.update_xaxes(tickangle=0)  # a narrow column would turn the ticks on their side
     if height:
         fig.update_layout(height=height)
     return fig
