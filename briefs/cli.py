@@ -47,7 +47,7 @@ def cli(jurisdiction, date_from, date_to, mask, exact, drb, as_email, db_path, o
     from data.errors import DataError
     from service import access
 
-    from . import BriefRefused, make_brief
+    from . import BriefRefused, make_brief, render
 
     if exact and drb:
         raise click.UsageError("--drb is a public rule; it does not go with --exact.")
@@ -56,6 +56,7 @@ def cli(jurisdiction, date_from, date_to, mask, exact, drb, as_email, db_path, o
         raise click.ClickException(f"no database at {path}; import data first.")
     filters = metrics.Filters((jurisdiction,) if jurisdiction else (), date_from, date_to)
     policy = DisclosurePolicy(enabled=False) if exact else DisclosurePolicy(rounding=drb)
+    render.start()  # chromium comes up (a few seconds) while the figures are asked for
     try:
         con = connect(path, read_only=True)
         try:

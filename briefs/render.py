@@ -22,8 +22,9 @@ _lock = threading.Lock()
 _started = False
 
 
-def _server() -> None:
-    """Start the one shared browser on first use (the dashboard keeps it for later images)."""
+def start() -> None:
+    """Start the one shared browser (once; the dashboard keeps it for later images). It starts
+    in the background: a command calls this first, so the browser comes up while it queries."""
     global _started
     with _lock:
         if _started:
@@ -39,7 +40,7 @@ def _server() -> None:
 def _image(fig: go.Figure, fmt: str, width: int, height: int, scale: float = 1) -> bytes:
     import kaleido
 
-    _server()
+    start()
     return kaleido.calc_fig_sync(_plain(fig.to_dict()),
                                  opts=dict(format=fmt, width=width, height=height, scale=scale))
 

@@ -16,13 +16,13 @@ from click.testing import CliRunner
 from pypdf import PdfReader
 
 from briefs.cli import cli as briefs_cli
+from briefs.content import TOTALS
 from data.connection import connect
 from metrics.cli import cli as metrics_cli
 from service import access
 from test_pages import assert_clean, demo_db, run_app  # noqa: F401  (demo_db: the fixture)
 
 J = "Riverton"
-HEADLINE = ("A1", "A3", "B1", "C2", "D2", "E2_30")
 VIEWER = "viewer@example.org"
 ANALYST = "analyst@example.org"  # analyst of Cedar Falls: exact figures there, not in Riverton
 QUESTION_PAGES = ("overview", "reach", "on_scene", "connections", "equity", "compare", "impact",
@@ -53,8 +53,9 @@ def _text(pdf) -> str:
 
 
 def _report(db, *args) -> dict:
+    """`metrics report` with the metrics the brief asks for in one request (briefs.content)."""
     r = CliRunner().invoke(metrics_cli, ["report", "--jurisdiction", J, *sum(
-        (["--metric", m] for m in HEADLINE), []), "--json", "--db", str(db), *args])
+        (["--metric", m] for m in TOTALS), []), "--json", "--db", str(db), *args])
     assert r.exit_code == 0, r.output
     return {row["metric"]: row for row in json.loads(r.output)["rows"]}
 
