@@ -12,9 +12,21 @@ from .content import Brief, BriefRefused, gather
 
 def make_brief(con, principal, filters, **options) -> bytes:
     """The brief of ``filters`` for ``principal`` as PDF bytes (see ``content.gather``)."""
-    from .pdf import write
+    from concurrent.futures import ThreadPoolExecutor
 
-    return write(gather(con, principal, filters, **options))
+    from . import pdf, render
+
+    # Each chart is rendered (in chromium) as soon as its figures are in, while DuckDB works
+    # on the next ones: the two overlap instead of adding up.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        svgs = {}
+
+        def rendered(s) -> None:
+            if s.figure is not None:
+                svgs[s.key] = pool.submit(render.svg, s.figure, pdf.chart_width(s.key),
+                                          s.height)
+        brief = gather(con, principal, filters, on_section=rendered, **options)
+        return pdf.write(brief, {k: f.result() for k, f in svgs.items()})
 
 
 __all__ = ["Brief", "BriefRefused", "gather", "make_brief"]

@@ -78,7 +78,7 @@ class BriefRefused(Exception):
 
 def gather(con, principal: Principal, filters: metrics.Filters, *,
            policy: DisclosurePolicy = disclosure.VIEWER, mask: bool = False,
-           own: str | None = None) -> Brief:
+           own: str | None = None, on_section=None) -> Brief:
     """The brief's figures and sentences for ``principal``. ``policy`` not enabled asks for
     exact figures: refused (``AccessDenied``) unless the principal may see them, as on the
     dashboard, where the switch is disabled for such a view."""
@@ -104,10 +104,17 @@ def gather(con, principal: Principal, filters: metrics.Filters, *,
     scope = names.get(one, one) if one else (
         "the masked cohort" if mask else "all jurisdictions in view")
     totals = ask.metrics(TOTALS)
-    sections = [_funnel(totals), _coverage(ask, con, principal), _outcomes(ask),
-                _connections(totals), _equity(ask)]
+    makers = [lambda: _funnel(totals), lambda: _coverage(ask, con, principal),
+              lambda: _outcomes(ask), lambda: _connections(totals), lambda: _equity(ask)]
     if one:
-        sections += [s for s in (_impact(ask, one), _cost(ask, one)) if s]
+        makers += [lambda: _impact(ask, one), lambda: _cost(ask, one)]
+    sections = []
+    for make in makers:
+        section = make()
+        if section is not None:
+            sections.append(section)
+            if on_section:  # e.g. render its chart while the next figures are asked for
+                on_section(section)
     return Brief(scope=scope, period=_period(shown_filters, known), as_of=_day(known["last_day"]),
                  public=public, rules=rules(policy if public else None),
                  tiles=_tiles(totals, ask.policy),

@@ -22,6 +22,7 @@ from .content import Brief, Section
 FONTS = Path(__file__).resolve().parent / "fonts"
 INK, SOFT, RULE = (26, 26, 26), (64, 64, 64), (140, 140, 140)
 MARGIN, GAP = 14.0, 6.0
+LETTER_WIDTH = 215.9  # mm
 PX_PER_MM = 4.4  # chart pixels per millimetre: 13 px type prints at about 8 pt
 # Rows of the brief: two sections side by side, or one across the page.
 LAYOUT = (("funnel", "outcomes"), ("coverage-trend",), ("connected", "equity"), ("impact",),
@@ -57,9 +58,18 @@ class _Doc(FPDF):
         self.set_text_color(*color)
 
 
-def write(brief: Brief) -> bytes:
-    """The brief as PDF bytes (charts rendered here, through one shared browser)."""
+def chart_width(key: str) -> int:
+    """The width in chart pixels a section's chart is drawn at: half the page or all of it."""
+    full = LETTER_WIDTH - 2 * MARGIN
+    half = any(key in row and len(row) == 2 for row in LAYOUT)
+    return round(((full - GAP) / 2 if half else full) * PX_PER_MM)
+
+
+def write(brief: Brief, svgs: dict[str, bytes] | None = None) -> bytes:
+    """The brief as PDF bytes; ``svgs``: charts rendered already (by section key), the others
+    are rendered here, through the one shared browser."""
     doc = _Doc(brief)
+    doc.svgs = svgs or {}
     doc.add_page()
     _header(doc, brief)
     _tiles(doc, brief)
@@ -165,7 +175,8 @@ def _section(doc: _Doc, s: Section, w: float) -> None:
     doc.set_y(doc.get_y() + 1)
     if s.figure is not None:
         h = _chart_mm(s, w)
-        svg = _unclipped(render.svg(s.figure, round(w * PX_PER_MM), s.height))
+        svg = doc.svgs.get(s.key) or render.svg(s.figure, round(w * PX_PER_MM), s.height)
+        svg = _unclipped(svg)
         doc.image(io.BytesIO(svg), x=x, y=doc.get_y(), w=w, h=h)
         doc.set_xy(x, doc.get_y() + h)
     if s.note:
