@@ -96,10 +96,13 @@ def slide(fig: go.Figure, title: str, takeaway: str, source: str) -> bytes:
         width=width, height=height, font_size=24,
         title=dict(text=f"<b>{_html(title)}</b><br><span style='font-size:26px'>"
                         f"{_wrap(_html(takeaway), 110)}</span>",
-                   x=0.03, xanchor="left", y=0.96, yanchor="top", font=dict(size=40)),
-        margin=dict(l=90, r=90, t=230, b=130))
-    fig.add_annotation(text=_html(source), xref="paper", yref="paper", x=0, y=-0.12,
-                       xanchor="left", yanchor="top", showarrow=False,
+                   x=0.04, xanchor="left", y=0.95, yanchor="top", yref="container",
+                   font=dict(size=40)),
+        margin=dict(l=150, r=110, t=240, b=170))
+    # The source line 20 px above the image's bottom edge (annotations place by the plot area).
+    fig.add_annotation(text=_html(source), xref="paper", yref="paper", x=0,
+                       y=-(170 - 20) / (height - 240 - 170), xanchor="left", yanchor="bottom",
+                       showarrow=False,
                        font=dict(size=20, color="#404040"))
     fig.update_xaxes(tickfont_size=22, title_font_size=24)
     fig.update_yaxes(tickfont_size=22, title_font_size=24)

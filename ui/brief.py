@@ -51,11 +51,12 @@ def image_button(key: str, title: str, sentence: str, fig) -> None:
     """A chart card's "Download as image": the chart as a 1920×1080 PNG with its title,
     takeaway and source line drawn in."""
     principal, policy, f = auth.current(), privacy.current(), sidebar.current()
+    source = source_line(f, policy)
 
     def png() -> bytes:
         from briefs import render
 
-        data = render.slide(fig, title, sentence, source_line(f, policy))
+        data = render.slide(fig, title, sentence, source)
         with closing(cache.cursor()) as cur:
             _record(cur, principal, f"image:{key}", f, policy, {"bytes": len(data)})
         return data
@@ -65,10 +66,17 @@ def image_button(key: str, title: str, sentence: str, fig) -> None:
 
 
 def source_line(f, policy) -> str:
-    period = f"{f.date_from or 'first record'} to {f.date_to or 'latest record'}"
+    """Where the slide's figures come from: the jurisdictions (masked when masking is on),
+    the period, and the disclosure rules."""
+    known = cache.filter_options()
+    names = presenter.peer_names() or {}
+    scope = ", ".join(names.get(j, j) for j in f.jurisdictions) or "all jurisdictions in view"
+    period = (f"{f.date_from or known.get('first_day') or 'first record'} to "
+              f"{f.date_to or known.get('last_day') or 'latest record'}")
     rules = (f"public rules: counts 1–{policy.hidden_up_to} hidden, others rounded "
              f"({policy.rounding_label})" if policy.enabled else "exact figures")
-    return f"Source: Alternative response outcomes dashboard · {period} · {rules}"
+    return (f"Source: Alternative response outcomes dashboard · {scope} · {period} · "
+            f"{rules}")
 
 
 def _record(cur, principal, what, f, policy, detail) -> None:
