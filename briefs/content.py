@@ -265,8 +265,7 @@ def _equity(ask: _Asker) -> Section:
         return Section("equity", title, "No team responses with race/ethnicity recorded.")
     rows = [_light(r) for _, r in df.iterrows()]
     panels = equity.within_jurisdictions(rows, "race_ethnicity", "white")
-    sentence = " ".join(_equity_sentence(p, len(panels) > 1) for p in panels)
-    sentence = sentence[:1].upper() + sentence[1:]
+    sentence = _equity_words(panels)
     one = df if len(panels) == 1 else None
     fig = figures.bar_by_group(one, "race_ethnicity", D2) if one is not None else None
     return Section("equity", title, sentence, fig,
@@ -275,12 +274,31 @@ def _equity(ask: _Asker) -> Section:
                    "across jurisdictions.", height=260)
 
 
+def _equity_words(panels) -> str:
+    """One sentence per jurisdiction that can be compared; the others named together."""
+    named = len(panels) > 1
+    none = [p.jurisdiction for p in panels if not _comparable(p)]
+    said = [_equity_sentence(p, named) for p in panels if _comparable(p)]
+    if none:
+        said.append(("In " + _and(none) + " " if named else "")
+                    + "no group can be compared with White residents (too few records, or "
+                      "counts hidden).")
+    text = " ".join(said)
+    return text[:1].upper() + text[1:]
+
+
+def _comparable(p) -> bool:
+    return p.reference is not None and any(g.ratio.estimable for g in p.rates
+                                           if not g.is_reference)
+
+
+def _and(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
 def _equity_sentence(p, named: bool) -> str:
     where = f"{p.jurisdiction}: " if named else ""
     clear = [g for g in p.rates if g.differs]
-    if p.reference is None or not any(g.ratio.estimable for g in p.rates if not g.is_reference):
-        return (f"{where}no group can be compared with White residents here (too few "
-                "records, or counts hidden).")
     if not clear:
         return (f"{where}no group's back-up rate differs clearly from White residents' "
                 "(every 95% interval includes 1).")

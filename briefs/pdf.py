@@ -172,7 +172,7 @@ def _section(doc: _Doc, s: Section, w: float) -> None:
     doc.multi_cell(w, 5, s.title, new_x="LEFT", new_y="NEXT")
     doc._font(8.5, INK)
     doc.multi_cell(w, 4, s.sentence, new_x="LEFT", new_y="NEXT", align="L")
-    doc.set_y(doc.get_y() + 1)
+    doc.set_xy(x, doc.get_y() + 1)  # (set_y alone would move to the left margin)
     if s.figure is not None:
         h = _chart_mm(s, w)
         svg = doc.svgs.get(s.key) or render.svg(s.figure, round(w * PX_PER_MM), s.height)

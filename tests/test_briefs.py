@@ -52,9 +52,9 @@ def _text(pdf) -> str:
     return "\n".join(page.extract_text() for page in PdfReader(pdf).pages)
 
 
-def _report(db, *args) -> dict:
+def _report(db, *args, jurisdiction=J) -> dict:
     """`metrics report` with the metrics the brief asks for in one request (briefs.content)."""
-    r = CliRunner().invoke(metrics_cli, ["report", "--jurisdiction", J, *sum(
+    r = CliRunner().invoke(metrics_cli, ["report", "--jurisdiction", jurisdiction, *sum(
         (["--metric", m] for m in TOTALS), []), "--json", "--db", str(db), *args])
     assert r.exit_code == 0, r.output
     return {row["metric"]: row for row in json.loads(r.output)["rows"]}
@@ -90,11 +90,12 @@ def test_the_count_parser_finds_small_counts_and_skips_dates_and_rates():
     assert small_counts("2 May 2024 · 4.5% · Page 1 of 2 · 2025-Q1 · within 30 days") == []
 
 
-def test_public_brief_holds_the_public_report_and_no_small_count(db, tmp_path):
-    r, out = _brief(db, tmp_path, "--jurisdiction", J)
+@pytest.mark.parametrize("j", [J, "Harbor County"])  # the largest and the smallest program
+def test_public_brief_holds_the_public_report_and_no_small_count(db, tmp_path, j):
+    r, out = _brief(db, tmp_path, "--jurisdiction", j)
     assert r.exit_code == 0, r.output
     text = _text(out)
-    for figure in _expected(_report(db, "--public")):
+    for figure in _expected(_report(db, "--public", jurisdiction=j)):
         assert figure in text, figure
     assert "rounded (nearest 5)" in text and "Public rules: counts from 1 to 10" in text
     for words in ("From call to resolution", "Coverage of eligible calls by month",
@@ -104,7 +105,7 @@ def test_public_brief_holds_the_public_report_and_no_small_count(db, tmp_path):
         assert words in text, words
     assert small_counts(text) == []
     meta = PdfReader(out).metadata
-    assert meta.title == f"Alternative response brief: {J}"
+    assert meta.title == f"Alternative response brief: {j}"
     assert 1 <= len(PdfReader(out).pages) <= 2
 
 
@@ -130,11 +131,13 @@ def test_unknown_jurisdiction_and_unknown_person_are_named(db, tmp_path):
     assert r.exit_code == 1 and "nobody@example.org is not a person" in r.output
 
 
-def test_masked_brief_names_no_jurisdiction(db, tmp_path):
-    r, out = _brief(db, tmp_path, "--jurisdiction", J, "--mask")
+def test_masked_cohort_brief_names_no_jurisdiction(db, tmp_path):
+    r, out = _brief(db, tmp_path, "--mask")
     assert r.exit_code == 0, r.output
     text = _text(out)
-    assert "Alternative response brief: Jurisdiction " in text
+    assert "Alternative response brief: the masked cohort" in text
+    assert "Jurisdiction A" in text  # the series and the equity sentences, by their masks
+    assert small_counts(text) == []
     for name in ("Riverton", "Cedar Falls", "Millbrook", "Harbor County", "Port Avalon"):
         assert name not in text
 
