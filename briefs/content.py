@@ -331,8 +331,8 @@ def _impact(ask: _Asker, jurisdiction: str) -> Section | None:
                                   policy=ask.policy)
     except (ImpactRefused, metrics.MetricError) as e:
         return Section("impact", "Impact: what changed after launch", str(e))
-    for method, words in (("its", "the trend of the months before launch predicted"),
-                          ("yoy", "the same months a year before")):
+    for method, words in (("its", "what the trend of the months before launch predicted"),
+                          ("yoy", "those of the same months a year before")):
         est = analysis.results.get(method)
         if est is None or isinstance(est, Exception) or est.rate_ratio is None:
             continue
@@ -342,7 +342,7 @@ def _impact(ask: _Asker, jurisdiction: str) -> Section | None:
                                             "not plausible as the team's effect alone.")
         return Section("impact", "Impact: what changed after launch",
                        f"Police-handled calls of the target types after launch were "
-                       f"{est.rate_ratio:.2f} times what {words}{ci}.{verdict}",
+                       f"{est.rate_ratio:.2f} times {words}{ci}.{verdict}",
                        note=est.caveats[0] if est.caveats else None)
     reasons = [str(r) for r in analysis.results.values() if isinstance(r, Exception)]
     return Section("impact", "Impact: what changed after launch",
