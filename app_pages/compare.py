@@ -4,7 +4,7 @@ import streamlit as st
 import metrics
 from charts import figures, takeaways
 from charts.frames import data_table, has_values, side_by_side
-from ui import components, cost_view, filters, messages, presenter
+from ui import brief, components, cost_view, filters, messages, presenter
 from ui.text import escape_table
 
 COMPARED = [metrics.BY_ID[m] for m in ("B1", "C2", "D2", "D5ED", "E2_30", "P1", "P2")]
@@ -14,6 +14,7 @@ SHORT = {m.id: m.short_label if m.kind == "per_capita" else f"{m.short_label} ({
 J = ("jurisdiction",)
 
 st.title("How do the jurisdictions compare?")
+brief.button()  # this view as a PDF, built on click (ui/brief.py)
 f = filters.current()
 if messages.no_data_here():
     st.stop()

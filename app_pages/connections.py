@@ -6,7 +6,7 @@ import streamlit as st
 import metrics
 from charts import figures, takeaways
 from charts.frames import cell, data_table, has_values, only
-from ui import components, filters, messages, sections
+from ui import brief, components, filters, messages, sections
 
 E1N, E2_30, E2_90, F1 = (metrics.BY_ID[m] for m in ("E1N", "E2_30", "E2_90", "F1"))
 REPEAT = [metrics.BY_ID[m] for m in ("F2_5", "F2_10", "F2_20", "F2_40")]
@@ -15,6 +15,7 @@ NO_PEOPLE = messages.nothing_selected("team responses with a person key", "respo
 J = ("jurisdiction",)
 
 st.title("Are people being connected to services?")
+brief.button()  # this view as a PDF, built on click (ui/brief.py)
 f = filters.current()
 if messages.no_data_here(("referrals", "responses")):
     st.stop()

@@ -2,10 +2,11 @@
 and where the money comes from (with each funding stream's end)."""
 import streamlit as st
 
-from ui import cost_view, filters, messages, presenter
+from ui import brief, cost_view, filters, messages, presenter
 from ui.components import escape
 
 st.title("What does it cost?")
+brief.button()  # this view as a PDF, built on click (ui/brief.py)
 f = filters.current()
 if messages.no_data_here():
     st.stop()

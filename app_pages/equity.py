@@ -9,12 +9,13 @@ records with the group unknown, and residents as a second, labelled benchmark (D
 import streamlit as st
 
 from metrics import equity
-from ui import equity_view as view
+from ui import brief, equity_view as view
 from ui import filters, messages
 
 KEY = "equity"
 
 st.title("Do outcomes differ between groups?")
+brief.button()  # this view as a PDF, built on click (ui/brief.py)
 st.caption("Rates at each decision point by group, relative to a reference group of the same "
            "jurisdiction. A ratio whose 95% interval excludes 1 is a clear difference; one "
            "that includes 1 is not.")

@@ -3,12 +3,14 @@ import streamlit as st
 
 from charts import impact as charts
 from metrics.impact import ImpactRefused
-from ui import auth, cache, components, filters, impact_view, messages, presenter, privacy
+from ui import (auth, brief, cache, components, filters, impact_view, messages, presenter,
+                privacy)
 
 OUTCOMES = {"police_calls": "Calls handled by police", "police_hours": "Police busy hours"}
 WHERE = {"areas": "areas the team does not cover", "hours": "hours the team does not cover"}
 
 st.title("Is it working? What changed after launch")
+brief.button()  # this view as a PDF, built on click (ui/brief.py)
 f = filters.current()
 if messages.no_data_here(("calls",)):
     st.stop()

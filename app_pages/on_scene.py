@@ -6,7 +6,7 @@ import streamlit as st
 import metrics
 from charts import figures, takeaways
 from charts.frames import data_table, has_values, only
-from ui import components, filters, messages, sections
+from ui import brief, components, filters, messages, sections
 
 RESPONSES = metrics.count_metric("responses")
 DESTINATIONS = [metrics.BY_ID[m] for m in ("D5ED", "D5CC", "D5SD", "D5SH", "D5OT")]
@@ -17,6 +17,7 @@ NONE_YET = messages.nothing_selected("team responses", "responses")
 J = ("jurisdiction",)
 
 st.title("What happens on scene?")
+brief.button()  # this view as a PDF, built on click (ui/brief.py)
 f = filters.current()
 if messages.no_data_here(("responses",)):
     st.stop()

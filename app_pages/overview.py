@@ -5,7 +5,7 @@ import streamlit as st
 import metrics
 from charts import figures, takeaways
 from charts.frames import cell, data_table, has_values, only
-from ui import components, filters, messages
+from ui import brief, components, filters, messages
 
 TILES = [[("A1", "value", None), ("A3", "value", None), ("B1", "numerator", "Handled by the team"),
           ("B1", "value", "Coverage of eligible calls")],
@@ -15,6 +15,7 @@ FUNNEL = ["A1", "A2", "A3", "B1", "D1", "D4"]
 B1 = metrics.BY_ID["B1"]
 
 st.title("How is the program performing?")
+brief.button()  # this view as a PDF, built on click (ui/brief.py)
 f = filters.current()
 if messages.no_data_here():
     st.stop()

@@ -6,10 +6,11 @@ reproduces the running program (calibration)."""
 import streamlit as st
 
 from metrics.capacity import CapacityError, CapacityRequest
-from ui import cache, filters, messages, plan_view, presenter, privacy
+from ui import brief, cache, filters, messages, plan_view, presenter, privacy
 from ui.text import escape
 
 st.title("How many teams for what coverage?")
+brief.button()  # this view as a PDF, built on click (ui/brief.py)
 f = filters.current()
 if messages.no_data_here(("calls",)):
     st.stop()

@@ -6,12 +6,13 @@ import streamlit as st
 import metrics
 from charts import figures, takeaways
 from charts.frames import data_table, has_values, only
-from ui import components, filters, messages, sections
+from ui import brief, components, filters, messages, sections
 
 B1, A4 = metrics.BY_ID["B1"], metrics.BY_ID["A4"]
 NOT_SERVED = metrics.count_metric("calls_eligible_not_served")
 
 st.title("What percentage of eligible calls is the team handling?")
+brief.button()  # this view as a PDF, built on click (ui/brief.py)
 f = filters.current()
 if messages.no_data_here(("calls",)):
     st.stop()

@@ -101,6 +101,9 @@ def budgets(r: dict) -> list[dict]:
         ("tabs_p95", f"{tabs['viewers']} browser tabs during an import: 95th percentile page "
          "time ≤ 4 s", tabs["window"]["p95_s"], 4.0, "le", "s"),
     ]
+    if r.get("brief"):  # results from before briefs existed have none
+        rows.append(("brief", "A brief (python -m briefs, the whole command) ≤ 10 s",
+                     r["brief"]["median_s"], 10.0, "le", "s"))
     out = []
     for key, label, value, limit, how, unit in rows:
         met = value is not None and (value <= limit if how == "le" else value >= limit)

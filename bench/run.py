@@ -43,6 +43,7 @@ ROOT = BENCH.parent
 sys.path[:0] = [str(BENCH), str(ROOT)]
 
 import browser  # noqa: E402
+from brief import time_brief  # noqa: E402
 import importing  # noqa: E402
 import queries  # noqa: E402
 import report  # noqa: E402
@@ -321,6 +322,8 @@ def main(argv=None):
         built = build(args, work, db)
         pages = capture(db, work)
         q, p = time_queries(db, pages, args.repeat)
+        log("a brief (python -m briefs), the whole command")
+        brief = time_brief(db, JURISDICTION, args.repeat)
         br, cc = in_browser(args, db, work, pages, built["second_csv"])
         sc = scale_out(db, work, pages, args.repeat)
         from data.connection import connect
@@ -346,7 +349,8 @@ def main(argv=None):
                       "disclosure": [a[1].enabled if a else None for a in v["asked_as"]],
                       **{k: v[k] for k in ("section", "view_of") if k in v}}
                   for u, v in pages.items()},
-        "queries": q, "pandas": p, "browser": br, "concurrency": cc, "scaling": sc}
+        "queries": q, "pandas": p, "browser": br, "concurrency": cc, "scaling": sc,
+        "brief": brief}
     result["budgets"] = report.budgets(result)
     result["budgets_met"] = all(b["met"] for b in result["budgets"])
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)

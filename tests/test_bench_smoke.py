@@ -203,8 +203,9 @@ def test_budgets_are_marked_and_written(figures):
     assert keys == {"import_ratio", "import_memory", "page_queries", "pandas_speedup",
                     "browser_sidebar", "browser_sidebar_cached", "browser_deep_link",
                     "server_memory", "viewers_errors", "viewers_p95", "tabs_errors",
-                    "tabs_p95"}
+                    "tabs_p95", "brief"}
     assert all(isinstance(b["met"], bool) for b in r["budgets"])
+    assert r["brief"]["median_s"] > 0 and r["brief"]["pdf_bytes"] > 10_000  # a brief was made
     assert "Hand-written text stays." in md
     assert "<!-- bench:run calls=20000 -->" in md and "| Budget |" in md
     assert not (tmp / "work").exists()  # the big files are removed

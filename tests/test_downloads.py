@@ -23,6 +23,8 @@ BUILDERS = {
     ("ui/upload.py", "_check_rejects_download"),  # step 5: the check's rejected rows
     ("ui/upload.py", "rejects_download"),      # after an import: its rejected rows
     ("ui/admin_view.py", "csv"),               # the audit log (guarded.audit_csv)
+    ("ui/brief.py", "pdf"),                    # every question page's "Download brief"
+    ("ui/brief.py", "png"),                    # every chart card's "Download as image"
 }
 
 

@@ -113,6 +113,7 @@ def chart(key: str, title: str, sentence: str, fig, table: pd.DataFrame,
                                        file_name=f"{key}.csv", mime="text/csv",
                                        key=f"download-{key}", on_click="ignore",
                                        icon=":material/download:")
+                    slide_button(key, title, sentence, fig)
 
 
 def download(what: str, table: pd.DataFrame):
@@ -147,6 +148,13 @@ def _disclosed(fig, table: pd.DataFrame):
     label = privacy.rounded_label()
     return (marks.rounded_tooltips(fig, label), marks.rounded_table(table, label),
             privacy.rule_caption(_table_has_hidden(table)))
+
+
+def slide_button(key: str, title: str, sentence: str, fig) -> None:
+    """"Download as image" (ui/brief.py): beside the CSV, so a page pays nothing for it."""
+    from ui import brief
+
+    brief.image_button(key, title, sentence, fig)
 
 
 def _table_has_hidden(table: pd.DataFrame) -> bool:
