@@ -19,7 +19,7 @@ venv: $(VENV)/.installed
 demo: venv
 	$(PY) -m data demo --if-empty
 
-run: demo
+run: demo chromium
 	$(PY) -m streamlit run dashboard.py --server.address localhost --server.port $(PORT)
 
 chromium:
