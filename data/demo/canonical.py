@@ -40,18 +40,27 @@ def _dispositions(values, shares) -> str:
             + " + ".join(f"(dispo_u >= {c:.6f})::INT" for c in cum[:-1]) + "]")
 
 
+def _placed(a: str, table: str, local: str, at: str) -> str:
+    """Rows of ``table`` (alias ``a``) with their instant ``at`` from the local ``local`` in
+    the jurisdiction's zone, their number within the local year (``seq``, for ids) and their
+    row in the file (``file_row``: header = row 1, in local time order)."""
+    return f"""
+  SELECT *, timezone(m.tz, {a}.{local}::TIMESTAMP) AS {at},
+    row_number() OVER (PARTITION BY {a}.jurisdiction, year({a}.{local})
+                       ORDER BY {a}.{local}, {a}.gen_idx) AS seq,
+    row_number() OVER (PARTITION BY {a}.jurisdiction ORDER BY {a}.{local}, {a}.gen_idx) + 1
+      AS file_row
+  FROM {table} {a} JOIN demo_meta m USING (jurisdiction)
+"""
+
+
 def _calls(con) -> None:
     pick_p = _dispositions(POLICE_DISPOS, POLICE_DISPO_P)
     pick_m = _dispositions(MEDICAL_DISPOS, MEDICAL_DISPO_P)
     con.execute("DROP TABLE IF EXISTS demo_calls")
     con.execute(f"""
 CREATE TEMP TABLE demo_calls AS
-WITH c AS (
-  SELECT *, timezone(m.tz, c.local_ts::TIMESTAMP) AS received_at,
-    row_number() OVER (PARTITION BY c.jurisdiction, year(c.local_ts)
-                       ORDER BY c.local_ts, c.gen_idx) AS seq
-  FROM demo_calls_in c JOIN demo_meta m USING (jurisdiction)
-)
+WITH c AS ({_placed('c', 'demo_calls_in', 'local_ts', 'received_at')})
 SELECT
   jurisdiction, gen_idx, id_calls AS import_id,
   {_idfmt('call_prefix', 'call_yfmt', 'call_sep', 'call_width', 'local_ts', 'seq')} AS call_id,
@@ -84,7 +93,7 @@ SELECT
     ELSE NULL END AS disposition,
   area::VARCHAR AS area, eligible, not_served_reason::VARCHAR AS not_served_reason,
   timezone(tz, received_at) AS received_local,
-  row_number() OVER (PARTITION BY jurisdiction ORDER BY local_ts, gen_idx) + 1 AS file_row
+  file_row
 FROM c
 """)
 
@@ -93,14 +102,7 @@ def _responses(con, seed) -> None:
     con.execute("DROP TABLE IF EXISTS demo_responses")
     con.execute(f"""
 CREATE TEMP TABLE demo_responses AS
-WITH r AS (
-  SELECT *, timezone(m.tz, r.base_local::TIMESTAMP) AS base_at,
-    row_number() OVER (PARTITION BY r.jurisdiction, year(r.base_local)
-                       ORDER BY r.base_local, r.gen_idx) AS seq,
-    row_number() OVER (PARTITION BY r.jurisdiction ORDER BY r.base_local, r.gen_idx) + 1
-      AS file_row
-  FROM demo_responses_in r JOIN demo_meta m USING (jurisdiction)
-)
+WITH r AS ({_placed('r', 'demo_responses_in', 'base_local', 'base_at')})
 SELECT
   r.jurisdiction, r.gen_idx, r.id_responses AS import_id, r.file_row,
   {_idfmt('r.resp_prefix', 'r.resp_yfmt', 'r.resp_sep', 'r.resp_width', 'r.base_local', 'r.seq')}
