@@ -28,9 +28,11 @@ import numpy as np
 
 from .. import facts
 from ..errors import DataError
-from ..importer import ImportResult, write_ledger
+from ..importer import ImportResult, Plan, write_ledger
+from ..importer.raw import Column
+from ..importer.validate import collect_warnings
 from ..links import refresh_links
-from ..schema import ID_FIELD, MAIN_TIME, TIME_ORDER
+from ..schema import ID_FIELD, TIME_ORDER
 from . import arrow, canonical
 from .export import generate_calls_csv
 from .generate import generate
@@ -65,8 +67,9 @@ def populate_demo(con, seed: int = 0, scale: float = 1.0) -> dict[str, int]:
                for d in DEMOS for kind in KINDS}
         registered = arrow.register(con, gens, ids)
         canonical.write(con, DEMOS, seed)
-        _warnings(con)
-        _ledger(con, ids, seed)
+        results = _results(ids, seed)
+        _warnings(con, results)
+        _ledger(con, results)
         canonical.drop_temporaries(con)
         counts = _counts(con, DEMOS, ids)
         refresh_links(con)
@@ -105,45 +108,42 @@ def _counts(con, demos, ids) -> dict[str, int]:
             where, params = "import_id IN (SELECT unnest(?::BIGINT[]))", [import_ids]
         counts[t] = con.execute(f"SELECT count(*) FROM {t} WHERE {where}", params).fetchone()[0]
     return counts
-def _warnings(con):
-    """Row warnings as the importer would record them (missing main time, 0:00, order)."""
-    for kind in ("calls", "responses", "referrals"):
-        idf, main = ID_FIELD[kind], MAIN_TIME[kind]
-        base = (f"INSERT INTO row_warnings SELECT t.import_id, '{kind}', t.jurisdiction, "
-                f"t.{idf}, t.file_row, ")
-        demo = (f" AND t.import_id IN (SELECT id_{kind} FROM demo_meta)")
-        con.execute(base + f"'{main}', 'missing_time', NULL FROM {kind} t "
-                    f"WHERE t.{main} IS NULL" + demo)
-        tz = "(SELECT tz FROM demo_meta m WHERE m.jurisdiction = t.jurisdiction)"
-        for c in TIME_ORDER[kind]:
-            con.execute(base + f"'{c}', 'time_placeholder', "
-                        f"strftime(timezone({tz}, t.{c}), '%Y-%m-%d %H:%M') FROM {kind} t "
-                        f"WHERE t.{c} IS NOT NULL AND timezone({tz}, t.{c})::TIME = '00:00:00'"
-                        + demo)
+def _results(ids, seed) -> dict:
+    """The summary of each demo import, as the importer keeps it (the file: the generator)."""
+    slug = {d.name: d.slug for d in DEMOS}
+    return {(name, kind): ImportResult(
+        kind, name, f"demo:{slug[name]}-{kind}",
+        hashlib.sha256(f"demo|{seed}|{name}|{kind}".encode()).hexdigest(), "committed",
+        import_id=import_id, notes=[f"demo data (fictional), generated with seed {seed}"])
+        for (name, kind), import_id in ids.items()}
+
+
+def _warnings(con, results) -> None:
+    """Row warnings by the importer's own check (validate.collect_warnings) over each demo
+    import's rows, read as a file whose headers are the field names would be."""
+    zones = dict(con.execute("SELECT jurisdiction, time_zone FROM jurisdictions").fetchall())
+    for (name, kind), result in results.items():
         order = TIME_ORDER[kind]
-        for j in range(1, len(order)):
-            earlier = ", ".join(f"t.{x}" for x in order[:j])
-            latest = f"greatest({earlier})" if j > 1 else f"t.{order[0]}"
-            con.execute(base + f"'{order[j]}', 'out_of_order', t.{order[j]}::VARCHAR "
-                        f"FROM {kind} t WHERE t.{order[j]} < {latest}" + demo)
+        if not order:
+            continue
+        idf = ID_FIELD[kind]
+        # The p_ flag: a local time of exactly 0:00, as the importer flags it while parsing.
+        flags = ", ".join(f"{c}, coalesce(timezone(?, {c})::TIME = TIME '00:00', false) AS p_{c}"
+                          f", false AS h_{c}" for c in order)
+        con.execute(f"CREATE OR REPLACE TEMP TABLE demo_import AS SELECT {idf}, file_row, "
+                    f"{flags} FROM {kind} WHERE import_id = ?",
+                    [zones[name]] * len(order) + [result.import_id])
+        cols = [Column(c, "timestamp", [], c) for c in order]
+        plan = Plan(None, kind, name, result.file_name, None, cols, zones[name], False,
+                    result, source="demo_import")
+        collect_warnings(con, plan)
+    con.execute("DROP TABLE IF EXISTS demo_import")
 
 
-
-
-def _ledger(con, ids, seed) -> None:
+def _ledger(con, results) -> None:
     """One committed ledger row per demo import, written by the importer's ledger step."""
-    for (name, kind), import_id in ids.items():
-        slug = next(d.slug for d in DEMOS if d.name == name)
-        rows = con.execute(f"SELECT count(*) FROM {kind} WHERE import_id = ?",
-                           [import_id]).fetchone()[0]
-        warned = con.execute("SELECT count(DISTINCT file_row) FROM row_warnings "
-                             "WHERE import_id = ?", [import_id]).fetchone()[0]
-        by_type = dict(con.execute("SELECT warning, count(*) FROM row_warnings WHERE "
-                                   "import_id = ? GROUP BY 1 ORDER BY 1", [import_id]).fetchall())
-        result = ImportResult(
-            kind, name, f"demo:{slug}-{kind}",
-            hashlib.sha256(f"demo|{seed}|{name}|{kind}".encode()).hexdigest(), "committed",
-            import_id=import_id, rows_read=rows, rows_inserted=rows, records=rows,
-            rows_warned=warned, warnings_by_type=by_type,
-            notes=[f"demo data (fictional), generated with seed {seed}"])
+    for result in results.values():
+        rows = con.execute(f"SELECT count(*) FROM {result.kind} WHERE import_id = ?",
+                           [result.import_id]).fetchone()[0]
+        result.rows_read = result.rows_inserted = result.records = rows
         write_ledger(con, result, created_jurisdiction=True)
