@@ -5,9 +5,15 @@ half years of calls, team responses, referrals and population denominators from
 ``numpy.random.default_rng(seed)`` in whole arrays; ``arrow`` hands them to DuckDB and
 ``canonical`` shapes them into canonical rows in SQL (DuckDB converts wall-clock times to
 instants in each jurisdiction's time zone). ``populate_demo`` writes it all in one
-transaction, with one ``imports`` ledger row per (jurisdiction, kind) written by the
-importer's own ledger step, so that every row has an import id like imported data and each
-demo import can be undone. The same seed gives the same tables.
+transaction: one import per (jurisdiction, kind), whose row warnings and ledger row are
+written by the importer's own steps (``validate.collect_warnings``, ``commit.write_ledger``),
+so that every row has an import id like imported data and each demo import can be undone.
+The same seed gives the same tables.
+
+The rows are not read from files through the whole importer: that path would change what
+the demo's tests pin (the ledger's file hashes, the call types left out of the crosswalk,
+which the importer adds as starter rows, person keys hashed with each database's own secret,
+and one transaction for the whole cohort).
 
 The rates differ between jurisdictions on purpose, so that the charts tell a story: two
 programs launch inside the data window, one is a co-response model with a high hospital share,
