@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from data.errors import DataError
+
 from data.demo import DEMOS, load_cohort
 from data.demo.spec import COHORT_FILE, UNMAPPED
 
@@ -45,3 +47,11 @@ def test_a_jurisdiction_added_to_the_file_is_read(tmp_path):
     assert [d.name for d in cohort][-2:] == ["Harbor County", "Salt Flats"]
     assert cohort[-1].population == 12345 and cohort[-1].slug == "salt-flats"
     assert cohort[-1].areas == cohort[-2].areas and cohort[-1].launch == cohort[-2].launch
+
+
+def test_a_misspelt_key_is_named_with_its_jurisdiction(tmp_path):
+    path = tmp_path / "cohort.toml"
+    path.write_text(COHORT_FILE.read_text(encoding="utf-8").replace(
+        "calls_per_resident = 0.16", "calls_per_residnet = 0.16"), encoding="utf-8")
+    with pytest.raises(DataError, match="'Harbor County' cannot be read .*calls_per_residnet"):
+        load_cohort(path)

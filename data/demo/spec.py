@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+from ..errors import DataError
+
 COHORT_FILE = Path(__file__).resolve().parent / "cohort.toml"
 
 # Local dates of the data window: [WINDOW_START, WINDOW_END).
@@ -87,7 +89,14 @@ def load_cohort(path=COHORT_FILE) -> tuple[Demo, ...]:
     """The jurisdictions described in ``path`` (the file's order: the largest first)."""
     with open(path, "rb") as f:
         spec = tomllib.load(f)
-    return tuple(_demo(j) for j in spec["jurisdiction"])
+    out = []
+    for j in spec.get("jurisdiction", []):
+        try:
+            out.append(_demo(j))
+        except (TypeError, KeyError) as e:  # a key missing, misspelt or unknown
+            raise DataError(f"{path}: jurisdiction {j.get('name', '?')!r} cannot be read "
+                            f"({e}); the keys are listed at the top of the file.") from None
+    return tuple(out)
 
 
 def _demo(j: dict) -> Demo:
