@@ -114,6 +114,8 @@ def _counts(con, demos, ids) -> dict[str, int]:
             where, params = "import_id IN (SELECT unnest(?::BIGINT[]))", [import_ids]
         counts[t] = con.execute(f"SELECT count(*) FROM {t} WHERE {where}", params).fetchone()[0]
     return counts
+
+
 def _results(ids, seed) -> dict:
     """The summary of each demo import, as the importer keeps it (the file: the generator)."""
     slug = {d.name: d.slug for d in DEMOS}
