@@ -144,4 +144,3 @@ def register(con, gens, ids) -> list[str]:
     for name, table in tables.items():
         con.register(name, table)
     return list(tables)
-

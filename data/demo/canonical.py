@@ -168,7 +168,6 @@ JOIN (SELECT unnest(?::VARCHAR[]) AS code, unnest(?::VARCHAR[]) AS label) t
       list(STATUS_RAW.values())])
 
 
-
 def _settings(con, demos) -> None:
     """Each jurisdiction's program settings and its crosswalk (the types left out stay out)."""
     con.executemany("INSERT INTO jurisdictions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -197,4 +196,3 @@ def insert_records(con, kind, temp):
     select = [f'"{c}"' if c in have else "NULL" for c in cols]
     quoted = ", ".join(f'"{c}"' for c in cols)
     con.execute(f"INSERT INTO {kind} ({quoted}) SELECT {', '.join(select)} FROM {temp}")
-

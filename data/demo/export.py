@@ -37,9 +37,6 @@ def generate_calls_csv(path, n_calls: int, seed: int = 0) -> Path:
         con.close()
     return path
 
-# --------------------------------------------------------------------------------------------
-# The raw CAD export for the benchmark
-# --------------------------------------------------------------------------------------------
 
 _CSV_TYPES = (  # (call type, weight, priority, responder mix key)
     ("WELFARE CHECK", 9, 3, "ar"), ("MENTAL HEALTH CRISIS", 5, 2, "ar"),

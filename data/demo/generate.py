@@ -494,6 +494,7 @@ def _allocate(total: int, shares) -> np.ndarray:
     out[np.argsort(-(raw - out), kind="stable")[:short]] += 1
     return out
 
+
 def index_of(values, vocab):
     """Position of each value in ``vocab`` (-1 when absent), without a loop over rows."""
     arr = np.asarray(values, dtype=str)
@@ -501,4 +502,3 @@ def index_of(values, vocab):
     for i, v in enumerate(vocab):
         out[arr == v] = i
     return out
-

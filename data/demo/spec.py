@@ -84,7 +84,6 @@ class Demo:
     teams: int = 1                   # teams on duty in coverage hours (capacity, issue 23)
 
 
-
 def load_cohort(path=COHORT_FILE) -> tuple[Demo, ...]:
     """The jurisdictions described in ``path`` (the file's order: the largest first)."""
     with open(path, "rb") as f:
