@@ -21,6 +21,7 @@ import duckdb
 import numpy as np
 
 from data import demo
+from data.demo import rates
 
 ROOT = Path(__file__).resolve().parent.parent
 PROFILES = Path(__file__).resolve().parent / "profiles"
@@ -122,18 +123,18 @@ def responses_sql(calls_csv: Path, m: int, seed: int) -> str:
     d = demo.DEMOS[0]
     u = {k: _uniform(k, seed) for k in range(1, 20)}
     dest_w = ([1 - sum(d.destinations.values())]
-              + [d.destinations[k] for k in demo._DESTINATIONS[1:]])
-    dest = _pick([_DEST_LABEL[k] for k in demo._DESTINATIONS], dest_w, u[3])
-    contact_outcome = _pick([_OUTCOME_LABEL[k] for k in demo._CONTACT_OUTCOMES],
-                            demo._CONTACT_OUTCOME_P, u[4])
-    race_w = [d.race[g] * demo._CONTACT_RACE_FACTOR[g] for g in _RACE_LABEL]
+              + [d.destinations[k] for k in rates.DESTINATIONS[1:]])
+    dest = _pick([_DEST_LABEL[k] for k in rates.DESTINATIONS], dest_w, u[3])
+    contact_outcome = _pick([_OUTCOME_LABEL[k] for k in rates.CONTACT_OUTCOMES],
+                            rates.CONTACT_OUTCOME_P, u[4])
+    race_w = [d.race[g] * rates.CONTACT_RACE_FACTOR[g] for g in _RACE_LABEL]
     # Demographics belong to the person: drawn from the person number, not the row.
     race = _pick(list(_RACE_LABEL.values()), race_w, _uniform(1, seed, "person"))
-    gender = _pick(["Male", "Female", "Non-binary", "Other", "Unknown"], demo._GENDER_MIX,
+    gender = _pick(["Male", "Female", "Non-binary", "Other", "Unknown"], rates.GENDER_MIX,
                    _uniform(2, seed, "person"))
-    age = _pick(demo.AGE_GROUPS, demo._AGE_MIX, _uniform(3, seed, "person"))
+    age = _pick(demo.AGE_GROUPS, rates.AGE_MIX, _uniform(3, seed, "person"))
     reason = " ".join(f"WHEN '{t}' THEN '{r}'" for t, r in _REASONS.items())
-    second = _pick(demo._SECOND_REASONS, [1] * len(demo._SECOND_REASONS), u[12])
+    second = _pick(rates.SECOND_REASONS, [1] * len(rates.SECOND_REASONS), u[12])
     pool = max(1, int(m * 0.5))
     days = 3 * 365 + 1
     return f"""
@@ -218,8 +219,8 @@ def referrals_sql(responses_csv: Path, seed: int) -> str:
     d = demo.DEMOS[0]
     mixes = []
     for reason, cat in list(_SERVICE_BY_REASON.items()) + [(None, None)]:
-        mix = demo._SERVICE_MIX.get(cat, demo._SERVICE_MIX[None])
-        pick = _pick([_SERVICE_LABEL[s] for s in demo._SERVICE_TYPES], mix, "u3")
+        mix = rates.SERVICE_MIX.get(cat, rates.SERVICE_MIX[None])
+        pick = _pick([_SERVICE_LABEL[s] for s in rates.SERVICE_TYPES], mix, "u3")
         mixes.append((reason, pick))
     service = ("CASE " + " ".join(f"WHEN reason = '{r}' THEN {p}" for r, p in mixes if r)
                + f" ELSE {mixes[-1][1]} END")

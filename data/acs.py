@@ -10,7 +10,7 @@ The functions here are pure: ``detect`` recognises the layout from the two heade
 ``source_from_file_name`` names the release, and ``reshape`` turns the wide rows into the long
 rows (one per geography and group) that the population import reads like any long-format file.
 The importer stages the file and writes the result in its usual transaction
-(data/importer.py, "ACS table exports").
+(data/importer/, "ACS table exports").
 
 Groups are found by their labels, not their codes, so that B03002 (any year, with or without
 the trailing colons) and DP05's "HISPANIC OR LATINO AND RACE" section read alike: the total,

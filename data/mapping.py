@@ -22,7 +22,7 @@ _MONTHS = ("January", "February", "March", "April", "May", "June", "July", "Augu
 # A dry run reports every row it would reject, however many: the real import keeps the limit.
 _DRY_RUN_REJECT_SHARE = 1.0
 MAX_REJECTED_SHARE = 0.5
-# the importer's default (data/importer.py MAX_REJECTED_SHARE)
+# the importer's default (data/importer/validate.py MAX_REJECTED_SHARE)
 _FLAG_OPTIONS = ("unit_rows", "fingerprint_ids")
 
 

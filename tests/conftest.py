@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import shutil
 from pathlib import Path
 
 import pytest
@@ -33,6 +34,27 @@ def realdata():
     if not REALDATA.exists():
         pytest.skip(f"real exports not found at {REALDATA} (they sit beside the repository in CI)")
     return REALDATA
+
+
+def demo_database(folder: Path, *, costs: bool = False) -> Path:
+    """The demo cohort (seed 0) in ``folder/demo.duckdb`` for the app, and the same database
+    beside it as ``expected.duckdb`` for a test's own queries (``expected_connection``)."""
+    from data.demo import populate_demo
+
+    path = folder / "demo.duckdb"
+    con = connect(path)
+    populate_demo(con, seed=0)
+    if costs:  # through the costs import kind, as `python -m data demo` does
+        from data.costs import load_demo_costs
+        load_demo_costs(con)
+    con.close()  # checkpointed: the copy below is the same database
+    shutil.copyfile(path, folder / "expected.duckdb")
+    return path
+
+
+def expected_connection(demo_db: Path):
+    """A read-only connection to the copy beside ``demo_database``'s database."""
+    return connect(demo_db.parent / "expected.duckdb", read_only=True)
 
 
 def table_contents(con) -> dict[str, str]:

@@ -13,10 +13,12 @@ from pathlib import Path
 import pytest
 
 from data.connection import connect
-from data.costs import DEMO_COSTS, load_demo_costs
+from data.costs import DEMO_COSTS
 from data.demo import populate_demo
 from metrics import Filters
 from metrics import cost as mcost
+
+from conftest import demo_database, expected_connection
 
 from test_pages import (HIDE, assert_clean, card_table, chart_spec, plain, run_app, sentence,
                         signed_in, tile)
@@ -26,19 +28,12 @@ RIVERTON = "Riverton"
 
 @pytest.fixture(scope="module")
 def cost_db(tmp_path_factory) -> Path:
-    folder = tmp_path_factory.mktemp("cost")
-    path = folder / "demo.duckdb"
-    con = connect(path)
-    populate_demo(con, seed=0)
-    load_demo_costs(con)
-    con.close()
-    shutil.copyfile(path, folder / "expected.duckdb")
-    return path
+    return demo_database(tmp_path_factory.mktemp("cost"), costs=True)
 
 
 @pytest.fixture(scope="module")
 def expected(cost_db):
-    con = connect(cost_db.parent / "expected.duckdb", read_only=True)
+    con = expected_connection(cost_db)
     yield con
     con.close()
 

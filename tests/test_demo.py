@@ -1,4 +1,4 @@
-"""The demo cohort (data/demo.py): deterministic, plausible, consistent with the model."""
+"""The demo cohort (data/demo/): deterministic, plausible, consistent with the model."""
 from __future__ import annotations
 
 import hashlib

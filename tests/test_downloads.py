@@ -20,8 +20,8 @@ HOSTILE = "=HYPERLINK(\"http://127.0.0.1:9/x\",\"click\")"
 BUILDERS = {
     ("ui/components.py", "download"),          # every chart card's "Download CSV"
     ("ui/history.py", "rejects"),              # Import history: rejected rows (guarded.rejects_csv)
-    ("ui/upload.py", "_check_rejects_download"),  # step 5: the check's rejected rows
-    ("ui/upload.py", "rejects_download"),      # after an import: its rejected rows
+    ("ui/upload_check.py", "_check_rejects_download"),  # step 5: the check's rejected rows
+    ("ui/upload_commit.py", "rejects_download"),  # after an import: its rejected rows
     ("ui/admin_view.py", "csv"),               # the audit log (guarded.audit_csv)
     ("ui/brief.py", "pdf"),                    # every question page's "Download brief"
     ("ui/brief.py", "png"),                    # every chart card's "Download as image"
@@ -97,13 +97,13 @@ def test_a_chart_cards_download_is_formula_safe_and_recorded(ui_env):
 
 
 def test_the_checks_rejected_rows_download_is_formula_safe_and_recorded(ui_env):
-    from ui import upload
+    from ui import upload_check
 
     result = SimpleNamespace(jurisdiction="Riverton", rejects_preview=[
         {"file_row": 2, "column": "Received", "reason": "cannot read it as a date",
          "raw_values": {"Received": HOSTILE}}])
     before = audit.count(ui_env)
-    body = upload._check_rejects_download(result)()
+    body = upload_check._check_rejects_download(result)()
     assert "'=HYPERLINK" in body and ",=HYPERLINK" not in body
     assert audit.count(ui_env) == before + 1
     assert _last_entry(ui_env) == ("download", "Riverton", "rejected rows of a check")

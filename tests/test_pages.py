@@ -27,12 +27,11 @@ from streamlit.testing.v1 import AppTest
 import metrics
 from charts.theme import PRESENTER_FONT_SIZE
 from data.connection import connect
-from data.demo import populate_demo
 from data.schema import create_schema
 from metrics.registry import REGISTRY
 from ui import sections
 
-from conftest import each_section, open_tables, show_card
+from conftest import demo_database, each_section, expected_connection, open_tables, show_card
 
 ROOT = Path(__file__).resolve().parent.parent
 DASHBOARD = str(ROOT / "dashboard.py")
@@ -79,19 +78,13 @@ MATURE = ("WITH r AS (SELECT *, max(greatest(referred_at, coalesce(connected_at,
 @pytest.fixture(scope="session")
 def demo_db(tmp_path_factory) -> Path:
     """The demo cohort (seed 0), for the app; a copy of it sits beside it for the checks."""
-    folder = tmp_path_factory.mktemp("pages")
-    path = folder / "demo.duckdb"
-    con = connect(path)
-    populate_demo(con, seed=0)
-    con.close()  # checkpointed: the copy below is the same database
-    shutil.copyfile(path, folder / "expected.duckdb")
-    return path
+    return demo_database(tmp_path_factory.mktemp("pages"))
 
 
 @pytest.fixture(scope="session")
 def sql(demo_db):
     """A read-only connection to the copy of the demo database: the test's own queries."""
-    con = connect(demo_db.parent / "expected.duckdb", read_only=True)
+    con = expected_connection(demo_db)
     yield con
     con.close()
 

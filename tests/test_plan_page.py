@@ -3,20 +3,20 @@
 The page's figures are compared with ``metrics.capacity.plan`` run by the test on a copy of the
 same database with the same choices (the model is seeded, so they must agree exactly), and the
 calibration gap of every running demo program is checked (the demo's teams' capacity is what
-produces its coverage: data/demo.py ``_free_team``).
+produces its coverage: data/demo/generate.py ``_free_team``).
 """
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from data.connection import connect
-from data.demo import DEMOS, populate_demo
+from data.demo import DEMOS
 from metrics import capacity
+
+from conftest import demo_database, expected_connection
 
 ROOT = Path(__file__).resolve().parent.parent
 DASHBOARD = str(ROOT / "dashboard.py")
@@ -29,18 +29,12 @@ A_URL, B_URL = "1 team 8-20 every day", "2 teams 8-20 every day"
 
 @pytest.fixture(scope="module")
 def demo_db(tmp_path_factory) -> Path:
-    folder = tmp_path_factory.mktemp("plan")
-    path = folder / "demo.duckdb"
-    con = connect(path)
-    populate_demo(con, seed=0)
-    con.close()
-    shutil.copyfile(path, folder / "expected.duckdb")
-    return path
+    return demo_database(tmp_path_factory.mktemp("plan"))
 
 
 @pytest.fixture(scope="module")
 def sql(demo_db):
-    con = connect(demo_db.parent / "expected.duckdb", read_only=True)
+    con = expected_connection(demo_db)
     yield con
     con.close()
 

@@ -6,20 +6,14 @@ which it chose and how many areas it matched, so the analyst sees it before anyt
 """
 from __future__ import annotations
 
-import logging
-from contextlib import closing
-
 import streamlit as st
 
 import data
 from data import uploads
-from service import guarded
 from data.boundaries import check_collection, property_values, read_geojson
-from data.connection import default_db_path
-from ui import auth, cache, messages
+from service import guarded
+from ui import auth, file_step
 from ui.text import escape
-
-log = logging.getLogger(__name__)
 
 FILE_TYPES = list(uploads.BOUNDARY_TYPES)
 _AUTO = "— find it from the calls' areas —"
@@ -34,24 +28,10 @@ def show(key: str, target: dict) -> None:
     st.caption("A GeoJSON file of the jurisdiction's areas (beats, districts, neighbourhoods) "
                "in longitude/latitude, as GIS tools and open-data portals export it. The "
                "Equity page then draws the areas on this map, without any map server.")
-    gen = st.session_state.setdefault(f"{key}__bgen", 0)
-    uploaded = st.file_uploader("GeoJSON (.geojson or .json)", type=FILE_TYPES,
-                                key=f"{key}_bfile_{gen}")
-    if uploaded is None:
-        _forget(key)
+    state = file_step.kept_file(key, "b", "GeoJSON (.geojson or .json)", FILE_TYPES,
+                                boundaries=True, describe=_properties)
+    if state is None:
         return
-    state = st.session_state.get(f"{key}__bstate")
-    if state is None or state["file_id"] != uploaded.file_id:
-        _forget(key)
-        try:
-            path = uploads.save_upload(uploaded, uploaded.name,
-                                       uploads.uploads_dir(default_db_path()), boundaries=True)
-        except data.DataError as e:
-            st.error(escape(str(e)))
-            return
-        state = {"file_id": uploaded.file_id, "path": str(path), "name": uploaded.name,
-                 "properties": _property_names(path, uploaded.name)}
-        st.session_state[f"{key}__bstate"] = state
     if state.get("done"):
         _show_done(key, state["done"])
         return
@@ -81,18 +61,16 @@ def show(key: str, target: dict) -> None:
         if done.get("error"):
             st.error(done["error"])
             return
-        st.cache_data.clear()
-        uploads.remove_upload(state["path"], uploads.uploads_dir(default_db_path()))
-        state["done"] = done["result"]
-        st.rerun()
+        file_step.finish(state, done)
 
 
-def _property_names(path, name) -> list[str]:
+def _properties(path, name) -> dict:
     """The features' property names ([] for a file the check will refuse, saying why)."""
     try:
-        return sorted(property_values(check_collection(read_geojson(path, name), name).features))
+        found = property_values(check_collection(read_geojson(path, name), name).features)
     except data.DataError:
-        return []
+        found = []
+    return {"properties": sorted(found)}
 
 
 def _area_property(state) -> str | None:
@@ -107,18 +85,10 @@ def _area_property(state) -> str | None:
 
 
 def _run(state, target, prop, dry_run: bool) -> dict:
-    entry = {"prop": prop}
-    with closing(cache.cursor()) as cur:
-        try:
-            entry["result"] = guarded.import_boundaries(
-                cur, auth.current(), state["path"], jurisdiction=target["jurisdiction"],
-                area_property=prop, file_name=state["name"], dry_run=dry_run)
-        except data.DataError as e:
-            entry["error"] = escape(str(e))
-        except Exception as e:  # a bug, not the file: a sentence here, the traceback in the log
-            log.exception("boundaries import failed")
-            entry["error"] = messages.import_failed(e)
-    return entry
+    entry = file_step.run("boundaries", lambda cur: guarded.import_boundaries(
+        cur, auth.current(), state["path"], jurisdiction=target["jurisdiction"],
+        area_property=prop, file_name=state["name"], dry_run=dry_run))
+    return {**entry, "prop": prop}
 
 
 def _show_done(key, result) -> None:
@@ -126,7 +96,8 @@ def _show_done(key, result) -> None:
                f"map of {escape(result.jurisdiction)}. The Equity page now draws its areas on it.")
     for line in _plain(result):
         st.caption(line)
-    st.button("Import another file", key=f"{key}_bagain", on_click=_start_over, args=(key,))
+    st.button("Import another file", key=f"{key}_bagain", on_click=file_step.start_over,
+              args=(key, "b"))
 
 
 def _plain(result) -> list[str]:
@@ -142,14 +113,3 @@ def _plain(result) -> list[str]:
         line = line.strip().removeprefix("note: ")
         out.append(line[:1].upper() + line[1:] + ("" if line.endswith(".") else "."))
     return [escape(line) for line in out]
-
-
-def _start_over(key) -> None:
-    _forget(key)
-    st.session_state[f"{key}__bgen"] = st.session_state.get(f"{key}__bgen", 0) + 1
-
-
-def _forget(key) -> None:
-    state = st.session_state.pop(f"{key}__bstate", None)
-    if state and not state.get("done"):
-        uploads.remove_upload(state["path"], uploads.uploads_dir(default_db_path()))

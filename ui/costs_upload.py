@@ -7,22 +7,19 @@ anything is saved; one unreadable row refuses the whole file, naming every bad r
 """
 from __future__ import annotations
 
-import logging
 from contextlib import closing
 
 import pandas as pd
 import streamlit as st
 
 import data
-from data import quality, uploads
+from data import quality
 from service import guarded
-from data.connection import default_db_path
 from data.schema import COST_STREAMS, VALUE_SETS
 from metrics.cost import STREAM_LABELS
-from ui import auth, cache, messages
+from ui import auth, cache, file_step
 from ui.text import escape
 
-log = logging.getLogger(__name__)
 
 FORMAT = ("One row per period and funding stream, with the columns **period** (`2025-Q1`, "
           "`2025-03`, `2025`, or a range of months such as `2024-07..2025-06`), **stream** "
@@ -43,28 +40,15 @@ def show(key: str, target: dict) -> None:
         return
     st.subheader("2. Choose the costs file")
     st.caption(FORMAT)
-    gen = st.session_state.setdefault(f"{key}__cgen", 0)
-    uploaded = st.file_uploader("CSV or XLSX", type=["csv", "xlsx", "txt"],
-                                key=f"{key}_cfile_{gen}")
-    if uploaded is None:
-        _forget(key)
+    state = file_step.kept_file(key, "c", "CSV or XLSX", ["csv", "xlsx", "txt"])
+    if state is None:
         return
-    state = st.session_state.get(f"{key}__cstate")
-    if state is None or state["file_id"] != uploaded.file_id:
-        _forget(key)
-        try:
-            path = uploads.save_upload(uploaded, uploaded.name,
-                                       uploads.uploads_dir(default_db_path()))
-        except data.DataError as e:
-            st.error(escape(str(e)))
-            return
-        state = {"file_id": uploaded.file_id, "path": str(path), "name": uploaded.name}
-        st.session_state[f"{key}__cstate"] = state
     if state.get("done"):
         st.success(f"Import #{state['done'].import_id} is saved: {escape(state['done'].file_name)}"
                    f" as the costs of {escape(state['done'].jurisdiction)}. The Cost page "
                    "shows them.")
-        st.button("Import another file", key=f"{key}_cagain", on_click=_start_over, args=(key,))
+        st.button("Import another file", key=f"{key}_cagain", on_click=file_step.start_over,
+                  args=(key, "c"))
         return
     st.subheader("3. Check and import")
     left, right = st.columns(2)
@@ -74,7 +58,7 @@ def show(key: str, target: dict) -> None:
     if not checked:
         return
     if checked.get("error"):
-        st.error(escape(checked["error"]))
+        st.error(checked["error"])  # Markdown already: escaped where it was built
         return
     result = checked["result"]
     if result.status == "already_imported":
@@ -92,38 +76,15 @@ def show(key: str, target: dict) -> None:
     if right.button("Import the costs", key=f"{key}_cimport"):
         done = _run(state, target, dry_run=False)
         if done.get("error"):
-            st.error(escape(done["error"]))
+            st.error(done["error"])
             return
-        st.cache_data.clear()
-        uploads.remove_upload(state["path"], uploads.uploads_dir(default_db_path()))
-        state["done"] = done["result"]
-        st.rerun()
+        file_step.finish(state, done)
 
 
 def _run(state, target, dry_run: bool) -> dict:
-    entry = {}
-    with closing(cache.cursor()) as cur:
-        try:
-            entry["result"] = guarded.import_costs(
-                cur, auth.current(), state["path"], jurisdiction=target["jurisdiction"],
-                file_name=state["name"], dry_run=dry_run)
-        except data.DataError as e:
-            entry["error"] = str(e)
-        except Exception as e:  # a bug, not the file: a sentence here, the traceback in the log
-            log.exception("costs import failed")
-            entry["error"] = messages.import_failed(e)
-    return entry
-
-
-def _start_over(key) -> None:
-    _forget(key)
-    st.session_state[f"{key}__cgen"] = st.session_state.get(f"{key}__cgen", 0) + 1
-
-
-def _forget(key) -> None:
-    state = st.session_state.pop(f"{key}__cstate", None)
-    if state and not state.get("done"):
-        uploads.remove_upload(state["path"], uploads.uploads_dir(default_db_path()))
+    return file_step.run("costs", lambda cur: guarded.import_costs(
+        cur, auth.current(), state["path"], jurisdiction=target["jurisdiction"],
+        file_name=state["name"], dry_run=dry_run))
 
 
 # --------------------------------------------------------------------------------------------

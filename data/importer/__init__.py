@@ -4,17 +4,18 @@ Every step runs in DuckDB over the staged text table; Python only handles header
 the distinct values of coded columns. Either the whole import commits or nothing does; the
 database is never left half-written, and a killed process rolls back on the next open.
 
-One module per stage: ``pipeline`` (the entry points and the steps in order, with the ``Plan``
-they share), ``raw`` (the staged file's columns as text), ``detect`` (timestamp formats),
-``codes`` (coded values), ``zones`` (local time <-> instants), ``validate`` (typed rows,
-rejects, row warnings), ``stage`` (one record per identifier), ``population`` (totals and
-census tables), ``commit`` (the merge and the ledger row).
+One module per stage: ``pipeline`` (the entry points and the steps in order), ``plan`` (the
+``Plan`` every stage takes as ``(con, plan)``, and the ``ImportResult`` they fill in), ``raw``
+(the staged file's columns as text), ``detect`` (timestamp formats), ``codes`` (coded
+values), ``zones`` (local time <-> instants), ``validate`` (typed rows, rejects, row
+warnings), ``stage`` (one record per identifier), ``population`` (totals and census tables),
+``commit`` (the merge and the ledger row).
 """
 from .commit import write_ledger
-from .pipeline import (ImportResult, find_stored_profile, import_file, one_transaction, preview,
-                       save_profile)
+from .pipeline import find_stored_profile, import_file, one_transaction, preview, save_profile
+from .plan import ImportResult, Plan
 from .validate import MAX_REJECTED_SHARE
 from .zones import zone_sql
 
-__all__ = ["ImportResult", "find_stored_profile", "import_file", "one_transaction", "preview",
-           "save_profile", "MAX_REJECTED_SHARE", "write_ledger", "zone_sql"]
+__all__ = ["ImportResult", "Plan", "find_stored_profile", "import_file", "one_transaction",
+           "preview", "save_profile", "MAX_REJECTED_SHARE", "write_ledger", "zone_sql"]

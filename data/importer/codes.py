@@ -12,8 +12,9 @@ def is_mapped(c, profile) -> bool:
     return c.type in ("code", "bool") or (c.type == "text" and bool(profile.value_map(c.name)))
 
 
-def value_tables(con, cols, profile) -> list[dict]:
+def value_tables(con, plan) -> list[dict]:
     """vmap_<field>(raw, std) for every coded field, from the distinct values in ``typed``."""
+    cols, profile = plan.cols, plan.profile
     mappings = []
     for c in cols:
         if not c.mapped:

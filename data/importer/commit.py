@@ -9,7 +9,9 @@ from ..schema import (DERIVED_LINKS, ID_FIELD, history_table, record_columns, ta
 
 
 
-def merge_records(con, kind, jurisdiction, import_id, result):
+def merge_records(con, plan):
+    kind, jurisdiction, import_id = plan.kind, plan.jurisdiction, plan.import_id
+    result = plan.result
     idf = ID_FIELD[kind]
     derived = ("import_id", "file_row", *DERIVED_LINKS.get(kind, ()))
     data_cols = [c for c, _ in record_columns(kind) if c not in derived]

@@ -18,8 +18,9 @@ _SAMPLE_ROWS = 25000
 _SHAPE_EXAMPLES = 8  # values per shape tried beside its smallest and largest
 
 
-def timestamp_formats(con, staged, cols, profile, file_name):
+def timestamp_formats(con, plan):
     """(formats per timestamp field, day order) for the mapped timestamp columns."""
+    staged, cols, profile, file_name = plan.staged, plan.cols, plan.profile, plan.file_name
     ts_cols = [c for c in cols if c.type == "timestamp"]
     given = profile.options.get("timestamp_format")
     if given:
@@ -121,11 +122,12 @@ def hour_24_sql(raw: str, parsed: str) -> str:
             f"'{timestamps.HOUR_24_SQL}') AND {parsed} IS NOT NULL, false)")
 
 
-def note_midnight_only(con, cols, tz, result) -> None:
+def note_midnight_only(con, plan) -> None:
     """Fields whose every time of day is 0:00: a date column mapped alone, the time lost.
 
     The first rows decide whether to look at all of them, so a normal file pays for a sample.
     """
+    cols, tz, result = plan.cols, plan.tz, plan.result
     for c in (c for c in cols if c.type == "timestamp"):
         n, midnight = _midnight_counts(con, c, tz, f"LIMIT {_SAMPLE_ROWS}")
         if n and n == midnight and (n < _SAMPLE_ROWS
@@ -163,9 +165,11 @@ def failed_rows(con, staged, flag: str):
           f"WHERE n.file_row IN (SELECT t.rowid + 2 FROM typed t WHERE {flag})")
 
 
-def recheck_failed_times(con, staged, cols, order, tz, detect: bool):
+def recheck_failed_times(con, plan, order):
     """Times that did not parse, read again from the file: spaces alone are a blank; with
     ``detect``, values the detected formats missed get formats of their own, parsed in place."""
+    staged, cols, tz = plan.staged, plan.cols, plan.tz
+    detect = "timestamp_format" not in plan.opts  # a given format is never second-guessed
     ts_cols = [c for c in cols if c.type == "timestamp"]
     if not ts_cols:
         return

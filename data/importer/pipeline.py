@@ -3,7 +3,7 @@ commit, in one transaction (the plan, ``Plan``, carries what the steps share).""
 from __future__ import annotations
 
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 
 
@@ -18,80 +18,10 @@ from .commit import merge_records, write_ledger
 from .detect import note_midnight_only, recheck_failed_times, timestamp_formats
 from .population import (acs_file_rows, acs_rejects, acs_reshape, population_totals,
                          write_acs_rejects)
+from .plan import ImportResult, Plan
 from .raw import Column, read_file
 from .stage import build_records, final_records
 from .validate import build_typed, collect_warnings, find_rejects, write_rejects
-from .zones import fast_zones
-
-
-def _shown(n) -> str:
-    """A count, or why it is missing: a check's New/Updated are an analyst's (service.guarded)."""
-    return "not shown" if n is None else f"{n:,}"
-
-
-@dataclass
-class ImportResult:
-    kind: str
-    jurisdiction: str
-    file_name: str
-    sha256: str
-    status: str  # committed | dry_run | already_imported
-    import_id: int | None = None
-    rows_read: int = 0
-    rows_inserted: int = 0
-    rows_updated: int = 0
-    rows_unchanged: int = 0
-    rows_merged: int = 0
-    rows_rejected: int = 0
-    rows_warned: int = 0
-    records: int = 0
-    unit_rows: tuple[int, int] | None = None  # (rows, calls) when unit rows were collapsed
-    fingerprint_merged: int | None = None
-    value_mappings: list[dict] = field(default_factory=list)
-    warnings_by_type: dict[str, int] = field(default_factory=dict)
-    reject_reasons: list[dict] = field(default_factory=list)
-    rejects_preview: list[dict] = field(default_factory=list)
-    profile: Profile | None = None
-    profile_source: str | None = None  # given | stored | suggested
-    profile_path: str | None = None
-    notes: list[str] = field(default_factory=list)
-    previous_import: int | None = None
-    midnight_only: list[str] = field(default_factory=list)  # time fields read as dates alone
-    # Calls: the crosswalk rows added for call types new to the jurisdiction (added,
-    # categorised, uncategorised, call_types).
-    crosswalk: dict | None = None
-
-    def summary_lines(self) -> list[str]:
-        if self.status == "already_imported":
-            return [f"{self.file_name} was already imported as import #{self.previous_import} "
-                    f"for {self.jurisdiction} ({self.kind}); nothing changed."]
-        verb = "Would import" if self.status == "dry_run" else f"Import #{self.import_id}:"
-        lines = [f"{verb} {self.file_name} as {self.kind} for {self.jurisdiction}",
-                 f"  rows read {self.rows_read:,}; inserted {_shown(self.rows_inserted)}; "
-                 f"updated {_shown(self.rows_updated)}; unchanged {_shown(self.rows_unchanged)}; "
-                 f"merged {self.rows_merged:,}; rejected {self.rows_rejected:,}; "
-                 f"with warnings {self.rows_warned:,}"]
-        if self.unit_rows:
-            lines.append(f"  unit rows: {self.unit_rows[0]:,} rows became {self.unit_rows[1]:,} "
-                         f"calls")
-        if self.fingerprint_merged is not None:
-            lines.append(f"  row fingerprints used as identifiers; {self.fingerprint_merged:,} "
-                         "identical rows merged")
-        for w, n in sorted(self.warnings_by_type.items()):
-            lines.append(f"  warning {w}: {n:,}")
-        for r in self.reject_reasons[:10]:
-            lines.append(f"  rejected {r['rows']:,} row(s): {r['column']}: {r['reason']}")
-        unrecognised = [m for m in self.value_mappings if m["how"] == "not recognised"]
-        for m in unrecognised[:10]:
-            lines.append(f"  value not recognised in {m['field']}: {m['raw']!r} -> {m['code']} "
-                         f"({m['rows']:,} rows); map it under [values.{m['field']}]")
-        if self.crosswalk and self.crosswalk["added"]:
-            x = self.crosswalk
-            lines.append(f"  crosswalk: {x['added']:,} new call type(s), {x['categorised']:,} "
-                         f"given a category by a confident suggestion, {x['uncategorised']:,} "
-                         "left to map (python -m data crosswalk suggest)")
-        lines += [f"  {n}" if n.startswith("warning: ") else f"  note: {n}" for n in self.notes]
-        return lines
 
 
 def preview(con, path, *, kind: str, file_name: str | None = None, work_dir=None,
@@ -159,8 +89,10 @@ def import_file(con, path, *, kind: str, jurisdiction: str, profile: Profile | s
                         sheet=opts.get("sheet"), encoding=opts.get("encoding"))
     try:
         acs_file = acs_reshape(con, staged, kind, opts.get("source"))
-        plan = _prepare(con, staged, kind, jurisdiction, profile, file_name, profile_dir,
-                        timezone_name, report, acs_file)
+        plan = _plan(con, staged, acs_file, kind=kind, jurisdiction=jurisdiction,
+                     profile=profile, file_name=file_name, profile_dir=profile_dir,
+                     tz_name=timezone_name)
+        _prepare(con, plan, report)
         prior = con.execute("SELECT import_id FROM imports WHERE file_sha256 = ? AND "
                             "jurisdiction = ? AND kind = ? AND status = 'committed'",
                             [staged.sha256, jurisdiction, kind]).fetchone()
@@ -213,59 +145,51 @@ def find_stored_profile(profile_dir, kind: str, headers: list[str], jurisdiction
     return path if owner is None or owner == jurisdiction else None
 
 
-@dataclass
-class _Plan:
-    """What the temp work produced, for the commit step."""
-
-    staged: object
-    kind: str
-    jurisdiction: str
-    cols: list
-    tz: str
-    tz_is_new: bool
-    result: ImportResult
-    source: str = "typed"
-    acs: acs.Reshaped | None = None  # the file was an ACS table export, read as long rows
-
-
-def _prepare(con, staged, kind, jurisdiction, profile, file_name, profile_dir, tz_name,
-             report, acs_file=None) -> _Plan:
+def _plan(con, staged, acs_file, *, kind, jurisdiction, profile, file_name, profile_dir,
+          tz_name) -> Plan:
+    """The plan of one import: its profile (given, stored or suggested), the fields' columns
+    and the jurisdiction's zone. Nothing is written here."""
     if acs_file is not None:
         profile, source = acs.profile_for(profile, acs_file.layout, file_name), "acs"
     else:
         profile, source = _choose_profile(profile, kind, staged.headers, file_name, profile_dir,
                                           jurisdiction, lambda: _suggestions(con, staged, kind))
-    opts = profile.options
     positions = resolve_columns(profile, staged.headers, file_name)
     cols = _columns(kind, positions, staged.headers, profile)
-    tz, tz_is_new = _jurisdiction_zone(con, jurisdiction, tz_name or opts.get("timezone"))
+    tz, tz_is_new = _jurisdiction_zone(con, jurisdiction,
+                                       tz_name or profile.options.get("timezone"))
     result = ImportResult(kind, jurisdiction, file_name, "", "committed", profile=profile,
                           profile_source=source, notes=list(staged.notes))
+    return Plan(staged, kind, jurisdiction, file_name, profile, cols, tz, tz_is_new, result,
+                acs=acs_file)
+
+
+def _prepare(con, plan: Plan, report) -> None:
+    """The temp work, in order: formats, typed rows, values, rejects, one row per record."""
+    result = plan.result
     report("detecting formats", 0.15)
-    formats, order = timestamp_formats(con, staged, cols, profile, file_name)
+    formats, order = timestamp_formats(con, plan)
     report("parsing", 0.25)
-    build_typed(con, staged, kind, cols, formats, tz, opts)
+    build_typed(con, plan, formats)
     result.rows_read = con.execute("SELECT count(*) FROM typed").fetchone()[0]
     if result.rows_read == 0:
-        raise ImportRefused(f"{file_name} has a header but no data rows; nothing to import.")
-    recheck_failed_times(con, staged, cols, order, tz,
-                          detect="timestamp_format" not in opts)
-    note_midnight_only(con, cols, tz, result)
+        raise ImportRefused(f"{plan.file_name} has a header but no data rows; nothing to "
+                            "import.")
+    recheck_failed_times(con, plan, order)
+    note_midnight_only(con, plan)
     report("mapping values", 0.5)
-    result.value_mappings = value_tables(con, cols, profile)
+    result.value_mappings = value_tables(con, plan)
     report("validating", 0.6)
-    find_rejects(con, staged, cols, result, opts, file_name)
-    if acs_file is not None:
-        acs_rejects(acs_file, result, opts, file_name)
+    find_rejects(con, plan)
+    if plan.acs is not None:
+        acs_rejects(plan)
     report("collapsing", 0.7)
-    plan = _Plan(staged, kind, jurisdiction, cols, tz, tz_is_new, result, acs=acs_file)
-    plan.source = build_records(con, kind, cols, opts, result, file_name)
-    if acs_file is not None:
+    plan.source = build_records(con, plan)
+    if plan.acs is not None:
         plan.source = acs_file_rows(con, plan.source)
-    return plan
 
 
-def _commit(con, plan: _Plan, dry_run: bool) -> ImportResult:
+def _commit(con, plan: Plan, dry_run: bool) -> ImportResult:
     result = plan.result
     result.status = "dry_run" if dry_run else "committed"
     result.sha256 = plan.staged.sha256
@@ -274,19 +198,17 @@ def _commit(con, plan: _Plan, dry_run: bool) -> ImportResult:
                     [plan.jurisdiction, plan.tz])
         result.notes.append(f"new jurisdiction '{plan.jurisdiction}' (time zone {plan.tz})")
     result.import_id = con.execute("SELECT nextval('import_seq')").fetchone()[0]
-    final_records(con, plan.kind, plan.cols, plan.jurisdiction, result.import_id, plan.tz,
-                   plan.source, result.profile.options, fast_zones(plan.staged))
+    final_records(con, plan)
     if plan.kind == "population":
-        population_totals(con, plan.cols, result)
+        population_totals(con, plan)
     if plan.acs is not None:
-        write_acs_rejects(con, plan.acs, result.import_id)
+        write_acs_rejects(con, plan)
     else:
-        write_rejects(con, plan.staged, result)
-    collect_warnings(con, plan.kind, plan.cols, plan.jurisdiction, result.import_id, result,
-                      plan.source)
+        write_rejects(con, plan)
+    collect_warnings(con, plan)
     if plan.kind == "calls":
         _starter_crosswalk(con, plan.jurisdiction, result)
-    merge_records(con, plan.kind, plan.jurisdiction, result.import_id, result)
+    merge_records(con, plan)
     if result.crosswalk and result.crosswalk["added"] and result.crosswalk["had_calls"]:
         # Calls of earlier imports with a type new to the crosswalk (a database from before
         # types were added at import): their category and eligibility change too.

@@ -21,12 +21,13 @@ from .validate import MAX_REJECTED_SHARE
 _OVERLAP_TOLERANCE = 0.01
 
 
-def population_totals(con, cols, result) -> None:
+def population_totals(con, plan) -> None:
     """Total rows from a total column, then a warning when the groups overlap.
 
     Long-format city tables count Hispanic or Latino beside the races, so their race rows add
     up to more than the city; only a `total` row may serve as the total (README data model).
     """
+    cols, result = plan.cols, plan.result
     if any(c.name == "total_population" for c in cols):
         result.records += _derive_total_rows(con, result.file_name)
     result.notes += _overlap_notes(con)
@@ -127,8 +128,9 @@ def acs_reshape(con, staged, kind, source=None) -> acs.Reshaped | None:
     return shaped
 
 
-def acs_rejects(shaped, result, opts, file_name) -> None:
+def acs_rejects(plan) -> None:
     """The rows ``acs.reshape`` could not read, counted like the pipeline's own rejects."""
+    shaped, result, opts = plan.acs, plan.result, plan.opts
     result.rows_read = shaped.geographies
     if not shaped.rejects:
         return
@@ -145,7 +147,7 @@ def acs_rejects(shaped, result, opts, file_name) -> None:
         detail = "; ".join(f"row {r.file_row}, column '{r.column}': {r.reason}"
                            for r in shaped.rejects[:3])
         raise ImportRefused(
-            f"{file_name}: {len(rows):,} of {shaped.geographies:,} rows would be rejected, so "
+            f"{plan.file_name}: {len(rows):,} of {shaped.geographies:,} rows would be rejected, so "
             f"the file is probably not what it seems. First problems: {detail}. Nothing was "
             "imported.", issues=[(r.file_row, r.column, r.reason) for r in shaped.rejects[:3]])
 
@@ -163,10 +165,11 @@ def acs_file_rows(con, source: str) -> str:
     return "acs_records"
 
 
-def write_acs_rejects(con, shaped, import_id) -> None:
+def write_acs_rejects(con, plan) -> None:
+    shaped = plan.acs
     if not shaped.rejects:
         return
     con.executemany("INSERT INTO rejects VALUES (?, ?, ?, ?, ?)",
-                    [[import_id, r.file_row, r.column, r.reason,
+                    [[plan.import_id, r.file_row, r.column, r.reason,
                       json.dumps(r.values)]
                      for r in shaped.rejects])

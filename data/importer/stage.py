@@ -11,7 +11,7 @@ from ..connection import migrate_person_key
 from ..errors import DataError, ImportRefused
 from ..schema import (ID_FIELD, MAIN_TIME, record_columns)
 from .codes import mapped_value, vmap_joins
-from .zones import zone_sql
+from .zones import fast_zones, zone_sql
 
 
 def _stored(c) -> str:
@@ -19,8 +19,9 @@ def _stored(c) -> str:
     return f'"r_{c.name}"' if c.mapped or c.type == "code" else f'"{c.name}"'
 
 
-def build_records(con, kind, cols, opts, result, file_name) -> str:
+def build_records(con, plan) -> str:
     """The relation with one row per record: ``typed`` itself, or ``collapsed``."""
+    kind, cols, opts, result = plan.kind, plan.cols, plan.opts, plan.result
     idf = ID_FIELD[kind]
     if kind == "population":
         _population_key(con, cols, opts)
@@ -42,7 +43,7 @@ def build_records(con, kind, cols, opts, result, file_name) -> str:
         return "typed"
     fields = [c for c in cols if c.name != idf]
     if not units:
-        _refuse_conflicting_duplicates(con, fields, idf, file_name)
+        _refuse_conflicting_duplicates(con, fields, idf, plan.file_name)
     keep = [_aggregate(c, units) for c in fields]
     keep += [f'bool_or("{f}_{c.name}") AS "{f}_{c.name}"' for c in fields
              if c.type == "timestamp" for f in ("p", "h")]
@@ -100,20 +101,21 @@ def _refuse_conflicting_duplicates(con, fields, idf, file_name):
             "export has no real identifier, set fingerprint_ids = true. Nothing was imported.")
 
 
-def final_records(con, kind, cols, jurisdiction, import_id, tz, source, opts,
-                   fast_zones=False):
+def final_records(con, plan):
     """The view ``incoming``: rows shaped as the target table, computed on the fly.
 
     A view, not a table, to avoid one more full copy of a large file; the import's constants
     come from a one-row table because views cannot take parameters.
     """
+    kind, cols, tz, opts, source = plan.kind, plan.cols, plan.tz, plan.opts, plan.source
+    fast = fast_zones(plan.staged)
     by_name = {c.name: c for c in cols}
     idf = ID_FIELD[kind]
     main = MAIN_TIME[kind]
     con.execute("CREATE OR REPLACE TEMP TABLE import_ctx AS SELECT ?::VARCHAR AS j, "
                 "?::BIGINT AS id, ?::VARCHAR AS tz, ?::VARCHAR AS secret, ?::VARCHAR AS dim, "
                 "?::VARCHAR AS src",
-                [jurisdiction, import_id, tz,
+                [plan.jurisdiction, plan.import_id, tz,
                  person_secret(con) if "person_key" in by_name else "", opts.get(
                      "dimension", _POPULATION_DEFAULTS["dimension"]),
                  opts.get("source", _POPULATION_DEFAULTS["source"])])
@@ -131,7 +133,7 @@ def final_records(con, kind, cols, jurisdiction, import_id, tz, source, opts,
         elif name == idf:
             expr = f"src.{idf}"
         elif main and name == main.replace("_at", "_local"):
-            expr = (zone_sql(con, tz, fast_zones, False, f"src.{main}", "ctx.tz")
+            expr = (zone_sql(con, tz, fast, False, f"src.{main}", "ctx.tz")
                     if main in by_name else "NULL::TIMESTAMP")
         elif name.endswith("_raw") and name[:-4] in by_name:
             expr = f'src."r_{name[:-4]}"'

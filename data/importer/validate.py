@@ -73,12 +73,13 @@ def _error_flag(c) -> str | None:
     return None
 
 
-def build_typed(con, staged, kind, cols, formats, tz, opts):
+def build_typed(con, plan, formats):
     """typed: one row per file row, in file order (rowid + 2 = spreadsheet row number).
 
     Holds every parsed field, the raw text of coded fields (mapped later, on distinct values),
     ``e_<field>`` flags for values that cannot be read and ``p_<field>`` for 0:00 times.
     """
+    staged, kind, cols, tz, opts = plan.staged, plan.kind, plan.cols, plan.tz, plan.opts
     inner, inner_params, outer, outer_params = [], [], [], []
     fast = fast_zones(staged)
 
@@ -158,8 +159,9 @@ def _reject_checks(cols):
     return out
 
 
-def find_rejects(con, staged, cols, result, opts, file_name):
+def find_rejects(con, plan):
     """rej(file_row, column, field, reason): every unreadable value, read back from the file."""
+    staged, cols, result, file_name = plan.staged, plan.cols, plan.result, plan.file_name
     con.execute("CREATE OR REPLACE TEMP TABLE rej (file_row BIGINT, \"column\" VARCHAR, "
                 "field VARCHAR, reason VARCHAR)")
     checks = _reject_checks(cols)
@@ -178,7 +180,7 @@ def find_rejects(con, staged, cols, result, opts, file_name):
         {"column": col, "reason": reason, "rows": n} for col, reason, n in con.execute(
             "SELECT \"column\", regexp_replace(reason, '^cannot read ''.*'' as ', "
             "'cannot read as '), count(*) FROM rej GROUP BY ALL ORDER BY 3 DESC").fetchall()]
-    limit = opts.get("max_rejected_share", MAX_REJECTED_SHARE)
+    limit = plan.opts.get("max_rejected_share", MAX_REJECTED_SHARE)
     if rejected > limit * result.rows_read:
         examples = con.execute("SELECT file_row, \"column\", reason FROM rej ORDER BY file_row "
                                "LIMIT 3").fetchall()
@@ -194,7 +196,8 @@ def find_rejects(con, staged, cols, result, opts, file_name):
     con.execute("DELETE FROM typed WHERE rowid + 2 IN (SELECT file_row FROM rej)")
 
 
-def write_rejects(con, staged, result):
+def write_rejects(con, plan):
+    staged, result = plan.staged, plan.result
     if not result.rows_rejected:
         return
     headers = _dedupe_keys([h or f"column {i + 1}" for i, h in enumerate(staged.headers)])
@@ -213,8 +216,10 @@ def _dedupe_keys(headers):
     return out
 
 
-def collect_warnings(con, kind, cols, jurisdiction, import_id, result, source):
+def collect_warnings(con, plan):
     """row_warnings: every warning of every kept row, found in one pass over the records."""
+    kind, cols, result, source = plan.kind, plan.cols, plan.result, plan.source
+    jurisdiction, import_id = plan.jurisdiction, plan.import_id
     idf = ID_FIELD[kind]
     labels = {c.name: c.label for c in cols}
     main = MAIN_TIME[kind]

@@ -1,0 +1,198 @@
+"""SQL from the registered arrays to canonical rows: ids in each export's format, instants from
+local wall-clock times in each jurisdiction's zone, labels beside codes, file rows numbered
+like a spreadsheet. Writes the jurisdictions, crosswalk, calls, responses, referrals and
+population of the demo imports."""
+from __future__ import annotations
+
+import numpy as np
+
+from ..schema import record_columns
+from .rates import (MEDICAL_DISPO_P, MEDICAL_DISPOS, MODEL_RAW, POLICE_DISPO_P, POLICE_DISPOS,
+                    SERVICE_RAW, STATUS_RAW)
+from .spec import POPULATION_SOURCE
+
+def _idfmt(prefix, yfmt, sep, width, ts, seq):
+    year = f"CASE {yfmt} WHEN '%Y' THEN strftime({ts}, '%Y') ELSE strftime({ts}, '%y') END"
+    return (f"{prefix} || {year} || {sep} || "
+            f"lpad({seq}::VARCHAR, greatest({width}, length({seq}::VARCHAR))::INTEGER, '0')")
+
+
+def write(con, demos, seed) -> None:
+    """The demo imports' canonical rows, from the registered arrays (data/demo/arrow.py)."""
+    _calls(con)
+    _responses(con, seed)
+    _referrals(con)
+    _settings(con, demos)
+    for kind in ("calls", "responses", "referrals"):
+        insert_records(con, kind, f"demo_{kind}")
+    _population(con)
+
+
+def drop_temporaries(con) -> None:
+    for t in ("demo_calls", "demo_responses", "demo_referrals"):
+        con.execute(f"DROP TABLE IF EXISTS {t}")
+
+
+def _dispositions(values, shares) -> str:
+    """A SQL pick from ``values`` with ``shares`` by the row's uniform ``dispo_u``."""
+    cum = np.cumsum(shares) / sum(shares)
+    return ("['" + "', '".join(values) + "'][1 + "
+            + " + ".join(f"(dispo_u >= {c:.6f})::INT" for c in cum[:-1]) + "]")
+
+
+def _placed(a: str, table: str, local: str, at: str) -> str:
+    """Rows of ``table`` (alias ``a``) with their instant ``at`` from the local ``local`` in
+    the jurisdiction's zone, their number within the local year (``seq``, for ids) and their
+    row in the file (``file_row``: header = row 1, in local time order)."""
+    return f"""
+  SELECT *, timezone(m.tz, {a}.{local}::TIMESTAMP) AS {at},
+    row_number() OVER (PARTITION BY {a}.jurisdiction, year({a}.{local})
+                       ORDER BY {a}.{local}, {a}.gen_idx) AS seq,
+    row_number() OVER (PARTITION BY {a}.jurisdiction ORDER BY {a}.{local}, {a}.gen_idx) + 1
+      AS file_row
+  FROM {table} {a} JOIN demo_meta m USING (jurisdiction)
+"""
+
+
+def _calls(con) -> None:
+    pick_p = _dispositions(POLICE_DISPOS, POLICE_DISPO_P)
+    pick_m = _dispositions(MEDICAL_DISPOS, MEDICAL_DISPO_P)
+    con.execute("DROP TABLE IF EXISTS demo_calls")
+    con.execute(f"""
+CREATE TEMP TABLE demo_calls AS
+WITH c AS ({_placed('c', 'demo_calls_in', 'local_ts', 'received_at')})
+SELECT
+  jurisdiction, gen_idx, id_calls AS import_id,
+  {_idfmt('call_prefix', 'call_yfmt', 'call_sep', 'call_width', 'local_ts', 'seq')} AS call_id,
+  received_at,
+  received_at + to_seconds(disp_s) AS dispatched_at,
+  received_at + to_seconds(enr_s) AS enroute_at,
+  received_at + to_seconds(arr_s) AS arrived_at,
+  received_at + to_seconds(clr_s) AS cleared_at,
+  call_type::VARCHAR AS call_type, category::VARCHAR AS category,
+  priority::VARCHAR AS priority, origin::VARCHAR AS origin, origin_raw::VARCHAR AS origin_raw,
+  responder::VARCHAR AS responder,
+  CASE responder::VARCHAR
+    WHEN 'police' THEN u_police || (100 + unit_no * 7)::VARCHAR
+    WHEN 'fire' THEN u_fire || (unit_no % 30 + 1)::VARCHAR
+    WHEN 'ems' THEN u_ems || (unit_no % 40 + 1)::VARCHAR
+    WHEN 'alternative' THEN u_alternative || (unit_no % 6 + 1)::VARCHAR
+    WHEN 'co_response' THEN u_co_response || (unit_no % 4 + 1)::VARCHAR
+    WHEN 'phone' THEN u_phone
+    ELSE NULL END AS responder_raw,
+  CASE
+    WHEN responder::VARCHAR = 'none' THEN 'CANCELLED'
+    WHEN responder::VARCHAR = 'phone' THEN 'RESOLVED BY PHONE'
+    WHEN responder::VARCHAR = 'fire' AND category::VARCHAR = 'FIRE'
+      THEN ['FALSE ALARM', 'INVESTIGATED', 'EXTINGUISHED', 'CANCELLED'][
+        1 + floor(dispo_u * 3.999)::INT]
+    WHEN responder::VARCHAR IN ('fire', 'ems') THEN {pick_m}
+    WHEN responder::VARCHAR = 'police' THEN {pick_p}
+    WHEN ar_outcome IS NOT NULL
+      THEN upper(team || ' - ' || replace(ar_outcome::VARCHAR, '_', ' '))
+    ELSE NULL END AS disposition,
+  area::VARCHAR AS area, eligible, not_served_reason::VARCHAR AS not_served_reason,
+  timezone(tz, received_at) AS received_local,
+  file_row
+FROM c
+""")
+
+
+def _responses(con, seed) -> None:
+    con.execute("DROP TABLE IF EXISTS demo_responses")
+    con.execute(f"""
+CREATE TEMP TABLE demo_responses AS
+WITH r AS ({_placed('r', 'demo_responses_in', 'base_local', 'base_at')})
+SELECT
+  r.jurisdiction, r.gen_idx, r.id_responses AS import_id, r.file_row,
+  {_idfmt('r.resp_prefix', 'r.resp_yfmt', 'r.resp_sep', 'r.resp_width', 'r.base_local', 'r.seq')}
+    AS response_id,
+  c.call_id, r.team,
+  r.model, CASE r.model WHEN 'co_response' THEN '{MODEL_RAW["co_response"]}'
+    ELSE '{MODEL_RAW["alternative"]}' END AS model_raw,
+  CASE WHEN NOT r.blank THEN r.base_at + to_seconds(r.req_s) END AS requested_at,
+  CASE WHEN NOT r.blank THEN r.base_at + to_seconds(r.disp_s) END AS dispatched_at,
+  CASE WHEN NOT r.blank THEN r.base_at + to_seconds(r.arr_s) END AS arrived_at,
+  CASE WHEN NOT r.blank THEN r.base_at + to_seconds(r.eng_s) END AS engaged_at,
+  CASE WHEN NOT r.blank THEN r.base_at + to_seconds(r.clr_s) END AS cleared_at,
+  list_filter([r.reason1::VARCHAR, r.reason2::VARCHAR], lambda x: x IS NOT NULL) AS reasons,
+  r.contact_made, r.police_backup, r.arrest, r.injury,
+  r.outcome::VARCHAR AS outcome, o.label AS outcome_raw,
+  CASE WHEN r.contact_made THEN r.transport_destination::VARCHAR END AS transport_destination,
+  CASE WHEN r.contact_made THEN r.transport_destination_raw::VARCHAR END
+    AS transport_destination_raw,
+  CASE WHEN r.person IS NOT NULL
+    THEN left(sha256(r.slug || '|' || {int(seed)} || '|' || r.person::VARCHAR), 20) END
+    AS person_key,
+  r.race_ethnicity::VARCHAR AS race_ethnicity,
+  r.race_raw::VARCHAR AS race_ethnicity_raw,
+  r.gender::VARCHAR AS gender, r.gender_raw::VARCHAR AS gender_raw,
+  r.age_group::VARCHAR AS age_group, r.area::VARCHAR AS area,
+  CASE WHEN NOT r.blank THEN timezone(r.tz, r.base_at + to_seconds(r.req_s)) END
+    AS requested_local
+FROM r
+LEFT JOIN demo_calls c ON c.jurisdiction = r.jurisdiction AND c.gen_idx = r.call_idx
+LEFT JOIN demo_outcome_raw o ON o.jurisdiction = r.jurisdiction AND o.code = r.outcome::VARCHAR
+""")
+
+
+def _referrals(con) -> None:
+    con.execute("DROP TABLE IF EXISTS demo_referrals")
+    con.execute("""
+CREATE TEMP TABLE demo_referrals AS
+WITH f AS (
+  SELECT *, timezone(m.tz, f.base_local::TIMESTAMP) AS base_at
+  FROM demo_referrals_in f JOIN demo_meta m USING (jurisdiction)
+), g AS (
+  SELECT f.*, f.base_at + to_seconds(f.referred_s) AS referred_at,
+    row_number() OVER (PARTITION BY f.jurisdiction
+                       ORDER BY f.base_at + to_seconds(f.referred_s), f.gen_idx) AS seq
+  FROM f
+)
+SELECT
+  g.jurisdiction, g.id_referrals AS import_id, g.seq + 1 AS file_row,
+  g.ref_prefix || lpad(g.seq::VARCHAR, greatest(g.ref_width, length(g.seq::VARCHAR))::INTEGER, '0')
+    AS referral_id,
+  CASE WHEN NOT g.orphan THEN r.response_id END AS response_id, r.person_key,
+  g.service_type::VARCHAR AS service_type, s.label AS service_type_raw,
+  g.referred_at, g.status::VARCHAR AS status, t.label AS status_raw,
+  g.base_at + to_seconds(g.connected_s) AS connected_at,
+  timezone(g.tz, g.referred_at) AS referred_local
+FROM g
+JOIN demo_responses r ON r.jurisdiction = g.jurisdiction AND r.gen_idx = g.resp_idx
+JOIN (SELECT unnest(?::VARCHAR[]) AS code, unnest(?::VARCHAR[]) AS label) s
+  ON s.code = g.service_type::VARCHAR
+JOIN (SELECT unnest(?::VARCHAR[]) AS code, unnest(?::VARCHAR[]) AS label) t
+  ON t.code = g.status::VARCHAR
+""", [list(SERVICE_RAW), list(SERVICE_RAW.values()), list(STATUS_RAW),
+      list(STATUS_RAW.values())])
+
+
+def _settings(con, demos) -> None:
+    """Each jurisdiction's program settings and its crosswalk (the types left out stay out)."""
+    con.executemany("INSERT INTO jurisdictions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    [(d.name, d.state, d.tz, d.population, d.program, d.launch, d.cov_hours[0],
+                      d.cov_hours[1], d.cov_days, list(d.cov_areas) if d.cov_areas else None,
+                      list(d.targets)) for d in demos])
+    con.execute("INSERT INTO crosswalk SELECT jurisdiction, call_type, category, eligible "
+                "FROM demo_crosswalk_in")
+
+
+def _population(con) -> None:
+    con.execute("""
+INSERT INTO population (jurisdiction, population_key, geography, dimension, "group",
+                        population, moe, source, import_id, file_row)
+SELECT p.jurisdiction, concat_ws('|', p.geography, p.dimension, p."group", ?),
+  p.geography, p.dimension, p."group", p.population, p.moe, ?, m.id_population,
+  row_number() OVER (PARTITION BY p.jurisdiction ORDER BY p.geography = p.jurisdiction,
+                     p.geography, p.dimension, p."group") + 1
+FROM demo_population_in p JOIN demo_meta m USING (jurisdiction)
+""", [POPULATION_SOURCE, POPULATION_SOURCE])
+
+
+def insert_records(con, kind, temp):
+    cols = [c for c, _ in record_columns(kind)]
+    have = {r[0] for r in con.execute(f"DESCRIBE {temp}").fetchall()}
+    select = [f'"{c}"' if c in have else "NULL" for c in cols]
+    quoted = ", ".join(f'"{c}"' for c in cols)
+    con.execute(f"INSERT INTO {kind} ({quoted}) SELECT {', '.join(select)} FROM {temp}")
