@@ -41,7 +41,7 @@ def show(key: str, target: dict) -> None:
         st.info("Costs belong to a jurisdiction that exists already: import its calls or "
                 "responses first (or add it on the Admin page), then its costs.")
         return
-    st.subheader("2. Choose the costs file")
+    st.header("2. Choose the costs file")
     st.caption(FORMAT)
     gen = st.session_state.setdefault(f"{key}__cgen", 0)
     uploaded = st.file_uploader("CSV or XLSX", type=["csv", "xlsx", "txt"],
@@ -66,7 +66,7 @@ def show(key: str, target: dict) -> None:
                    "shows them.")
         st.button("Import another file", key=f"{key}_cagain", on_click=_start_over, args=(key,))
         return
-    st.subheader("3. Check and import")
+    st.header("3. Check and import")
     left, right = st.columns(2)
     if left.button("Check the costs", key=f"{key}_ccheck", type="primary"):
         state["checked"] = _run(state, target, dry_run=True)

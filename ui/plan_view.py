@@ -139,7 +139,7 @@ def _missed_sentence(df: pd.DataFrame, names: list[str], schedules: list[dict]) 
 
 
 def grids(doc: dict, names: list[str]) -> None:
-    st.subheader("Teams on duty")
+    st.header("Teams on duty")
     for s, name, col in zip(doc["schedules"], names, components.columns(2)):
         with col:
             st.plotly_chart(charts.schedule_grid(s["grid"], name), width="stretch", theme=None,
@@ -148,7 +148,7 @@ def grids(doc: dict, names: list[str]) -> None:
 
 
 def needed(doc: dict) -> None:
-    st.subheader("Team-hours needed for 60%, 70% and 80% coverage")
+    st.header("Team-hours needed for 60%, 70% and 80% coverage")
     st.table(charts.needed_table(doc["needed"]), hide_index=True)
     st.caption("For each target, the fewest team-hours a week among the same number of teams "
                "every day 8-20, 7-23 or around the clock. Coverage counts eligible-type calls "
@@ -157,7 +157,7 @@ def needed(doc: dict) -> None:
 
 
 def calibration(doc: dict, name: str) -> None:
-    st.subheader("Does the model reproduce the program?")
+    st.header("Does the model reproduce the program?")
     cal = doc["calibration"]
     if "unavailable" in cal:
         st.caption(escape(_named(cal["unavailable"], doc["jurisdiction"], name)) +

@@ -101,7 +101,7 @@ def _choose_target(cur, key) -> dict | None:
         except AccessDenied as e:
             st.info(escape(str(e)), icon=":material/lock:")
             return None
-    st.subheader("1. What are you importing?")
+    st.header("1. What are you importing?")
     left, right = st.columns(2)
     kind = left.radio("The file holds", list(KIND_LABELS), format_func=KIND_LABELS.get,
                       key=f"{key}_kind")
@@ -136,7 +136,7 @@ def _uploads_dir() -> Path:
 
 def _choose_file(key) -> dict | None:
     """Keep exactly one file on disk for the file in the uploader; None when there is none."""
-    st.subheader("2. Choose the export")
+    st.header("2. Choose the export")
     gen = st.session_state.setdefault(f"{key}__gen", 0)
     uploaded = st.file_uploader("CSV, CSV.gz, TXT or XLSX", type=FILE_TYPES,
                                 key=f"{key}_file_{gen}")
@@ -187,7 +187,7 @@ def _reset_if_changed(key, kind, upload) -> None:
 
 
 def _preview(cur, key, target, upload) -> dict | None:
-    st.subheader("3. First rows of the file")
+    st.header("3. First rows of the file")
     sheet = _sheet_choice(key, upload)
     cached = st.session_state.get(f"{key}__preview")
     if cached is None:
@@ -243,7 +243,7 @@ def _unique(headers) -> list[str]:
 
 def _map_columns(key, target, info) -> data.Profile:
     kind, headers = target["kind"], info["headers"]
-    st.subheader("4. Which column is which?")
+    st.header("4. Which column is which?")
     stored = _stored_profile(key, kind, headers, target["jurisdiction"])
     init = mapping.initial_choices(kind, headers, info["suggestions"], stored)
     if stored is not None:
@@ -294,7 +294,7 @@ def _request_check(key):
 
 
 def _check(cur, key, target, upload, profile) -> None:
-    st.subheader("5. Check every row")
+    st.header("5. Check every row")
     missing = mapping.missing_required(target["kind"], profile.columns, profile.options)
     st.button("Check the file (nothing is saved yet)", key=f"{key}_check",
               on_click=_request_check, args=(key,), disabled=bool(missing),
@@ -414,7 +414,7 @@ def _map_values(key, kind, result, profile) -> bool:
     groups = {k: v for k, v in groups.items() if mapping.code_options(field_of(kind, k))}
     if not groups:
         return False
-    st.subheader("6. Standard codes for the values")
+    st.header("6. Standard codes for the values")
     st.caption("Each value in the file gets a standard code, so that jurisdictions compare like "
                "with like (the original value is kept too). To change one, double-click its "
                "cell in the **standard code** column; then check again.")
@@ -509,7 +509,7 @@ def _commit(cur, key, target, upload, profile, step: int = 7) -> None:
     result = checked["result"]
     if result.status == "already_imported":
         return
-    st.subheader(f"{step}. Import")
+    st.header(f"{step}. Import")
     stale = checked["toml"] != profile.to_toml()
     refused = mapping.refusal(result, profile)
     midnight = _midnight_warning(key, result, profile)
