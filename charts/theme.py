@@ -21,7 +21,7 @@ HIDDEN_INK = "#595959"  # the words standing in for a hidden number (7:1 on whit
 # Rates built on too few events (reliability "insufficient") are hatched and faded.
 INSUFFICIENT_PATTERN = "/"
 INSUFFICIENT_NOTE = f"insufficient data: {FEW_EVENTS}"
-WHITE = "#ffffff"
+WHITE, BLACK = "#ffffff", "#000000"
 # Series of one chart differ by line dash and marker as well as colour (WCAG 1.4.1): the i-th
 # series takes the i-th of each, so a reader who cannot tell the colours apart still can.
 DASHES = ("solid", "dash", "dot", "dashdot", "longdash", "longdashdot")
@@ -60,8 +60,12 @@ def contrast_ratio(a: str, b: str) -> float:
 
 
 def text_on(background: str) -> str:
-    """Ink or white, whichever reads better on ``background`` (e.g. a heat map's cell)."""
-    return max((INK, WHITE), key=lambda c: contrast_ratio(c, background))
+    """Black or white, whichever reads better on ``background`` (e.g. a heat map's cell).
+
+    One of the two always reaches 4.58:1 (√21), the worst case being a mid grey such as the
+    middle of Cividis, where even ink (#1a1a1a) would be 4.2:1.
+    """
+    return max((BLACK, WHITE), key=lambda c: contrast_ratio(c, background))
 
 
 def fmt_value(value, unit: str) -> str:
