@@ -311,8 +311,12 @@ def heatmap_weekday_hour(df: pd.DataFrame, metric: Metric,
         colorbar=dict(title=dict(text=_axis_title(metric), side="right"),
                       tickformat=tick_format(metric.unit))))
     fig.add_trace(_cell_marks(z, text, hours, top))
-    fig.update_yaxes(autorange="reversed", title=None)
-    fig.update_xaxes(title="Hour of day (local time)", dtick=1)
+    # Every hour and day on the axes, also when every cell is hidden (the heat map then has no
+    # value and the marks alone would set the axes to the hours they fall on).
+    fig.update_yaxes(title=None, categoryorder="array", categoryarray=list(WEEKDAYS),
+                     range=[6.5, -0.5])  # Monday on top
+    fig.update_xaxes(title="Hour of day (local time)", dtick=1, categoryorder="array",
+                     categoryarray=hours, range=[-0.5, 23.5])
     fig.update_layout(height=380, plot_bgcolor=NO_DATA)
     return layout(fig)
 

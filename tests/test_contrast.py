@@ -67,6 +67,14 @@ def test_captions_reach_aa_on_white_and_on_the_sidebar():
         assert contrast_ratio(caption, background) >= AA_TEXT, (caption, background)
 
 
+def test_the_primary_colour_reads_as_text_and_under_white_text():
+    """The selected tab's label is drawn in it; a chosen filter's chip and a primary button
+    carry white text on it. Streamlit's default red (#FF4B4B) fails both (3.1:1)."""
+    theme = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())["theme"]
+    assert contrast_ratio("#ff4b4b", WHITE) < AA_TEXT  # the default, were it left
+    assert contrast_ratio(theme["primaryColor"], WHITE) >= AA_TEXT
+
+
 def test_text_colours_of_the_charts_reach_aa_on_white():
     for colour in (INK, HIDDEN_INK, "#000000"):
         assert contrast_ratio(colour, WHITE) >= AA_TEXT, colour
