@@ -24,7 +24,8 @@ INSUFFICIENT_NOTE = f"insufficient data: {FEW_EVENTS}"
 WHITE, BLACK = "#ffffff", "#000000"
 # Series of one chart differ by line dash and marker as well as colour (WCAG 1.4.1): the i-th
 # series takes the i-th of each, so a reader who cannot tell the colours apart still can.
-DASHES = ("solid", "dash", "dot", "dashdot", "longdash", "longdashdot")
+# No "dot": dotted vertical lines mark launches on the same charts.
+DASHES = ("solid", "dash", "dashdot", "longdash", "longdashdot")
 SYMBOLS = ("circle", "square", "diamond", "triangle-up", "x", "star", "cross", "hexagon")
 AA_TEXT = 4.5  # WCAG 2.1 AA: the least contrast of normal-size text with its background
 

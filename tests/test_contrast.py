@@ -173,6 +173,7 @@ def test_monthly_lines_differ_by_dash_and_marker(n):
     assert [s[0] for s in series] == names
     assert _apart_without_colour(series), series
     assert all(s[3] is not None for s in series)  # markers drawn, shown in the legend too
+    assert all(s[2] != "dot" for s in series)  # dotted: the launch lines' style
 
 
 def test_other_multi_series_line_charts_differ_by_dash_and_marker():

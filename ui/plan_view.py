@@ -144,7 +144,9 @@ def grids(doc: dict, names: list[str]) -> None:
         with col:
             st.plotly_chart(charts.schedule_grid(s["grid"], name), width="stretch", theme=None,
                             key=f"chart-grid-{name[0]}",
-                            config={"displaylogo": False, "displayModeBar": False})
+                            config={"displaylogo": False, "displayModeBar": False},
+                            alt=f"Teams on duty by weekday and hour under {name}: the number "
+                                "of teams is written in each hour's cell.")
 
 
 def needed(doc: dict) -> None:
@@ -165,9 +167,9 @@ def calibration(doc: dict, name: str) -> None:
                    "against.")
         return
     st.table(pd.DataFrame([
-        {"": "Coverage of eligible calls (B1)",
+        {"Figure": "Coverage of eligible calls (B1)",
          "Measured": _share(cal["measured_coverage"]), "Model": _share(cal["model_coverage"])},
-        {"": "Missed: no team available", "Measured": _share(cal["measured_no_team_share"]),
+        {"Figure": "Missed: no team available", "Measured": _share(cal["measured_no_team_share"]),
          "Model": _share(cal["model_no_team_share"])}]), hide_index=True)
     st.caption(f"The program's own schedule as modelled: {escape(cal['schedule'])} (teams "
                f"{escape(cal['teams_source'])}), over the same weeks and the same eligible "
