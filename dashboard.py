@@ -19,7 +19,8 @@ from data.errors import DataError
 from ui import auth, filters, messages, presenter, privacy
 from ui.warmup import warm_up
 
-st.set_page_config(page_title="Alternative response outcomes", layout="wide")
+APP_TITLE = "Alternative response outcomes"
+st.set_page_config(page_title=APP_TITLE, layout="wide")  # the log-in page's title
 try:
     principal = auth.require_login()
 except (duckdb.Error, DataError) as error:  # local mode records the sign-in in the database
@@ -54,6 +55,8 @@ ABOUT.append(st.Page("app_pages/admin.py", title="Admin", url_path="admin",
 
 # No page icons: Streamlit fetches a page's Material icon from fonts.gstatic.com for the favicon.
 page = st.navigation({"Questions": ANALYSIS + HIDDEN, "About the data": ABOUT})
+# A browser title per page (WCAG 2.4.2): tabs, history and screen readers tell pages apart.
+st.set_page_config(page_title=f"{page.title} · {APP_TITLE}")
 privacy.controls(principal, filters.sidebar_filters())
 presenter.peer_controls()
 presenter.toggle()

@@ -15,14 +15,15 @@ from datetime import date
 
 import pandas as pd
 import plotly.graph_objects as go
+from plotly.colors import sample_colorscale
 from plotly.subplots import make_subplots
 
 from metrics.registry import COUNTS, Metric
 
 from .frames import cell, count_text, group_label, hidden, hidden_rows, value_text
 from .labels import WEEKDAYS, month_start, weekday_hour
-from .theme import (HIDDEN_INK, INSUFFICIENT_NOTE, INSUFFICIENT_PATTERN, NO_DATA, PALETTE,
-                    SEQUENTIAL, fmt_value, layout, tick_format)
+from .theme import (HIDDEN_INK, INK, INSUFFICIENT_NOTE, INSUFFICIENT_PATTERN, NO_DATA, PALETTE,
+                    SEQUENTIAL, fmt_value, layout, series_style, text_on, tick_format)
 
 _ROW_PX = 34  # height per bar, so that long category lists stay readable
 
@@ -149,8 +150,9 @@ def _bar_traces(part: pd.DataFrame, dim: str, m: Metric, names, highlight, legen
                   text=["" if b else t for b, t in zip(beside, texts)],
                   textposition=["inside" if i else "outside" for i in inside],
                   insidetextanchor="start", constraintext="none", textangle=0,
-                  textfont=dict(color=["#fff" if i and not w else "#000"
-                                       for i, w in zip(inside, weak)]),
+                  # Inside a bar: ink or white, whichever reads on the bar's colour.
+                  textfont=dict(color=[text_on(c) if i and not w else "#000"
+                                       for i, w, c in zip(inside, weak, colors)]),
                   cliponaxis=False, hovertext=hover, hoverinfo="text",
                   name="Median" if m.kind == "duration" else m.label, showlegend=False)
     traces = [bars]
@@ -212,6 +214,8 @@ def line_by_month(df: pd.DataFrame, series: str | None, metric: Metric,
                   markers: list[tuple[str, date]] | None = None) -> go.Figure:
     """A metric per month, one line per series; dotted vertical lines mark ``markers``.
 
+    Series differ by dash and marker shape as well as colour (``theme.series_style``).
+
     Months whose rate rests on too few events (metrics.MIN_EVENTS) are drawn as open circles.
     """
     fig = go.Figure()
@@ -224,9 +228,12 @@ def line_by_month(df: pd.DataFrame, series: str | None, metric: Metric,
         x = [month_start(v) for v in part["month"]]
         label = str(name) if name is not None else metric.label
         hover = [hover_text(r, metric, group_label("month", r.month)) for r in part.itertuples()]
-        fig.add_trace(go.Scatter(x=x, y=part["value"], mode="lines", name=label,
-                                 line=dict(color=color, width=3), hovertext=hover,
-                                 hoverinfo="text+name"))
+        # Several lines: each its own dash and marker too, never told apart by colour alone.
+        style = series_style(i, color) if series is not None else dict(
+            line=dict(color=color, width=3))
+        fig.add_trace(go.Scatter(x=x, y=part["value"], name=label,
+                                 mode="lines+markers" if series is not None else "lines",
+                                 hovertext=hover, hoverinfo="text+name", **style))
         weak = part["reliability"].eq("insufficient").to_numpy()
         if weak.any():
             fig.add_trace(go.Scatter(
@@ -258,9 +265,11 @@ def _launch_lines(fig, df, markers, colors):
         color = colors.get(name, "#555")
         fig.add_vline(x=day, line_dash="dot", line_color=color, line_width=2)
         # One line lower per launch: launches months apart would print over each other.
+        # The words in ink (the series colour was as low as 2.3:1 on white); the name says
+        # whose launch it is, the line beside it keeps the series colour.
         fig.add_annotation(x=day, y=1 - LAUNCH_LABEL_STEP * i, yref="paper",
                            text=f"{html.escape(name)} launch",
-                           showarrow=False, xanchor="left", yanchor="top", font_color=color,
+                           showarrow=False, xanchor="left", yanchor="top", font_color=INK,
                            bgcolor="rgba(255,255,255,0.8)")
     if shown:
         # The labels get a band of their own above the highest value: written over the line,
@@ -293,17 +302,36 @@ def heatmap_weekday_hour(df: pd.DataFrame, metric: Metric,
         for r in odf.itertuples():
             d, h = weekday_hour(r.weekday_hour)
             hover[d - 1][h] += f"<br>{other.label}: {value_text(r, other.unit)}"
+    hours = [f"{h:02d}" for h in range(24)]
+    top = 1 if metric.unit == "share" else max([v for row in z for v in row if v is not None]
+                                                 or [1])
     fig = go.Figure(go.Heatmap(
-        z=z, x=[f"{h:02d}" for h in range(24)], y=list(WEEKDAYS), text=text,
-        texttemplate="%{text}", textfont=dict(color="#ffffff", size=14), hovertext=hover,
-        hoverinfo="text", colorscale=SEQUENTIAL, zmin=0,
-        zmax=1 if metric.unit == "share" else None, xgap=1, ygap=1,
+        z=z, x=hours, y=list(WEEKDAYS), hovertext=hover,
+        hoverinfo="text", colorscale=SEQUENTIAL, zmin=0, zmax=top, xgap=1, ygap=1,
         colorbar=dict(title=dict(text=_axis_title(metric), side="right"),
                       tickformat=tick_format(metric.unit))))
-    fig.update_yaxes(autorange="reversed", title=None)
-    fig.update_xaxes(title="Hour of day (local time)", dtick=1)
+    fig.add_trace(_cell_marks(z, text, hours, top))
+    # Every hour and day on the axes, also when every cell is hidden (the heat map then has no
+    # value and the marks alone would set the axes to the hours they fall on).
+    fig.update_yaxes(title=None, categoryorder="array", categoryarray=list(WEEKDAYS),
+                     range=[6.5, -0.5])  # Monday on top
+    fig.update_xaxes(title="Hour of day (local time)", dtick=1, categoryorder="array",
+                     categoryarray=hours, range=[-0.5, 23.5])
     fig.update_layout(height=380, plot_bgcolor=NO_DATA)
     return layout(fig)
+
+
+def _cell_marks(z, text, hours, top) -> go.Scatter:
+    """The × and – of a heat map's cells, each in ink or white by its cell's colour: one white
+    for all was 1.2:1 on Cividis' light yellow cells and on the grey of empty ones."""
+    marks = [(hours[h], WEEKDAYS[d], text[d][h],
+              text_on(NO_DATA if z[d][h] is None else
+                      sample_colorscale(SEQUENTIAL, [min(max(z[d][h] / top, 0), 1)])[0]))
+             for d in range(7) for h in range(24) if text[d][h]]
+    return go.Scatter(x=[m[0] for m in marks], y=[m[1] for m in marks], mode="text",
+                      text=[m[2] for m in marks], textfont=dict(color=[m[3] for m in marks],
+                                                                size=14),
+                      hoverinfo="skip", showlegend=False, name="marks")
 
 
 # --------------------------------------------------------------------------------------------

@@ -21,6 +21,52 @@ HIDDEN_INK = "#595959"  # the words standing in for a hidden number (7:1 on whit
 # Rates built on too few events (reliability "insufficient") are hatched and faded.
 INSUFFICIENT_PATTERN = "/"
 INSUFFICIENT_NOTE = f"insufficient data: {FEW_EVENTS}"
+WHITE, BLACK = "#ffffff", "#000000"
+# Series of one chart differ by line dash and marker as well as colour (WCAG 1.4.1): the i-th
+# series takes the i-th of each, so a reader who cannot tell the colours apart still can.
+# No "dot": dotted vertical lines mark launches on the same charts.
+DASHES = ("solid", "dash", "dashdot", "longdash", "longdashdot")
+SYMBOLS = ("circle", "square", "diamond", "triangle-up", "x", "star", "cross", "hexagon")
+AA_TEXT = 4.5  # WCAG 2.1 AA: the least contrast of normal-size text with its background
+
+
+def series_style(i: int, color: str) -> dict:
+    """Line and marker of the i-th series of a chart: colour, dash and marker shape."""
+    return dict(line=dict(color=color, width=3, dash=DASHES[i % len(DASHES)]),
+                marker=dict(color=color, size=8, symbol=SYMBOLS[i % len(SYMBOLS)]))
+
+
+def _rgb(colour: str) -> tuple[int, int, int]:
+    """"#rrggbb" or Plotly's "rgb(r, g, b)" as three 0-255 channels."""
+    colour = colour.strip()
+    if colour.startswith("#"):
+        return tuple(int(colour[i:i + 2], 16) for i in (1, 3, 5))
+    r, g, b = (float(v) for v in colour[colour.index("(") + 1:colour.index(")")].split(",")[:3])
+    return round(r), round(g), round(b)
+
+
+def relative_luminance(colour: str) -> float:
+    """WCAG 2.1's relative luminance: each sRGB channel linearised, then weighted."""
+    def linear(c8: int) -> float:
+        c = c8 / 255
+        return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+    r, g, b = (linear(c) for c in _rgb(colour))
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def contrast_ratio(a: str, b: str) -> float:
+    """WCAG contrast ratio (L1 + 0.05) / (L2 + 0.05), the lighter colour on top: 1 to 21."""
+    la, lb = sorted((relative_luminance(a), relative_luminance(b)), reverse=True)
+    return (la + 0.05) / (lb + 0.05)
+
+
+def text_on(background: str) -> str:
+    """Black or white, whichever reads better on ``background`` (e.g. a heat map's cell).
+
+    One of the two always reaches 4.58:1 (√21), the worst case being a mid grey such as the
+    middle of Cividis, where even ink (#1a1a1a) would be 4.2:1.
+    """
+    return max((BLACK, WHITE), key=lambda c: contrast_ratio(c, background))
 
 
 def fmt_value(value, unit: str) -> str:

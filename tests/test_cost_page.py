@@ -179,7 +179,7 @@ def test_wizard_offers_costs(monkeypatch, bare_db):
     assert "Program costs" in radio.options
     radio.set_value("costs").run()
     assert_clean(at)
-    assert "2. Choose the costs file" in [s.value for s in at.main.subheader]
+    assert "2. Choose the costs file" in [s.value for s in at.main.header]
 
 
 def test_compare_shows_cost_per_response_per_jurisdiction(monkeypatch, cost_db, expected):

@@ -603,7 +603,7 @@ def test_data_page_tabs(monkeypatch, demo_db, sql):
                                            "Call-type crosswalk", "Data quality",
                                            "Program costs"]
     # Import: the wizard's first steps and the file drop.
-    assert [s.value for s in at.main.subheader][:2] == ["1. What are you importing?",
+    assert [s.value for s in at.main.header][:2] == ["1. What are you importing?",
                                                         "2. Choose the export"]
     assert at.get("file_uploader")
 

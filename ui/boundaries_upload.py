@@ -24,7 +24,7 @@ def show(key: str, target: dict) -> None:
         st.info("Area boundaries belong to a jurisdiction that has data already: import its "
                 "calls or responses first, then its map.")
         return
-    st.subheader("2. Choose the map")
+    st.header("2. Choose the map")
     st.caption("A GeoJSON file of the jurisdiction's areas (beats, districts, neighbourhoods) "
                "in longitude/latitude, as GIS tools and open-data portals export it. The "
                "Equity page then draws the areas on this map, without any map server.")
@@ -36,7 +36,7 @@ def show(key: str, target: dict) -> None:
         _show_done(key, state["done"])
         return
     prop = _area_property(state)
-    st.subheader("3. Check and import")
+    st.header("3. Check and import")
     left, right = st.columns(2)
     check = left.button("Check the map", key=f"{key}_bcheck", type="primary")
     if check:

@@ -85,7 +85,7 @@ def chart(key: str, title: str, sentence: str, fig, table: pd.DataFrame,
     """
     fig, table, rule_note = _disclosed(fig, table)
     with st.container(key=f"card-{key}"):
-        st.subheader(title)
+        st.header(title)  # h2 under the page's h1 (config.toml sizes it as a card title)
         st.markdown(escape(sentence))
         if presenter.is_on():
             fig = theme.presenter(fig)
@@ -95,7 +95,8 @@ def chart(key: str, title: str, sentence: str, fig, table: pd.DataFrame,
         # top bar's value label); never in presenter mode.
         st.plotly_chart(fig, width="stretch", key=f"chart-{key}", theme=None,
                         config={"displaylogo": False,
-                                "displayModeBar": False if presenter.is_on() else "hover"})
+                                "displayModeBar": False if presenter.is_on() else "hover"},
+                        alt=chart_alt(title, sentence))
         if note:
             st.caption(note)  # our own fixed text
         if rule_note:
@@ -114,6 +115,16 @@ def chart(key: str, title: str, sentence: str, fig, table: pd.DataFrame,
                                        key=f"download-{key}", on_click="ignore",
                                        icon=":material/download:")
                     slide_button(key, title, sentence, fig)
+
+
+def chart_alt(title: str, sentence: str) -> str:
+    """The chart's accessible name: its title and takeaway, and where its numbers are.
+
+    Streamlit 1.67 puts it on the chart as ``role="figure"`` and ``aria-label``; without it a
+    screen reader meets only the SVG's axis ticks one by one. Plain text in an attribute (no
+    markup), from the same sentence the card prints above the chart.
+    """
+    return f"{title}. {sentence} Its numbers are in the table under Show data, below."
 
 
 def download(what: str, table: pd.DataFrame):
@@ -166,7 +177,7 @@ def _table_has_hidden(table: pd.DataFrame) -> bool:
 def empty(key: str, title: str, message: str) -> None:
     """The card of a chart with nothing to draw: why, and what to upload or change."""
     with st.container(key=f"card-{key}"):
-        st.subheader(title)
+        st.header(title)
         st.info(message, icon=":material/info:")
 
 

@@ -38,7 +38,7 @@ def show(key: str, target: dict) -> None:
         st.info("Costs belong to a jurisdiction that exists already: import its calls or "
                 "responses first (or add it on the Admin page), then its costs.")
         return
-    st.subheader("2. Choose the costs file")
+    st.header("2. Choose the costs file")
     st.caption(FORMAT)
     state = file_step.kept_file(key, "c", "CSV or XLSX", ["csv", "xlsx", "txt"])
     if state is None:
@@ -50,7 +50,7 @@ def show(key: str, target: dict) -> None:
         st.button("Import another file", key=f"{key}_cagain", on_click=file_step.start_over,
                   args=(key, "c"))
         return
-    st.subheader("3. Check and import")
+    st.header("3. Check and import")
     left, right = st.columns(2)
     if left.button("Check the costs", key=f"{key}_ccheck", type="primary"):
         state["checked"] = _run(state, target, dry_run=True)

@@ -111,7 +111,7 @@ def comparison_table(chart: pd.DataFrame, launch, relative: bool) -> pd.DataFram
 def refusal(key: str, title: str, error: Exception, mask=str) -> None:
     """A method the data cannot support: the reason instead of a number."""
     with st.container(key=f"card-{key}"):
-        st.subheader(title)
+        st.header(title)
         st.warning(escape(mask(str(error))), icon=":material/block:")
 
 
@@ -129,7 +129,7 @@ def verdict(est) -> None:
 def caveat_panel(analysis, mask=str) -> None:
     """What these numbers can and cannot say, for a council member; then each method's own."""
     with st.container(border=True, key="impact-caveats"):
-        st.subheader("Before you quote these numbers")
+        st.header("Before you quote these numbers")
         st.markdown("\n".join(f"- {c}" for c in COUNCIL_CAVEATS))
         specific = []
         for result in analysis.results.values():

@@ -139,16 +139,18 @@ def _missed_sentence(df: pd.DataFrame, names: list[str], schedules: list[dict]) 
 
 
 def grids(doc: dict, names: list[str]) -> None:
-    st.subheader("Teams on duty")
+    st.header("Teams on duty")
     for s, name, col in zip(doc["schedules"], names, components.columns(2)):
         with col:
             st.plotly_chart(charts.schedule_grid(s["grid"], name), width="stretch", theme=None,
                             key=f"chart-grid-{name[0]}",
-                            config={"displaylogo": False, "displayModeBar": False})
+                            config={"displaylogo": False, "displayModeBar": False},
+                            alt=f"Teams on duty by weekday and hour under {name}: the number "
+                                "of teams is written in each hour's cell.")
 
 
 def needed(doc: dict) -> None:
-    st.subheader("Team-hours needed for 60%, 70% and 80% coverage")
+    st.header("Team-hours needed for 60%, 70% and 80% coverage")
     st.table(charts.needed_table(doc["needed"]), hide_index=True)
     st.caption("For each target, the fewest team-hours a week among the same number of teams "
                "every day 8-20, 7-23 or around the clock. Coverage counts eligible-type calls "
@@ -157,7 +159,7 @@ def needed(doc: dict) -> None:
 
 
 def calibration(doc: dict, name: str) -> None:
-    st.subheader("Does the model reproduce the program?")
+    st.header("Does the model reproduce the program?")
     cal = doc["calibration"]
     if "unavailable" in cal:
         st.caption(escape(_named(cal["unavailable"], doc["jurisdiction"], name)) +
@@ -165,9 +167,9 @@ def calibration(doc: dict, name: str) -> None:
                    "against.")
         return
     st.table(pd.DataFrame([
-        {"": "Coverage of eligible calls (B1)",
+        {"Figure": "Coverage of eligible calls (B1)",
          "Measured": _share(cal["measured_coverage"]), "Model": _share(cal["model_coverage"])},
-        {"": "Missed: no team available", "Measured": _share(cal["measured_no_team_share"]),
+        {"Figure": "Missed: no team available", "Measured": _share(cal["measured_no_team_share"]),
          "Model": _share(cal["model_no_team_share"])}]), hide_index=True)
     st.caption(f"The program's own schedule as modelled: {escape(cal['schedule'])} (teams "
                f"{escape(cal['teams_source'])}), over the same weeks and the same eligible "

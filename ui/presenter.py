@@ -28,7 +28,7 @@ _STYLESHEET = """<style>
 [data-testid="stMetricValue"], [data-testid="stMetricValue"] * {
   font-size: 3rem !important; color: #000000; }
 [data-testid="stMetricDelta"], [data-testid="stMetricDelta"] * { font-size: 1.2rem !important; }
-[data-testid="stCaptionContainer"] p { font-size: 1.2rem; color: #1a1a1a; }
+[data-testid="stCaptionContainer"] p { font-size: 1.2rem; color: #1a1a1a !important; }
 </style>"""
 
 

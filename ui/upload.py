@@ -93,7 +93,7 @@ def _choose_target(cur, key) -> dict | None:
         except AccessDenied as e:
             st.info(escape(str(e)), icon=":material/lock:")
             return None
-    st.subheader("1. What are you importing?")
+    st.header("1. What are you importing?")
     left, right = st.columns(2)
     kind = left.radio("The file holds", list(KIND_LABELS), format_func=KIND_LABELS.get,
                       key=f"{key}_kind")
@@ -120,7 +120,7 @@ def _choose_target(cur, key) -> dict | None:
 
 def _choose_file(key) -> dict | None:
     """Keep exactly one file on disk for the file in the uploader; None when there is none."""
-    st.subheader("2. Choose the export")
+    st.header("2. Choose the export")
     gen = st.session_state.setdefault(f"{key}__gen", 0)
     uploaded = st.file_uploader("CSV, CSV.gz, TXT or XLSX", type=FILE_TYPES,
                                 key=f"{key}_file_{gen}")
@@ -163,7 +163,7 @@ def _reset_if_changed(key, kind, upload) -> None:
 
 
 def _preview(cur, key, target, upload) -> dict | None:
-    st.subheader("3. First rows of the file")
+    st.header("3. First rows of the file")
     sheet = _sheet_choice(key, upload)
     cached = st.session_state.get(f"{key}__preview")
     if cached is None:

@@ -22,7 +22,7 @@ log = logging.getLogger(__name__)
 
 
 def check(cur, key, target, upload, profile) -> None:
-    st.subheader("5. Check every row")
+    st.header("5. Check every row")
     missing = mapping.missing_required(target["kind"], profile.columns, profile.options)
     st.button("Check the file (nothing is saved yet)", key=f"{key}check",
               on_click=request_check, args=(key,), disabled=bool(missing),

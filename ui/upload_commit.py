@@ -32,7 +32,7 @@ def commit(cur, key, target, upload, profile, step: int = 7) -> None:
     result = checked["result"]
     if result.status == "already_imported":
         return
-    st.subheader(f"{step}. Import")
+    st.header(f"{step}. Import")
     stale = checked["toml"] != profile.to_toml()
     refused = mapping.refusal(result, profile)
     midnight = _midnight_warning(key, result, profile)

@@ -19,7 +19,7 @@ _OTHER_VALUE = {"— reject the row —": None, "no": False, "yes": True, "blank
 
 def map_columns(key, target, info) -> data.Profile:
     kind, headers = target["kind"], info["headers"]
-    st.subheader("4. Which column is which?")
+    st.header("4. Which column is which?")
     stored = _stored_profile(key, kind, headers, target["jurisdiction"])
     init = mapping.initial_choices(kind, headers, info["suggestions"], stored)
     if stored is not None:
@@ -67,7 +67,7 @@ def map_values(key, kind, result, profile) -> bool:
     groups = {k: v for k, v in groups.items() if mapping.code_options(field_of(kind, k))}
     if not groups:
         return False
-    st.subheader("6. Standard codes for the values")
+    st.header("6. Standard codes for the values")
     st.caption("Each value in the file gets a standard code, so that jurisdictions compare like "
                "with like (the original value is kept too). To change one, double-click its "
                "cell in the **standard code** column; then check again.")
