@@ -1,0 +1,159 @@
+"""Monthly tables of call counts, kept current by every write, so that pages need not count
+100 million calls one by one (issue 25).
+
+Each maintained table groups the calls (``facts.source_select``: every call with its derived
+category and eligibility) by the month of receipt, the jurisdiction, the dimensions the pages
+group and filter by, and *every column a count's condition reads* (eligible, out of hours,
+responded by the team ...), with the number of calls in each group (``calls``). A count of
+the registry, ``count_if(<condition>)`` over the calls, is then exactly
+``sum(calls) FILTER (WHERE <condition>)`` over a table: the condition reads the same columns
+with the same values, so no count is defined twice (metrics/rollup.py reads them).
+
+Two tables, since weekday × hour would multiply the first by 168:
+
+- ``calls_monthly``: month × jurisdiction × area, category, responder, origin, reason not
+  served, and the flags;
+- ``calls_hourly``: month × jurisdiction × local weekday and hour, responder and the flags.
+
+Every write that changes calls or their derived columns calls ``refresh`` in its own
+transaction: an import (only the months its rows fall in), undo, crosswalk and settings edits,
+the demo. ``stale_groups`` compares a table with a fresh count (the tests run it after every
+kind of write; ``python -m data refresh`` works the tables out again after hand edits).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from . import facts
+
+# The columns of the calls source a count's condition reads (metrics.registry.COUNTS):
+# stored in both tables, so that every count can be read from either.
+FLAGS = ("type_unmapped", "is_target", "eligible", "out_of_hours", "ar_responded",
+         "public_initiated", "responder")
+
+
+@dataclass(frozen=True)
+class Rollup:
+    """A maintained table: the calls grouped by ``columns`` (name, SQL over the calls source,
+    SQL type, meaning), with ``calls`` in each group."""
+
+    table: str
+    columns: tuple[tuple[str, str, str, str], ...]
+    doc: str
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(c[0] for c in self.columns)
+
+
+_FLAG_COLUMNS = tuple((f, f, "VARCHAR" if f == "responder" else "BOOLEAN",
+                       "As in the calls source (`metrics/sources.py`)") for f in FLAGS)
+_MONTH = ("local_month", "local_month", "INTEGER",
+          "Local month of receipt as a number (2025 * 100 + 3); NULL: no receipt time")
+_JURISDICTION = ("jurisdiction", "jurisdiction", "VARCHAR", "")
+
+ROLLUPS = (
+    Rollup("calls_monthly", (
+        _JURISDICTION, _MONTH,
+        ("area", "area", "VARCHAR", ""),
+        ("category", "category", "VARCHAR", "The effective category (crosswalk, else export)"),
+        ("origin", "origin", "VARCHAR", ""),
+        ("not_served_reason", "not_served_reason", "VARCHAR", "'not recorded' when blank"),
+        *_FLAG_COLUMNS), "Calls per month, jurisdiction, area, category, origin, reason not "
+        "served and the counted flags"),
+    Rollup("calls_hourly", (
+        _JURISDICTION, _MONTH,
+        ("local_weekday", "isodow(local_ts)", "INTEGER", "ISO weekday of receipt, local"),
+        ("local_hour", "hour(local_ts)", "INTEGER", "Hour of receipt, local"),
+        *_FLAG_COLUMNS), "Calls per month, jurisdiction, local weekday and hour and the "
+        "counted flags"),
+)
+TABLES = tuple(r.table for r in ROLLUPS)
+
+
+def ddl() -> list[str]:
+    """CREATE TABLE statements of the maintained tables (data/schema.py runs them)."""
+    out = []
+    for r in ROLLUPS:
+        cols = ",\n  ".join(f'"{n}" {t}' for n, _, t, _ in r.columns)
+        out.append(f"CREATE TABLE IF NOT EXISTS {r.table} (\n  {cols},\n  calls BIGINT NOT NULL"
+                   "\n)")
+    return out
+
+
+def _fill(r: Rollup, where: str) -> str:
+    cols = ", ".join(f'{expr} AS "{name}"' for name, expr, _, _ in r.columns)
+    return (f"INSERT INTO {r.table} SELECT {cols}, count(*) AS calls "
+            f"FROM ({facts.source_select()}) WHERE {where} GROUP BY ALL")
+
+
+def refresh(con, jurisdiction: str | None = None, kind: str = "calls",
+            import_id: int | None = None) -> None:
+    """Count again the groups a write may have changed: a jurisdiction's (all when None),
+    or with ``import_id`` only the months that import's calls (new or replaced) fall in.
+
+    ``kind``: what the write changed; only calls (and the crosswalk and settings, which
+    change the calls' derived columns) feed these tables. The caller holds the transaction.
+    """
+    if kind != "calls":
+        return
+    clauses, params = [], []
+    if jurisdiction is not None:
+        clauses.append("jurisdiction = ?")
+        params.append(jurisdiction)
+    if import_id is not None and not _touches_older_calls(con, jurisdiction, import_id):
+        months, undated = _months_of(con, import_id)
+        clauses.append("(list_contains(?::INTEGER[], local_month)"
+                       f"{' OR local_month IS NULL' if undated else ''})")
+        params.append(months)
+    where = " AND ".join(clauses) or "true"
+    for r in ROLLUPS:
+        con.execute(f"DELETE FROM {r.table} WHERE {where}", params)
+        con.execute(_fill(r, where), params)
+
+
+def _months_of(con, import_id: int) -> tuple[list[int], bool]:
+    """The local months of the calls an import wrote or replaced, and whether any has none."""
+    rows = con.execute(
+        "SELECT DISTINCT received_month FROM calls WHERE import_id = ? UNION "
+        f"SELECT DISTINCT {facts.month_number('received_local')} FROM calls_replaced "
+        "WHERE replaced_by = ?", [import_id, import_id]).fetchall()
+    return [m for (m,) in rows if m is not None], any(m is None for (m,) in rows)
+
+
+def _touches_older_calls(con, jurisdiction, import_id: int) -> bool:
+    """Whether the import added crosswalk rows for call types earlier imports already had:
+    then their calls' eligibility changed too, in any month (data/importer/pipeline.py)."""
+    return con.execute(
+        "SELECT count(*) > 0 FROM (SELECT 1 FROM calls c JOIN crosswalk_auto a "
+        "ON a.jurisdiction = c.jurisdiction AND a.call_type = c.call_type "
+        "WHERE a.import_id = ? AND c.import_id <> ? AND (? IS NULL OR c.jurisdiction = ?) "
+        "LIMIT 1)", [import_id, import_id, jurisdiction, jurisdiction]).fetchone()[0]
+
+
+def stale_groups(con) -> int:
+    """Groups of the maintained tables that differ from a fresh count of the calls (0 when
+    current): rows in one and not the other, counted with their multiplicity."""
+    total = 0
+    for r in ROLLUPS:
+        cols = ", ".join(f'{expr} AS "{name}"' for name, expr, _, _ in r.columns)
+        fresh = f"SELECT {cols}, count(*) AS calls FROM ({facts.source_select()}) GROUP BY ALL"
+        names = ", ".join(f'"{n}"' for n in r.names) + ", calls"
+        total += con.execute(
+            f"SELECT count(*) FROM ((SELECT {names} FROM {r.table} EXCEPT ALL {fresh}) "
+            f"UNION ALL ({fresh} EXCEPT ALL SELECT {names} FROM {r.table}))").fetchone()[0]
+    return total
+
+
+def ensure_current(con) -> None:
+    """A database from an earlier version (or tables created empty beside existing calls):
+    the maintained tables are counted once."""
+    empty = all(con.execute(f"SELECT count(*) = 0 FROM {t}").fetchone()[0] for t in TABLES)
+    if empty and con.execute("SELECT count(*) > 0 FROM calls").fetchone()[0]:
+        refresh(con)
+
+
+def columns_doc() -> dict[str, list[tuple[str, str]]]:
+    """README data model rows of each maintained table (data/docs.py)."""
+    return {r.table: [(n, m) for n, _, _, m in r.columns] + [("calls", "Calls in the group")]
+            for r in ROLLUPS}
