@@ -81,12 +81,13 @@ def _filter_columns(source: str, filters: Filters) -> set[str]:
 
 def choose(source: str, metrics: list[Metric], by: tuple[str, ...], filters: Filters
            ) -> tuple[Rollup | None, list[Metric]]:
-    """The smallest table that answers ``metrics`` (those of them it can), or (None, [])."""
+    """The first table (data/aggregates.py lists the one of fewer rows first) that answers
+    ``metrics`` (those of them it can), or (None, [])."""
     if _ROWS_ONLY.get() or source != "calls" or not whole_months(filters):
         return None, []
     counted = [m for m in metrics if m.kind in _COUNTED and m.table == source]
     needed = set().union(*(_dimension_columns(d) for d in by), _filter_columns(source, filters))
-    for r in sorted(ROLLUPS, key=lambda r: len(r.columns)):
+    for r in ROLLUPS:
         have = set(r.names)
         if not needed <= have:
             continue
