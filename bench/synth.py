@@ -263,7 +263,7 @@ ORDER BY k
 
 def settle_jurisdiction(con, jurisdiction: str, n_calls: int) -> None:
     """Program settings and the starter crosswalk, as an administrator would set them up."""
-    from data import aggregates, facts
+    from data import facts
     from data.crosswalk import apply_starter_crosswalk, repropose_eligibility
 
     s = jurisdiction_settings(n_calls)
@@ -278,7 +278,6 @@ def settle_jurisdiction(con, jurisdiction: str, n_calls: int) -> None:
     # take their eligibility from the target categories, then the calls are worked out again.
     repropose_eligibility(con, jurisdiction)
     facts.refresh(con, jurisdiction)
-    aggregates.refresh(con, jurisdiction)
     apply_starter_crosswalk(con, jurisdiction)
     enter_costs(con, jurisdiction)
 

@@ -15,10 +15,12 @@ Two tables, since weekday × hour would multiply the first by 168:
   served, and the flags;
 - ``calls_hourly``: month × jurisdiction × local weekday and hour, responder and the flags.
 
-Every write that changes calls or their derived columns calls ``refresh`` in its own
-transaction: an import (only the months its rows fall in), undo, crosswalk and settings edits,
-the demo. ``stale_groups`` compares a table with a fresh count (the tests run it after every
-kind of write; ``python -m data refresh`` works the tables out again after hand edits).
+Every write that changes calls or their derived columns counts them again in its own
+transaction: ``facts.refresh`` (undo, crosswalk and settings edits, the demo, ``python -m
+data refresh``) calls ``refresh`` for the calls it works out again, and an import of calls
+calls it for the months its rows fall in. ``stale_groups`` compares a table with a fresh
+count (the tests run it after every kind of write; ``python -m data refresh`` works the
+tables out again after hand edits).
 """
 from __future__ import annotations
 

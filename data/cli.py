@@ -498,7 +498,7 @@ def refresh_cmd(db_path):
 
     Example: python -m data refresh
     """
-    from . import aggregates, facts
+    from . import facts
     from .importer import one_transaction
 
     con = _connect(db_path)
@@ -506,7 +506,6 @@ def refresh_cmd(db_path):
         stale = facts.stale_rows(con)
         with one_transaction(con):
             facts.refresh(con)
-            aggregates.refresh(con)
         n = con.execute("SELECT count(*) FROM calls").fetchone()[0]
     finally:
         con.close()

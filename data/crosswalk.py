@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from . import aggregates, facts
+from . import facts
 
 # The standard categories, one list for the starter rules, the demo cohort and the pages.
 STANDARD_CATEGORIES = ("MENTAL_HEALTH", "WELFARE_CHECK", "INTOXICATION", "OVERDOSE",
@@ -103,7 +103,6 @@ def apply_starter_crosswalk(con, jurisdiction: str) -> dict:
         out = add_starter_rows(con, jurisdiction, types)
         if out["added"]:
             facts.refresh(con, jurisdiction, out["call_types"])
-            aggregates.refresh(con, jurisdiction)
         con.commit()
     except BaseException:
         con.rollback()
@@ -210,7 +209,6 @@ def save_crosswalk(con, jurisdiction: str, rows: list[dict]) -> int:
         if clean:
             con.executemany("INSERT INTO crosswalk VALUES (?, ?, ?, ?)", clean)
         facts.refresh(con, jurisdiction, [t for _, t, _, _ in clean])
-        aggregates.refresh(con, jurisdiction)
         con.commit()
     except BaseException:
         con.rollback()

@@ -35,7 +35,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
-from . import aggregates, facts
+from . import facts
 from .links import refresh_links
 from .errors import DataError
 from .schema import ID_FIELD, MAIN_TIME, TIME_ORDER, VALUE_SETS, record_columns
@@ -477,7 +477,6 @@ def populate_demo(con, seed: int = 0, scale: float = 1.0) -> dict[str, int]:
         counts = _write(con, ids, seed)
         refresh_links(con)
         facts.refresh(con)
-        aggregates.refresh(con)
         con.commit()
     except BaseException:
         con.rollback()

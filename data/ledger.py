@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 
 from .errors import UndoRefused
-from . import aggregates, crosswalk, facts
+from . import crosswalk, facts
 from .links import refresh_links
 from .schema import IMPORT_KINDS, history_table, record_columns, table_of
 
@@ -43,7 +43,6 @@ def undo_import(con, import_id: int) -> dict:
             con.execute("DELETE FROM jurisdictions WHERE jurisdiction = ?", [jurisdiction])
         if kind == "calls" or created:
             facts.refresh(con, jurisdiction)
-        aggregates.refresh(con, jurisdiction, kind)
         con.execute("DELETE FROM rejects WHERE import_id = ?", [import_id])
         con.execute("DELETE FROM row_warnings WHERE import_id = ?", [import_id])
         con.execute("UPDATE imports SET status = 'undone', undone_at = now() WHERE import_id = ?",

@@ -17,7 +17,7 @@ from pathlib import Path
 import metrics
 from metrics import catalog, disclosure
 
-from data import aggregates, audit, boundaries, crosswalk, facts, importer, ledger, quality
+from data import audit, boundaries, crosswalk, facts, importer, ledger, quality
 from data.errors import DataError
 from data.importer import one_transaction
 
@@ -348,7 +348,6 @@ def update_jurisdiction(con, principal: Principal, name: str, **settings) -> Non
         if "target_categories" in settings:  # automatic crosswalk rows follow the targets
             crosswalk.repropose_eligibility(con, name)
         facts.refresh(con, name)  # eligibility depends on the settings
-        aggregates.refresh(con, name)
     audit.record(con, actor=principal.actor, action="jurisdiction.edit", jurisdiction=name,
                  target=name, detail=settings)
 
