@@ -49,7 +49,7 @@ class Rollup:
 
 
 _FLAG_COLUMNS = tuple((f, f, "VARCHAR" if f == "responder" else "BOOLEAN",
-                       "As in the calls source (`metrics/sources.py`)") for f in FLAGS)
+                       "") for f in FLAGS)
 _MONTH = ("local_month", "local_month", "INTEGER",
           "Local month of receipt as a number (2025 * 100 + 3); NULL: no receipt time")
 _JURISDICTION = ("jurisdiction", "jurisdiction", "VARCHAR", "")
@@ -157,5 +157,5 @@ def ensure_current(con) -> None:
 
 def columns_doc() -> dict[str, list[tuple[str, str]]]:
     """README data model rows of each maintained table (data/docs.py)."""
-    return {r.table: [(n, m) for n, _, _, m in r.columns] + [("calls", "Calls in the group")]
-            for r in ROLLUPS}
+    return {r.table: [(n, m or "As in the calls source") for n, _, _, m in r.columns]
+            + [("calls", "Calls in the group")] for r in ROLLUPS}

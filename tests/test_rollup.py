@@ -3,7 +3,9 @@ and every request the engine answers from them (metrics/rollup.py) equals the sa
 over the rows (``rollup.rows_only``)."""
 from __future__ import annotations
 
+import sys
 from datetime import date
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -276,3 +278,42 @@ def test_margins_and_counts_equal_the_rows(demo):
     fast_counts = compute_counts(demo, counts)
     with rollup.rows_only():
         assert _rows(fast_counts) == _rows(compute_counts(demo, counts))
+
+
+def test_partitioned_parquet_reads_the_tables_too(demo):
+    """bench/scaling.py's export: the maintained tables go with the calls, and the engine
+    over the Parquet files gives the database's numbers, from the tables."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
+    import scaling
+
+    folder = Path(demo.execute("SELECT file FROM pragma_database_list WHERE name = "
+                               "current_database()").fetchone()[0]).parent / "parquet"
+    scaling.export_parquet(demo, folder)
+    pq = scaling.parquet_connection(folder)
+    try:
+        assert rollup.available(pq)
+        for request in REQUESTS:
+            assert _rows(compute(pq, request)) == _rows(compute(demo, request)), request
+    finally:
+        pq.close()
+
+
+def test_report_rows_flag_gives_the_same_numbers(db_path, tmp_path):
+    import json
+
+    from click.testing import CliRunner
+
+    from metrics.cli import cli
+
+    con = connect(db_path)
+    _import(con, tmp_path, "first.csv", FIRST)
+    con.close()
+    args = ["report", "--db", str(db_path), "--metric", "A1", "--metric", "B1", "--by",
+            "month", "--json"]
+    fast, slow = (CliRunner().invoke(cli, args + extra) for extra in ([], ["--rows"]))
+    assert fast.exit_code == 0 and slow.exit_code == 0, fast.output + slow.output
+    assert json.loads(fast.output)["rows"] == json.loads(slow.output)["rows"]
+    assert [r["numerator"] for r in json.loads(fast.output)["rows"]
+            if r["metric"] == "A1"] in ([3, 1], [1, 3])
+    explained = CliRunner().invoke(cli, ["report", "--metric", "B1", "--explain", "--rows"])
+    assert "maintained table" not in explained.output and "FROM calls" in explained.output
