@@ -99,8 +99,9 @@ def choose(source: str, metrics: list[Metric], by: tuple[str, ...], filters: Fil
 
 def available(con) -> bool:
     """Whether this database has the maintained tables (a Parquet export may not)."""
-    row = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema = "
-                      "'main' AND list_contains(?::VARCHAR[], table_name)",
+    row = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_catalog = "
+                      "current_database() AND table_schema = 'main' AND "
+                      "list_contains(?::VARCHAR[], table_name)",
                       [[r.table for r in ROLLUPS]]).fetchone()
     return row is None or row[0] == len(ROLLUPS)  # None: explain's recorder, which has all
 
