@@ -1,17 +1,19 @@
 """One engine for every metric: plan the SQL (metrics/sql.py), run it, compose the results.
 
 All counting happens in DuckDB: one aggregate query per source (calls, responses, referrals)
-computes every count the requested metrics reference, grouped by the requested dimensions.
-Python only divides the small aggregated result and adds intervals.
+computes every count the requested metrics reference, grouped by the requested dimensions;
+counts of calls over whole months are summed from the maintained monthly tables when they
+answer (metrics/rollup.py), the rest from the rows. Python only divides the small aggregated
+result and adds intervals.
 """
 from __future__ import annotations
 
 from dataclasses import asdict, replace
 from datetime import timedelta
 
+from . import rollup
 from .errors import UnknownDimension, UnknownMetric
 from .registry import BY_ID, COUNTS, REGISTRY, Kind, Metric
-from . import rollup
 from .request import CountRequest, Filters, MetricRequest, MetricRow
 from .sources import DIMENSIONS, SOURCES
 from .sql import build_people_sql, build_sql, quantile_sql
