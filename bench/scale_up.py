@@ -67,7 +67,7 @@ def build(source: Path, db: Path, times: int) -> dict:
                 con.execute(f"INSERT INTO {table} BY NAME SELECT * REPLACE ({suffixed}) "
                             f"FROM src.{table}")
         con.execute("DETACH src")
-        aggregates.refresh(con)  # the copies' monthly counts, as an import keeps them
+        aggregates.ensure_current(con)  # the copies' monthly counts, as imports keep them
         con.execute("CHECKPOINT")
         counts = {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in _KEYS}
     finally:

@@ -1,18 +1,20 @@
-"""Counts read from the maintained monthly tables instead of the calls (issue 25).
+"""Counts read from the maintained monthly tables instead of the rows (issue 25).
 
-data/aggregates.py keeps the calls grouped by month, jurisdiction, the grouping dimensions and
-every column a count's condition reads, with the number of calls per group. A request can be
-answered from a table when everything it needs is there:
+data/aggregates.py keeps the calls and the team responses grouped by month, jurisdiction, the
+grouping dimensions and every column a count's condition reads, with the number of records per
+group. A request can be answered from a table when everything it needs is there:
 
-- the metric is a count, a share or a rate of counts over the calls (no durations, no people);
+- the metric is a count, a share or a rate of counts over the table's source (no durations,
+  no people);
 - every column its counts' conditions read, every dimension it groups by and every filter
-  that applies to the calls are columns of the table;
+  that applies to the source are columns of the table;
 - its period is whole local months (or none).
 
-Then ``count_if(<condition>)`` over the calls is ``sum(calls) FILTER (WHERE <condition>)``
-over the table: the same numbers (tests/test_rollup.py checks every kind of request against
-the rows, after every kind of write). Everything else still reads the rows: medians and 90th
-percentiles, distinct people, and any request outside a table's dimensions.
+Then ``count_if(<condition>)`` over the rows is ``sum(calls) FILTER (WHERE <condition>)``
+over the table (``sum(responses)`` for responses): the same numbers (tests/test_rollup.py
+checks every kind of request against the rows, after every kind of write). Everything else
+still reads the rows: medians and 90th percentiles, distinct people, referrals, and any
+request outside a table's dimensions.
 """
 from __future__ import annotations
 
@@ -83,11 +85,11 @@ def choose(source: str, metrics: list[Metric], by: tuple[str, ...], filters: Fil
            ) -> tuple[Rollup | None, list[Metric]]:
     """The first table (data/aggregates.py lists the one of fewer rows first) that answers
     ``metrics`` (those of them it can), or (None, [])."""
-    if _ROWS_ONLY.get() or source != "calls" or not whole_months(filters):
+    if _ROWS_ONLY.get() or not whole_months(filters):
         return None, []
     counted = [m for m in metrics if m.kind in _COUNTED and m.table == source]
     needed = set().union(*(_dimension_columns(d) for d in by), _filter_columns(source, filters))
-    for r in ROLLUPS:
+    for r in (r for r in ROLLUPS if r.source == source):
         have = set(r.names)
         if not needed <= have:
             continue
@@ -115,7 +117,7 @@ def build_sql(r: Rollup, metrics: list[Metric], by: tuple[str, ...], filters: Fi
     """Each count ``metrics`` need per group of ``by``, summed over the table ``r``: the rows
     ``metrics.sql.build_sql`` gives for the same counts (named ``k_<count>``)."""
     clauses, params = [], []
-    applies = SOURCES["calls"].filters
+    applies = SOURCES[r.source].filters
     for name, col in SET_FILTERS.items():
         values = getattr(filters, name)
         if values and name in applies:
@@ -133,7 +135,7 @@ def build_sql(r: Rollup, metrics: list[Metric], by: tuple[str, ...], filters: Fi
         for key in (m.numerator, m.denominator):
             if key in COUNTS:
                 where = COUNTS[key].where
-                total = f"sum(calls) FILTER (WHERE {where})" if where else "sum(calls)"
+                total = f"sum({r.count})" + (f" FILTER (WHERE {where})" if where else "")
                 aggs[f"k_{key}"] = f"coalesce({total}, 0)::BIGINT"
     cols = dims + [f'{expr} AS "{name}"' for name, expr in aggs.items()]
     group = " GROUP BY ALL" if dims else ""

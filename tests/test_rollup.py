@@ -192,6 +192,76 @@ def test_an_earlier_database_gains_the_tables(db_path, tmp_path):
     assert aggregates.stale_groups(con) == 0
 
 
+RESPONSES = parse_profile("""
+kind = "responses"
+[columns]
+response_id = "Run"
+requested_at = "Requested"
+team = "Team"
+contact_made = "Contact"
+police_backup = "Backup"
+transport_destination = "Destination"
+[options]
+timezone = "UTC"
+""")
+REFERRALS = parse_profile("""
+kind = "referrals"
+[columns]
+referral_id = "Ref"
+response_id = "Run"
+referred_at = "Referred"
+[options]
+timezone = "UTC"
+""")
+RUNS = ("Run,Requested,Team,Contact,Backup,Destination\n"
+        "R1,2025-03-03 10:00,North,yes,no,none\n"
+        "R2,2025-03-20 11:00,North,yes,yes,emergency department\n"
+        "R3,2025-04-02 12:00,South,no,,\n")
+RESPONSE_REQUESTS = [
+    MetricRequest(("D1", "D2", "D4", "D5ED", "E1", "P2", "C2", "F1"), ()),
+    MetricRequest(("D1", "E1", "D5ED"), ("team", "month")),
+    MetricRequest(("D2", "E1"), ("transport_destination",), Filters(teams=("North",))),
+    MetricRequest(("D1",), ("quarter",), Filters(date_from=date(2025, 3, 1),
+                                                 date_to=date(2025, 3, 31))),
+]
+
+
+def _import_kind(con, tmp_path, name, text, profile, kind):
+    path = tmp_path / name
+    path.write_text(text)
+    return import_file(con, path, kind=kind, jurisdiction="J", profile=profile)
+
+
+def test_response_tables_follow_responses_and_referrals(con, tmp_path):
+    def check():
+        assert aggregates.stale_groups(con) == 0
+        for request in RESPONSE_REQUESTS:
+            _same_both_ways(con, request)
+
+    runs = _import_kind(con, tmp_path, "runs.csv", RUNS, RESPONSES, "responses")
+    check()
+    assert "FROM responses_monthly" in explain(RESPONSE_REQUESTS[1])
+    assert _value(con, "D1", ("month",)) == {("2025-03",): 2, ("2025-04",): 0}
+    # A referral during R1 makes it a referred contact (has_referral, data/links.py).
+    refs = _import_kind(con, tmp_path, "refs.csv", "Ref,Run,Referred\nF1,R1,2025-03-03 10:30\n",
+                        REFERRALS, "referrals")
+    check()
+    assert _value(con, "E1") == {(): 1}
+    again = _import_kind(con, tmp_path, "runs2.csv", RUNS.replace("R3,2025-04-02 12:00,South,no",
+                                                                  "R3,2025-04-02 12:00,South,yes")
+                         + "R4,2025-05-01 09:00,South,yes,no,shelter\n", RESPONSES, "responses")
+    check()
+    assert _value(con, "D1", ("team",)) == {("North",): 2, ("South",): 2}
+    undo_import(con, again.import_id)
+    check()
+    undo_import(con, refs.import_id)
+    check()
+    assert _value(con, "E1") == {(): 0}
+    undo_import(con, runs.import_id)
+    check()
+    assert con.execute("SELECT count(*) FROM responses_monthly").fetchone()[0] == 0
+
+
 # --- Random requests over a small demo cohort --------------------------------------------
 
 @pytest.fixture(scope="module")
@@ -259,6 +329,49 @@ def test_random_requests_equal_the_rows(demo):
 
     check()
     assert len(used) >= 15  # the property was tested on the table path, not only the rows
+
+
+_RESPONSE_COUNTED = [m.id for m in REGISTRY if m.table == "responses" and not m.duration
+                     and m.kind not in ("distinct", "repeat")]
+_RESPONSE_DIMS = ["jurisdiction", "month", "quarter", "year", "weekday", "area", "team",
+                  "race_ethnicity", "age_group", "gender", "outcome", "transport_destination"]
+
+
+@st.composite
+def _response_requests(draw, options):
+    metrics = draw(st.lists(st.sampled_from(_RESPONSE_COUNTED + ["C2", "F1"]), min_size=1,
+                            max_size=4, unique=True))
+    by = tuple(draw(st.lists(st.sampled_from(_RESPONSE_DIMS), max_size=2, unique=True)))
+    month = draw(st.sampled_from(options["months"]))
+    end = date(month.year + month.month // 12, month.month % 12 + 1, 1)
+    filters = Filters(
+        jurisdictions=tuple(draw(st.lists(st.sampled_from(options["j"]), max_size=2,
+                                          unique=True))),
+        date_from=month if draw(st.booleans()) else None,
+        date_to=date.fromordinal(end.toordinal() - draw(st.sampled_from((1, 3)))),
+        teams=tuple(draw(st.lists(st.sampled_from(options["team"]), max_size=1))),
+        areas=tuple(draw(st.lists(st.sampled_from(options["area"]), max_size=1))))
+    if draw(st.booleans()):
+        filters = Filters(teams=filters.teams)  # all time, often
+    return MetricRequest(tuple(metrics), by, filters)
+
+
+def test_random_response_requests_equal_the_rows(demo):
+    options = _options(demo)
+    options["team"] = [r[0] for r in demo.execute(
+        "SELECT DISTINCT team FROM responses WHERE team IS NOT NULL ORDER BY 1").fetchall()][:4]
+    used = []
+
+    @settings(max_examples=40, deadline=None, derandomize=True,
+              suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @given(_response_requests(options))
+    def check(request):
+        if rollup.choose("responses", _metrics(request), request.by, request.filters)[0]:
+            used.append(request)
+        _same_both_ways(demo, request)
+
+    check()
+    assert len(used) >= 10
 
 
 def _metrics(request):

@@ -292,7 +292,7 @@ def _commit(con, plan: _Plan, dry_run: bool) -> ImportResult:
         # types were added at import): their category and eligibility change too.
         facts.refresh(con, plan.jurisdiction, result.crosswalk["call_types"])
     refresh_links(con, plan.jurisdiction, plan.kind)
-    aggregates.refresh(con, plan.jurisdiction, plan.kind, result.import_id)
+    aggregates.after_import(con, plan.jurisdiction, plan.kind, result.import_id)
     write_ledger(con, result, plan.tz_is_new)
     return result
 
