@@ -1,26 +1,27 @@
-"""Monthly tables of call counts, kept current by every write, so that pages need not count
-100 million calls one by one (issue 25).
+"""Monthly tables of call and team-response counts, kept current by every write, so that
+pages need not count 100 million calls one by one (issue 25).
 
-Each maintained table groups the calls (``facts.source_select``: every call with its derived
-category and eligibility) by the month of receipt, the jurisdiction, the dimensions the pages
-group and filter by, and *every column a count's condition reads* (eligible, out of hours,
-responded by the team ...), with the number of calls in each group (``calls``). A count of
-the registry, ``count_if(<condition>)`` over the calls, is then exactly
-``sum(calls) FILTER (WHERE <condition>)`` over a table: the condition reads the same columns
-with the same values, so no count is defined twice (metrics/rollup.py reads them).
-
-Two tables, since weekday × hour would multiply the first by 168:
+Each maintained table groups a source's records (the calls: ``facts.source_select``, every
+call with its derived category and eligibility; the team responses) by local month, the
+jurisdiction, the dimensions the pages group and filter by, and *every column a count's
+condition reads* (eligible, out of hours, contact made ...), with the number of records in
+each group (``calls``, ``responses``). A count of the registry, ``count_if(<condition>)``
+over the rows, is then exactly ``sum(calls) FILTER (WHERE <condition>)`` over a table: the
+condition reads the same columns with the same values, so no count is defined twice
+(metrics/rollup.py reads them).
 
 - ``calls_monthly``: month × jurisdiction × area, category, responder, origin, reason not
   served, and the flags;
-- ``calls_hourly``: month × jurisdiction × local weekday and hour, responder and the flags.
+- ``calls_hourly``: month × jurisdiction × local weekday and hour, responder and the flags
+  (apart, since weekday × hour would multiply the first by 168);
+- ``responses_monthly``: month × jurisdiction × area, team, race/ethnicity, age group,
+  gender, outcome, destination, and contact, back-up, arrest, injury and referral flags.
 
-Every write that changes calls or their derived columns counts them again in its own
-transaction: ``facts.refresh`` (undo, crosswalk and settings edits, the demo, ``python -m
-data refresh``) calls ``refresh`` for the calls it works out again, and an import of calls
-calls it for the months its rows fall in. ``stale_groups`` compares a table with a fresh
-count (the tests run it after every kind of write; ``python -m data refresh`` works the
-tables out again after hand edits).
+Every write counts again, in its own transaction, what it changed: ``facts.refresh`` (undo,
+crosswalk and settings edits, the demo, ``python -m data refresh``) the calls it works out
+again, an import of calls its months (``after_import``), and ``links.refresh_links`` (every
+import and undo of responses or referrals) the jurisdiction's responses. ``stale_groups``
+compares the tables with a fresh count (the tests run it after every kind of write).
 """
 from __future__ import annotations
 

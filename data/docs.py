@@ -126,12 +126,14 @@ def data_model_markdown() -> str:
     for table, cols in aggregates.columns_doc().items():
         lines += [f"**{table}** (maintained)", "", "| column | meaning |", "|---|---|"]
         lines += [f"| `{c}` | {d} |" for c, d in cols] + [""]
-    lines += ["The maintained tables (data/aggregates.py) hold the calls counted per month and "
-              "group: every import of calls counts its months again, and every refresh of the "
-              "derived columns (undo, crosswalk and settings edits) its jurisdiction, in the "
-              "same transaction. Each keeps every column a count's condition reads, so a "
-              "count of the registry is `sum(calls)` over the rows where its condition holds; "
-              "the engine reads them for whole-month requests within their columns "
+    lines += ["The maintained tables (data/aggregates.py) hold the calls and the team "
+              "responses counted per month and group, in the same transaction as every write: "
+              "an import of calls counts its months again, every refresh of the calls' derived "
+              "columns (undo, crosswalk and settings edits) its jurisdiction, and every import "
+              "or undo of responses or referrals the jurisdiction's responses. Each keeps "
+              "every column a count's condition reads, so a count of the registry is "
+              "`sum(calls)` (or `sum(responses)`) over the rows where its condition holds; the "
+              "engine reads them for whole-month requests within their columns "
               "(`metrics/rollup.py`).", ""]
     lines += ["The derived columns of **calls** (`effective_category` … `public_initiated`, "
               "data/facts.py) are worked out from the crosswalk and the program settings: the "
