@@ -430,3 +430,23 @@ def test_report_rows_flag_gives_the_same_numbers(db_path, tmp_path):
             if r["metric"] == "A1"] in ([3, 1], [1, 3])
     explained = CliRunner().invoke(cli, ["report", "--metric", "B1", "--explain", "--rows"])
     assert "maintained table" not in explained.output and "FROM calls" in explained.output
+
+
+def test_refresh_command_counts_hand_edits_again(db_path, tmp_path):
+    from click.testing import CliRunner
+
+    from data.cli import cli
+
+    con = connect(db_path)
+    _import(con, tmp_path, "first.csv", FIRST)
+    _import_kind(con, tmp_path, "runs.csv", RUNS, RESPONSES, "responses")
+    con.execute("UPDATE responses SET team = 'East' WHERE response_id = 'R1'")  # by hand
+    con.execute("DELETE FROM calls WHERE call_id = '4'")
+    assert aggregates.stale_groups(con) > 0
+    con.close()
+    out = CliRunner().invoke(cli, ["refresh", "--db", str(db_path)])
+    assert out.exit_code == 0, out.output
+    con = connect(db_path)
+    assert aggregates.stale_groups(con) == 0
+    assert _value(con, "A1", ("month",)) == {("2025-03",): 3}
+    assert _value(con, "D1", ("team",)) == {("East",): 1, ("North",): 1, ("South",): 0}
