@@ -213,7 +213,7 @@ def compute_levels(con, request, levels: list[tuple[str, ...]],
         # Counts from the maintained monthly tables where they answer (metrics/rollup.py);
         # the rest (durations, people) from the rows.
         table, counted = rollup.choose(source, ms, by, filters)
-        if counted and not rollup.available(con):
+        if counted and not rollup.available(con, table):
             table, counted = None, []
         rest = [m for m in ms if m not in counted]
         top = _scan(con, source, rest, by, filters, by in quantiles_at, in_memory,
