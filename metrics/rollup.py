@@ -107,12 +107,11 @@ def available(con, r: Rollup) -> bool:
     row = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_catalog = "
                       "current_database() AND table_schema = 'main' AND table_name = ?",
                       [r.table]).fetchone()
-    if row is None:  # explain's recorder: say what runs when the table is current
-        return True
-    if not row[0]:
+    if row is not None and not row[0]:
         return False
-    return con.execute(f"SELECT (SELECT count(*) FROM {r.source}) = "
-                       f"(SELECT coalesce(sum({r.count}), 0) FROM {r.table})").fetchone()[0]
+    row = con.execute(f"SELECT (SELECT count(*) FROM {r.source}) = "
+                      f"(SELECT coalesce(sum({r.count}), 0) FROM {r.table})").fetchone()
+    return row is None or bool(row[0])  # None: explain's recorder, which says what runs
 
 
 def _month(d: date) -> int:
