@@ -51,6 +51,7 @@ def log(msg: str) -> None:
 
 def build(source: Path, db: Path, times: int) -> dict:
     """``db``: the schema, then ``source``'s settings once and its records ``times`` times."""
+    from data import aggregates
     from data.connection import connect
 
     con = connect(db, readable_dirs=(source.parent,))
@@ -66,6 +67,7 @@ def build(source: Path, db: Path, times: int) -> dict:
                 con.execute(f"INSERT INTO {table} BY NAME SELECT * REPLACE ({suffixed}) "
                             f"FROM src.{table}")
         con.execute("DETACH src")
+        aggregates.ensure_current(con)  # the copies' monthly counts, as imports keep them
         con.execute("CHECKPOINT")
         counts = {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in _KEYS}
     finally:

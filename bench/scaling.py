@@ -26,6 +26,7 @@ import duckdb
 
 
 import pandas_ref
+from data.aggregates import TABLES
 from queries import run_request
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -33,7 +34,9 @@ PARTITIONS = {"calls": "jurisdiction, year", "responses": "jurisdiction",
               "referrals": "jurisdiction"}
 # The local time each year partition is cut by.
 YEAR_OF = {"calls": "received_local"}
-SMALL = ("jurisdictions", "crosswalk")
+# The maintained monthly counts (data/aggregates.py) are small: one file each, and the engine
+# reads them over Parquet as over the database (metrics/rollup.py).
+SMALL = ("jurisdictions", "crosswalk", *TABLES)
 
 
 def export_parquet(con, folder: Path) -> dict:

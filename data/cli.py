@@ -491,21 +491,23 @@ def _eligible_calls(con, jurisdiction) -> int:
 @cli.command(name="refresh")
 @db_option
 def refresh_cmd(db_path):
-    """Work out again every call's category and eligibility (the derived columns of calls).
+    """Work out again every call's category and eligibility (the derived columns of calls)
+    and the monthly tables of counts.
 
-    Imports, undo and the crosswalk and settings editors keep it current; run this after
-    changing the calls, crosswalk or jurisdictions tables by hand.
+    Imports, undo and the crosswalk and settings editors keep them current; run this after
+    changing the calls, responses, crosswalk or jurisdictions tables by hand.
 
     Example: python -m data refresh
     """
-    from . import facts
+    from . import aggregates, facts
     from .importer import one_transaction
 
     con = _connect(db_path)
     try:
         stale = facts.stale_rows(con)
         with one_transaction(con):
-            facts.refresh(con)
+            facts.refresh(con)  # with the calls' monthly tables
+            aggregates.refresh(con, source="responses")
         n = con.execute("SELECT count(*) FROM calls").fetchone()[0]
     finally:
         con.close()

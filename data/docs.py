@@ -1,7 +1,7 @@
 """The README's data-model section, generated from data/schema.py so it cannot drift."""
 from __future__ import annotations
 
-from . import facts
+from . import aggregates, facts
 from .schema import FIELDS, KINDS, MAIN_TIME, VALUE_SETS, history_table, record_columns
 
 _EXTRA = {
@@ -123,6 +123,18 @@ def data_model_markdown() -> str:
     for table, cols in _FIXED.items():
         lines += [f"**{table}**", "", "| column | meaning |", "|---|---|"]
         lines += [f"| `{c}` | {d} |" for c, d in cols] + [""]
+    for table, cols in aggregates.columns_doc().items():
+        lines += [f"**{table}** (maintained)", "", "| column | meaning |", "|---|---|"]
+        lines += [f"| `{c}` | {d} |" for c, d in cols] + [""]
+    lines += ["The maintained tables (data/aggregates.py) hold the calls and the team "
+              "responses counted per month and group, in the same transaction as every write: "
+              "an import of calls counts its months again, every refresh of the calls' derived "
+              "columns (undo, crosswalk and settings edits) its jurisdiction, and every import "
+              "or undo of responses or referrals the jurisdiction's responses. Each keeps "
+              "every column a count's condition reads, so a count of the registry is "
+              "`sum(calls)` (or `sum(responses)`) over the rows where its condition holds; the "
+              "engine reads them for whole-month requests within their columns "
+              "(`metrics/rollup.py`).", ""]
     lines += ["The derived columns of **calls** (`effective_category` … `public_initiated`, "
               "data/facts.py) are worked out from the crosswalk and the program settings: the "
               "import writes them with each call, and undo and the crosswalk and settings "

@@ -139,11 +139,14 @@ def _where(jurisdiction, call_types) -> tuple[str, list] | None:
 
 
 def refresh(con, jurisdiction: str | None = None, call_types: list[str] | None = None) -> None:
-    """Work out again the derived columns of a jurisdiction's calls (all when None).
+    """Work out again the derived columns of a jurisdiction's calls (all when None), and
+    its monthly counts (data/aggregates.py), which read them.
 
     With ``call_types``, only the calls of those types (a crosswalk edit of a few rows).
     The caller holds the transaction: the change is seen with the edit or not at all.
     """
+    from . import aggregates  # counts over these columns (it reads the calls through here)
+
     where = _where(jurisdiction, call_types)
     if where is None:
         return
@@ -153,6 +156,7 @@ def refresh(con, jurisdiction: str | None = None, call_types: list[str] | None =
     derived = derived_select(f"(SELECT rowid AS rid, {_INPUTS} FROM calls c WHERE {clause})")
     con.execute(f"UPDATE calls SET {sets} FROM ({derived}) d "
                 f"WHERE calls.rowid = d.rid AND ({_differs('calls', 'd')})", params)
+    aggregates.refresh(con, jurisdiction)  # the monthly counts follow the derived columns
 
 
 def stale_rows(con) -> int:

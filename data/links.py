@@ -19,8 +19,11 @@ def refresh_links(con, jurisdiction: str | None = None, changed: str | None = No
     - ``call_received_at``: the linked call's receipt (NULL when there is none); team response
       time (C2) starts there.
     - ``has_referral``: whether any referral was made during the response (E1).
-    Only rows whose value differs are written.
+    Only rows whose value differs are written. The responses' monthly counts
+    (data/aggregates.py) are counted again with them.
     """
+    from . import aggregates  # counts over the responses and these flags
+
     where, params = ("r.jurisdiction = ?", [jurisdiction]) if jurisdiction else ("true", [])
     links = _ALL if changed is None else _LINKS_OF.get(changed, ())
     if "call" in links:
@@ -38,3 +41,5 @@ def refresh_links(con, jurisdiction: str | None = None, changed: str | None = No
             "ON f.jurisdiction = r.jurisdiction AND f.response_id = r.response_id "
             f"WHERE {where}) l WHERE responses.rowid = l.rid "
             "AND responses.has_referral IS DISTINCT FROM l.has_referral", params)
+    if changed in (None, "responses", "referrals"):  # the responses or has_referral changed
+        aggregates.refresh(con, jurisdiction, "responses")

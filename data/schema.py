@@ -422,7 +422,9 @@ def table_columns(kind: str) -> list[tuple[str, str]]:
 
 
 def ddl() -> list[str]:
-    stmts = list(DDL_FIXED)
+    from . import aggregates  # the maintained tables live beside their maintenance
+
+    stmts = list(DDL_FIXED) + aggregates.ddl()
     for kind in IMPORT_KINDS:
         cols = record_columns(kind)
         # No PRIMARY KEY on record tables: the importer guarantees one row per
@@ -453,10 +455,11 @@ def create_schema(con) -> None:
             for col, sql_type in record_columns(kind):
                 con.execute(f'ALTER TABLE {table} ADD COLUMN IF NOT EXISTS "{col}" '
                             f'{sql_type.replace(" NOT NULL", "")}')
-    from . import facts
+    from . import aggregates, facts
     from .links import refresh_links
 
     facts.ensure_current(con)
+    aggregates.ensure_current(con)
     if "has_referral" not in had and con.execute("SELECT count(*) FROM responses").fetchone()[0]:
         refresh_links(con, changed="referrals")  # the new column, worked out once
 
@@ -467,4 +470,6 @@ def data_tables() -> list[str]:
              "row_warnings"]
     for kind in IMPORT_KINDS:
         names += [table_of(kind), history_table(kind)]
-    return names + ["audit_log", "people", "roles", "settings", "revoked_sessions"]
+    from .aggregates import TABLES
+
+    return names + ["audit_log", "people", "roles", "settings", "revoked_sessions", *TABLES]

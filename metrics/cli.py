@@ -2,13 +2,13 @@
 from __future__ import annotations
 
 import json
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from datetime import date
 from pathlib import Path
 
 import click
 
-from . import disclosure
+from . import disclosure, rollup
 from .disclosure import DisclosurePolicy, describe, public_report
 from .engine import Filters, MetricRequest, explain, report
 from .errors import MetricError
@@ -80,8 +80,11 @@ def _reading(path: Path):
 @click.option("--drb", is_flag=True, help="With --public: Census DRB public-release rounding.")
 @click.option("--threshold", type=click.IntRange(min=0), default=10, show_default=True,
               help="With --public: hide counts from 1 to this.")
+@click.option("--rows", "rows_only", is_flag=True,
+              help="Count over the calls themselves, not the maintained monthly tables "
+              "(the same numbers, slower: to check them).")
 def report_cmd(db_path, jurisdictions, date_from, date_to, categories, areas, origins, teams,
-               by, metric_ids, as_json, show_sql, public, drb, threshold):
+               by, metric_ids, as_json, show_sql, public, drb, threshold, rows_only):
     """Compute metrics for the filters, grouped by the chosen dimensions.
 
     With --public, rows are what a viewer may see (metrics.disclosure): hidden numbers are
@@ -91,25 +94,14 @@ def report_cmd(db_path, jurisdictions, date_from, date_to, categories, areas, or
     """
     if (drb or threshold != 10) and not public:
         raise click.UsageError("--drb and --threshold go with --public.")
-    from data.errors import DataError
-
     filters = Filters(tuple(jurisdictions), date_from, date_to, tuple(categories), tuple(areas),
                       tuple(origins), tuple(teams))
     request = MetricRequest(tuple(metric_ids), tuple(by), filters)
     policy = DisclosurePolicy(threshold, drb) if public else None
-    try:
-        if show_sql:  # what runs: under --public the widened view, its margins and partners
-            click.echo(disclosure.explain(request, policy) if public else explain(request))
-            return
-        path = _database(db_path)
-        if public:
-            disclosure.checked_request(request, policy)  # refuse before opening the database
-        with _reading(path) as con:
-            doc = public_report(con, request, policy) if public else report(con, request)
-    except MetricError as e:
-        raise click.ClickException(str(e)) from None
-    except DataError as e:  # e.g. the dashboard holds the database file
-        raise click.ClickException(str(e)) from None
+    with rollup.rows_only() if rows_only else nullcontext():
+        doc = _report(db_path, request, policy, show_sql)
+    if doc is None:
+        return
     if as_json:
         click.echo(json.dumps(doc, default=str, indent=1))
         return
@@ -119,6 +111,26 @@ def report_cmd(db_path, jurisdictions, date_from, date_to, categories, areas, or
         click.echo(note)
     for r in doc["rows"]:
         click.echo(_text_row(r, policy))
+
+
+def _report(db_path, request, policy, show_sql) -> dict | None:
+    """The report's document (None after printing the SQL, with --explain)."""
+    from data.errors import DataError
+
+    public = policy is not None
+    try:
+        if show_sql:  # what runs: under --public the widened view, its margins and partners
+            click.echo(disclosure.explain(request, policy) if public else explain(request))
+            return None
+        path = _database(db_path)
+        if public:
+            disclosure.checked_request(request, policy)  # refuse before opening the database
+        with _reading(path) as con:
+            return public_report(con, request, policy) if public else report(con, request)
+    except MetricError as e:
+        raise click.ClickException(str(e)) from None
+    except DataError as e:  # e.g. the dashboard holds the database file
+        raise click.ClickException(str(e)) from None
 
 
 def _text_row(r: dict, policy) -> str:

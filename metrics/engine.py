@@ -1,14 +1,17 @@
 """One engine for every metric: plan the SQL (metrics/sql.py), run it, compose the results.
 
 All counting happens in DuckDB: one aggregate query per source (calls, responses, referrals)
-computes every count the requested metrics reference, grouped by the requested dimensions.
-Python only divides the small aggregated result and adds intervals.
+computes every count the requested metrics reference, grouped by the requested dimensions;
+counts of calls over whole months are summed from the maintained monthly tables when they
+answer (metrics/rollup.py), the rest from the rows. Python only divides the small aggregated
+result and adds intervals.
 """
 from __future__ import annotations
 
 from dataclasses import asdict, replace
 from datetime import timedelta
 
+from . import rollup
 from .errors import UnknownDimension, UnknownMetric
 from .registry import BY_ID, COUNTS, REGISTRY, Kind, Metric
 from .request import CountRequest, Filters, MetricRequest, MetricRow
@@ -207,16 +210,17 @@ def compute_levels(con, request, levels: list[tuple[str, ...]],
         in_memory = in_memory_quantiles(con, source)
         counts_people = people_apart and any(m.kind == Kind.DISTINCT for m in ms)
         timed = [m for m in ms if m.duration]
-        if len(timed) == len(ms) and by in quantiles_at and not in_memory:
-            # Durations alone: their counts come with the histogram, in one scan.
-            top = _duration_aggs(_fetch(con, *quantile_sql(source, timed, by, filters,
-                                                           counts=True)), by)
-        else:
-            top = _fetch(con, *build_sql(source, ms, by, filters, quantiles=in_memory,
-                                         people=not counts_people))
-            if timed and by in quantiles_at and not in_memory:
-                _merge_quantiles(top, _fetch(con, *quantile_sql(source, timed, by, filters)),
-                                 by)
+        # Counts from the maintained monthly tables where they answer (metrics/rollup.py);
+        # the rest (durations, people) from the rows.
+        table, counted = rollup.choose(source, ms, by, filters)
+        if counted and not rollup.available(con, table):
+            table, counted = None, []
+        rest = [m for m in ms if m not in counted]
+        top = _scan(con, source, rest, by, filters, by in quantiles_at, in_memory,
+                    counts_people) if rest else []
+        if counted:
+            top = rollup.merged(top, _fetch(con, *rollup.build_sql(table, counted, by,
+                                                                   filters)), by)
         for lv in levels:
             if lv == by:
                 aggs = top
@@ -238,6 +242,20 @@ def compute_levels(con, request, levels: list[tuple[str, ...]],
         for lv in levels:
             out[lv] += [_compose(m, agg, lv, population) for m in repeats for agg in people[lv]]
     return out
+
+
+def _scan(con, source, ms, by, filters, quantiles, in_memory, counts_people) -> list[dict]:
+    """The aggregates of ``ms`` per group of ``by``, counted over the source's rows."""
+    timed = [m for m in ms if m.duration]
+    if len(timed) == len(ms) and quantiles and not in_memory:
+        # Durations alone: their counts come with the histogram, in one scan.
+        return _duration_aggs(_fetch(con, *quantile_sql(source, timed, by, filters,
+                                                        counts=True)), by)
+    top = _fetch(con, *build_sql(source, ms, by, filters, quantiles=in_memory,
+                                 people=not counts_people))
+    if timed and quantiles and not in_memory:
+        _merge_quantiles(top, _fetch(con, *quantile_sql(source, timed, by, filters)), by)
+    return top
 
 
 def _fetch(con, sql, params) -> list[dict]:

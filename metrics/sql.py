@@ -116,7 +116,7 @@ def build_sql(source: str, metrics: list[Metric], by: tuple[str, ...], filters: 
         where = "true"
     sql = (f"WITH base AS ({SOURCES[source].render(used)})\n"
            f"SELECT {', '.join(dims + aggs)}\nFROM {rows}\nWHERE {where}{group}")
-    return _labelled(sql, by), params
+    return labelled(sql, by), params
 
 
 def quantile_sql(source: str, metrics: list[Metric], by: tuple[str, ...], filters: Filters,
@@ -157,7 +157,7 @@ def quantile_sql(source: str, metrics: list[Metric], by: tuple[str, ...], filter
            f"FROM (SELECT {', '.join(groups + values)}, count(*) AS c FROM timed GROUP BY ALL) "
            f"GROUP BY GROUPING SETS ({sets}))\n"
            + "\nUNION ALL\n".join(_quantiles_of(m, groups, counts) for m in timed))
-    return _labelled(sql, by), params
+    return labelled(sql, by), params
 
 
 def _timed_flag(m: Metric) -> str:
@@ -200,7 +200,7 @@ def _quantiles_of(m: Metric, groups: list[str], counts: bool = False) -> str:
             f'SELECT {lead}"t_{m.id}" AS u, c FROM hist {rows})){group_by})')
 
 
-def _labelled(sql: str, by) -> str:
+def labelled(sql: str, by) -> str:
     """Format time groups as labels ('2025-03') after grouping, on the few result rows."""
     formats = {d: DIMENSION_FORMATS[d] for d in by if d in DIMENSION_FORMATS}
     if not formats:
@@ -243,7 +243,7 @@ def build_people_sql(levels: list[tuple[str, ...]], filters: Filters, thresholds
            f"GROUP BY GROUPING SETS ({sets}))\n"
            f"SELECT set_mask, {lead}{', '.join(counts + ['count(*) AS people'])} "
            "FROM per_person GROUP BY ALL")
-    return _labelled(sql, dims), params
+    return labelled(sql, dims), params
 
 
 # Police busy time on a call (DOMAIN.md §9), the one definition the Impact and Cost figures

@@ -7,7 +7,7 @@ from dataclasses import replace
 from pathlib import Path
 
 
-from .. import acs, columns, crosswalk, facts
+from .. import acs, aggregates, columns, crosswalk, facts
 from ..errors import DataError, ImportRefused, MappingError
 from ..links import refresh_links
 from ..profiles import (Profile, header_signature, load_profile, resolve_columns)
@@ -214,6 +214,7 @@ def _commit(con, plan: Plan, dry_run: bool) -> ImportResult:
         # types were added at import): their category and eligibility change too.
         facts.refresh(con, plan.jurisdiction, result.crosswalk["call_types"])
     refresh_links(con, plan.jurisdiction, plan.kind)
+    aggregates.after_import(con, plan.jurisdiction, plan.kind, result.import_id)
     write_ledger(con, result, plan.tz_is_new)
     return result
 
