@@ -1,9 +1,9 @@
 """Imports run one way: app_pages/, ui/ -> service/ -> metrics/ -> data/ (STYLE.md §3).
 
 charts/ turns results into figures: it may read metrics' definitions (labels, units, the words
-for a hidden number) but never the service or the data. The command lines (data/cli.py,
-the data/cli/ package, metrics/cli.py and their __main__) are interfaces like the pages: they sit on top and may use
-the service. Nothing below the pages imports streamlit. Found by parsing every import,
+for a hidden number) but never the service or the data. The command lines (the data/cli/
+package, metrics/cli.py and their __main__) are interfaces like the pages: they sit on top and
+may use the service. Nothing below the pages imports streamlit. Found by parsing every import,
 including those inside functions."""
 import ast
 from pathlib import Path
