@@ -10,6 +10,7 @@ an analyst's exact ones to a viewer. A refusal (``AccessDenied``) is raised, nev
 """
 from __future__ import annotations
 
+import logging
 from contextlib import closing
 
 import streamlit as st
@@ -18,14 +19,34 @@ import metrics
 from service import guarded
 from service.access import Principal
 from data.connection import SERVER_MEMORY_LIMIT, connect, default_db_path
+from data.handover import import_folder
+from service.handover import Listener
 from metrics.disclosure import DisclosurePolicy
 
+_LISTENERS: dict = {}  # database path -> its hand-over Listener (kept alive with the server)
 _RESULT_CACHE_ENTRIES = 512  # bounded: cache_data without a limit grows forever
 
 
 @st.cache_resource(show_spinner=False)
 def _database(path: str):
-    return connect(path, memory_limit=SERVER_MEMORY_LIMIT)
+    folder = import_folder()  # the Data page and the command line read files there in place
+    con = connect(path, memory_limit=SERVER_MEMORY_LIMIT,
+                  readable_dirs=(folder,) if folder and folder.is_dir() else ())
+    _take_imports(path, con)
+    return con
+
+
+def _take_imports(path: str, con) -> None:
+    """Whoever holds the database takes ``python -m data import`` over the hand-over socket
+    (service/handover.py), once per process and database; a failure only costs that."""
+    if path == ":memory:":
+        return
+    if path in _LISTENERS:  # the resource cache was cleared: the old listener gives way
+        _LISTENERS.pop(path).stop()
+    try:
+        _LISTENERS[path] = Listener(path, con.cursor).start()
+    except OSError:
+        logging.getLogger(__name__).exception("imports from the command line are not taken")
 
 
 def cursor():

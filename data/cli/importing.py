@@ -7,14 +7,16 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 
 import click
 
+from ..connection import connect
 from ..errors import DataError
 from ..importer import preview
 from ..profiles import Profile, suggested_profile
 from ..schema import IMPORT_KINDS, VALUE_SETS
-from .base import _connect, _guarded, _local, _profiles_dir, _progress, cli, db_option
+from .base import _connect, _db, _guarded, _local, _progress, cli, db_option
 
 
 @cli.command(name="import")
@@ -40,11 +42,6 @@ def import_(file, kind, jurisdiction, profile_path, tz, encoding, dayfirst, dry_
 
     Example: python -m data import calls.csv --kind calls --jurisdiction Springfield
     """
-    from ..profiles import load_profile
-
-    if kind == "boundaries":
-        _import_boundaries(file, jurisdiction, area_property, dry_run, as_json, db_path)
-        return
     if kind == "costs":
         given = [name for name, v in (("--profile", profile_path), ("--timezone", tz),
                                       ("--dayfirst/--monthfirst", dayfirst),
@@ -54,81 +51,82 @@ def import_(file, kind, jurisdiction, profile_path, tz, encoding, dayfirst, dry_
             raise click.UsageError(f"{', '.join(given)} do(es) not apply to a costs file: its "
                                    "columns are found by their headers (period, stream, "
                                    "amount, fte).")
-        _import_costs(file, jurisdiction, dry_run, as_json, db_path)
-        return
+    profile = _profile(file, kind, profile_path, dayfirst, encoding)
+    request = {"file": str(Path(file).resolve()), "file_name": Path(file).name, "kind": kind,
+               "jurisdiction": jurisdiction, "dry_run": dry_run, "timezone": tz,
+               "area_property": area_property}
+    bar = _progress() if sys.stderr.isatty() and not as_json else None
+    try:
+        out = _through_server(request, profile, db_path, bar)
+        if out is None:  # no dashboard holds the database: import here, as the server would
+            out = _import_here(request, profile, db_path, bar)
+    except DataError as e:
+        raise click.ClickException(str(e)) from None
+    _print_outcome(out, kind, as_json)
+
+
+def _profile(file, kind, profile_path, dayfirst, encoding) -> Profile | None:
+    """The profile given (``--profile``), with ``--dayfirst``/``--encoding`` applied."""
+    from ..profiles import load_profile
+
+    if kind in ("boundaries", "costs"):
+        return None
     try:
         profile = load_profile(profile_path) if profile_path else None
         if dayfirst is not None or encoding:
-            profile = profile or _suggest_for(file, kind, db_path, encoding)
+            profile = profile or _suggest_for(file, kind, encoding)
             if dayfirst is not None:
                 profile.options["dayfirst"] = dayfirst
             if encoding:
                 profile.options["encoding"] = encoding
     except DataError as e:
         raise click.ClickException(str(e)) from None
-    con = _connect(db_path, file)
-    bar = _progress() if sys.stderr.isatty() and not as_json else None
+    return profile
+
+
+def _through_server(request, profile, db_path, bar) -> dict | None:
+    """The outcome of the import run by the dashboard server holding the database; None when
+    no server takes imports for it (``data/handover.py``)."""
+    from .. import handover
+
+    wire = {**request, "profile": profile.to_toml() if profile else None}
+    try:
+        return handover.hand_over(_db(db_path), wire, progress=bar)
+    except handover.NoServer:
+        return None
+
+
+def _import_here(request, profile, db_path, bar) -> dict:
+    from service.handover import next_steps, run_import
+
+    from .. import handover
+
+    con = _connect(db_path, request["file"])
     try:
         # Through the guarded facade as the local principal: a shell import is audited too.
-        result = _guarded().import_file(con, _local(), file, kind=kind,
-                                        jurisdiction=jurisdiction, profile=profile,
-                                        dry_run=dry_run, profile_dir=_profiles_dir(db_path),
-                                        timezone_name=tz, progress=bar)
-        steps = _next_steps(con, result)
-    except DataError as e:
-        raise click.ClickException(str(e)) from None
+        result = run_import(con, request["file"], _db(db_path), bar, profile=profile,
+                            **{k: v for k, v in request.items() if k != "file"})
+        return handover.outcome(result, next_steps(con, result))
     finally:
         con.close()
+
+
+def _print_outcome(out: dict, kind: str, as_json: bool) -> None:
+    result, steps = out["result"], out["next_steps"]
     if as_json:
-        out = {k: v for k, v in result.__dict__.items() if k not in ("profile",)}
-        click.echo(json.dumps({**out, "next_steps": steps}, default=str, indent=2))
-    else:
-        click.echo("\n".join(result.summary_lines()))
-        if result.profile_path:
-            click.echo(f"  mapping suggested from the headers; saved to {result.profile_path} "
-                       "(edit it to change the mapping; the next export reuses it)")
-        if steps:
-            click.echo(f"What still keeps {result.jurisdiction}'s pages empty or wrong:")
-            click.echo("\n".join(f"  - {s['text']} Fix: {s['where']}." for s in steps))
-
-
-def _next_steps(con, result) -> list[dict]:
-    """After a committed import of records: what still keeps the pages empty or wrong."""
-    from ..program import next_steps
-
-    if result.status != "committed" or result.kind == "population":
-        return []
-    return next_steps(con, result.jurisdiction)
-
-
-def _import_boundaries(file, jurisdiction, area_property, dry_run, as_json, db_path):
-    con = _connect(db_path, file)
-    try:
-        # Through the guarded facade, as every import: audited as the local principal.
-        result = _guarded().import_boundaries(con, _local(), file, jurisdiction=jurisdiction,
-                                              area_property=area_property, dry_run=dry_run)
-    except DataError as e:
-        raise click.ClickException(str(e)) from None
-    finally:
-        con.close()
-    if as_json:
-        click.echo(json.dumps({k: v for k, v in result.__dict__.items() if k != "profile"},
-                              default=str, indent=2))
-    else:
-        click.echo("\n".join(result.summary_lines()))
-
-
-def _import_costs(file, jurisdiction, dry_run, as_json, db_path):
-    con = _connect(db_path, file)
-    try:
-        # Through the guarded facade, as every import: audited as the local principal.
-        result = _guarded().import_costs(con, _local(), file, jurisdiction=jurisdiction,
-                                         dry_run=dry_run)
-    except DataError as e:
-        raise click.ClickException(str(e)) from None
-    finally:
-        con.close()
-    _print_result(result, as_json)
+        extra = {} if kind in ("boundaries", "costs") else {"next_steps": steps}
+        click.echo(json.dumps({**result, **extra}, indent=2))
+        return
+    if result["status"] == "unchanged":
+        click.echo(f"Nothing changed: {result['jurisdiction']} already has these costs.")
+        return
+    click.echo("\n".join(out["summary"]))
+    if result.get("profile_path"):
+        click.echo(f"  mapping suggested from the headers; saved to {result['profile_path']} "
+                   "(edit it to change the mapping; the next export reuses it)")
+    if steps:
+        click.echo(f"What still keeps {result['jurisdiction']}'s pages empty or wrong:")
+        click.echo("\n".join(f"  - {s['text']} Fix: {s['where']}." for s in steps))
 
 
 def _print_result(result, as_json):
@@ -215,8 +213,10 @@ def _print_costs(rows, as_json):
                    f"${r['amount']:>14,.2f}{fte}  (import #{r['import_id']})")
 
 
-def _suggest_for(file, kind, db_path, encoding=None) -> Profile:
-    con = _connect(db_path, file)
+def _suggest_for(file, kind, encoding=None) -> Profile:
+    """A profile suggested from the file's headers alone: read on a private in-memory
+    database, so that it works while the dashboard holds the database file."""
+    con = connect(":memory:", readable_dirs=(Path(file).resolve().parent,))
     try:
         info = preview(con, file, kind=kind, limit=1, encoding=encoding)
     finally:
