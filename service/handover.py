@@ -14,6 +14,7 @@ back on DuckDB's next open, as always.
 """
 from __future__ import annotations
 
+import atexit
 import logging
 import os
 import socket
@@ -60,6 +61,7 @@ class Listener:
         server.listen(8)
         self._server = server
         threading.Thread(target=self._accept, name="import-handover", daemon=True).start()
+        atexit.register(self.stop)  # a server that stops leaves no socket to try
         log.info("taking imports from the command line at %s", self.path)
         return self
 
