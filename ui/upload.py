@@ -28,7 +28,7 @@ from service.access import AccessDenied
 from data.connection import default_db_path
 from data.importer import find_stored_profile
 from data.schema import FIELDS, field_of
-from ui import auth, boundaries_upload, cache, costs_upload, messages
+from ui import auth, boundaries_upload, cache, costs_upload, import_folder, messages
 from ui.text import escape
 from ui.upload_columns import duplicate_headers, field_grid, options
 
@@ -62,7 +62,7 @@ def show(key: str = "upload") -> None:
         if target["kind"] == "costs":  # four known columns: its own short path
             costs_upload.show(key, target)
             return
-        upload = _choose_file(key)
+        upload = _choose_file(key, target["jurisdiction"])
         if upload is None:
             _explain_what_to_upload(target["kind"])
             return
@@ -134,9 +134,12 @@ def _uploads_dir() -> Path:
     return uploads.uploads_dir(default_db_path())
 
 
-def _choose_file(key) -> dict | None:
-    """Keep exactly one file on disk for the file in the uploader; None when there is none."""
+def _choose_file(key, jurisdiction=None) -> dict | None:
+    """Keep exactly one file on disk for the file in the uploader; None when there is none.
+    Or a file the analyst names in the server's import folder (ui/import_folder.py)."""
     st.subheader("2. Choose the export")
+    if import_folder.wanted(key):
+        return _keep_chosen(key, import_folder.choose(key, jurisdiction))
     gen = st.session_state.setdefault(f"{key}__gen", 0)
     uploaded = st.file_uploader("CSV, CSV.gz, TXT or XLSX", type=FILE_TYPES,
                                 key=f"{key}_file_{gen}")
@@ -159,6 +162,19 @@ def _choose_file(key) -> dict | None:
     current = {"file_id": uploaded.file_id, "path": str(path), "name": uploaded.name}
     st.session_state[f"{key}__upload"] = current
     return current
+
+
+def _keep_chosen(key, chosen: dict | None) -> dict | None:
+    """The wizard's file becomes ``chosen`` (a file read in place): start over when it changed."""
+    current = st.session_state.get(f"{key}__upload")
+    if current and chosen and current["file_id"] == chosen["file_id"]:
+        return current
+    if current:
+        uploads.remove_upload(current["path"], _uploads_dir())  # an upload's copy, if it was one
+        _clear(key, everything=True)
+    if chosen:
+        st.session_state[f"{key}__upload"] = chosen
+    return chosen
 
 
 def _explain_what_to_upload(kind: str) -> None:
@@ -656,6 +672,7 @@ def plain_reason(reason: str) -> str:
 def _start_over(key):
     _clear(key, everything=True)
     st.session_state[f"{key}__gen"] = st.session_state.get(f"{key}__gen", 0) + 1
+    st.session_state.pop(f"{key}_folder", None)  # the import folder's choice, too
 
 
 # --------------------------------------------------------------------------------------------
