@@ -118,6 +118,8 @@ def _answer(compute, *args):
     try:
         return compute(*args, data_version())
     except StaleVersion:
+        logging.getLogger(__name__).warning("the data changed while a page was drawn: it is "
+                                            "drawn again from the new version")
         new_run()
         st.rerun()
 
