@@ -33,7 +33,7 @@ import tempfile
 import uuid
 from pathlib import Path
 
-from .connection import person_key_path
+from .connection import default_db_path, person_key_path
 from .errors import DataError
 from .uploads import remove_upload, upload_extension, uploads_dir
 
@@ -100,8 +100,15 @@ def token_matches(given, expected: str) -> bool:
 
 def import_folder() -> Path | None:
     """The configured server-side import folder (``A911_IMPORT_DIR``), or None."""
-    folder = os.environ.get("A911_IMPORT_DIR", "").strip()
-    return Path(folder).resolve() if folder else None
+    text = os.environ.get("A911_IMPORT_DIR", "").strip()
+    if not text:
+        return None
+    folder, keys = Path(text).resolve(), keys_dir(default_db_path()).resolve()
+    if keys.is_relative_to(folder) or folder.is_relative_to(keys):
+        # The server's connection may read the import folder: never the person key's.
+        raise DataError(f"The import folder {folder} holds the keys folder {keys} (or lies "
+                        "inside it): choose a folder apart from it for A911_IMPORT_DIR.")
+    return folder
 
 
 def file_in_folder(folder, name, boundaries: bool = False) -> Path:

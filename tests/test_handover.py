@@ -15,6 +15,7 @@ from click.testing import CliRunner
 from data import handover
 from data.cli import cli
 from data.connection import connect
+from data.errors import DataError
 from data.uploads import uploads_dir
 from service.handover import Listener
 
@@ -229,3 +230,14 @@ def test_uploads_folder_is_readable_by_the_locked_connection(tmp_path):
     assert uploads_dir(db).is_relative_to(db.resolve().parent)
     assert os.path.commonpath([handover.keys_dir(db), db.resolve().parent]) != str(
         db.resolve().parent)
+
+
+def test_the_import_folder_is_never_the_keys_folder(tmp_path, monkeypatch):
+    db = tmp_path / "db" / "cohort.duckdb"
+    monkeypatch.setenv("A911_DB", str(db))
+    for folder in (tmp_path, handover.keys_dir(db), handover.keys_dir(db) / "inner"):
+        monkeypatch.setenv("A911_IMPORT_DIR", str(folder))
+        with pytest.raises(DataError, match="keys folder"):
+            handover.import_folder()
+    monkeypatch.setenv("A911_IMPORT_DIR", str(tmp_path / "exports"))
+    assert handover.import_folder() == (tmp_path / "exports").resolve()
