@@ -1,8 +1,8 @@
 """``python -m data import`` of a large file while the dashboard serves viewers (issue 25).
 
-``python bench/handover.py CALLS [VIEWERS]`` writes the benchmark's seeded export of CALLS calls
-and a demo-cohort database, then imports the export as a new jurisdiction twice, each into its
-own copy of that database:
+``python bench/handover.py CALLS [VIEWERS] [PAIRS]`` writes the benchmark's seeded export of
+CALLS calls and a demo-cohort database, then imports the export as a new jurisdiction, PAIRS
+times each way (the order alternating), each into its own copy of that database:
 
 1. directly, as before: ``python -m data import`` with no server (wall time and the command's
    peak memory, GNU time);
@@ -60,9 +60,19 @@ def _stats(visits) -> dict:
             "max_s": round(secs[-1], 3) if secs else None}
 
 
+async def _one_page(url: str) -> None:
+    import websockets
+
+    async with websockets.connect(url.replace("http://", "ws://") + "/_stcore/stream",
+                                  subprotocols=["streamlit"], max_size=None) as ws:
+        await sessions._page(ws, "")
+
+
 async def _served_import(url: str, cmd: list[str], viewers: int) -> dict:
     log = browser._Log()
     stop, opened = asyncio.Event(), []
+    if not viewers:  # one page, then none: the server opens the database (and the hand-over)
+        await _one_page(url)
     tasks = [asyncio.create_task(sessions.viewer(i, url, PAGES, log, stop, THINK_S, 0.5, opened))
              for i in range(viewers)]
     deadline = time.perf_counter() + 120
@@ -84,48 +94,67 @@ async def _served_import(url: str, cmd: list[str], viewers: int) -> dict:
             "errors_seen": sorted({str(v[4]) for v in log.visits if v[4]})[:5]}
 
 
-def run(calls: int, viewers: int, work: Path) -> dict:
-    csv = work / "calls.csv"
+def run(calls: int, viewers: int, work: Path, pairs: int = 2) -> dict:
+    """``pairs`` of (direct, handed over) imports of the same file into fresh copies of the
+    same database, the order alternating so that neither always runs on a warmer machine."""
     from data.demo import generate_calls_csv
 
+    csv = work / "calls.csv"
     generate_calls_csv(csv, calls, seed=0)
     base = work / "base" / "cohort.duckdb"
     base.parent.mkdir()
     _demo(base)
-    copies = {}
-    for name in ("direct", "served"):
-        (work / name).mkdir()
-        copies[name] = work / name / "cohort.duckdb"
-        shutil.copyfile(base, copies[name])
-    cmd = importing.cli_import(csv, copies["direct"], "calls", NEW, synth.CALLS_PROFILE,
-                               synth.TIMEZONE)
-    direct = importing.timed_child(cmd)
-    srv = browser.start_server(copies["served"], work / "server.log")
+    direct, served = [], []
+    for i in range(pairs):
+        for how in (("direct", "served") if i % 2 == 0 else ("served", "direct")):
+            db = _copy(base, work / f"{how}-{i}")
+            (direct if how == "direct" else served).append(
+                _direct(csv, db) if how == "direct" else _handed_over(csv, db, viewers, work))
+    return {"calls": calls, "csv_mb": round(csv.stat().st_size / 2**20, 1), "viewers": viewers,
+            "direct_s": [r["seconds"] for r in direct],
+            "handover_s": [r["seconds"] for r in served],
+            "direct_median_s": statistics.median(r["seconds"] for r in direct),
+            "handover_median_s": statistics.median(r["seconds"] for r in served),
+            "direct": direct, "handover": served}
+
+
+def _copy(base: Path, folder: Path) -> Path:
+    folder.mkdir()
+    shutil.copyfile(base, folder / base.name)
+    return folder / base.name
+
+
+def _command(csv: Path, db: Path) -> list[str]:
+    return importing.cli_import(csv, db, "calls", NEW, synth.CALLS_PROFILE, synth.TIMEZONE)
+
+
+def _direct(csv: Path, db: Path) -> dict:
+    r = importing.timed_child(_command(csv, db))
+    return {"seconds": r["seconds"], "command_peak_mb": r["peak_mb"],
+            "rows_inserted": json.loads(r["stdout"])["rows_inserted"]}
+
+
+def _handed_over(csv: Path, db: Path, viewers: int, work: Path) -> dict:
+    log = db.parent / "server.log"
+    srv = browser.start_server(db, log)
     try:
-        idle = srv.memory.sample()
-        served = asyncio.run(_served_import(srv.url, [*cmd[:-2], str(copies["served"]),
-                                                      "--json"], viewers))
+        served = asyncio.run(_served_import(srv.url, _command(csv, db), viewers))
     finally:
         memory = srv.stop()
-    redrawn = (work / "server.log").read_text(errors="replace").count(REDRAWN)
-    d, s = json.loads(direct["stdout"]), json.loads(served["import"]["stdout"])
-    return {"calls": calls, "csv_mb": round(csv.stat().st_size / 2**20, 1), "viewers": viewers,
-            "direct": {"seconds": direct["seconds"], "command_peak_mb": direct["peak_mb"],
-                       "rows_inserted": d["rows_inserted"]},
-            "handover": {"seconds": served["import"]["seconds"],
-                         "command_peak_mb": served["import"]["peak_mb"],
-                         "rows_inserted": s["rows_inserted"],
-                         "server_idle_mb": round(idle / 2**20, 1),
-                         "server_peak_mb": max(memory["peak_rss_mb"], memory["vm_hwm_mb"] or 0),
-                         "pages_redrawn_on_new_data": redrawn,
-                         **{k: v for k, v in served.items() if k != "import"}}}
+    r = served.pop("import")
+    return {"seconds": r["seconds"], "command_peak_mb": r["peak_mb"],
+            "rows_inserted": json.loads(r["stdout"])["rows_inserted"],
+            "server_peak_mb": max(memory["peak_rss_mb"], memory["vm_hwm_mb"] or 0),
+            "pages_redrawn_on_new_data": log.read_text(errors="replace").count(REDRAWN),
+            **served}
 
 
 def main(argv: list[str]) -> None:
     calls = int(argv[0])
     viewers = int(argv[1]) if len(argv) > 1 else 8
+    pairs = int(argv[2]) if len(argv) > 2 else 2
     with tempfile.TemporaryDirectory(prefix="a911-handover-") as tmp:
-        print(json.dumps(run(calls, viewers, Path(tmp)), indent=2))
+        print(json.dumps(run(calls, viewers, Path(tmp), pairs), indent=2))
 
 
 if __name__ == "__main__":
