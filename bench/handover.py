@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import shutil
 import statistics
 import sys
@@ -107,13 +108,15 @@ def run(calls: int, viewers: int, work: Path, pairs: int = 2) -> dict:
     direct, served = [], []
     for i in range(pairs):
         for how in (("direct", "served") if i % 2 == 0 else ("served", "direct")):
+            if how == "direct" and os.environ.get("A911_BENCH_HANDOVER_ONLY"):
+                continue
             db = _copy(base, work / f"{how}-{i}")
             (direct if how == "direct" else served).append(
                 _direct(csv, db) if how == "direct" else _handed_over(csv, db, viewers, work))
     return {"calls": calls, "csv_mb": round(csv.stat().st_size / 2**20, 1), "viewers": viewers,
             "direct_s": [r["seconds"] for r in direct],
             "handover_s": [r["seconds"] for r in served],
-            "direct_median_s": statistics.median(r["seconds"] for r in direct),
+            "direct_median_s": statistics.median(r["seconds"] for r in direct) if direct else None,
             "handover_median_s": statistics.median(r["seconds"] for r in served),
             "direct": direct, "handover": served}
 
@@ -142,6 +145,8 @@ def _handed_over(csv: Path, db: Path, viewers: int, work: Path) -> dict:
     finally:
         memory = srv.stop()
     r = served.pop("import")
+    if os.environ.get("A911_BENCH_LOGS"):  # keep the server's log (the work folder goes)
+        shutil.copy(log, Path(os.environ["A911_BENCH_LOGS"]) / f"server-{db.parent.name}.log")
     return {"seconds": r["seconds"], "command_peak_mb": r["peak_mb"],
             "rows_inserted": json.loads(r["stdout"])["rows_inserted"],
             "server_peak_mb": max(memory["peak_rss_mb"], memory["vm_hwm_mb"] or 0),

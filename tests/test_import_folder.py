@@ -73,7 +73,11 @@ def test_the_wizard_imports_a_file_from_the_folder(folder, seeded, monkeypatch):
     at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=60)
     at.run()
     at.switch_page("app_pages/data.py").run()
+    (hint,) = at.main.info
+    assert hint.value.endswith("copy them to the server's import folder and choose them above, "
+                               "or run `python -m data import` on the server.")
     at.radio(key="upload_source").set_value("A file in the server's import folder").run()
+    assert not at.exception and not at.error
     at.selectbox(key="upload_folder").set_value("2024/march.csv").run()
     assert "2024/march.csv: 0.5 kB, read in place on the server." in [
         c.value.replace("\\", "") for c in at.main.caption]

@@ -14,9 +14,14 @@ from ui.text import escape
 UPLOAD, FOLDER = "Upload from this computer", "A file in the server's import folder"
 
 
+def offered() -> bool:
+    """Whether the server has an import folder (``A911_IMPORT_DIR``)."""
+    return import_folder.configured()
+
+
 def wanted(key: str) -> bool:
     """Whether the analyst chose the import folder (offered only when one is configured)."""
-    if not import_folder.configured():
+    if not offered():
         return False
     source = st.radio("Where is the export?", [UPLOAD, FOLDER], horizontal=True,
                       key=f"{key}_source",

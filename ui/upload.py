@@ -184,7 +184,15 @@ def _explain_what_to_upload(kind: str) -> None:
         f"of: {'; '.join(required)}. Every other column is optional. The next steps show the "
         "first rows, suggest which column is which, and check every row before anything is "
         "saved. Only the columns you map are stored: names, phone numbers and narratives are "
-        "never imported. For files over 200 MB use `python -m data import`.")
+        "never imported. " + _larger_files())
+
+
+def _larger_files() -> str:
+    if import_folder.offered():
+        return ("For files over 200 MB: copy them to the server's import folder and choose "
+                "them above, or run `python -m data import` on the server.")
+    return ("For files over 200 MB run `python -m data import` on the server (it hands the "
+            "file to this dashboard), or ask whoever runs it to set an import folder.")
 
 
 def _lower_first(text: str) -> str:
