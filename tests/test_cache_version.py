@@ -47,3 +47,20 @@ def test_an_import_committed_meanwhile_is_caught(served):
     assert after[1] == before[1] + 1  # the import's id: the version moved on
     with cache._reading(after) as cur:
         assert _count(cur) == 7
+
+
+def test_a_failure_while_the_data_changed_is_drawn_again(served):
+    """Counts of two versions in one computation can fail (a numerator above its base): when
+    the version moved meanwhile, that is a redraw, not an error; otherwise the error stands."""
+    _, folder = served
+    before = cache._version(cache.cursor())
+    with pytest.raises(ValueError, match="math domain"):
+        with cache._reading(before):
+            raise ValueError("math domain error")
+    with pytest.raises(cache.StaleVersion):
+        with cache._reading(before):
+            writer = cache.cursor()
+            import_file(writer, calls(folder / "db" / "c.csv", 2, "C"), kind="calls",
+                        jurisdiction="Springfield", profile=parse_profile(PROFILE))
+            writer.close()
+            raise ValueError("math domain error")

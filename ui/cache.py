@@ -107,7 +107,14 @@ def _reading(version: tuple):
     (at the pin) and every write changes it, so equal before and after means every query in
     between saw that version: the result is cached under the version it belongs to."""
     with closing(cursor()) as cur:
-        yield cur
+        try:
+            yield cur
+        except Exception:
+            # One computation runs several queries: if the data changed under them, a failure
+            # may come from counts of two versions (a numerator above its base): draw again.
+            if _version(cur) != version:
+                raise StaleVersion() from None
+            raise
         if _version(cur) != version:
             raise StaleVersion()
 
