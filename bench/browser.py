@@ -163,9 +163,11 @@ def cli_import_while_serving(cmd: list[str]) -> dict:
     """What a command-line import does while the dashboard holds the database open."""
     t0 = time.perf_counter()
     r = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=600)
-    message = (r.stderr.strip() or r.stdout.strip()).splitlines()
+    # The error's last line, or the summary's first (data/handover.py hands the file over).
+    message = (r.stderr.strip().splitlines()[-1:] if r.returncode
+               else r.stdout.strip().splitlines()[:1])
     return {"exit_code": r.returncode, "seconds": round(time.perf_counter() - t0, 2),
-            "message": message[-1][:400] if message else ""}
+            "message": message[0][:400] if message else ""}
 
 
 # --------------------------------------------------------------------------------------------

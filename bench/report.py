@@ -188,7 +188,7 @@ def markdown(r: dict) -> str:
               f"{_fmt(pd_['pandas_load_s'], 's')}, {_fmt(pd_['pandas_frames_mb'], 'MB')}); "
               f"{_fmt(pd_['speedup'], '×')}; results equal: {pd_['results_equal']} "
               f"({pd_['values_compared']} values).",
-              "", f"**Command-line import while the dashboard runs**: exit code "
+              "", f"**Command-line import (dry run) while the dashboard runs**: exit code "
               f"{cc['cli_while_serving']['exit_code']} after "
               f"{_fmt(cc['cli_while_serving']['seconds'], 's')}: "
               f"“{cc['cli_while_serving']['message']}”",

@@ -201,9 +201,12 @@ def in_browser(args, db: Path, work: Path, pages: dict, second: Path) -> tuple[d
     try:
         deep = browser.deep_link_times(srv.url, pages, args.browser_repeat,
                                        warm_query=urlencode({"j": JURISDICTION}))
-        log("command-line import while the server runs")
-        cli = browser.cli_import_while_serving(importing.cli_import(
-            second, db, "calls", SECOND, synth.CALLS_PROFILE, synth.TIMEZONE))
+        # A dry run: it reaches the server through the hand-over (data/handover.py) and is
+        # checked there, changing nothing, so the Data page's import of the same file follows.
+        log("command-line import (dry run) while the server runs")
+        cli = browser.cli_import_while_serving([*(a for a in importing.cli_import(
+            second, db, "calls", SECOND, synth.CALLS_PROFILE, synth.TIMEZONE) if a != "--json"),
+            "--dry-run"])
         cc = {"cli_while_serving": cli}
         # Twice, each while a new jurisdiction's calls go through the Data page: viewers as
         # websocket sessions (the server's own work), then as Chromium tabs (what a person

@@ -3,6 +3,9 @@
 DuckDB connections must not be shared across threads and Streamlit runs each session on its own
 thread, so each call takes a cursor of the one cached connection. Results are keyed on the data
 version, which every import, undo and crosswalk edit changes, so nothing stale is ever shown.
+The version is pinned for a script run and checked after every computation (``_reading``): an
+import committed by another session or by the command line's hand-over while a page draws makes
+the page draw again from the new version, never a mix of old and new figures.
 
 Every figure comes through ``service.guarded`` for the signed-in principal, keyed on the principal
 and the disclosure policy too: a viewer's published rows are never served to anyone else, nor
@@ -10,7 +13,8 @@ an analyst's exact ones to a viewer. A refusal (``AccessDenied``) is raised, nev
 """
 from __future__ import annotations
 
-from contextlib import closing
+import logging
+from contextlib import closing, contextmanager
 
 import streamlit as st
 
@@ -18,14 +22,35 @@ import metrics
 from service import guarded
 from service.access import Principal
 from data.connection import SERVER_MEMORY_LIMIT, connect, default_db_path
+from data.handover import import_folder
+from service.handover import Listener
 from metrics.disclosure import DisclosurePolicy
 
+_PIN = "_a911_data_version"  # the run's pinned data version, in the session
+_LISTENERS: dict = {}  # database path -> its hand-over Listener (kept alive with the server)
 _RESULT_CACHE_ENTRIES = 512  # bounded: cache_data without a limit grows forever
 
 
 @st.cache_resource(show_spinner=False)
 def _database(path: str):
-    return connect(path, memory_limit=SERVER_MEMORY_LIMIT)
+    folder = import_folder()  # the Data page and the command line read files there in place
+    con = connect(path, memory_limit=SERVER_MEMORY_LIMIT,
+                  readable_dirs=(folder,) if folder and folder.is_dir() else ())
+    _take_imports(path, con)
+    return con
+
+
+def _take_imports(path: str, con) -> None:
+    """Whoever holds the database takes ``python -m data import`` over the hand-over socket
+    (service/handover.py), once per process and database; a failure only costs that."""
+    if path == ":memory:":
+        return
+    if path in _LISTENERS:  # the resource cache was cleared: the old listener gives way
+        _LISTENERS.pop(path).stop()
+    try:
+        _LISTENERS[path] = Listener(path, con.cursor).start()
+    except OSError:
+        logging.getLogger(__name__).exception("imports from the command line are not taken")
 
 
 def cursor():
@@ -35,16 +60,75 @@ def cursor():
 def data_version() -> tuple:
     """Changes with every import, undo, crosswalk or settings edit and database file (the path
     is part of it). Edits are found in the audit log, so that one made from the command line
-    (``python -m data settings``) while the dashboard runs is seen too."""
-    cur = cursor()
+    (``python -m data settings``) while the dashboard runs is seen too.
+
+    Pinned for the script run (``new_run``): every figure of one page comes from one version,
+    and ``_reading`` proves that each was computed from it, so an import committing while a
+    page draws never mixes old and new figures on it (the page is drawn again instead)."""
     try:
-        return (str(default_db_path()), *cur.execute(
-            "SELECT coalesce(max(import_id), 0), count(*) FILTER (WHERE status = 'undone'), "
-            "(SELECT count(*) FROM crosswalk), (SELECT count(*) FROM jurisdictions), "
-            "(SELECT max(seq) FROM audit_log WHERE action IN ('crosswalk.edit', "
-            "'jurisdiction.edit')) FROM imports").fetchone())
-    finally:
-        cur.close()
+        pinned = st.session_state.get(_PIN)
+    except Exception:  # no session (bare mode): nothing to pin to
+        pinned = None
+    if pinned is not None:
+        return pinned
+    with closing(cursor()) as cur:
+        version = _version(cur)
+    try:
+        st.session_state[_PIN] = version
+    except Exception:
+        pass
+    return version
+
+
+def new_run() -> None:
+    """Forget the pinned version: called by the router at the start of every script run."""
+    try:
+        st.session_state.pop(_PIN, None)
+    except Exception:
+        pass
+
+
+def _version(cur) -> tuple:
+    return (str(default_db_path()), *cur.execute(
+        "SELECT coalesce(max(import_id), 0), count(*) FILTER (WHERE status = 'undone'), "
+        "(SELECT count(*) FROM crosswalk), (SELECT count(*) FROM jurisdictions), "
+        "(SELECT max(seq) FROM audit_log WHERE action IN ('crosswalk.edit', "
+        "'jurisdiction.edit')) FROM imports").fetchone())
+
+
+class StaleVersion(Exception):
+    """The data changed while a figure was computed for the pinned version."""
+
+
+@contextmanager
+def _reading(version: tuple):
+    """A cursor for a cached computation keyed on ``version``; raises StaleVersion (nothing is
+    cached) unless the data were still at ``version`` after it. The version was read before
+    (at the pin) and every write changes it, so equal before and after means every query in
+    between saw that version: the result is cached under the version it belongs to."""
+    with closing(cursor()) as cur:
+        try:
+            yield cur
+        except Exception:
+            # One computation runs several queries: if the data changed under them, a failure
+            # may come from counts of two versions (a numerator above its base): draw again.
+            if _version(cur) != version:
+                raise StaleVersion() from None
+            raise
+        if _version(cur) != version:
+            raise StaleVersion()
+
+
+def _answer(compute, *args):
+    """``compute(*args, version)`` for the run's version; a figure computed while an import or
+    edit committed draws the whole page again, from the new version."""
+    try:
+        return compute(*args, data_version())
+    except StaleVersion:
+        logging.getLogger(__name__).warning("the data changed while a page was drawn: it is "
+                                            "drawn again from the new version")
+        new_run()
+        st.rerun()
 
 
 def _as_dict(row) -> dict:
@@ -55,20 +139,20 @@ def _as_dict(row) -> dict:
 @st.cache_data(max_entries=_RESULT_CACHE_ENTRIES, show_spinner=False)
 def _compute(request: metrics.MetricRequest, principal: Principal, policy: DisclosurePolicy,
              version: tuple) -> list[dict]:
-    with closing(cursor()) as cur:
+    with _reading(version) as cur:
         return [_as_dict(r) for r in guarded.compute(cur, principal, request, policy=policy)]
 
 
 def compute(request: metrics.MetricRequest, principal: Principal,
             policy: DisclosurePolicy) -> list[dict]:
     """Metric rows (dicts) as ``principal`` may see them under ``policy``, per data version."""
-    return _compute(request, principal, policy, data_version())
+    return _answer(_compute, request, principal, policy)
 
 
 @st.cache_data(max_entries=_RESULT_CACHE_ENTRIES, show_spinner=False)
 def _counts(request: metrics.CountRequest, principal: Principal, policy: DisclosurePolicy,
             version: tuple) -> list[dict]:
-    with closing(cursor()) as cur:
+    with _reading(version) as cur:
         return [_as_dict(r) for r in guarded.compute_counts(cur, principal, request,
                                                            policy=policy)]
 
@@ -76,7 +160,7 @@ def _counts(request: metrics.CountRequest, principal: Principal, policy: Disclos
 def counts(request: metrics.CountRequest, principal: Principal,
            policy: DisclosurePolicy) -> list[dict]:
     """Named counts (e.g. team responses by outcome) as row dicts, as ``compute``."""
-    return _counts(request, principal, policy, data_version())
+    return _answer(_counts, request, principal, policy)
 
 
 def _principal() -> Principal:
@@ -87,73 +171,69 @@ def _principal() -> Principal:
 
 @st.cache_data(max_entries=64, show_spinner=False)
 def _options(principal: Principal, version: tuple) -> dict:
-    with closing(cursor()) as cur:
+    with _reading(version) as cur:
         return guarded.filter_options(cur, principal)
 
 
 def filter_options() -> dict:
     """Jurisdictions, categories, areas per jurisdiction, first/last day and rows per table
     (the jurisdictions the signed-in principal may see)."""
-    return _options(_principal(), data_version())
+    return _answer(_options, _principal())
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
 def _profiles(principal: Principal, version: tuple) -> list[dict]:
-    with closing(cursor()) as cur:
+    with _reading(version) as cur:
         return guarded.jurisdiction_profiles(cur, principal)
 
 
 def jurisdictions() -> list[dict]:
     """The settings (population, program, launch date, coverage) of the jurisdictions the
     signed-in principal may see."""
-    return _profiles(_principal(), data_version())
+    return _answer(_profiles, _principal())
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
 def _population(principal: Principal, jurisdictions: tuple[str, ...], dimension: str,
                 version: tuple) -> dict:
-    cur = cursor()
-    try:
+    with _reading(version) as cur:
         return guarded.population(cur, principal, jurisdictions, dimension)
-    finally:
-        cur.close()
 
 
 def population(jurisdictions: tuple[str, ...], dimension: str) -> dict:
     """Residents per group (published census figures, not records): {groups, sources}."""
-    return _population(_principal(), tuple(jurisdictions), dimension, data_version())
+    return _answer(_population, _principal(), tuple(jurisdictions), dimension)
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
 def _boundaries(jurisdiction: str, version: tuple) -> dict | None:
     from data.boundaries import feature_collection
 
-    cur = cursor()
-    try:
+    with _reading(version) as cur:
         return feature_collection(cur, jurisdiction)
-    finally:
-        cur.close()
 
 
 def boundaries(jurisdiction: str) -> dict | None:
     """The jurisdiction's area boundaries (GeoJSON FeatureCollection), or None."""
-    return _boundaries(jurisdiction, data_version())
+    return _answer(_boundaries, jurisdiction)
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
 def _why_no_eligible(principal: Principal, jurisdictions: tuple[str, ...],
                      version: tuple) -> list[str]:
-    with closing(cursor()) as cur:
+    with _reading(version) as cur:
         return guarded.why_no_eligible_calls(cur, principal, jurisdictions)
 
 
 def why_no_eligible(jurisdictions: tuple[str, ...]) -> list[str]:
     """Why each jurisdiction in view (all one may see when none is chosen) has no eligible call
     at all: one sentence each, none for those that have some."""
-    return _why_no_eligible(_principal(), tuple(jurisdictions), data_version())
+    return _answer(_why_no_eligible, _principal(), tuple(jurisdictions))
+
+
 def _impact(filters: metrics.Filters, outcome: str, principal: Principal,
             policy: DisclosurePolicy, version: tuple):
-    with closing(cursor()) as cur:
+    with _reading(version) as cur:
         return guarded.impact(cur, principal, filters, outcome, policy=policy)
 
 
@@ -161,12 +241,14 @@ def impact(filters: metrics.Filters, outcome: str, principal: Principal,
            policy: DisclosurePolicy):
     """The impact analysis of the filters' one jurisdiction (``metrics.impact.Analysis``);
     a refusal for the whole jurisdiction (no launch date ...) is raised as ImpactRefused."""
-    return _impact(filters, outcome, principal, policy, data_version())
+    return _answer(_impact, filters, outcome, principal, policy)
+
+
 def _cost_report(jurisdiction: str, filters: metrics.Filters, principal: Principal,
                  policy: DisclosurePolicy, per_response_only: bool, version: tuple) -> dict:
     from metrics.cost import NoCosts
 
-    with closing(cursor()) as cur:
+    with _reading(version) as cur:
         try:
             return guarded.cost_report(cur, principal, jurisdiction, filters, policy=policy,
                                        per_response_only=per_response_only)
@@ -179,14 +261,12 @@ def cost_report(jurisdiction: str, filters: metrics.Filters, principal: Principa
     """The Cost page's figures for one jurisdiction (``metrics.cost.report``), as
     ``principal`` may see them; ``{"no_costs": sentence}`` when none are entered.
     ``per_response_only``: cost per team response alone (Compare's row)."""
-    return _cost_report(jurisdiction, filters, principal, policy, per_response_only,
-                        data_version())
-
+    return _answer(_cost_report, jurisdiction, filters, principal, policy, per_response_only)
 
 
 def _plan(request, specs: tuple[str, ...], options: tuple, principal: Principal,
           policy: DisclosurePolicy, version: tuple) -> dict:
-    with closing(cursor()) as cur:
+    with _reading(version) as cur:
         return guarded.capacity_plan(cur, principal, request, specs, policy=policy,
                                      **dict(options))
 
@@ -194,5 +274,5 @@ def _plan(request, specs: tuple[str, ...], options: tuple, principal: Principal,
 def plan(request, specs: tuple[str, ...], options: dict, policy: DisclosurePolicy) -> dict:
     """The Plan page's answer (metrics.capacity.plan) for the signed-in principal under
     ``policy``, per data version: a simulation of a second or so, run once per choice."""
-    return _plan(request, tuple(specs), tuple(sorted(options.items())), _principal(), policy,
-                 data_version())
+    return _answer(_plan, request, tuple(specs), tuple(sorted(options.items())), _principal(),
+                   policy)

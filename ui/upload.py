@@ -24,7 +24,7 @@ from data import quality, uploads
 from data.schema import FIELDS
 from service import access, guarded
 from service.access import AccessDenied
-from ui import auth, boundaries_upload, cache, costs_upload
+from ui import auth, boundaries_upload, cache, costs_upload, import_folder
 from ui.text import escape
 from ui.upload_check import check
 from ui.upload_commit import commit, show_done
@@ -58,7 +58,7 @@ def show(key: str = "upload") -> None:
         if target["kind"] == "costs":  # four known columns: its own short path
             costs_upload.show(key, target)
             return
-        upload = _choose_file(key)
+        upload = _choose_file(key, target["jurisdiction"])
         if upload is None:
             _explain_what_to_upload(target["kind"])
             return
@@ -118,9 +118,12 @@ def _choose_target(cur, key) -> dict | None:
     return {"kind": kind, "jurisdiction": name, "timezone": tz}
 
 
-def _choose_file(key) -> dict | None:
-    """Keep exactly one file on disk for the file in the uploader; None when there is none."""
+def _choose_file(key, jurisdiction=None) -> dict | None:
+    """Keep exactly one file on disk for the file in the uploader; None when there is none.
+    Or a file the analyst names in the server's import folder (ui/import_folder.py)."""
     st.header("2. Choose the export")
+    if import_folder.wanted(key):
+        return _keep_chosen(key, import_folder.choose(key, jurisdiction))
     gen = st.session_state.setdefault(f"{key}__gen", 0)
     uploaded = st.file_uploader("CSV, CSV.gz, TXT or XLSX", type=FILE_TYPES,
                                 key=f"{key}_file_{gen}")
@@ -145,6 +148,19 @@ def _choose_file(key) -> dict | None:
     return current
 
 
+def _keep_chosen(key, chosen: dict | None) -> dict | None:
+    """The wizard's file becomes ``chosen`` (a file read in place): start over when it changed."""
+    current = st.session_state.get(f"{key}__upload")
+    if current and chosen and current["file_id"] == chosen["file_id"]:
+        return current
+    if current:
+        uploads.remove_upload(current["path"], uploads_dir())  # an upload's copy, if it was one
+        clear(key, everything=True)
+    if chosen:
+        st.session_state[f"{key}__upload"] = chosen
+    return chosen
+
+
 def _explain_what_to_upload(kind: str) -> None:
     required = [lower_first(f.doc) for f in FIELDS[kind] if f.required]
     st.info(
@@ -152,7 +168,15 @@ def _explain_what_to_upload(kind: str) -> None:
         f"of: {'; '.join(required)}. Every other column is optional. The next steps show the "
         "first rows, suggest which column is which, and check every row before anything is "
         "saved. Only the columns you map are stored: names, phone numbers and narratives are "
-        "never imported. For files over 200 MB use `python -m data import`.")
+        "never imported. " + _larger_files())
+
+
+def _larger_files() -> str:
+    if import_folder.offered():
+        return ("For files over 200 MB: copy them to the server's import folder and choose "
+                "them above, or run `python -m data import` on the server.")
+    return ("For files over 200 MB run `python -m data import` on the server (it hands the "
+            "file to this dashboard), or ask whoever runs it to set an import folder.")
 
 
 def _reset_if_changed(key, kind, upload) -> None:

@@ -170,3 +170,4 @@ def summary_markdown(result) -> str:
 def _start_over(key):
     clear(key, everything=True)
     st.session_state[f"{key}__gen"] = st.session_state.get(f"{key}__gen", 0) + 1
+    st.session_state.pop(f"{key}_folder", None)  # the import folder's choice, too
