@@ -24,7 +24,7 @@ log = logging.getLogger(__name__)
 def check(cur, key, target, upload, profile) -> None:
     st.header("5. Check every row")
     missing = mapping.missing_required(target["kind"], profile.columns, profile.options)
-    st.button("Check the file (nothing is saved yet)", key=f"{key}check",
+    st.button("Check the file (nothing is saved yet)", key=f"{key}_check",
               on_click=request_check, args=(key,), disabled=bool(missing),
               type="primary" if checked_result(key) is None else "secondary")
     if missing:

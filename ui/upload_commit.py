@@ -37,7 +37,7 @@ def commit(cur, key, target, upload, profile, step: int = 7) -> None:
     refused = mapping.refusal(result, profile)
     midnight = _midnight_warning(key, result, profile)
     n = result.rows_read - result.rows_rejected
-    st.button(f"Import {n:,} rows into {escape(target['jurisdiction'])}", key=f"{key}commit",
+    st.button(f"Import {n:,} rows into {escape(target['jurisdiction'])}", key=f"{key}_commit",
               type="primary", disabled=bool(stale or refused or midnight),
               on_click=_request_commit, args=(key,))
     why = mapping.rows_and_records(result)
