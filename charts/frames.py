@@ -116,7 +116,10 @@ def _table_text(r, col: str) -> str | None:
     value = cell(r, col)
     if value is None or isinstance(value, str):
         return value
-    return str(int(value)) if col in ("numerator", "denominator", "n", "missing") else str(value)
+    if col in ("numerator", "denominator", "n", "missing"):
+        return str(int(value))
+    # As the numeric columns are shown (four decimals at most), not a float's every digit.
+    return f"{value:.4f}".rstrip("0").rstrip(".")
 
 
 def group_label(dim: str, value, names: dict[str, str] | None = None) -> str:

@@ -140,6 +140,13 @@ def test_data_table_puts_the_words_where_a_number_was_hidden():
     assert table["95% CI low"].tolist()[0] == 0.35 and pd.isna(table["95% CI low"].tolist()[1])
 
 
+def test_data_table_shows_a_text_columns_rates_as_the_number_columns_do():
+    rows = _areas()
+    rows.loc[0, "value"] = 0.01178234790059983  # a rate's every digit, not four decimals
+    table = frames.data_table(rows, ("area",))
+    assert list(table["Value"]) == ["0.0118", DERIVED]
+
+
 def test_data_table_leaves_out_empty_columns_and_names_dimensions():
     df = frame([{"metric": "NS", "group": {"not_served_reason": "no_unit_available"},
                  "value": 7000},
