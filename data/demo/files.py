@@ -23,6 +23,10 @@ from .spec import POPULATION_SOURCE, UNMAPPED
 # the export's label (the ``_raw`` column); the profile maps each label to its code.
 _TS = "ts"  # marks a time column, written by _time_text
 _FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M:%S%z")  # wall clock; UTC with its offset
+_CSV = pacsv.WriteOptions(quoting_style="needed")
+# A person's identifier in the program's records (the import hashes it into person_key):
+# the jurisdiction's own numbering, so two programs never share a person.
+_PERSON = "z.slug || '-' || t.person::VARCHAR"
 _COLUMNS = {
     "calls": [
         ("call_id", "call_id"), ("received_at", _TS), ("dispatched_at", _TS),
@@ -41,12 +45,12 @@ _COLUMNS = {
         ("contact_made", "contact_made::VARCHAR"), ("police_backup", "police_backup::VARCHAR"),
         ("arrest", "arrest::VARCHAR"), ("injury", "injury::VARCHAR"),
         ("outcome", "outcome_raw"), ("transport_destination", "transport_destination_raw"),
-        ("person_key", "'person ' || person::VARCHAR"),
+        ("person_key", _PERSON),
         ("race_ethnicity", "race_ethnicity_raw"), ("gender", "gender_raw"),
         ("age_group", "age_group"), ("area", "area")],
     "referrals": [
         ("referral_id", "referral_id"), ("response_id", "response_id"),
-        ("person_key", "'person ' || person::VARCHAR"),
+        ("person_key", _PERSON),
         ("service_type", "service_type_raw"), ("referred_at", _TS), ("status", "status_raw"),
         ("connected_at", _TS)],
 }
@@ -71,12 +75,21 @@ class Export:
 
 
 def _time_text(col: str) -> str:
-    """The wall clock of ``col`` in zone ``z.tz``, or UTC with its offset where the wall clock
-    would read back as another instant."""
+    """The wall clock of ``col`` in zone ``z.tz``; in UTC with its offset when that wall clock's
+    hour is one the zone repeats (``z.repeated``), where the wall clock names two instants."""
     local = f"timezone(z.tz, t.{col})"
-    return (f"CASE WHEN t.{col} IS NULL THEN NULL WHEN timezone(z.tz, {local}) = t.{col} "
-            f"THEN strftime({local}, '%Y-%m-%d %H:%M:%S') "
-            f"ELSE strftime(timezone('UTC', t.{col}), '%Y-%m-%d %H:%M:%S') || '+00:00' END")
+    return (f"CASE WHEN list_contains(z.repeated, date_trunc('hour', {local})) "
+            f"THEN strftime(timezone('UTC', t.{col}), '%Y-%m-%d %H:%M:%S') || '+00:00' "
+            f"ELSE strftime({local}, '%Y-%m-%d %H:%M:%S') END")
+
+
+def _repeated_hours(con, tz: str) -> list:
+    """The local hours ``tz`` repeats when its clocks go back, over the demo's years."""
+    return [r[0] for r in con.execute(
+        "SELECT DISTINCT date_trunc('hour', timezone(?, h)) FROM (SELECT unnest(range("
+        "TIMESTAMPTZ '2022-01-01 00:00:00+00', TIMESTAMPTZ '2027-01-01 00:00:00+00', "
+        "INTERVAL 1 HOUR)) AS h) WHERE timezone(?, timezone(?, h)) <> h", [tz, tz, tz]
+    ).fetchall()]
 
 
 def write_exports(con, demos, folder: Path) -> list[Export]:
@@ -86,6 +99,7 @@ def write_exports(con, demos, folder: Path) -> list[Export]:
     folder.mkdir(parents=True, exist_ok=True)
     out = []
     for d in demos:
+        repeated = _repeated_hours(con, d.tz)
         for kind in ("calls", "responses", "referrals"):
             cols = _COLUMNS[kind]
             select = ", ".join(
@@ -93,10 +107,10 @@ def write_exports(con, demos, folder: Path) -> list[Export]:
             # Shaped columns are read with the alias t (times) or bare (the rest).
             table = con.sql(
                 f"SELECT {select} FROM (SELECT * FROM demo_{kind} WHERE jurisdiction = ?) t, "
-                "(SELECT ?::VARCHAR AS tz) z ORDER BY t.file_row", params=[d.name, d.tz]
-            ).to_arrow_table()
+                "(SELECT ?::VARCHAR AS tz, ?::TIMESTAMP[] AS repeated, ?::VARCHAR AS slug) z "
+                "ORDER BY t.file_row", params=[d.name, d.tz, repeated, d.slug]).to_arrow_table()
             path = folder / f"{d.slug}-{kind}.csv"
-            pacsv.write_csv(table, path)
+            pacsv.write_csv(table, path, _CSV)
             values = {f: _value_map(con, kind, d.name, label, code)
                       for f, code in _CODES[kind].items()
                       for label in [dict(cols)[f]]}
@@ -137,7 +151,7 @@ def _population(con, d, folder) -> Export:
         " round(moe)::BIGINT::VARCHAR AS moe, ? AS source FROM demo_population_in "
         "WHERE jurisdiction = ? ORDER BY geography = jurisdiction, geography, dimension, \"group\"",
         params=[POPULATION_SOURCE, d.name]).to_arrow_table()
-    pacsv.write_csv(table, path)
+    pacsv.write_csv(table, path, _CSV)
     headers = [f.name for f in FIELDS["population"] if f.name != "total_population"]
     return _export(d, "population", path, headers, {})
 
