@@ -12,8 +12,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import pyarrow.csv as pacsv
-
 from ..errors import DataError
 from ..profiles import Profile, normalise_value
 from ..schema import FIELDS
@@ -23,7 +21,6 @@ from .spec import POPULATION_SOURCE, UNMAPPED
 # the export's label (the ``_raw`` column); the profile maps each label to its code.
 _TS = "ts"  # marks a time column, written by _time_text
 _FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M:%S%z")  # wall clock; UTC with its offset
-_CSV = pacsv.WriteOptions(quoting_style="needed")
 # A person's identifier in the program's records (the import hashes it into person_key):
 # the jurisdiction's own numbering, so two programs never share a person.
 _PERSON = "z.slug || '-' || t.person::VARCHAR"
@@ -105,12 +102,11 @@ def write_exports(con, demos, folder: Path) -> list[Export]:
             select = ", ".join(
                 f'{_time_text(f) if sql == _TS else sql} AS "{f}"' for f, sql in cols)
             # Shaped columns are read with the alias t (times) or bare (the rest).
-            table = con.sql(
-                f"SELECT {select} FROM (SELECT * FROM demo_{kind} WHERE jurisdiction = ?) t, "
-                "(SELECT ?::VARCHAR AS tz, ?::TIMESTAMP[] AS repeated, ?::VARCHAR AS slug) z "
-                "ORDER BY t.file_row", params=[d.name, d.tz, repeated, d.slug]).to_arrow_table()
             path = folder / f"{d.slug}-{kind}.csv"
-            pacsv.write_csv(table, path, _CSV)
+            con.sql(f"SELECT {select} FROM (SELECT * FROM demo_{kind} WHERE jurisdiction = ?) t, "
+                    "(SELECT ?::VARCHAR AS tz, ?::TIMESTAMP[] AS repeated, ?::VARCHAR AS slug) z "
+                    "ORDER BY t.file_row", params=[d.name, d.tz, repeated, d.slug]
+                    ).write_csv(str(path), header=True)
             values = {f: _value_map(con, kind, d.name, label, code)
                       for f, code in _CODES[kind].items()
                       for label in [dict(cols)[f]]}
@@ -146,12 +142,11 @@ def _value_map(con, kind, jurisdiction, label_sql, code_col) -> dict:
 def _population(con, d, folder) -> Export:
     """The jurisdiction's population table (areas, then the whole), one row per group."""
     path = folder / f"{d.slug}-population.csv"
-    table = con.sql(
+    con.sql(
         "SELECT geography, dimension, \"group\", round(population)::BIGINT::VARCHAR AS population,"
         " round(moe)::BIGINT::VARCHAR AS moe, ? AS source FROM demo_population_in "
         "WHERE jurisdiction = ? ORDER BY geography = jurisdiction, geography, dimension, \"group\"",
-        params=[POPULATION_SOURCE, d.name]).to_arrow_table()
-    pacsv.write_csv(table, path, _CSV)
+        params=[POPULATION_SOURCE, d.name]).write_csv(str(path), header=True)
     headers = [f.name for f in FIELDS["population"] if f.name != "total_population"]
     return _export(d, "population", path, headers, {})
 
