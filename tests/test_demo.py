@@ -62,7 +62,9 @@ def _one(con, sql, params=()):
 @pytest.mark.slow  # over 10 s: left out of make test-fast
 def test_demo_loads_quickly_and_reports_counts(demo):
     con, counts, seconds = demo
-    assert seconds < 20, f"demo took {seconds:.1f} s"
+    # Twenty files written and read back through the importer: about twice the CPU time of
+    # writing the rows directly, as it was before (20 s then).
+    assert seconds < 40, f"demo took {seconds:.1f} s"
     for t in ("jurisdictions", "crosswalk", *RECORD_TABLES):
         assert counts[t] == _one(con, f"SELECT count(*) FROM {t}"), t
     assert counts["jurisdictions"] == 5
