@@ -50,8 +50,9 @@ __all__ = ["AGE_GROUPS", "CATEGORIES", "DEMOS", "NOT_SERVED", "POPULATION_SOURCE
 def populate_demo(con, seed: int = 0, scale: float = 1.0, folder=None) -> dict[str, int]:
     """Write the demo cohort into the canonical tables of ``con``; return rows per table.
 
-    The cohort is generated as export files (in ``folder`` when given, else in a temporary
-    folder removed afterwards) and each is imported by the importer, all in one transaction:
+    The cohort is generated as export files (in ``folder`` when given, a folder the
+    connection may read such as one beside the database; else in a temporary folder under
+    the importer's staging folder, removed afterwards) and each is imported by the importer, all in one transaction:
     all of it or nothing. Refuses (DataError) when a demo jurisdiction is already in the
     database. ``scale`` multiplies the call volume (1.0: about 520,000 calls).
     """
