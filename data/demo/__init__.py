@@ -53,8 +53,9 @@ def populate_demo(con, seed: int = 0, scale: float = 1.0, folder=None) -> dict[s
     The cohort is generated as export files (in ``folder`` when given, a folder the
     connection may read such as one beside the database; else in a temporary folder under
     the importer's staging folder, removed afterwards) and each is imported by the importer,
-    all in one transaction: all of it or nothing. Refuses (DataError) when a demo jurisdiction is already in the
-    database. ``scale`` multiplies the call volume (1.0: about 520,000 calls).
+    all in one transaction: all of it or nothing. Refuses (DataError) when a demo
+    jurisdiction is already in the database. ``scale`` multiplies the call volume (1.0:
+    about 520,000 calls).
     """
     if scale <= 0:
         raise DataError("scale must be positive.")
