@@ -2,23 +2,19 @@
 
 The jurisdictions are data (``cohort.toml``, read by ``spec``); ``generate`` draws two and a
 half years of calls, team responses, referrals and population denominators from
-``numpy.random.default_rng(seed)`` in whole arrays; ``arrow`` hands them to DuckDB and
-``canonical`` shapes them into canonical rows in SQL (DuckDB converts wall-clock times to
-instants in each jurisdiction's time zone). ``populate_demo`` writes it all in one
-transaction: one import per (jurisdiction, kind), whose row warnings and ledger row are
-written by the importer's own steps (``validate.collect_warnings``, ``commit.write_ledger``),
-so that every row has an import id like imported data and each demo import can be undone.
-The same seed gives the same tables.
-
-The rows are not read from files through the whole importer: that path would change what
-the demo's tests pin (the ledger's file hashes, the call types left out of the crosswalk,
-which the importer adds as starter rows, person keys hashed with each database's own secret,
-and one transaction for the whole cohort).
+``numpy.random.default_rng(seed)`` in whole arrays; ``arrow`` hands them to DuckDB,
+``canonical`` shapes them into each export's rows in SQL and ``files`` writes them as CSV
+exports (with the profile that maps each). ``populate_demo`` then imports every file through
+the importer (data/importer/), the path of every real export, in one transaction: the
+program settings and the crosswalk first, then one import per (jurisdiction, kind). Every
+row has an import id, row warnings and a ledger row like imported data, each demo import can
+be undone, and the demo exercises the importer. The same seed gives the same tables (person
+keys are hashed with the database's own secret, as on import).
 
 The rates differ between jurisdictions on purpose, so that the charts tell a story: two
 programs launch inside the data window, one is a co-response model with a high hospital share,
-coverage is lower in one area with more Black residents, a few call types are left out of the
-crosswalk ("unmapped") and a few are not triaged (eligibility unknown). Each program has a
+coverage is lower in one area with more Black residents, a few call types have no category in
+the crosswalk ("unmapped") and a few are not triaged (eligibility unknown). Each program has a
 number of teams, and a team takes a call only when one is free: its "no unit available"
 misses and its coverage come from its capacity, so the capacity model (metrics/capacity/) can
 be calibrated on the demo as on a real program.
@@ -28,18 +24,14 @@ benchmark. Nothing here is real data: names, places, people and figures are inve
 """
 from __future__ import annotations
 
-import hashlib
+import tempfile
+from pathlib import Path
 
 import numpy as np
 
-from .. import facts
 from ..errors import DataError
-from ..importer import ImportResult, Plan, write_ledger
-from ..importer.raw import Column
-from ..importer.validate import collect_warnings
-from ..links import refresh_links
-from ..schema import ID_FIELD, TIME_ORDER
-from . import arrow, canonical
+from ..importer import import_held, staging_folder
+from . import arrow, canonical, files
 from .export import generate_calls_csv
 from .generate import generate
 from .spec import (AGE_GROUPS, CATEGORIES, DEMOS, NOT_SERVED, POPULATION_SOURCE, RACE_GROUPS,
@@ -55,42 +47,68 @@ __all__ = ["AGE_GROUPS", "CATEGORIES", "DEMOS", "NOT_SERVED", "POPULATION_SOURCE
            "load_cohort", "populate_demo"]
 
 
-def populate_demo(con, seed: int = 0, scale: float = 1.0) -> dict[str, int]:
+def populate_demo(con, seed: int = 0, scale: float = 1.0, folder=None) -> dict[str, int]:
     """Write the demo cohort into the canonical tables of ``con``; return rows per table.
 
-    One transaction: all of it or nothing. Refuses (DataError) when a demo jurisdiction is
-    already in the database. ``scale`` multiplies the call volume (1.0: about 520,000 calls).
+    The cohort is generated as export files (in ``folder`` when given, a folder the
+    connection may read such as one beside the database; else in a temporary folder under
+    the importer's staging folder, removed afterwards) and each is imported by the importer,
+    all in one transaction: all of it or nothing. Refuses (DataError) when a demo
+    jurisdiction is already in the database. ``scale`` multiplies the call volume (1.0:
+    about 520,000 calls).
     """
     if scale <= 0:
         raise DataError("scale must be positive.")
     _refuse_if_loaded(con, DEMOS)
     rng = np.random.default_rng(seed)
     gens = [generate(d, rng, scale) for d in DEMOS]
-    con.begin()
+    staging = staging_folder(con)  # the locked connection reads only the database's folder
+    staging.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="demo-", dir=staging) as tmp:
+        where = Path(folder) if folder is not None else Path(tmp)
+        exports = _write_files(con, gens, where)
+        con.begin()
+        try:
+            _settings(con, DEMOS)
+            ids = [_import(con, e, where).import_id for e in exports]
+            counts = _counts(con, DEMOS, ids)
+            con.commit()
+        except BaseException:
+            con.rollback()
+            raise
+    return counts
+
+
+def _write_files(con, gens, folder) -> list:
+    """The cohort's export files (shaped in temp tables, then written)."""
     registered = []
     try:
-        ids = {(d.name, kind): con.execute("SELECT nextval('import_seq')").fetchall()[0][0]
-               for d in DEMOS for kind in KINDS}
-        registered = arrow.register(con, gens, ids)
-        canonical.write(con, DEMOS, seed)
-        results = _results(ids, seed)
-        _warnings(con, results)
-        _ledger(con, results)
-        canonical.drop_temporaries(con)
-        counts = _counts(con, DEMOS, ids)
-        refresh_links(con)
-        facts.refresh(con)
-        con.commit()
-    except BaseException:
-        con.rollback()
-        raise
+        registered = arrow.register(con, gens)
+        canonical.shape(con)
+        return files.write_exports(con, DEMOS, folder)
     finally:
+        canonical.drop_temporaries(con)
         for name in registered:
-            try:
-                con.unregister(name)
-            except Exception:  # pragma: no cover - the view is gone with the transaction
-                pass
-    return counts
+            con.unregister(name)
+
+
+def _settings(con, demos) -> None:
+    """Each program's settings and its crosswalk, before its calls: an import of calls works
+    out their category and eligibility from them."""
+    settings, crosswalk = files.settings_rows(demos)
+    con.executemany("INSERT INTO jurisdictions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    settings)
+    con.executemany("INSERT INTO crosswalk VALUES (?, ?, ?, ?)", crosswalk)
+
+
+def _import(con, export, work_dir):
+    """One demo export through the importer, in the caller's transaction."""
+    result = import_held(con, export.path, kind=export.kind, jurisdiction=export.jurisdiction,
+                         profile=export.profile, file_name=export.file_name,
+                         work_dir=work_dir)
+    if result.status != "committed" or result.rows_rejected:
+        raise DataError(f"demo {export.file_name}: {' '.join(result.summary_lines())}")
+    return result
 
 
 def _refuse_if_loaded(con, demos) -> None:
@@ -104,8 +122,8 @@ def _refuse_if_loaded(con, demos) -> None:
                         "a fresh database file (--db) to load it again.")
 
 
-def _counts(con, demos, ids) -> dict[str, int]:
-    names, import_ids = [d.name for d in demos], list(ids.values())
+def _counts(con, demos, import_ids) -> dict[str, int]:
+    names = [d.name for d in demos]
     counts = {}
     for t in _COUNTED:
         if t in ("jurisdictions", "crosswalk"):
@@ -114,44 +132,3 @@ def _counts(con, demos, ids) -> dict[str, int]:
             where, params = "import_id IN (SELECT unnest(?::BIGINT[]))", [import_ids]
         counts[t] = con.execute(f"SELECT count(*) FROM {t} WHERE {where}", params).fetchone()[0]
     return counts
-
-
-def _results(ids, seed) -> dict:
-    """The summary of each demo import, as the importer keeps it (the file: the generator)."""
-    slug = {d.name: d.slug for d in DEMOS}
-    return {(name, kind): ImportResult(
-        kind, name, f"demo:{slug[name]}-{kind}",
-        hashlib.sha256(f"demo|{seed}|{name}|{kind}".encode()).hexdigest(), "committed",
-        import_id=import_id, notes=[f"demo data (fictional), generated with seed {seed}"])
-        for (name, kind), import_id in ids.items()}
-
-
-def _warnings(con, results) -> None:
-    """Row warnings by the importer's own check (validate.collect_warnings) over each demo
-    import's rows, read as a file whose headers are the field names would be."""
-    zones = dict(con.execute("SELECT jurisdiction, time_zone FROM jurisdictions").fetchall())
-    for (name, kind), result in results.items():
-        order = TIME_ORDER[kind]
-        if not order:
-            continue
-        idf = ID_FIELD[kind]
-        # The p_ flag: a local time of exactly 0:00, as the importer flags it while parsing.
-        flags = ", ".join(f"{c}, coalesce(timezone(?, {c})::TIME = TIME '00:00', false) AS p_{c}"
-                          f", false AS h_{c}" for c in order)
-        con.execute(f"CREATE OR REPLACE TEMP TABLE demo_import AS SELECT {idf}, file_row, "
-                    f"{flags} FROM {kind} WHERE import_id = ?",
-                    [zones[name]] * len(order) + [result.import_id])
-        cols = [Column(c, "timestamp", [], c) for c in order]
-        plan = Plan(None, kind, name, result.file_name, None, cols, zones[name], False,
-                    result, source="demo_import")
-        collect_warnings(con, plan)
-    con.execute("DROP TABLE IF EXISTS demo_import")
-
-
-def _ledger(con, results) -> None:
-    """One committed ledger row per demo import, written by the importer's ledger step."""
-    for result in results.values():
-        rows = con.execute(f"SELECT count(*) FROM {result.kind} WHERE import_id = ?",
-                           [result.import_id]).fetchone()[0]
-        result.rows_read = result.rows_inserted = result.records = rows
-        write_ledger(con, result, created_jurisdiction=True)

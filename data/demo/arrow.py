@@ -8,7 +8,7 @@ import pyarrow as pa
 from ..schema import VALUE_SETS
 from .generate import index_of
 from .rates import DESTINATIONS, GENDERS, RAW, REASON, SECOND_REASONS, SERVICE_TYPES
-from .spec import AGE_GROUPS, CATEGORIES, CATS_ALL, NOT_SERVED, RACE_GROUPS, UNMAPPED
+from .spec import AGE_GROUPS, CATEGORIES, CATS_ALL, NOT_SERVED, RACE_GROUPS
 
 def _strings(values, idx):
     """A dictionary-encoded string column from small ``values`` and int indices (-1 = null)."""
@@ -35,9 +35,9 @@ def _ts(local_s):
     return pa.array(np.asarray(local_s, dtype=np.int64), type=pa.timestamp("s"))
 
 
-def register(con, gens, ids) -> list[str]:
+def register(con, gens) -> list[str]:
     """Hand the generated arrays to DuckDB as Arrow tables (names returned for unregister)."""
-    calls, resps, refs, pops, xws, meta = [], [], [], [], [], []
+    calls, resps, refs, pops, meta = [], [], [], [], []
     for g in gens:
         d = g["demo"]
         n, r, f = g["n"], g["resp"], g["ref"]
@@ -111,16 +111,9 @@ def register(con, gens, ids) -> list[str]:
             "status": _strings(("made", "connected", "declined", "unknown"), f["status"]),
         }))
         pops += [(d.name,) + row for row in g["population"]]
-        for local, cat, _, override in d.call_types:
-            if cat == UNMAPPED:
-                continue
-            elig = (cat in d.targets) if override == "auto" else override
-            xws.append((d.name, local, cat, elig))
         meta.append((d.name, d.slug, d.tz, d.model, d.team, *d.ids["call"], *d.ids["response"],
                      *d.ids["referral"], d.units["police"], d.units["fire"], d.units["ems"],
-                     d.units["alternative"], d.units["co_response"], d.units["phone"],
-                     ids[(d.name, "calls")], ids[(d.name, "responses")],
-                     ids[(d.name, "referrals")], ids[(d.name, "population")]))
+                     d.units["alternative"], d.units["co_response"], d.units["phone"]))
         g["outcome_raw"] = raw["outcome"]
     tables = {
         "demo_calls_in": pa.concat_tables(calls, promote_options="permissive"),
@@ -128,14 +121,11 @@ def register(con, gens, ids) -> list[str]:
         "demo_referrals_in": pa.concat_tables(refs, promote_options="permissive"),
         "demo_population_in": pa.table(list(zip(*pops)), names=[
             "jurisdiction", "geography", "dimension", "group", "population", "moe"]),
-        "demo_crosswalk_in": pa.table(list(zip(*xws)), names=[
-            "jurisdiction", "call_type", "category", "eligible"]),
         "demo_meta": pa.table(list(zip(*meta)), names=[
             "jurisdiction", "slug", "tz", "model", "team", "call_prefix", "call_yfmt",
             "call_sep", "call_width", "resp_prefix", "resp_yfmt", "resp_sep", "resp_width",
             "ref_prefix", "ref_width", "u_police", "u_fire", "u_ems", "u_alternative",
-            "u_co_response", "u_phone", "id_calls", "id_responses", "id_referrals",
-            "id_population"]),
+            "u_co_response", "u_phone"]),
         "demo_outcome_raw": pa.table(list(zip(*[
             (g["demo"].name, code, label) for g in gens
             for code, label in g["outcome_raw"].items()])),

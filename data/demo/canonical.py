@@ -1,15 +1,12 @@
-"""SQL from the registered arrays to canonical rows: ids in each export's format, instants from
-local wall-clock times in each jurisdiction's zone, labels beside codes, file rows numbered
-like a spreadsheet. Writes the jurisdictions, crosswalk, calls, responses, referrals and
-population of the demo imports."""
+"""SQL from the registered arrays to each export's rows: ids in each export's format, instants
+from local wall-clock times in each jurisdiction's zone, labels beside codes, rows numbered
+like a spreadsheet (file_row, the order data/demo/files.py writes them in)."""
 from __future__ import annotations
 
 import numpy as np
 
-from ..schema import record_columns
 from .rates import (MEDICAL_DISPO_P, MEDICAL_DISPOS, MODEL_RAW, POLICE_DISPO_P, POLICE_DISPOS,
                     SERVICE_RAW, STATUS_RAW)
-from .spec import POPULATION_SOURCE
 
 def _idfmt(prefix, yfmt, sep, width, ts, seq):
     year = f"CASE {yfmt} WHEN '%Y' THEN strftime({ts}, '%Y') ELSE strftime({ts}, '%y') END"
@@ -17,15 +14,12 @@ def _idfmt(prefix, yfmt, sep, width, ts, seq):
             f"lpad({seq}::VARCHAR, greatest({width}, length({seq}::VARCHAR))::INTEGER, '0')")
 
 
-def write(con, demos, seed) -> None:
-    """The demo imports' canonical rows, from the registered arrays (data/demo/arrow.py)."""
+def shape(con) -> None:
+    """The temp tables demo_calls, demo_responses and demo_referrals: the rows of each export,
+    from the registered arrays (data/demo/arrow.py), written out by data/demo/files.py."""
     _calls(con)
-    _responses(con, seed)
+    _responses(con)
     _referrals(con)
-    _settings(con, demos)
-    for kind in ("calls", "responses", "referrals"):
-        insert_records(con, kind, f"demo_{kind}")
-    _population(con)
 
 
 def drop_temporaries(con) -> None:
@@ -62,7 +56,7 @@ def _calls(con) -> None:
 CREATE TEMP TABLE demo_calls AS
 WITH c AS ({_placed('c', 'demo_calls_in', 'local_ts', 'received_at')})
 SELECT
-  jurisdiction, gen_idx, id_calls AS import_id,
+  jurisdiction, gen_idx,
   {_idfmt('call_prefix', 'call_yfmt', 'call_sep', 'call_width', 'local_ts', 'seq')} AS call_id,
   received_at,
   received_at + to_seconds(disp_s) AS dispatched_at,
@@ -98,13 +92,13 @@ FROM c
 """)
 
 
-def _responses(con, seed) -> None:
+def _responses(con) -> None:
     con.execute("DROP TABLE IF EXISTS demo_responses")
     con.execute(f"""
 CREATE TEMP TABLE demo_responses AS
 WITH r AS ({_placed('r', 'demo_responses_in', 'base_local', 'base_at')})
 SELECT
-  r.jurisdiction, r.gen_idx, r.id_responses AS import_id, r.file_row,
+  r.jurisdiction, r.gen_idx, r.file_row,
   {_idfmt('r.resp_prefix', 'r.resp_yfmt', 'r.resp_sep', 'r.resp_width', 'r.base_local', 'r.seq')}
     AS response_id,
   c.call_id, r.team,
@@ -121,9 +115,7 @@ SELECT
   CASE WHEN r.contact_made THEN r.transport_destination::VARCHAR END AS transport_destination,
   CASE WHEN r.contact_made THEN r.transport_destination_raw::VARCHAR END
     AS transport_destination_raw,
-  CASE WHEN r.person IS NOT NULL
-    THEN left(sha256(r.slug || '|' || {int(seed)} || '|' || r.person::VARCHAR), 20) END
-    AS person_key,
+  r.person AS person,
   r.race_ethnicity::VARCHAR AS race_ethnicity,
   r.race_raw::VARCHAR AS race_ethnicity_raw,
   r.gender::VARCHAR AS gender, r.gender_raw::VARCHAR AS gender_raw,
@@ -150,10 +142,10 @@ WITH f AS (
   FROM f
 )
 SELECT
-  g.jurisdiction, g.id_referrals AS import_id, g.seq + 1 AS file_row,
+  g.jurisdiction, g.seq + 1 AS file_row,
   g.ref_prefix || lpad(g.seq::VARCHAR, greatest(g.ref_width, length(g.seq::VARCHAR))::INTEGER, '0')
     AS referral_id,
-  CASE WHEN NOT g.orphan THEN r.response_id END AS response_id, r.person_key,
+  CASE WHEN NOT g.orphan THEN r.response_id END AS response_id, r.person,
   g.service_type::VARCHAR AS service_type, s.label AS service_type_raw,
   g.referred_at, g.status::VARCHAR AS status, t.label AS status_raw,
   g.base_at + to_seconds(g.connected_s) AS connected_at,
@@ -166,33 +158,3 @@ JOIN (SELECT unnest(?::VARCHAR[]) AS code, unnest(?::VARCHAR[]) AS label) t
   ON t.code = g.status::VARCHAR
 """, [list(SERVICE_RAW), list(SERVICE_RAW.values()), list(STATUS_RAW),
       list(STATUS_RAW.values())])
-
-
-def _settings(con, demos) -> None:
-    """Each jurisdiction's program settings and its crosswalk (the types left out stay out)."""
-    con.executemany("INSERT INTO jurisdictions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    [(d.name, d.state, d.tz, d.population, d.program, d.launch, d.cov_hours[0],
-                      d.cov_hours[1], d.cov_days, list(d.cov_areas) if d.cov_areas else None,
-                      list(d.targets)) for d in demos])
-    con.execute("INSERT INTO crosswalk SELECT jurisdiction, call_type, category, eligible "
-                "FROM demo_crosswalk_in")
-
-
-def _population(con) -> None:
-    con.execute("""
-INSERT INTO population (jurisdiction, population_key, geography, dimension, "group",
-                        population, moe, source, import_id, file_row)
-SELECT p.jurisdiction, concat_ws('|', p.geography, p.dimension, p."group", ?),
-  p.geography, p.dimension, p."group", p.population, p.moe, ?, m.id_population,
-  row_number() OVER (PARTITION BY p.jurisdiction ORDER BY p.geography = p.jurisdiction,
-                     p.geography, p.dimension, p."group") + 1
-FROM demo_population_in p JOIN demo_meta m USING (jurisdiction)
-""", [POPULATION_SOURCE, POPULATION_SOURCE])
-
-
-def insert_records(con, kind, temp):
-    cols = [c for c, _ in record_columns(kind)]
-    have = {r[0] for r in con.execute(f"DESCRIBE {temp}").fetchall()}
-    select = [f'"{c}"' if c in have else "NULL" for c in cols]
-    quoted = ", ".join(f'"{c}"' for c in cols)
-    con.execute(f"INSERT INTO {kind} ({quoted}) SELECT {', '.join(select)} FROM {temp}")

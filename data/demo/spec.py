@@ -22,7 +22,7 @@ AGE_GROUPS = ("0-17", "18-24", "25-34", "35-44", "45-54", "55-64", "65+")
 CATEGORIES = ("MENTAL_HEALTH", "WELFARE_CHECK", "INTOXICATION", "SUICIDE_THREAT", "TRESPASS",
               "HOMELESS_ASSIST", "NOISE", "DISORDER", "THEFT", "ASSAULT", "TRAFFIC", "MEDICAL",
               "FIRE", "OTHER")
-UNMAPPED = "_UNMAPPED"  # pseudo-category of call types left out of the crosswalk on purpose
+UNMAPPED = "_UNMAPPED"  # pseudo-category of call types with no category in the crosswalk
 CATS_ALL = CATEGORIES + (UNMAPPED,)
 NOT_SERVED = ("no unit available", "reassigned to police", "cancelled", "out of hours",
               "resolved by phone")

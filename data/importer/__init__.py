@@ -12,10 +12,12 @@ warnings), ``stage`` (one record per identifier), ``population`` (totals and cen
 ``commit`` (the merge and the ledger row).
 """
 from .commit import write_ledger
-from .pipeline import find_stored_profile, import_file, one_transaction, preview, save_profile
+from .pipeline import (find_stored_profile, import_file, import_held, one_transaction, preview,
+                       save_profile, staging_folder)
 from .plan import ImportResult, Plan
 from .validate import MAX_REJECTED_SHARE
 from .zones import zone_sql
 
-__all__ = ["ImportResult", "Plan", "find_stored_profile", "import_file", "one_transaction",
-           "preview", "save_profile", "MAX_REJECTED_SHARE", "write_ledger", "zone_sql"]
+__all__ = ["ImportResult", "MAX_REJECTED_SHARE", "Plan", "find_stored_profile", "import_file",
+           "import_held", "one_transaction", "preview", "save_profile", "staging_folder",
+           "write_ledger", "zone_sql"]

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from .. import timestamps
 from ..errors import AmbiguousDates, MappingError
-from .raw import NUMBERED, parsed_untrimmed, raw_expr, read_file
+from .raw import NUMBERED, file_row, parsed_untrimmed, raw_expr, read_file
 
 
 # Formats are detected on the first rows; values they do not parse get a detection pass of
@@ -162,7 +162,7 @@ def failed_rows(con, staged, flag: str):
     """(file_row, raw columns...) of the rows of ``typed t`` where ``flag`` holds."""
     con.execute("DROP TABLE IF EXISTS failed_rows")
     read_file(con, staged, f"CREATE TEMP TABLE failed_rows AS SELECT n.* FROM {NUMBERED} n "
-          f"WHERE n.file_row IN (SELECT t.rowid + 2 FROM typed t WHERE {flag})")
+          f"WHERE n.file_row IN (SELECT {file_row('t.')} FROM typed t WHERE {flag})")
 
 
 def recheck_failed_times(con, plan, order):
@@ -182,12 +182,12 @@ def recheck_failed_times(con, plan, order):
         raw = raw_expr(c, "f.")
         if parsed_untrimmed(c):
             con.execute(f'UPDATE typed SET "e_{c.name}" = false FROM failed_rows f '
-                        f"WHERE typed.rowid + 2 = f.file_row AND {raw} IS NULL")
+                        f"WHERE {file_row('typed.')} = f.file_row AND {raw} IS NULL")
         extra = _formats_for(_shapes(con, c, "failed_rows"), order) if detect else None
         if not (extra and (extra.local or extra.utc)):
             continue
         params = []
         expr = _ts_expr(raw, extra, params, tz)
         con.execute(f'UPDATE typed SET "{c.name}" = {expr}, "e_{c.name}" = ({expr}) IS NULL '
-                    f"FROM failed_rows f WHERE typed.rowid + 2 = f.file_row AND {raw} IS NOT "
+                    f"FROM failed_rows f WHERE {file_row('typed.')} = f.file_row AND {raw} IS NOT "
                     "NULL", params + params)

@@ -71,6 +71,23 @@ def import_file(con, path, *, kind: str, jurisdiction: str, profile: Profile | s
     merge, the rejects, the warnings and the ledger row touch the database file, in one
     transaction.
     """
+    return run_import(con, path, kind=kind, jurisdiction=jurisdiction, profile=profile,
+                      file_name=file_name, dry_run=dry_run, work_dir=work_dir,
+                      profile_dir=profile_dir, timezone_name=timezone_name, progress=progress,
+                      saved_by=saved_by)
+
+
+def import_held(con, path, **kwargs) -> ImportResult:
+    """``import_file`` inside a transaction the caller holds and commits (or rolls back): the
+    same steps, so several imports can be all or nothing (the demo cohort's twenty). Every
+    temp table of the connection is dropped at the end, as ``import_file`` does."""
+    return run_import(con, path, held=True, **kwargs)
+
+
+def run_import(con, path, *, kind: str, jurisdiction: str, profile=None, file_name=None,
+               dry_run: bool = False, work_dir=None, profile_dir=None, timezone_name=None,
+               progress=None, saved_by=None, held: bool = False) -> ImportResult:
+    """The one import path: ``held`` when the caller holds the transaction."""
     _check_kind(kind)
     jurisdiction = (jurisdiction or "").strip()
     if not jurisdiction:
@@ -100,8 +117,11 @@ def import_file(con, path, *, kind: str, jurisdiction: str, profile: Profile | s
             return ImportResult(kind, jurisdiction, file_name, staged.sha256, "already_imported",
                                 previous_import=prior[0])
         report("writing", 0.8)
-        with one_transaction(con, dry_run):
+        if held:
             result = _commit(con, plan, dry_run)
+        else:
+            with one_transaction(con, dry_run):
+                result = _commit(con, plan, dry_run)
     finally:
         staged.close()
         _drop_temporaries(con)
@@ -245,10 +265,14 @@ def _check_kind(kind):
 
 
 def _work_dir(con, work_dir):
-    if work_dir is not None:
-        return Path(work_dir)
+    return Path(work_dir) if work_dir is not None else staging_folder(con)
+
+
+def staging_folder(con) -> Path:
+    """The folder for an import's private files: inside the database's folder, which the
+    locked connection may read."""
     db = con.execute("SELECT path FROM duckdb_databases() WHERE database_name = current_database()"
-                     ).fetchone()[0]
+                     ).fetchall()[0][0]
     return (Path(db).resolve().parent if db else Path.cwd()) / ".staging"
 
 

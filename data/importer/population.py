@@ -12,7 +12,7 @@ from .. import acs
 from ..errors import ImportRefused
 from ..readers import read_error
 from ..schema import (record_columns)
-from .raw import read_file
+from .raw import file_row, read_file
 from .validate import MAX_REJECTED_SHARE
 
 
@@ -155,7 +155,7 @@ def acs_rejects(plan) -> None:
 def acs_file_rows(con, source: str) -> str:
     """The records with the file row each came from (one file row gives several records)."""
     if source == "collapsed":  # its file_row is a long row's number: map it to the file's
-        con.execute("UPDATE collapsed SET file_row = s.acs_row FROM (SELECT rowid + 2 AS r, "
+        con.execute(f"UPDATE collapsed SET file_row = s.acs_row FROM (SELECT {file_row()} AS r, "
                     "acs_row FROM staged_raw) s WHERE collapsed.file_row = s.r")
         return source
     con.execute("DROP VIEW IF EXISTS acs_records")

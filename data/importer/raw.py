@@ -66,6 +66,22 @@ def raw_expr(col: Column, prefix: str = "", trim: bool = True) -> str:
     return f"nullif(concat_ws({sep}, {', '.join(parts)}), '')"
 
 
+# A row's number in the file from its rowid in ``typed`` (or another table the import made):
+# rowids count from 0 when the table was made outside a transaction, from a large constant
+# inside one (an import in a transaction its caller holds, import_held); build_typed notes
+# the first rowid, so the number is the same either way.
+ROW_BASE = "getvariable('a911_row_base')"
+
+
+def file_row(alias: str = "") -> str:
+    """SQL: the spreadsheet row number (header = 1) of a row of ``typed`` (alias ``alias``)."""
+    return f"({alias}rowid - {ROW_BASE} + 2)"
+
+
+def note_row_base(con, table: str = "typed") -> None:
+    con.execute(f"SET VARIABLE a911_row_base = (SELECT coalesce(min(rowid), 0) FROM {table})")
+
+
 # The staged rows numbered as a spreadsheet shows them. Numbering forces an ordered read, so it
 # is used only to fetch the few rows that failed (reasons, raw values, re-parsing).
 NUMBERED = "(SELECT (row_number() OVER () + 1)::BIGINT AS file_row, * FROM staged_raw)"

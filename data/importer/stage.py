@@ -11,6 +11,7 @@ from ..connection import migrate_person_key
 from ..errors import DataError, ImportRefused
 from ..schema import (ID_FIELD, MAIN_TIME, record_columns)
 from .codes import mapped_value, vmap_joins
+from .raw import file_row
 from .zones import fast_zones, zone_sql
 
 
@@ -49,7 +50,7 @@ def build_records(con, plan) -> str:
              if c.type == "timestamp" for f in ("p", "h")]
     con.execute("DROP TABLE IF EXISTS collapsed")
     con.execute(f"CREATE TEMP TABLE collapsed AS SELECT {idf}, "
-                f"{''.join(k + ', ' for k in keep)}min(rowid) + 2 AS file_row "
+                f"{''.join(k + ', ' for k in keep)}min({file_row()}) AS file_row "
                 f"FROM typed GROUP BY {idf}")
     return "collapsed"
 
@@ -90,7 +91,7 @@ def _population_key(con, cols, opts):
 def _refuse_conflicting_duplicates(con, fields, idf, file_name):
     content = ", ".join(_stored(c) for c in fields) or "1"
     rows = con.execute(
-        f"SELECT {idf}, list(rowid + 2 ORDER BY rowid)[:3] FROM typed WHERE {idf} IN "
+        f"SELECT {idf}, list({file_row()} ORDER BY rowid)[:3] FROM typed WHERE {idf} IN "
         f"(SELECT {idf} FROM typed GROUP BY {idf} HAVING count(*) > 1) GROUP BY {idf} "
         f"HAVING count(DISTINCT hash({content})) > 1 ORDER BY min(rowid) LIMIT 3").fetchall()
     if rows:
@@ -119,7 +120,7 @@ def final_records(con, plan):
                  person_secret(con) if "person_key" in by_name else "", opts.get(
                      "dimension", _POPULATION_DEFAULTS["dimension"]),
                  opts.get("source", _POPULATION_DEFAULTS["source"])])
-    file_row = "src.rowid + 2" if source == "typed" else "src.file_row"
+    row = file_row("src.") if source == "typed" else "src.file_row"
     select = []
     for name, sql_type in record_columns(kind):
         base_type = sql_type.replace(" NOT NULL", "")
@@ -129,7 +130,7 @@ def final_records(con, plan):
         elif name == "import_id":
             expr = "ctx.id"
         elif name == "file_row":
-            expr = file_row
+            expr = row
         elif name == idf:
             expr = f"src.{idf}"
         elif main and name == main.replace("_at", "_local"):

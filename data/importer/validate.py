@@ -11,7 +11,7 @@ from ..errors import ImportRefused, ProfileError
 from ..readers import create_csv_view, is_quoted_newline_error, read_error
 from ..schema import (ID_FIELD, MAIN_TIME, TIME_ORDER)
 from .detect import failed_rows, hour_24_sql, strptime_sql
-from .raw import parsed_untrimmed, raw_expr, read_file
+from .raw import file_row, note_row_base, parsed_untrimmed, raw_expr, read_file
 from .zones import fast_zones, zone_sql
 
 
@@ -133,6 +133,7 @@ def build_typed(con, plan, formats):
             if err is None:
                 raise
             raise err from None
+    note_row_base(con)
 
 
 def _reject_checks(cols):
@@ -173,7 +174,8 @@ def find_rejects(con, plan):
     failed_rows(con, staged, any_flag)
     for flag, c, reason in checks:
         con.execute(f"INSERT INTO rej SELECT f.file_row, ?, ?, {reason} FROM failed_rows f "
-                    f"JOIN typed t ON t.rowid + 2 = f.file_row WHERE {flag}", [c.label, c.name])
+                    f"JOIN typed t ON {file_row('t.')} = f.file_row WHERE {flag}",
+                    [c.label, c.name])
     rejected = con.execute("SELECT count(DISTINCT file_row) FROM rej").fetchone()[0]
     result.rows_rejected = rejected
     result.reject_reasons = [
@@ -193,7 +195,7 @@ def find_rejects(con, plan):
         {"file_row": r, "column": c, "reason": why}
         for r, c, why in con.execute("SELECT file_row, \"column\", reason FROM rej "
                                      "ORDER BY file_row LIMIT 20").fetchall()]
-    con.execute("DELETE FROM typed WHERE rowid + 2 IN (SELECT file_row FROM rej)")
+    con.execute(f"DELETE FROM typed WHERE {file_row()} IN (SELECT file_row FROM rej)")
 
 
 def write_rejects(con, plan):
@@ -224,7 +226,7 @@ def collect_warnings(con, plan):
     labels = {c.name: c.label for c in cols}
     main = MAIN_TIME[kind]
     ts = [c for c in cols if c.type == "timestamp"]
-    row = "rowid + 2" if source == "typed" else "file_row"
+    row = file_row() if source == "typed" else "file_row"
     # Each check is an item of a row's list of warnings and a term of the scan's WHERE.
     items, item_params, hits, hit_params = [], [], [], []
 
@@ -249,7 +251,8 @@ def collect_warnings(con, plan):
         # Over a large file, every k-th row is as good and a fraction of the sort: the bounds
         # carry a margin of months, and the same file always gives the same rows.
         step = result.records // _RANGE_SAMPLE_ROWS if source in ("typed", "collapsed") else 0
-        sample, sample_params = ("WHERE rowid % ? = 0", [step]) if step > 1 else ("", [])
+        sample, sample_params = ((f"WHERE ({file_row()} - 2) % ? = 0", [step]) if step > 1
+                                 else ("", []))
         lo, hi = con.execute(
             f"SELECT m - 4 * d - INTERVAL {_PLAUSIBLE_MARGIN_DAYS} DAY, "
             f"m + 4 * d + INTERVAL {_PLAUSIBLE_MARGIN_DAYS} DAY FROM "
