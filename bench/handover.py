@@ -33,6 +33,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 import browser  # noqa: E402
+import import_viewers  # noqa: E402
 import importing  # noqa: E402
 import sessions  # noqa: E402
 import synth  # noqa: E402
@@ -70,7 +71,7 @@ async def _one_page(url: str) -> None:
 
 
 async def _served_import(url: str, cmd: list[str], viewers: int) -> dict:
-    log = browser._Log()
+    log = import_viewers._Log()
     stop, opened = asyncio.Event(), []
     if not viewers:  # one page, then none: the server opens the database (and the hand-over)
         await _one_page(url)

@@ -43,6 +43,7 @@ ROOT = BENCH.parent
 sys.path[:0] = [str(BENCH), str(ROOT)]
 
 import browser  # noqa: E402
+import import_viewers  # noqa: E402
 from brief import time_brief  # noqa: E402
 import importing  # noqa: E402
 import queries  # noqa: E402
@@ -213,13 +214,13 @@ def in_browser(args, db: Path, work: Path, pages: dict, second: Path) -> tuple[d
         # sees, but the tabs share the server's two cores).
         for kind, name, protocol in (("sessions", SECOND, True), ("tabs", THIRD, False)):
             log(f"{args.viewers} viewers ({kind}) while an import commits through the Data page")
-            plan = browser.ImportPlan(second, name, synth.TIMEZONE, args.concurrent_calls)
+            plan = import_viewers.ImportPlan(second, name, synth.TIMEZONE, args.concurrent_calls)
             cpu0 = _cpu(srv.proc.pid)
-            run = browser.viewers_during_import(srv.url, pages, plan, args.viewers,
-                                                lead_s=args.viewer_lead,
-                                                tail_s=args.viewer_tail,
-                                                think=(args.think_min, args.think_max),
-                                                protocol=protocol)
+            run = import_viewers.viewers_during_import(srv.url, pages, plan, args.viewers,
+                                                       lead_s=args.viewer_lead,
+                                                       tail_s=args.viewer_tail,
+                                                       think=(args.think_min, args.think_max),
+                                                       protocol=protocol)
             cpu1 = _cpu(srv.proc.pid)
             run["cpu_s"] = _cpu_used(cpu0, cpu1)
             run.update(import_rows=args.concurrent_calls, tail_s=args.viewer_tail)
