@@ -12,6 +12,7 @@ import signal
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -41,7 +42,10 @@ def _view(url: str, page: str = "") -> dict:
         async with websockets.connect(url.replace("http://", "ws://") + "/_stcore/stream",
                                       subprotocols=["streamlit"], max_size=None) as ws:
             return await _page(ws, page)
-    return asyncio.run(run())
+    # On a thread of its own: the browser tests' sync Playwright, when it ran earlier in the
+    # same pytest process, leaves an event loop running on this one.
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, run()).result()
 
 
 @pytest.fixture(scope="module")
