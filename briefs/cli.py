@@ -7,27 +7,18 @@ names a person of the deployment, whose roles then apply.
 """
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 
 import click
 
+from metrics.cli import database_path, iso_date
 from metrics.disclosure import DisclosurePolicy
-
-
-def _date(ctx, param, value):
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise click.BadParameter(f"{value!r} is not a date like 2025-01-31") from None
 
 
 @click.command()
 @click.option("--jurisdiction", help="Whose brief; without it, every jurisdiction in view.")
-@click.option("--from", "date_from", callback=_date, help="First day (YYYY-MM-DD), local time.")
-@click.option("--to", "date_to", callback=_date, help="Last day, inclusive.")
+@click.option("--from", "date_from", callback=iso_date, help="First day (YYYY-MM-DD), local time.")
+@click.option("--to", "date_to", callback=iso_date, help="Last day, inclusive.")
 @click.option("--mask", is_flag=True, help="Jurisdictions' names as 'Jurisdiction A, B ...'.")
 @click.option("--exact", is_flag=True,
               help="Exact figures (needs the analyst role of the jurisdiction; not public).")
@@ -43,7 +34,7 @@ def cli(jurisdiction, date_from, date_to, mask, exact, drb, as_email, db_path, o
     Example: python -m briefs --jurisdiction Riverton --from 2025-01-01 --out riverton.pdf
     """
     import metrics
-    from data.connection import connect, default_db_path
+    from data.connection import connect
     from data.errors import DataError
     from service import access
 
@@ -51,9 +42,7 @@ def cli(jurisdiction, date_from, date_to, mask, exact, drb, as_email, db_path, o
 
     if exact and drb:
         raise click.UsageError("--drb is a public rule; it does not go with --exact.")
-    path = Path(db_path) if db_path else default_db_path()
-    if not path.exists():
-        raise click.ClickException(f"no database at {path}; import data first.")
+    path = database_path(db_path)
     filters = metrics.Filters((jurisdiction,) if jurisdiction else (), date_from, date_to)
     policy = DisclosurePolicy(enabled=False) if exact else DisclosurePolicy(rounding=drb)
     render.start()  # chromium comes up (a few seconds) while the figures are asked for

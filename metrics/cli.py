@@ -31,7 +31,7 @@ def list_cmd():
         click.echo(f"{m.id:<6} {m.label:<45} {m.unit}")
 
 
-def _date(ctx, param, value):
+def iso_date(ctx, param, value):
     if value is None:
         return None
     try:
@@ -40,7 +40,7 @@ def _date(ctx, param, value):
         raise click.BadParameter(f"{value!r} is not a date like 2025-01-31") from None
 
 
-def _database(db_path) -> Path:
+def database_path(db_path) -> Path:
     """The DuckDB file a command reads (--db, else the default); refused when it is missing."""
     from data.connection import default_db_path
 
@@ -65,8 +65,8 @@ def _reading(path: Path):
 @cli.command(name="report")
 @click.option("--db", "db_path", type=click.Path(dir_okay=False), help="DuckDB file.")
 @click.option("--jurisdiction", "jurisdictions", multiple=True, help="Repeat for several.")
-@click.option("--from", "date_from", callback=_date, help="First day (YYYY-MM-DD), local time.")
-@click.option("--to", "date_to", callback=_date, help="Last day, inclusive.")
+@click.option("--from", "date_from", callback=iso_date, help="First day (YYYY-MM-DD), local time.")
+@click.option("--to", "date_to", callback=iso_date, help="Last day, inclusive.")
 @click.option("--category", "categories", multiple=True)
 @click.option("--area", "areas", multiple=True)
 @click.option("--origin", "origins", multiple=True)
@@ -122,7 +122,7 @@ def _report(db_path, request, policy, show_sql) -> dict | None:
         if show_sql:  # what runs: under --public the widened view, its margins and partners
             click.echo(disclosure.explain(request, policy) if public else explain(request))
             return None
-        path = _database(db_path)
+        path = database_path(db_path)
         if public:
             disclosure.checked_request(request, policy)  # refuse before opening the database
         with _reading(path) as con:
@@ -155,8 +155,8 @@ def _text_row(r: dict, policy) -> str:
 @cli.command(name="cost")
 @click.option("--db", "db_path", type=click.Path(dir_okay=False), help="DuckDB file.")
 @click.option("--jurisdiction", required=True, help="Whose costs.")
-@click.option("--from", "date_from", callback=_date, help="First day (YYYY-MM-DD), local time.")
-@click.option("--to", "date_to", callback=_date, help="Last day, inclusive.")
+@click.option("--from", "date_from", callback=iso_date, help="First day (YYYY-MM-DD), local time.")
+@click.option("--to", "date_to", callback=iso_date, help="Last day, inclusive.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @click.option("--public", is_flag=True,
               help="What a viewer sees: small counts hidden, counts rounded, and any cost per "
@@ -174,7 +174,7 @@ def cost_cmd(db_path, jurisdiction, date_from, date_to, as_json, public):
     from .cost import NoCosts, report as cost_report
     from .disclosure import VIEWER, disclose, disclose_counts, public_request
 
-    path = _database(db_path)
+    path = database_path(db_path)
     filters = Filters((jurisdiction,), date_from, date_to)
     try:
         with _reading(path) as con:
@@ -255,8 +255,8 @@ def docs_cmd(out):
                                   "else the group with the most records in each jurisdiction).")
 @click.option("--jurisdiction", "jurisdictions", multiple=True,
               help="Repeat for several; default all. Ratios are always within a jurisdiction.")
-@click.option("--from", "date_from", callback=_date, help="First day (YYYY-MM-DD), local time.")
-@click.option("--to", "date_to", callback=_date, help="Last day, inclusive.")
+@click.option("--from", "date_from", callback=iso_date, help="First day (YYYY-MM-DD), local time.")
+@click.option("--to", "date_to", callback=iso_date, help="Last day, inclusive.")
 @click.option("--public", is_flag=True,
               help="Exactly what a viewer sees: small counts hidden, counts rounded.")
 @click.option("--db", "db_path", type=click.Path(dir_okay=False), help="DuckDB file.")
@@ -277,7 +277,7 @@ def equity_cmd(point, dim, reference, jurisdictions, date_from, date_to, public,
 
     filters = Filters(tuple(jurisdictions), date_from, date_to)
     policy = DisclosurePolicy() if public else None
-    path = _database(db_path)
+    path = database_path(db_path)
     try:
         with _reading(path) as con:
             doc = equity_report(con, point, dim, filters, reference, policy)
@@ -328,8 +328,8 @@ def _pooled_line(g: dict) -> str:
 @click.option("--method", type=click.Choice(["its", "yoy", "wdd"]), required=True,
               help="Interrupted time series, year over year, or weighted displacement "
                    "difference against uncovered areas or hours.")
-@click.option("--from", "date_from", callback=_date, help="First day (YYYY-MM-DD), local time.")
-@click.option("--to", "date_to", callback=_date, help="Last day, inclusive.")
+@click.option("--from", "date_from", callback=iso_date, help="First day (YYYY-MM-DD), local time.")
+@click.option("--to", "date_to", callback=iso_date, help="Last day, inclusive.")
 @click.option("--db", "db_path", type=click.Path(dir_okay=False), help="DuckDB file.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @click.option("--public", is_flag=True,
@@ -353,7 +353,7 @@ def impact_cmd(jurisdiction, outcome, method, date_from, date_to, db_path, as_js
 
     from .impact import ImpactRefused, estimate
 
-    path = _database(db_path)
+    path = database_path(db_path)
     policy = DisclosurePolicy(threshold, drb) if public else None
     filters = Filters((jurisdiction,), date_from, date_to)
     try:
@@ -403,8 +403,8 @@ def _impact_text(doc: dict) -> str:
               help="Minutes added to every call's dispatch-to-clear time (wrap-up, notes).")
 @click.option("--target", type=click.FloatRange(0, 1, min_open=True, max_open=True),
               help="Find the fewest teams on --hours/--days reaching this coverage (0.7).")
-@click.option("--from", "date_from", callback=_date, help="First day (YYYY-MM-DD), local time.")
-@click.option("--to", "date_to", callback=_date, help="Last day, inclusive.")
+@click.option("--from", "date_from", callback=iso_date, help="First day (YYYY-MM-DD), local time.")
+@click.option("--to", "date_to", callback=iso_date, help="Last day, inclusive.")
 @click.option("--runs", type=click.IntRange(2, 200), default=20, show_default=True,
               help="Runs over resampled weeks, for the 95% interval.")
 @click.option("--seed", type=int, default=0, show_default=True)
@@ -426,7 +426,7 @@ def capacity_cmd(ctx, db_path, jurisdiction, teams, schedule_file, hours, days, 
 
     if sum(x is not None for x in (teams, schedule_file, target)) > 1:
         raise click.UsageError("Use one of --teams, --schedule or --target.")
-    path = _database(db_path)
+    path = database_path(db_path)
     try:
         request = cap.CapacityRequest(jurisdiction, date_from, date_to)
         with _reading(path) as con:
