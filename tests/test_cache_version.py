@@ -1,5 +1,6 @@
-"""ui/cache.py: a figure is cached under a data version only if the data were at that version
-all the while it was computed (an import committing meanwhile is caught, never mixed in)."""
+"""ui/cache.py: every query of a cached computation reads one snapshot, at the version the
+figure is cached under (an import committing meanwhile is not seen by it, never mixed in; a
+version that moved on before the computation began is drawn again)."""
 from __future__ import annotations
 
 import pytest
@@ -33,34 +34,50 @@ def test_unchanged_data_keep_the_version(served):
         assert _count(cur) == 3
 
 
-def test_an_import_committed_meanwhile_is_caught(served):
+def _import(folder, name: str, n: int) -> None:
+    writer = cache.cursor()  # another session's (or the hand-over's) import commits
+    import_file(writer, calls(folder / "db" / name, n, name[0].upper()), kind="calls",
+                jurisdiction="Springfield", profile=parse_profile(PROFILE))
+    writer.close()
+
+
+def test_an_import_committed_meanwhile_is_not_mixed_in(served):
+    """The failure issue 25 measured: counts of one figure from two versions. Inside one
+    computation, an import committing between two queries is not seen by the second."""
     _, folder = served
     before = cache._version(cache.cursor())
-    with pytest.raises(cache.StaleVersion):
-        with cache._reading(before) as cur:
-            assert _count(cur) == 3  # the old figure ...
-            writer = cache.cursor()  # ... then another session's import commits
-            import_file(writer, calls(folder / "db" / "b.csv", 4, "B"), kind="calls",
-                        jurisdiction="Springfield", profile=parse_profile(PROFILE))
-            writer.close()
+    with cache._reading(before) as cur:
+        assert _count(cur) == 3  # the first query ...
+        _import(folder, "b.csv", 4)
+        assert _count(cur) == 3  # ... and the one after the commit read the same snapshot
+        assert cache._version(cur) == before
     after = cache._version(cache.cursor())
     assert after[1] == before[1] + 1  # the import's id: the version moved on
     with cache._reading(after) as cur:
         assert _count(cur) == 7
 
 
-def test_a_failure_while_the_data_changed_is_drawn_again(served):
-    """Counts of two versions in one computation can fail (a numerator above its base): when
-    the version moved meanwhile, that is a redraw, not an error; otherwise the error stands."""
+def test_a_version_that_moved_on_is_drawn_again(served):
+    """A run pinned to the old version, computing after an import committed: nothing is
+    computed from the new data under the old version's key; the page is drawn again."""
+    _, folder = served
+    before = cache._version(cache.cursor())
+    _import(folder, "c.csv", 2)
+    ran = []
+    with pytest.raises(cache.StaleVersion):
+        with cache._reading(before) as cur:
+            ran.append(_count(cur))
+    assert ran == []
+
+
+def test_errors_stand_and_the_snapshot_ends(served):
+    """An error inside a computation is raised as it is, and the cursor's read transaction
+    ends with it (the next computation on a new cursor sees new data)."""
     _, folder = served
     before = cache._version(cache.cursor())
     with pytest.raises(ValueError, match="math domain"):
         with cache._reading(before):
             raise ValueError("math domain error")
-    with pytest.raises(cache.StaleVersion):
-        with cache._reading(before):
-            writer = cache.cursor()
-            import_file(writer, calls(folder / "db" / "c.csv", 2, "C"), kind="calls",
-                        jurisdiction="Springfield", profile=parse_profile(PROFILE))
-            writer.close()
-            raise ValueError("math domain error")
+    _import(folder, "d.csv", 5)
+    with cache._reading(cache._version(cache.cursor())) as cur:
+        assert _count(cur) == 8

@@ -3,9 +3,10 @@
 DuckDB connections must not be shared across threads and Streamlit runs each session on its own
 thread, so each call takes a cursor of the one cached connection. Results are keyed on the data
 version, which every import, undo and crosswalk edit changes, so nothing stale is ever shown.
-The version is pinned for a script run and checked after every computation (``_reading``): an
-import committed by another session or by the command line's hand-over while a page draws makes
-the page draw again from the new version, never a mix of old and new figures.
+The version is pinned for a script run and every computation reads one snapshot at it
+(``_reading``): an import committed by another session or by the command line's hand-over while
+a page draws is not seen by it, and a run whose version has moved on draws the page again from
+the new version, never a mix of old and new figures.
 
 Every figure comes through ``service.guarded`` for the signed-in principal, keyed on the principal
 and the disclosure policy too: a viewer's published rows are never served to anyone else, nor
@@ -102,21 +103,21 @@ class StaleVersion(Exception):
 
 @contextmanager
 def _reading(version: tuple):
-    """A cursor for a cached computation keyed on ``version``; raises StaleVersion (nothing is
-    cached) unless the data were still at ``version`` after it. The version was read before
-    (at the pin) and every write changes it, so equal before and after means every query in
-    between saw that version: the result is cached under the version it belongs to."""
+    """A cursor for a cached computation keyed on ``version``, every query of which reads one
+    snapshot of the database: the cursor's own read transaction. Its version is checked
+    inside that transaction, so either every query of the computation sees exactly
+    ``version`` (an import committing meanwhile is not seen: DuckDB keeps the snapshot), or
+    StaleVersion is raised before anything is computed and the page is drawn again from the
+    new version. A figure can never mix counts of two versions (a numerator counted after an
+    import over a base counted before it)."""
     with closing(cursor()) as cur:
+        cur.execute("BEGIN TRANSACTION")
         try:
-            yield cur
-        except Exception:
-            # One computation runs several queries: if the data changed under them, a failure
-            # may come from counts of two versions (a numerator above its base): draw again.
             if _version(cur) != version:
-                raise StaleVersion() from None
-            raise
-        if _version(cur) != version:
-            raise StaleVersion()
+                raise StaleVersion()
+            yield cur
+        finally:
+            cur.execute("ROLLBACK")  # it only read: nothing to keep
 
 
 def _answer(compute, *args):
