@@ -35,7 +35,8 @@ def button() -> None:
         from briefs import make_brief
 
         with closing(cache.cursor()) as cur:
-            data = make_brief(cur, principal, f, policy=policy, mask=mask, own=own)
+            with cache.snapshot(cur):  # every figure of the brief from one version of the data
+                data = make_brief(cur, principal, f, policy=policy, mask=mask, own=own)
             _record(cur, principal, "brief", f, policy, {"bytes": len(data), "masked": mask})
         return data
 

@@ -110,14 +110,21 @@ def _reading(version: tuple):
     StaleVersion is raised before anything is computed and the page is drawn again from the
     new version. A figure can never mix counts of two versions (a numerator counted after an
     import over a base counted before it)."""
-    with closing(cursor()) as cur:
-        cur.execute("BEGIN TRANSACTION")
-        try:
-            if _version(cur) != version:
-                raise StaleVersion()
-            yield cur
-        finally:
-            cur.execute("ROLLBACK")  # it only read: nothing to keep
+    with closing(cursor()) as cur, snapshot(cur):
+        if _version(cur) != version:
+            raise StaleVersion()
+        yield cur
+
+
+@contextmanager
+def snapshot(cur):
+    """Every query on ``cur`` within it reads one snapshot of the database (a read
+    transaction, rolled back: it only reads), whatever commits meanwhile."""
+    cur.execute("BEGIN TRANSACTION")
+    try:
+        yield cur
+    finally:
+        cur.execute("ROLLBACK")
 
 
 def _answer(compute, *args):
