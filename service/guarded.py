@@ -9,7 +9,9 @@ never the only protection.
 """
 from __future__ import annotations
 
+import functools
 import json
+import threading
 from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
@@ -35,6 +37,23 @@ from .access import RULES, AccessDenied, Principal, authorize, deny
 # --------------------------------------------------------------------------------------------
 # Import, undo, ledger
 # --------------------------------------------------------------------------------------------
+
+# One write of records at a time in this process: the Data page's imports, undos and crosswalk
+# and settings edits, the import folder's, and the command line's handed over to the server
+# (service/handover.py). Each runs in its own transaction and counts the maintained tables
+# again; two at once on one jurisdiction would conflict there and one would fail. Reentrant:
+# a write may call another (accepting suggestions saves the crosswalk).
+WRITES = threading.RLock()
+
+
+def one_writer(write):
+    """Run ``write`` holding ``WRITES`` (waiting for a write under way to finish)."""
+    @functools.wraps(write)
+    def held(*args, **kwargs):
+        with WRITES:
+            return write(*args, **kwargs)
+    return held
+
 
 def preview(con, principal: Principal, path, *, kind: str, jurisdiction: str, **kwargs):
     """``importer.preview`` for someone who may import into ``jurisdiction``."""
@@ -71,7 +90,11 @@ def _audited_import(con, principal, path, jurisdiction, dry_run, kwargs, run):
     authorize(con, principal, "import", jurisdiction=jurisdiction or None, target=file_name)
     # A file refused for its content changes nothing and is not recorded: bad input must leave
     # the database exactly as it was (issue 2). Refusals of *access* are recorded (authorize).
-    result = run(jurisdiction)
+    if dry_run:  # writes nothing (its transaction rolls back): no need to wait
+        result = run(jurisdiction)
+    else:
+        with WRITES:
+            result = run(jurisdiction)
     if not dry_run:
         audit.record(con, actor=principal.actor, action="import", jurisdiction=jurisdiction,
                      target=f"import #{result.import_id}" if result.import_id else file_name,
@@ -87,6 +110,7 @@ def _import_detail(r: importer.ImportResult) -> dict:
             "rows_updated": r.rows_updated, "rows_rejected": r.rows_rejected}
 
 
+@one_writer
 def undo_import(con, principal: Principal, import_id: int) -> dict:
     jurisdiction, sha = _import_owner(con, import_id)
     authorize(con, principal, "undo", jurisdiction=jurisdiction, target=f"import #{import_id}",
@@ -133,6 +157,7 @@ def unmapped_share(con, principal: Principal, jurisdiction: str) -> dict:
     return crosswalk.unmapped_share(con, jurisdiction)
 
 
+@one_writer
 def save_crosswalk(con, principal: Principal, jurisdiction: str, rows: list[dict]) -> int:
     authorize(con, principal, "crosswalk.edit", jurisdiction=jurisdiction, target="crosswalk")
     saved = crosswalk.save_crosswalk(con, jurisdiction, rows)
@@ -144,6 +169,7 @@ def save_crosswalk(con, principal: Principal, jurisdiction: str, rows: list[dict
     return saved
 
 
+@one_writer
 def apply_starter_crosswalk(con, principal: Principal, jurisdiction: str) -> dict:
     authorize(con, principal, "crosswalk.edit", jurisdiction=jurisdiction, target="crosswalk")
     out = crosswalk.apply_starter_crosswalk(con, jurisdiction)
@@ -329,6 +355,7 @@ def add_jurisdiction(con, principal: Principal, name: str, time_zone: str) -> No
                  target=name, detail={"time_zone": time_zone})
 
 
+@one_writer
 def update_jurisdiction(con, principal: Principal, name: str, **settings) -> None:
     """Change some of a jurisdiction's settings (``JURISDICTION_SETTINGS``)."""
     authorize(con, principal, "jurisdiction.edit", jurisdiction=name, target=name)

@@ -46,7 +46,6 @@ class Listener:
         self.token = ""
         self.path = handover.socket_path(db_path)
         self._server: socket.socket | None = None
-        self._one_import = threading.Lock()
 
     def start(self) -> Listener:
         self.token = handover.write_token(self.db_path)
@@ -103,13 +102,14 @@ class Listener:
             return {"error": str(e), "refused": True}
         temporary = path.parent == uploads_dir(self.db_path)
         try:
-            if not self._one_import.acquire(blocking=False):
+            # One write at a time with the Data page's (guarded.WRITES): say when it waits.
+            if not guarded.WRITES.acquire(blocking=False):
                 handover.send(stream, {"progress": ["waiting for another import", 0.0]})
-                self._one_import.acquire()
+                guarded.WRITES.acquire()
             try:
                 return {"outcome": self._run(request, path, stream, conn)}
             finally:
-                self._one_import.release()
+                guarded.WRITES.release()
         except DataError as e:
             return {"error": str(e)}
         except Cancelled:

@@ -17,6 +17,7 @@ from data.cli import cli
 from data.connection import connect
 from data.errors import DataError
 from data.uploads import uploads_dir
+from service import guarded
 from service.handover import Listener
 
 from conftest import table_contents
@@ -214,13 +215,38 @@ def test_a_client_that_goes_away_cancels_its_import(served, tmp_path):
         assert first["progress"][0] == "reading"  # the import has begun; now the client dies
         stream.close()  # (the socket's descriptor closes with its last file object)
     time.sleep(0.2)
-    assert listener._one_import.acquire(timeout=120)  # the server is done with it
-    listener._one_import.release()
+    assert guarded.WRITES.acquire(timeout=120)  # the server is done with it
+    guarded.WRITES.release()
     assert table_contents(con) == before
     assert not path.exists()  # its upload removed
     # The same file then imports whole: nothing of the cancelled one stands in its way.
     out = handover.hand_over(db, _request(calls(tmp_path / "big.csv", 300_000, "B")))
     assert (out["result"]["status"], out["result"]["rows_inserted"]) == ("committed", 300_000)
+
+
+def test_a_handed_over_import_waits_for_a_write_of_the_data_page(served, tmp_path):
+    """One write at a time in the server (guarded.WRITES): while a Data page write holds it,
+    the command line's import says it waits, and runs when the write is done."""
+    import threading
+
+    db, con, listener = served
+    seen, out = [], {}
+    guarded.WRITES.acquire()  # a Data page import (or undo, or crosswalk edit) under way
+    try:
+        client = threading.Thread(target=lambda: out.update(handover.hand_over(
+            db, _request(calls(tmp_path / "w.csv", 4, "W")),
+            progress=lambda step, fraction: seen.append((step, fraction)))))
+        client.start()
+        deadline = time.monotonic() + 30
+        while not seen and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert seen and seen[0][0] == "waiting for another import"
+        assert not out  # still waiting
+    finally:
+        guarded.WRITES.release()
+    client.join(60)
+    assert out["result"]["status"] == "committed"
+    assert con.execute("SELECT count(*) FROM calls WHERE call_id LIKE 'W%'").fetchone()[0] == 4
 
 
 def test_uploads_folder_is_readable_by_the_locked_connection(tmp_path):
