@@ -22,6 +22,8 @@ crosswalk and settings edits, the demo, ``python -m data refresh``) the calls it
 again, an import of calls its months (``after_import``), and ``links.refresh_links`` (every
 import and undo of responses or referrals) the jurisdiction's responses. ``stale_groups``
 compares the tables with a fresh count (the tests run it after every kind of write).
+The histograms of durations (data/duration_tables.py) are counted again with them, by the
+same calls.
 """
 from __future__ import annotations
 

@@ -109,6 +109,16 @@ def refresh(con, source: str, where: str, params: list) -> None:
             refresh_table(con, t, where, params)
 
 
+def refresh_source(con, source: str, jurisdiction: str | None = None) -> None:
+    """Count again the histogram of a jurisdiction's records of ``source`` (all when None):
+    ``links.refresh_links`` after calls are imported or undone, which moves C2's start
+    (the linked call's receipt) but no count of the responses."""
+    if jurisdiction is None:
+        refresh(con, source, "true", [])
+    else:
+        refresh(con, source, "jurisdiction = ?", [jurisdiction])
+
+
 def refresh_table(con, t: DurationTable, where: str = "true", params=()) -> None:
     con.execute(f"DELETE FROM {t.table} WHERE {where}", list(params))
     con.execute(f"INSERT INTO {t.table} {_fresh(t, where)}", list(params))

@@ -253,3 +253,32 @@ def test_report_explains_and_forces_rows(db_path, tmp_path):
                   for extra in ([], ["--rows"]))
     assert [(r["median"], r["n"]) for r in fast] == [(r["median"], r["n"]) for r in slow] == [
         (3.0, 4), (10.0, 1)]
+
+
+def test_a_call_imported_after_its_response_moves_the_response_time(con, tmp_path):
+    """C2 starts at the linked call's receipt (data/links.py): importing or undoing the call
+    changes it, though no count of the responses changes."""
+    runs = parse_profile("""
+kind = "responses"
+[columns]
+response_id = "Run"
+call_id = "Call"
+requested_at = "Requested"
+arrived_at = "On scene"
+[options]
+timezone = "UTC"
+""")
+    path = tmp_path / "runs.csv"
+    path.write_text("Run,Call,Requested,On scene\nR1,1,2025-03-03 10:05,2025-03-03 10:20\n")
+    import_file(con, path, kind="responses", jurisdiction="J", profile=runs)
+
+    def c2():
+        assert duration_tables.stale_groups(con) == 0
+        _same_both_ways(con, MetricRequest(("C2",), ("month",)))
+        return compute(con, MetricRequest(("C2",), ()))[0].median
+
+    assert c2() == 15  # from the team's own request time
+    calls = _import(con, tmp_path, "calls.csv", CALLS)
+    assert c2() == 20  # from call 1's receipt, 10:00
+    undo_import(con, calls.import_id)
+    assert c2() == 15
