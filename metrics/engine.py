@@ -4,8 +4,8 @@ All counting happens in DuckDB: one aggregate query per source (calls, responses
 computes every count the requested metrics reference, grouped by the requested dimensions;
 counts of calls over whole months are summed from the maintained monthly tables when they
 answer (metrics/rollup.py), medians and 90th percentiles from the monthly histograms of
-durations (metrics/duration_rollup.py), the rest from the rows. Python only divides the small aggregated
-result and adds intervals.
+durations (metrics/duration_rollup.py), the rest from the rows. Python only divides the
+small aggregated result and adds intervals.
 """
 from __future__ import annotations
 
