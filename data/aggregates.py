@@ -22,12 +22,14 @@ crosswalk and settings edits, the demo, ``python -m data refresh``) the calls it
 again, an import of calls its months (``after_import``), and ``links.refresh_links`` (every
 import and undo of responses or referrals) the jurisdiction's responses. ``stale_groups``
 compares the tables with a fresh count (the tests run it after every kind of write).
+The histograms of durations (data/duration_tables.py) are counted again with them, by the
+same calls.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from . import facts
+from . import duration_tables, facts
 
 # The columns of the calls source a count's condition reads (metrics.registry.COUNTS):
 # stored in both tables, so that every count can be read from either.
@@ -89,7 +91,8 @@ ROLLUPS = (
            "Team responses per month, jurisdiction, the grouping dimensions and the counted "
            "flags"),
 )
-TABLES = tuple(r.table for r in ROLLUPS)
+# With the histograms of durations (data/duration_tables.py), maintained by the same writes.
+TABLES = tuple(r.table for r in ROLLUPS) + duration_tables.TABLES
 
 # The rows each source's tables count: the calls with their derived columns, the responses
 # with their local month.
@@ -105,7 +108,7 @@ def ddl() -> list[str]:
         cols = ",\n  ".join(f'"{n}" {t}' for n, _, t, _ in r.columns)
         out.append(f"CREATE TABLE IF NOT EXISTS {r.table} (\n  {cols},\n  {r.count} BIGINT "
                    "NOT NULL\n)")
-    return out
+    return out + duration_tables.ddl()
 
 
 def _fresh(r: Rollup, where: str) -> str:
@@ -135,6 +138,7 @@ def refresh(con, jurisdiction: str | None = None, source: str = "calls",
         if r.source == source:
             con.execute(f"DELETE FROM {r.table} WHERE {where}", params)
             con.execute(f"INSERT INTO {r.table} {_fresh(r, where)}", params)
+    duration_tables.refresh(con, source, where, params)
 
 
 def after_import(con, jurisdiction: str, kind: str, import_id: int) -> None:
@@ -176,20 +180,27 @@ def stale_groups(con) -> int:
         total += con.execute(
             f"SELECT count(*) FROM ((SELECT {names} FROM {r.table} EXCEPT ALL {fresh}) "
             f"UNION ALL ({fresh} EXCEPT ALL SELECT {names} FROM {r.table}))").fetchone()[0]
-    return total
+    return total + duration_tables.stale_groups(con)
 
 
 def ensure_current(con) -> None:
     """A database from an earlier version (or tables created empty beside existing records):
-    each source's maintained tables are counted once."""
-    for source in dict.fromkeys(r.source for r in ROLLUPS):
-        tables = [r.table for r in ROLLUPS if r.source == source]
-        empty = all(con.execute(f"SELECT count(*) = 0 FROM {t}").fetchone()[0] for t in tables)
-        if empty and con.execute(f"SELECT count(*) > 0 FROM {source}").fetchone()[0]:
-            refresh(con, source=source)
+    each maintained table left empty is counted once, on its own (a table added by a newer
+    version fills in a database whose other tables are already counted)."""
+    def empty(table, source):
+        return con.execute(f"SELECT (SELECT count(*) = 0 FROM {table}) AND "
+                           f"(SELECT count(*) > 0 FROM {source})").fetchone()[0]
+
+    for r in ROLLUPS:
+        if empty(r.table, r.source):
+            con.execute(f"INSERT INTO {r.table} {_fresh(r, 'true')}")
+    for t in duration_tables.DURATION_TABLES:
+        if empty(t.table, t.source):
+            duration_tables.refresh_table(con, t)
 
 
 def columns_doc() -> dict[str, list[tuple[str, str]]]:
     """README data model rows of each maintained table (data/docs.py)."""
     return {r.table: [(n, m or "As in the calls source") for n, _, _, m in r.columns]
-            + [(r.count, f"{r.count.capitalize()} in the group")] for r in ROLLUPS}
+            + [(r.count, f"{r.count.capitalize()} in the group")] for r in ROLLUPS
+            } | duration_tables.columns_doc()

@@ -134,7 +134,10 @@ def data_model_markdown() -> str:
               "every column a count's condition reads, so a count of the registry is "
               "`sum(calls)` (or `sum(responses)`) over the rows where its condition holds; the "
               "engine reads them for whole-month requests within their columns "
-              "(`metrics/rollup.py`).", ""]
+              "(`metrics/rollup.py`). The histograms of durations (`calls_durations`, "
+              "`responses_durations`, data/duration_tables.py) are kept by the same writes; "
+              "the engine reads the medians and 90th percentiles of whole months off them "
+              "(`metrics/duration_rollup.py`).", ""]
     lines += ["The derived columns of **calls** (`effective_category` … `public_initiated`, "
               "data/facts.py) are worked out from the crosswalk and the program settings: the "
               "import writes them with each call, and undo and the crosswalk and settings "

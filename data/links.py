@@ -22,7 +22,7 @@ def refresh_links(con, jurisdiction: str | None = None, changed: str | None = No
     Only rows whose value differs are written. The responses' monthly counts
     (data/aggregates.py) are counted again with them.
     """
-    from . import aggregates  # counts over the responses and these flags
+    from . import aggregates, duration_tables  # counts over the responses and links
 
     where, params = ("r.jurisdiction = ?", [jurisdiction]) if jurisdiction else ("true", [])
     links = _ALL if changed is None else _LINKS_OF.get(changed, ())
@@ -43,3 +43,5 @@ def refresh_links(con, jurisdiction: str | None = None, changed: str | None = No
             "AND responses.has_referral IS DISTINCT FROM l.has_referral", params)
     if changed in (None, "responses", "referrals"):  # the responses or has_referral changed
         aggregates.refresh(con, jurisdiction, "responses")
+    elif "call" in links:  # new or undone calls move C2's start: its histogram follows
+        duration_tables.refresh_source(con, "responses", jurisdiction)

@@ -3,15 +3,16 @@
 All counting happens in DuckDB: one aggregate query per source (calls, responses, referrals)
 computes every count the requested metrics reference, grouped by the requested dimensions;
 counts of calls over whole months are summed from the maintained monthly tables when they
-answer (metrics/rollup.py), the rest from the rows. Python only divides the small aggregated
-result and adds intervals.
+answer (metrics/rollup.py), medians and 90th percentiles from the monthly histograms of
+durations (metrics/duration_rollup.py), the rest from the rows. Python only divides the
+small aggregated result and adds intervals.
 """
 from __future__ import annotations
 
 from dataclasses import asdict, replace
 from datetime import timedelta
 
-from . import rollup
+from . import duration_rollup, rollup
 from .errors import UnknownDimension, UnknownMetric
 from .registry import BY_ID, COUNTS, REGISTRY, Kind, Metric
 from .request import CountRequest, Filters, MetricRequest, MetricRow
@@ -215,12 +216,20 @@ def compute_levels(con, request, levels: list[tuple[str, ...]],
         table, counted = rollup.choose(source, ms, by, filters)
         if counted and not rollup.available(con, table):
             table, counted = None, []
-        rest = [m for m in ms if m not in counted]
+        # Durations from their maintained histograms likewise (metrics/duration_rollup.py).
+        hist, timed_hist = duration_rollup.choose(source, ms, by, filters)
+        if timed_hist and not duration_rollup.available(con, hist):
+            hist, timed_hist = None, []
+        timed = [m for m in timed if m not in timed_hist]  # the rows' durations
+        rest = [m for m in ms if m not in counted and m not in timed_hist]
         top = _scan(con, source, rest, by, filters, by in quantiles_at, in_memory,
                     counts_people) if rest else []
         if counted:
             top = rollup.merged(top, _fetch(con, *rollup.build_sql(table, counted, by,
                                                                    filters)), by)
+        if timed_hist:
+            top = rollup.merged(top, _duration_aggs(_fetch(con, *duration_rollup.build_sql(
+                hist, timed_hist, by, filters)), by), by)
         for lv in levels:
             if lv == by:
                 aggs = top
@@ -235,6 +244,9 @@ def compute_levels(con, request, levels: list[tuple[str, ...]],
                 elif timed and lv in quantiles_at:
                     _merge_quantiles(aggs, _fetch(con, *quantile_sql(source, timed, lv,
                                                                      filters)), lv)
+                if timed_hist and lv in quantiles_at:
+                    _merge_quantiles(aggs, _fetch(con, *duration_rollup.build_sql(
+                        hist, timed_hist, lv, filters)), lv)
             if counts_people:
                 _merge(aggs, people[lv], lv, ("people",))
             out[lv] += [_compose(m, agg, lv, population) for m in ms for agg in aggs]

@@ -50,15 +50,21 @@ def rows_only():
         _ROWS_ONLY.reset(token)
 
 
+def condition_columns(where: str | None) -> set[str]:
+    """The column names a condition (SQL over a source's columns) reads."""
+    text = re.sub(r"'[^']*'", " ", where or "")  # string literals are values, not columns
+    return {w for w in re.findall(r"[a-z_]+", text.lower()) if w not in _SQL_WORDS}
+
+
+def rows_forced() -> bool:
+    """Whether every request must read the rows (within ``rows_only``)."""
+    return _ROWS_ONLY.get()
+
+
 def _columns_read(m: Metric) -> set[str]:
     """The column names the conditions of a metric's counts read."""
-    out = set()
-    for key in (m.numerator, m.denominator):
-        where = COUNTS[key].where if key in COUNTS else None
-        if where:
-            text = re.sub(r"'[^']*'", " ", where)  # string literals are values, not columns
-            out |= {w for w in re.findall(r"[a-z_]+", text.lower()) if w not in _SQL_WORDS}
-    return out
+    return set().union(*(condition_columns(COUNTS[key].where) for key in
+                         (m.numerator, m.denominator) if key in COUNTS))
 
 
 def whole_months(filters: Filters) -> bool:
@@ -76,7 +82,7 @@ def _dimension_columns(d: str) -> set[str]:
     return {DIMENSIONS[d]}
 
 
-def _filter_columns(source: str, filters: Filters) -> set[str]:
+def filter_columns(source: str, filters: Filters) -> set[str]:
     applies = SOURCES[source].filters
     return {col for name, col in SET_FILTERS.items() if getattr(filters, name) and name in applies}
 
@@ -85,10 +91,10 @@ def choose(source: str, metrics: list[Metric], by: tuple[str, ...], filters: Fil
            ) -> tuple[Rollup | None, list[Metric]]:
     """The first table (data/aggregates.py lists the one of fewer rows first) that answers
     ``metrics`` (those of them it can), or (None, [])."""
-    if _ROWS_ONLY.get() or not whole_months(filters):
+    if rows_forced() or not whole_months(filters):
         return None, []
     counted = [m for m in metrics if m.kind in _COUNTED and m.table == source]
-    needed = set().union(*(_dimension_columns(d) for d in by), _filter_columns(source, filters))
+    needed = set().union(*(_dimension_columns(d) for d in by), filter_columns(source, filters))
     for r in (r for r in ROLLUPS if r.source == source):
         have = set(r.names)
         if not needed <= have:
@@ -118,12 +124,11 @@ def _month(d: date) -> int:
     return d.year * 100 + d.month
 
 
-def build_sql(r: Rollup, metrics: list[Metric], by: tuple[str, ...], filters: Filters
-              ) -> tuple[str, list]:
-    """Each count ``metrics`` need per group of ``by``, summed over the table ``r``: the rows
-    ``metrics.sql.build_sql`` gives for the same counts (named ``k_<count>``)."""
+def table_where(source: str, filters: Filters) -> tuple[str, list]:
+    """The WHERE over a maintained table of ``source`` (its columns named as the source's)
+    for whole-month ``filters``, and its parameters."""
     clauses, params = [], []
-    applies = SOURCES[r.source].filters
+    applies = SOURCES[source].filters
     for name, col in SET_FILTERS.items():
         values = getattr(filters, name)
         if values and name in applies:
@@ -135,6 +140,14 @@ def build_sql(r: Rollup, metrics: list[Metric], by: tuple[str, ...], filters: Fi
     if filters.date_to:
         clauses.append("local_month <= ?")
         params.append(_month(filters.date_to))
+    return " AND ".join(clauses) or "true", params
+
+
+def build_sql(r: Rollup, metrics: list[Metric], by: tuple[str, ...], filters: Filters
+              ) -> tuple[str, list]:
+    """Each count ``metrics`` need per group of ``by``, summed over the table ``r``: the rows
+    ``metrics.sql.build_sql`` gives for the same counts (named ``k_<count>``)."""
+    kept, params = table_where(r.source, filters)
     dims = [f'{_OVER_TABLE.get(d, DIMENSIONS[d])} AS "g_{d}"' for d in by]
     aggs = {}
     for m in metrics:
@@ -146,7 +159,7 @@ def build_sql(r: Rollup, metrics: list[Metric], by: tuple[str, ...], filters: Fi
     cols = dims + [f'{expr} AS "{name}"' for name, expr in aggs.items()]
     group = " GROUP BY ALL" if dims else ""
     sql = (f"-- counts from the maintained table {r.table} (data/aggregates.py), not the rows\n"
-           f"SELECT {', '.join(cols)}\nFROM {r.table}\nWHERE {' AND '.join(clauses) or 'true'}"
+           f"SELECT {', '.join(cols)}\nFROM {r.table}\nWHERE {kept}"
            f"{group}")
     return labelled(sql, by), params
 

@@ -6,6 +6,7 @@ Denver (02:00 MST -> 03:00 MDT).
 """
 from __future__ import annotations
 
+from contextlib import nullcontext
 from datetime import date
 
 import pytest
@@ -13,7 +14,8 @@ import pytest
 from data import facts
 from data.crosswalk import save_crosswalk
 from data.links import refresh_links
-from metrics import BY_ID, REGISTRY, Filters, MetricRequest, compute, disclosure, engine
+from metrics import (BY_ID, REGISTRY, Filters, MetricRequest, compute, disclosure, engine,
+                     rollup)
 from metrics.stats import reliability, wilson
 
 TZ = "America/Denver"
@@ -281,13 +283,15 @@ def test_reliability_flags():
     assert reliability(None) is None
 
 
-@pytest.fixture(params=["in memory", "histogram"])
+@pytest.fixture(params=["in memory", "histogram", "maintained histograms"])
 def quantile_path(request, monkeypatch):
-    """Both ways the engine finds medians: quantile_cont in the counting scan, and (for
-    sources too large for it) a histogram of the durations (metrics.engine.quantile_sql)."""
+    """Every way the engine finds medians: quantile_cont in the counting scan, (for sources
+    too large for it) a histogram of the durations (metrics.engine.quantile_sql), and (for
+    whole months) the histograms kept per month (data/duration_tables.py)."""
     if request.param == "histogram":
         monkeypatch.setattr(engine, "QUANTILES_IN_MEMORY_ROWS", -1)
-    return request.param
+    with rollup.rows_only() if request.param != "maintained histograms" else nullcontext():
+        yield request.param
 
 
 def test_medians_and_90th_percentiles_interpolate_between_sorted_values(con, quantile_path):
@@ -340,9 +344,10 @@ def test_quantiles_from_the_histogram_equal_quantile_cont(con, monkeypatch):
                 out[(r.metric, "nowhere", by)] = (r.median, r.p90, r.n, r.missing)
         return out
 
-    in_memory = figures()
-    monkeypatch.setattr(engine, "QUANTILES_IN_MEMORY_ROWS", -1)
-    counted = figures()
+    with rollup.rows_only():  # the rows both ways (not the histograms kept per month)
+        in_memory = figures()
+        monkeypatch.setattr(engine, "QUANTILES_IN_MEMORY_ROWS", -1)
+        counted = figures()
     # Durations alone are counted off the histogram: one scan per source, no counting scan.
     sent = []
 
@@ -351,7 +356,8 @@ def test_quantiles_from_the_histogram_equal_quantile_cont(con, monkeypatch):
             sent.append(sql)
             return con.execute(sql, params)
 
-    compute(Spy(), MetricRequest(("C6", "C5"), ("jurisdiction",)))
+    with rollup.rows_only():
+        compute(Spy(), MetricRequest(("C6", "C5"), ("jurisdiction",)))
     scans = [sql for sql in sent if "duckdb_tables()" not in sql]
     assert len(scans) == 1 and "GROUPING SETS" in scans[0]
     assert in_memory[("C1", "nowhere", ())] == (None, None, 0, 0)
