@@ -5,7 +5,7 @@ grouping dimensions and every column a count's condition reads, with the number 
 group. A request can be answered from a table when everything it needs is there:
 
 - the metric is a count, a share or a rate of counts over the table's source (no durations,
-  no people);
+  no people: metrics/people.py counts those from people_monthly);
 - every column its counts' conditions read, every dimension it groups by and every filter
   that applies to the source are columns of the table;
 - its period is whole local months (or none).
@@ -13,7 +13,7 @@ group. A request can be answered from a table when everything it needs is there:
 Then ``count_if(<condition>)`` over the rows is ``sum(calls) FILTER (WHERE <condition>)``
 over the table (``sum(responses)`` for responses): the same numbers (tests/test_rollup.py
 checks every kind of request against the rows, after every kind of write). Everything else
-still reads the rows: medians and 90th percentiles, distinct people, referrals, and any
+still reads the rows: medians and 90th percentiles, distinct people (metrics/people.py), and any
 request outside a table's dimensions.
 """
 from __future__ import annotations
@@ -48,6 +48,11 @@ def rows_only():
         yield
     finally:
         _ROWS_ONLY.reset(token)
+
+
+def forced_rows() -> bool:
+    """Whether ``rows_only`` is in force."""
+    return _ROWS_ONLY.get()
 
 
 def _columns_read(m: Metric) -> set[str]:
@@ -114,7 +119,7 @@ def available(con, r: Rollup) -> bool:
     return row is None or bool(row[0])  # None: explain's recorder, which says what runs
 
 
-def _month(d: date) -> int:
+def month_number(d: date) -> int:
     return d.year * 100 + d.month
 
 
@@ -131,10 +136,10 @@ def build_sql(r: Rollup, metrics: list[Metric], by: tuple[str, ...], filters: Fi
             params.append(list(values))
     if filters.date_from:
         clauses.append("local_month >= ?")
-        params.append(_month(filters.date_from))
+        params.append(month_number(filters.date_from))
     if filters.date_to:
         clauses.append("local_month <= ?")
-        params.append(_month(filters.date_to))
+        params.append(month_number(filters.date_to))
     dims = [f'{_OVER_TABLE.get(d, DIMENSIONS[d])} AS "g_{d}"' for d in by]
     aggs = {}
     for m in metrics:
