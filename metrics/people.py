@@ -63,13 +63,16 @@ def build_sql(levels: list[tuple[str, ...]], filters: Filters, thresholds: list[
         groups = [f'"g_{d}"' if d in lv else f'NULL AS "g_{d}"' for d in dims]
         keys = "".join(f'"g_{d}", ' for d in lv)
         group = f" GROUP BY {keys[:-2]}" if lv else ""
-        selects.append(
-            f"SELECT {mask} AS set_mask, {''.join(g + ', ' for g in groups)}{counts} FROM ("
-            f"SELECT {keys}person, sum(contacts) AS contacts FROM per_group "
-            f"GROUP BY {keys}person){group}")
+        # The finest level is per_group itself; the others sum its contacts per person.
+        rows = "per_group" if set(lv) == set(dims) else (
+            f"(SELECT {keys}person, sum(contacts) AS contacts FROM per_group "
+            f"GROUP BY {keys}person)")
+        selects.append(f"SELECT {mask} AS set_mask, {''.join(g + ', ' for g in groups)}"
+                       f"{counts} FROM {rows}{group}")
+    once = " MATERIALIZED" if len(levels) > 1 else ""
     sql = (f"-- people from the maintained table {TABLE.table} (data/aggregates.py), "
            "not the rows\n"
-           f"WITH per_group AS MATERIALIZED (SELECT {finest}, sum({TABLE.count}) AS contacts "
+           f"WITH per_group AS{once} (SELECT {finest}, sum({TABLE.count}) AS contacts "
            f"FROM {TABLE.table} WHERE {' AND '.join(clauses) or 'true'} GROUP BY ALL)\n"
            + "\nUNION ALL\n".join(selects))
     return labelled(sql, dims), params

@@ -62,7 +62,8 @@ def _columns_read(m: Metric) -> set[str]:
         where = COUNTS[key].where if key in COUNTS else None
         if where:
             text = re.sub(r"'[^']*'", " ", where)  # string literals are values, not columns
-            out |= {w for w in re.findall(r"[a-z_]+", text.lower()) if w not in _SQL_WORDS}
+            out |= {w for w in re.findall(r"[a-z_][a-z_0-9]*", text.lower())
+                    if w not in _SQL_WORDS}
     return out
 
 
