@@ -15,12 +15,19 @@ condition reads the same columns with the same values, so no count is defined tw
 - ``calls_hourly``: month × jurisdiction × local weekday and hour, responder and the flags
   (apart, since weekday × hour would multiply the first by 168);
 - ``responses_monthly``: month × jurisdiction × area, team, race/ethnicity, age group,
-  gender, outcome, destination, and contact, back-up, arrest, injury and referral flags.
+  gender, outcome, destination, and contact, back-up, arrest, injury and referral flags;
+- ``people_monthly``: month × jurisdiction × person (a number, data/people_numbers.py): the
+  distinct people and their repeat contacts are counted from it (metrics/people.py);
+- ``referrals_monthly``: month × jurisdiction × service type, status, the referred person's
+  columns (from the response) and the connection and maturity flags
+  (data/referral_source.py). Maturity is measured against the jurisdiction's latest referral
+  data, which only an import or undo of its referrals moves.
 
 Every write counts again, in its own transaction, what it changed: ``facts.refresh`` (undo,
 crosswalk and settings edits, the demo, ``python -m data refresh``) the calls it works out
 again, an import of calls its months (``after_import``), and ``links.refresh_links`` (every
-import and undo of responses or referrals) the jurisdiction's responses. ``stale_groups``
+import and undo of responses or referrals) the jurisdiction's responses and referrals
+(the referrals read their response's columns). ``stale_groups``
 compares the tables with a fresh count (the tests run it after every kind of write).
 The histograms of durations (data/duration_tables.py) are counted again with them, by the
 same calls.
@@ -29,7 +36,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from . import duration_tables, facts
+from . import duration_tables, facts, people_numbers
+from .referral_source import referrals_select
 
 # The columns of the calls source a count's condition reads (metrics.registry.COUNTS):
 # stored in both tables, so that every count can be read from either.
@@ -47,6 +55,7 @@ class Rollup:
     source: str
     columns: tuple[tuple[str, str, str, str], ...]
     doc: str
+    rows: str | None = None  # the rows it groups, when not all of its source's (_ROWS)
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -90,20 +99,42 @@ ROLLUPS = (
     Rollup("responses_monthly", "responses", (_JURISDICTION, _MONTH, *_RESPONSE_COLUMNS),
            "Team responses per month, jurisdiction, the grouping dimensions and the counted "
            "flags"),
+    # After responses_monthly, which answers every count of responses it can (choose takes
+    # the first): this one serves the distinct people (metrics/people.py).
+    Rollup("people_monthly", "responses", (
+        _JURISDICTION, _MONTH,
+        ("person", "person", "INTEGER", "The person's number (data/people_numbers.py); NULL: "
+         "responses without a person key")),
+        "Team responses per month, jurisdiction and person", rows=people_numbers.ROWS),
+    Rollup("referrals_monthly", "referrals", (
+        _JURISDICTION, _MONTH,
+        *((c, c, "VARCHAR", "") for c in ("service_type", "status", "race_ethnicity",
+                                          "age_group", "gender", "area")),
+        *((c, c, "BOOLEAN", m) for c, m in (
+            ("connected_30", "Connected within 30 days of the referral"),
+            ("connected_90", "Connected within 90 days of the referral"),
+            ("mature_30", "Made at least 30 days before the jurisdiction's latest referral "
+                          "data"),
+            ("mature_90", "Made at least 90 days before it")))),
+        "Referrals per month, jurisdiction, service type, status, the referred person's "
+        "columns (from the response) and the connection and maturity flags"),
 )
-# With the histograms of durations (data/duration_tables.py), maintained by the same writes.
-TABLES = tuple(r.table for r in ROLLUPS) + duration_tables.TABLES
+# With the histograms of durations (data/duration_tables.py), maintained by the same writes,
+# and the numbers of people (data/people_numbers.py).
+TABLES = (tuple(r.table for r in ROLLUPS) + duration_tables.TABLES
+          + (people_numbers.TABLE,))
 
 # The rows each source's tables count: the calls with their derived columns, the responses
 # with their local month.
 _ROWS = {"calls": facts.source_select(),
          "responses": f"SELECT *, {facts.month_number('requested_local')} AS local_month "
-                      "FROM responses"}
+                      "FROM responses",
+         "referrals": referrals_select(people=True)}
 
 
 def ddl() -> list[str]:
     """CREATE TABLE statements of the maintained tables (data/schema.py runs them)."""
-    out = []
+    out = [people_numbers.DDL]
     for r in ROLLUPS:
         cols = ",\n  ".join(f'"{n}" {t}' for n, _, t, _ in r.columns)
         out.append(f"CREATE TABLE IF NOT EXISTS {r.table} (\n  {cols},\n  {r.count} BIGINT "
@@ -113,17 +144,20 @@ def ddl() -> list[str]:
 
 def _fresh(r: Rollup, where: str) -> str:
     cols = ", ".join(f'{expr} AS "{name}"' for name, expr, _, _ in r.columns)
-    return (f"SELECT {cols}, count(*) AS {r.count} FROM ({_ROWS[r.source]}) WHERE {where} "
+    return (f"SELECT {cols}, count(*) AS {r.count} FROM ({r.rows or _ROWS[r.source]}) "
+            f"WHERE {where} "
             "GROUP BY ALL")
 
 
 def refresh(con, jurisdiction: str | None = None, source: str = "calls",
-            months: tuple[list[int], bool] | None = None) -> None:
+            months: tuple[list[int], bool] | None = None, table: str | None = None) -> None:
     """Count again a source's groups of a jurisdiction (all when None), or with ``months``
-    (the months, and whether records without a time count too) only those.
+    (the months, and whether records without a time count too) only those; in all its
+    tables, or only ``table``.
 
     The caller holds the transaction. ``facts.refresh`` calls it for the calls it works out
-    again, ``links.refresh_links`` for the responses, the import for its months of calls.
+    again, ``links.refresh_links`` for the responses and the referrals, the import for its
+    months of calls.
     """
     clauses, params = [], []
     if jurisdiction is not None:
@@ -134,11 +168,14 @@ def refresh(con, jurisdiction: str | None = None, source: str = "calls",
                        f"{' OR local_month IS NULL' if months[1] else ''})")
         params.append(months[0])
     where = " AND ".join(clauses) or "true"
+    if source == "responses":
+        people_numbers.number_new(con, jurisdiction)  # before people_monthly reads them
     for r in ROLLUPS:
-        if r.source == source:
+        if r.source == source and table in (None, r.table):
             con.execute(f"DELETE FROM {r.table} WHERE {where}", params)
             con.execute(f"INSERT INTO {r.table} {_fresh(r, where)}", params)
-    duration_tables.refresh(con, source, where, params)
+    if table is None:  # the source's histograms of durations too
+        duration_tables.refresh(con, source, where, params)
 
 
 def after_import(con, jurisdiction: str, kind: str, import_id: int) -> None:
@@ -180,27 +217,26 @@ def stale_groups(con) -> int:
         total += con.execute(
             f"SELECT count(*) FROM ((SELECT {names} FROM {r.table} EXCEPT ALL {fresh}) "
             f"UNION ALL ({fresh} EXCEPT ALL SELECT {names} FROM {r.table}))").fetchone()[0]
-    return total + duration_tables.stale_groups(con)
+    return total + duration_tables.stale_groups(con) + people_numbers.unnumbered(con)
 
 
 def ensure_current(con) -> None:
     """A database from an earlier version (or tables created empty beside existing records):
     each maintained table left empty is counted once, on its own (a table added by a newer
     version fills in a database whose other tables are already counted)."""
-    def empty(table, source):
-        return con.execute(f"SELECT (SELECT count(*) = 0 FROM {table}) AND "
-                           f"(SELECT count(*) > 0 FROM {source})").fetchone()[0]
-
     for r in ROLLUPS:
-        if empty(r.table, r.source):
-            con.execute(f"INSERT INTO {r.table} {_fresh(r, 'true')}")
+        empty = con.execute(f"SELECT count(*) = 0 FROM {r.table}").fetchone()[0]
+        if empty and con.execute(f"SELECT count(*) > 0 FROM {r.source}").fetchone()[0]:
+            refresh(con, source=r.source, table=r.table)
     for t in duration_tables.DURATION_TABLES:
-        if empty(t.table, t.source):
+        empty = con.execute(f"SELECT count(*) = 0 FROM {t.table}").fetchone()[0]
+        if empty and con.execute(f"SELECT count(*) > 0 FROM {t.source}").fetchone()[0]:
             duration_tables.refresh_table(con, t)
 
 
 def columns_doc() -> dict[str, list[tuple[str, str]]]:
     """README data model rows of each maintained table (data/docs.py)."""
-    return {r.table: [(n, m or "As in the calls source") for n, _, _, m in r.columns]
-            + [(r.count, f"{r.count.capitalize()} in the group")] for r in ROLLUPS
-            } | duration_tables.columns_doc()
+    out = {r.table: [(n, m or f"As in the {r.source} source") for n, _, _, m in r.columns]
+           + [(r.count, f"{r.count.capitalize()} in the group")] for r in ROLLUPS}
+    out[people_numbers.TABLE] = people_numbers.COLUMNS_DOC
+    return out | duration_tables.columns_doc()

@@ -20,7 +20,8 @@ def refresh_links(con, jurisdiction: str | None = None, changed: str | None = No
       time (C2) starts there.
     - ``has_referral``: whether any referral was made during the response (E1).
     Only rows whose value differs are written. The responses' monthly counts
-    (data/aggregates.py) are counted again with them.
+    (data/aggregates.py) are counted again with them, and the jurisdiction's referrals: their
+    maturity reads its latest referral, their people columns its responses.
     """
     from . import aggregates, duration_tables  # counts over the responses and links
 
@@ -43,5 +44,6 @@ def refresh_links(con, jurisdiction: str | None = None, changed: str | None = No
             "AND responses.has_referral IS DISTINCT FROM l.has_referral", params)
     if changed in (None, "responses", "referrals"):  # the responses or has_referral changed
         aggregates.refresh(con, jurisdiction, "responses")
+        aggregates.refresh(con, jurisdiction, "referrals")
     elif "call" in links:  # new or undone calls move C2's start: its histogram follows
         duration_tables.refresh_source(con, "responses", jurisdiction)

@@ -13,6 +13,7 @@ from dataclasses import asdict, replace
 from datetime import timedelta
 
 from . import duration_rollup, rollup
+from . import people as people_table
 from .errors import UnknownDimension, UnknownMetric
 from .registry import BY_ID, COUNTS, REGISTRY, Kind, Metric
 from .request import CountRequest, Filters, MetricRequest, MetricRow
@@ -66,9 +67,10 @@ def _thresholds(metrics: list[Metric]) -> list[int]:
     return sorted({int(m.numerator) for m in metrics if m.kind == Kind.REPEAT})
 
 
-def _people_by_level(con, levels, filters, thresholds) -> dict[tuple[str, ...], list[dict]]:
-    return _people_rows(_fetch(con, *build_people_sql(levels, filters, thresholds)), levels,
-                        thresholds)
+def _people_by_level(con, levels, filters, thresholds, table=False
+                     ) -> dict[tuple[str, ...], list[dict]]:
+    build = people_table.build_sql if table else build_people_sql  # table: metrics/people.py
+    return _people_rows(_fetch(con, *build(levels, filters, thresholds)), levels, thresholds)
 
 
 def _people_rows(found: list[dict], levels, thresholds) -> dict[tuple[str, ...], list[dict]]:
@@ -84,7 +86,7 @@ def _people_rows(found: list[dict], levels, thresholds) -> dict[tuple[str, ...],
         out[lv].append({k: v for k, v in row.items()
                         if not k.startswith("g_") or k[2:] in lv})
     if () in out and not out[()]:
-        out[()] = [{"people": 0, **{f"r_{int(k)}": 0 for k in thresholds}}]
+        out[()] = [{"people": 0, "keyed": 0, **{f"r_{int(k)}": 0 for k in thresholds}}]
     return out
 
 
@@ -196,16 +198,20 @@ def compute_levels(con, request, levels: list[tuple[str, ...]],
     population = (_population(con, as_request)
                   if any(m.kind == Kind.PER_CAPITA for m in metrics) else {})
     out: dict[tuple[str, ...], list[MetricRow]] = {lv: [] for lv in levels}
-    repeats = [m for m in metrics if m.kind == Kind.REPEAT]
     # People do not add up over groups: with margins, one scan counts them, and their repeat
     # contacts, for every level (F1 and F2 share it); for the view alone, the counting scan
-    # counts distinct people itself.
-    people_apart = levels != [by] and any(m.kind == Kind.DISTINCT for m in metrics)
-    people = (_people_by_level(con, levels, filters, _thresholds(metrics))
+    # counts distinct people itself. From people_monthly, when it answers, F1 and F2 alike.
+    in_table = (any(m.kind in (Kind.DISTINCT, Kind.REPEAT) for m in metrics)
+                and people_table.answers(con, by, filters))
+    repeats = [m for m in metrics
+               if m.kind == Kind.REPEAT or (in_table and m.kind == Kind.DISTINCT)]
+    people_apart = (not in_table and levels != [by]
+                    and any(m.kind == Kind.DISTINCT for m in metrics))
+    people = (_people_by_level(con, levels, filters, _thresholds(metrics), in_table)
               if repeats or people_apart else {})
 
     for source in SOURCES:
-        ms = [m for m in metrics if m.table == source and m.kind != Kind.REPEAT]
+        ms = [m for m in metrics if m.table == source and m not in repeats]
         if not ms:
             continue
         in_memory = in_memory_quantiles(con, source)
@@ -252,7 +258,10 @@ def compute_levels(con, request, levels: list[tuple[str, ...]],
             out[lv] += [_compose(m, agg, lv, population) for m in ms for agg in aggs]
     if repeats:
         for lv in levels:
-            out[lv] += [_compose(m, agg, lv, population) for m in repeats for agg in people[lv]]
+            # The table has groups whose responses carry no person key: F1 "not recorded"
+            # there, no F2 row (as over the rows).
+            out[lv] += [_compose(m, agg, lv, population) for m in repeats for agg in people[lv]
+                        if m.kind == Kind.DISTINCT or agg["people"] or not lv]
     return out
 
 

@@ -5,7 +5,7 @@ grouping dimensions and every column a count's condition reads, with the number 
 group. A request can be answered from a table when everything it needs is there:
 
 - the metric is a count, a share or a rate of counts over the table's source (no durations,
-  no people);
+  no people: metrics/people.py counts those from people_monthly);
 - every column its counts' conditions read, every dimension it groups by and every filter
   that applies to the source are columns of the table;
 - its period is whole local months (or none).
@@ -13,7 +13,7 @@ group. A request can be answered from a table when everything it needs is there:
 Then ``count_if(<condition>)`` over the rows is ``sum(calls) FILTER (WHERE <condition>)``
 over the table (``sum(responses)`` for responses): the same numbers (tests/test_rollup.py
 checks every kind of request against the rows, after every kind of write). Everything else
-still reads the rows: medians and 90th percentiles, distinct people, referrals, and any
+still reads the rows: medians and 90th percentiles, distinct people (metrics/people.py), and any
 request outside a table's dimensions.
 """
 from __future__ import annotations
@@ -53,7 +53,7 @@ def rows_only():
 def condition_columns(where: str | None) -> set[str]:
     """The column names a condition (SQL over a source's columns) reads."""
     text = re.sub(r"'[^']*'", " ", where or "")  # string literals are values, not columns
-    return {w for w in re.findall(r"[a-z_]+", text.lower()) if w not in _SQL_WORDS}
+    return {w for w in re.findall(r"[a-z_][a-z_0-9]*", text.lower()) if w not in _SQL_WORDS}
 
 
 def rows_forced() -> bool:
@@ -120,7 +120,7 @@ def available(con, r: Rollup) -> bool:
     return row is None or bool(row[0])  # None: explain's recorder, which says what runs
 
 
-def _month(d: date) -> int:
+def month_number(d: date) -> int:
     return d.year * 100 + d.month
 
 
@@ -136,10 +136,10 @@ def table_where(source: str, filters: Filters) -> tuple[str, list]:
             params.append(list(values))
     if filters.date_from:
         clauses.append("local_month >= ?")
-        params.append(_month(filters.date_from))
+        params.append(month_number(filters.date_from))
     if filters.date_to:
         clauses.append("local_month <= ?")
-        params.append(_month(filters.date_to))
+        params.append(month_number(filters.date_to))
     return " AND ".join(clauses) or "true", params
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from data import facts
+from data import facts, referral_source
 
 # Calls with their category and eligibility already worked out: data/facts.py derives them
 # from the crosswalk and the program settings, and every write that changes either refreshes
@@ -32,44 +32,13 @@ FROM responses r
 """
 
 
-# A referral made in the last 30 days of the data cannot have connected within 30 days yet:
-# E2 counts only referrals old enough to judge ("mature"), measured against the latest time in
-# the jurisdiction's referral records (a lower bound of when they were exported).
-# Days are counted on instants (microseconds since the epoch): the same as adding an INTERVAL
-# in the sessions data.connection opens, which are on UTC, and several times faster than
-# calendar arithmetic on TIMESTAMPTZ.
-_DAY_US = 86_400_000_000
-REFERRALS = f"""
-SELECT
-  f.jurisdiction, f.referred_local AS local_ts, f.service_type, f.status,
-  -- Who was referred, from the response during which the referral was made (equity view).
-  r.race_ethnicity, r.age_group, r.gender, r.area,
-  f.status = 'connected' AND f.connected_at IS NOT NULL
-    AND epoch_us(f.connected_at) <= epoch_us(f.referred_at) + {30 * _DAY_US} AS connected_30,
-  f.status = 'connected' AND f.connected_at IS NOT NULL
-    AND epoch_us(f.connected_at) <= epoch_us(f.referred_at) + {90 * _DAY_US} AS connected_90,
-  epoch_us(f.referred_at) <= a.as_of_us - {30 * _DAY_US} AS mature_30,
-  epoch_us(f.referred_at) <= a.as_of_us - {90 * _DAY_US} AS mature_90,
-  {facts.month_number("f.referred_local")} AS local_month
-FROM {{from_clause}}
-"""
-REFERRALS_FROM = """referrals f
-JOIN (SELECT jurisdiction,
-        epoch_us(max(greatest(referred_at, coalesce(connected_at, referred_at)))) AS as_of_us
-      FROM referrals GROUP BY jurisdiction) a ON a.jurisdiction = f.jurisdiction"""
-# The response's people columns need a join with every response: only when grouped by them.
-_REFERRAL_PEOPLE = ("race_ethnicity", "age_group", "gender", "area")
-_REFERRAL_PEOPLE_JOIN = ("{from_clause}\nLEFT JOIN responses r ON r.jurisdiction = f.jurisdiction "
-                         "AND r.response_id = f.response_id")
-_NO_PEOPLE = ", ".join(f"NULL::VARCHAR AS {c}" for c in _REFERRAL_PEOPLE)
+# The referrals with their maturity flags and their response's people columns: defined in
+# data/referral_source.py, which the maintained referrals_monthly table counts too.
+_REFERRAL_PEOPLE = referral_source.PEOPLE_COLUMNS
 
 
 def render_referrals(needed: bool) -> str:
-    if needed:
-        return REFERRALS.format(from_clause=_REFERRAL_PEOPLE_JOIN.format(
-            from_clause=REFERRALS_FROM))
-    return REFERRALS.format(from_clause=REFERRALS_FROM).replace(
-        "r.race_ethnicity, r.age_group, r.gender, r.area", _NO_PEOPLE)
+    return referral_source.referrals_select(people=needed)
 
 
 @dataclass(frozen=True)

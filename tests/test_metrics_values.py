@@ -11,7 +11,7 @@ from datetime import date
 
 import pytest
 
-from data import facts
+from data import aggregates, facts
 from data.crosswalk import save_crosswalk
 from data.links import refresh_links
 from metrics import (BY_ID, REGISTRY, Filters, MetricRequest, compute, disclosure, engine,
@@ -217,6 +217,9 @@ def test_connection_rates_count_only_referrals_old_enough_to_judge(testville):
 def test_referrals_take_the_demographics_of_their_response(testville):
     testville.execute("UPDATE responses SET race_ethnicity = 'black' WHERE response_id = 'r1'")
     testville.execute("UPDATE responses SET race_ethnicity = 'white' WHERE response_id = 'r2'")
+    # Edits by hand: count the maintained tables again, as `python -m data refresh` does.
+    aggregates.refresh(testville, source="responses")
+    aggregates.refresh(testville, source="referrals")
     rows = compute(testville, MetricRequest(("E2_30",), ("race_ethnicity",), Filters()))
     got = {r.group["race_ethnicity"]: (r.numerator, r.denominator) for r in rows}
     # f1 (r1) connected in 15 days; f2 and f4 (r2) not within 30; f3 has no response.

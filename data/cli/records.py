@@ -252,6 +252,7 @@ def refresh_cmd(db_path):
         with one_transaction(con):
             facts.refresh(con)  # with the calls' monthly tables
             aggregates.refresh(con, source="responses")
+            aggregates.refresh(con, source="referrals")
         n = con.execute("SELECT count(*) FROM calls").fetchone()[0]
     finally:
         con.close()
