@@ -219,7 +219,8 @@ def _verdicts(runs: dict, views: list[str], dash: _App, floor: _App, offsite: li
             "views": out, "every_view_within_floor": all(v["met"] for v in out.values()),
             "dashboard_server_peak_mb": dash.peak_mb, "floor_server_peak_mb": floor.peak_mb,
             "server_starts": dash.starts + floor.starts,
-            "memory_limit_mb": MEMORY_LIMIT_MB, "server_under_limit": dash.peak_mb < MEMORY_LIMIT_MB,
+            "memory_limit_mb": MEMORY_LIMIT_MB,
+            "server_under_limit": dash.peak_mb < MEMORY_LIMIT_MB,
             "offsite_requests": offsite[:20], "seconds": round(seconds, 1)}
 
 
