@@ -132,6 +132,8 @@ def parse(argv=None):
     ap.add_argument("--repeat", type=int, default=1, help="repetitions of each query (median)")
     ap.add_argument("--address-repeat", type=int, default=3,
                     help="visits of each page, section and the floor by address (median)")
+    ap.add_argument("--address-views", help="only these views by address (comma-separated, "
+                    "e.g. overview,reach?reach_view=Calls+missed; default every page and section)")
     args = ap.parse_args(argv)
     if args.build and not args.source:
         ap.error("--from is required to build (or --no-build --db PATH)")
@@ -166,7 +168,8 @@ def main(argv=None):
     log("pages in the browser, from the sidebar")
     side = pages_in_browser(db, work, pages)
     log("pages and sections by their address, against the floor")
-    addr = address.against_floor(db, pages, work, args.address_repeat)
+    views = args.address_views.split(",") if args.address_views else None
+    addr = address.against_floor(db, pages, work, args.address_repeat, views)
     # A page's time: reached from the sidebar (a section: by its tab), results not cached.
     worst = {u: side["pages"][u]["first_s"] for u in pages}
     peak = max(side["server_memory"]["peak_rss_mb"], side["server_memory"]["vm_hwm_mb"] or 0,
