@@ -4,6 +4,7 @@
     python bench/scale_up.py --from /tmp/bench/run-10000000/bench.duckdb --times 10 \\
         --out bench/results/scale-100000000.json [--db /data/scale-100m.duckdb]
     python bench/scale_up.py --no-build --db /data/scale-100m.duckdb --out FILE.json
+    python bench/scale_up.py --from SRC --times 20 --db /data/s10.duckdb --build-only
 
 With ``--db`` the copy is written there and kept; ``--no-build --db PATH`` times a database
 built earlier, so one build serves several timed runs.
@@ -127,7 +128,9 @@ def parse(argv=None):
     ap.add_argument("--db", help="the copy's path (kept); with --no-build, the database timed")
     ap.add_argument("--no-build", dest="build", action="store_false",
                     help="time --db as it is, without building it")
-    ap.add_argument("--out", required=True, help="the figures, as JSON")
+    ap.add_argument("--build-only", action="store_true",
+                    help="build --db and stop (time it later with --no-build)")
+    ap.add_argument("--out", help="the figures, as JSON (required unless --build-only)")
     ap.add_argument("--work", help="folder for the copy (default /tmp/bench/scale-up)")
     ap.add_argument("--repeat", type=int, default=1, help="repetitions of each query (median)")
     ap.add_argument("--address-repeat", type=int, default=3,
@@ -135,6 +138,10 @@ def parse(argv=None):
     ap.add_argument("--address-views", help="only these views by address (comma-separated, "
                     "e.g. overview,reach?reach_view=Calls+missed; default every page and section)")
     args = ap.parse_args(argv)
+    if not (args.out or args.build_only):
+        ap.error("--out is required")
+    if args.build_only and not (args.build and args.db):
+        ap.error("--build-only needs --from and --db (where the copy is kept)")
     if args.build and not args.source:
         ap.error("--from is required to build (or --no-build --db PATH)")
     if not args.build and not (args.db and Path(args.db).is_file()):
@@ -158,6 +165,9 @@ def main(argv=None):
             old.unlink(missing_ok=True)
         built = build(Path(args.source).resolve(), db, args.times)
         log(f"built: {built}")
+        if args.build_only:
+            shutil.rmtree(work, ignore_errors=True)
+            return {"built": built}
     else:
         built = {"existing": str(db), "rows": _rows(db),
                  "database_mb": round(db.stat().st_size / 2**20, 1)}
