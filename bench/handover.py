@@ -188,7 +188,8 @@ def run(calls: int, viewers: int, work: Path, pairs: int = 1,
 def verdicts(r: dict) -> dict:
     served = r["handover"]
     peak = max(s["server_peak_mb"] for s in served)
-    return {"viewers_open": all(s["viewers_open"] == r["viewers"] for s in served),
+    return {"server_kept_running": all(s["server_kept_running"] for s in served),
+            "viewers_open": all(s["viewers_open"] == r["viewers"] for s in served),
             "viewer_errors": sum(len(s["errors"]) for s in served),
             "no_viewer_error": not any(s["errors"] for s in served),
             "old_or_new_never_a_mix": all(s["data_seen"]["old_or_new"] for s in served),
@@ -230,6 +231,7 @@ def _handed_over(csv: Path, db: Path, viewers: int, work: Path) -> dict:
     srv = browser.start_server(db, log)
     try:
         served = asyncio.run(_served_import(srv.url, _command(csv, db), viewers))
+        served["server_kept_running"] = srv.proc.poll() is None
     finally:
         memory = srv.stop()
     r = served.pop("import")

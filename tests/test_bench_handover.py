@@ -62,11 +62,14 @@ def test_unchecked_without_reads_on_both_sides():
 
 def test_verdicts():
     seen = {"old_or_new": True, "checked": True}
-    served = [{"viewers_open": 20, "errors": [], "data_seen": seen, "server_peak_mb": 1500.0},
-              {"viewers_open": 20, "errors": [], "data_seen": seen, "server_peak_mb": 2600.0}]
+    served = [{"viewers_open": 20, "errors": [], "data_seen": seen, "server_peak_mb": 1500.0,
+               "server_kept_running": True},
+              {"viewers_open": 20, "errors": [], "data_seen": seen, "server_peak_mb": 2600.0,
+               "server_kept_running": True}]
     r = {"viewers": 20, "handover": served, "handover_median_s": 21.0, "direct_median_s": 20.0}
     v = handover.verdicts(r)
     assert v["viewers_open"] and v["no_viewer_error"] and v["old_or_new_never_a_mix"]
+    assert v["server_kept_running"]
     assert v["handover_over_direct"] == 1.05 and v["no_slower_than_direct"] is False
     assert v["server_peak_mb"] == 2600.0 and v["server_under_limit"] is False
     served[1]["server_peak_mb"] = 2000.0
