@@ -22,6 +22,11 @@
    snapshot and queries it from several read-only processes at once.
 
 Writes the figures (JSON) and the results block of BENCHMARKS.md for this size.
+
+Issue 25's checks run on their own (README, "Performance and scaling"):
+
+    python bench/scale_up.py --no-build --db BIG.duckdb --out FILE.json   # by address vs floor
+    python bench/handover.py 10000000 20 1 --out FILE.json  # CLI import under 20 viewers
 """
 from __future__ import annotations
 

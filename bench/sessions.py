@@ -10,7 +10,9 @@ the server's time for the page: script, queries, figures, serialisation and send
 happens on each viewer's own machine (the browser phase measures it, one tab at a time).
 
 A page failed when the server sent an exception element or an error box, when the run did not
-finish successfully, or when nothing finished within the time-out.
+finish successfully, or when nothing finished within the time-out. The headline tiles a page
+drew (``st.metric``: label -> the text shown) are kept with each visit, so that a benchmark can
+check which data a viewer saw (bench/handover.py: the old or the new, never a mix).
 """
 from __future__ import annotations
 
@@ -42,6 +44,7 @@ async def _page(ws, page: str) -> dict:
     await ws.send(_rerun(page))
     error = None
     nbytes = 0
+    tiles: dict[str, str] = {}
     try:
         async with asyncio.timeout(TIMEOUT_S):
             while True:
@@ -54,6 +57,8 @@ async def _page(ws, page: str) -> dict:
                 if kind == "delta" and msg.delta.WhichOneof("type") == "new_element":
                     el = msg.delta.new_element
                     what = el.WhichOneof("type")
+                    if what == "metric":  # a rerun draws them again: the last one counts
+                        tiles[el.metric.label] = el.metric.body
                     if what == "exception" or (what == "alert"
                                                and el.alert.format == Alert.ERROR):
                         if not error:
@@ -70,7 +75,8 @@ async def _page(ws, page: str) -> dict:
                     break
     except TimeoutError:
         error = f"no script_finished within {TIMEOUT_S:.0f} s"
-    return {"seconds": time.perf_counter() - t0, "error": error, "bytes": nbytes}
+    return {"seconds": time.perf_counter() - t0, "error": error, "bytes": nbytes,
+            "tiles": tiles}
 
 
 async def viewer(i: int, base: str, order: list[str], log, stop: asyncio.Event,
@@ -89,7 +95,7 @@ async def viewer(i: int, base: str, order: list[str], log, stop: asyncio.Event,
             start = time.perf_counter()
             v = await _page(ws, order[k % len(order)])
             log.visits.append((start, time.perf_counter(), order[k % len(order)], v["seconds"],
-                               v["error"], "opened", v["seconds"]))
+                               v["error"], "opened", v["seconds"], v["tiles"]))
             opened.append(i)
             while not stop.is_set():
                 try:
@@ -102,9 +108,9 @@ async def viewer(i: int, base: str, order: list[str], log, stop: asyncio.Event,
                 start = time.perf_counter()
                 v = await _page(ws, url_path)
                 log.visits.append((start, time.perf_counter(), url_path, v["seconds"],
-                                   v["error"], "sidebar", v["seconds"]))
+                                   v["error"], "sidebar", v["seconds"], v["tiles"]))
     except Exception as e:  # the connection failed or dropped: one error, the viewer leaves
         now = time.perf_counter()
         log.visits.append((now, now, "-", 0.0, f"{type(e).__name__}: {str(e)[:150]}",
-                           "connection", None))
+                           "connection", None, {}))
         opened.append(i)

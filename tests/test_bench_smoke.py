@@ -78,7 +78,8 @@ def test_scale_up_copies_the_cohort_and_times_every_page(figures, tmp_path):
                 for t in ("calls", "responses", "referrals")}
     out = tmp_path / "scale.json"
     cmd = [sys.executable, str(ROOT / "bench" / "scale_up.py"), "--from", str(source),
-           "--times", "2", "--out", str(out), "--work", str(tmp_path / "scale")]
+           "--times", "2", "--out", str(out), "--work", str(tmp_path / "scale"),
+           "--address-repeat", "1", "--address-views", "overview"]
     run = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert run.returncode == 0, run.stderr[-4000:]
     s = json.loads(out.read_text(encoding="utf-8"))
@@ -92,6 +93,14 @@ def test_scale_up_copies_the_cohort_and_times_every_page(figures, tmp_path):
     assert not any(p["errors"] for p in s["browser"]["pages"].values())
     for url, info in pages.items():
         assert (len(scaled[url]["requests"]) > 0) == bool(info["requests"]), url
+    # Opened by its address against the floor (bench/address.py; tests/test_bench_address.py
+    # checks the verdict): the view asked for, and the server's memory over both series.
+    addr = s["by_address"]
+    assert list(addr["views"]) == ["overview"] and addr["views"]["overview"]["errors"] == []
+    assert _number(addr["floor"]["median_s"]) and _number(addr["views"]["overview"]["median_s"])
+    assert s["every_view_within_floor"] == addr["views"]["overview"]["met"]
+    assert s["server_peak_mb"] >= addr["dashboard_server_peak_mb"] > 0
+    assert s["server_under_2gb"] == (s["server_peak_mb"] < 2048)
     assert not (tmp_path / "scale").exists()  # the copy is removed
 
 

@@ -1,0 +1,65 @@
+"""bench/address.py at a tiny size: one section of a page opened by its address on a fresh
+server, against the stack's floor (bench/floor_app.py) timed the same way; their verdict and
+the server's memory. No timing is asserted beyond what the verdict itself says."""
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+def _pages() -> dict:
+    """What bench/capture.py records, for the two views used here: the Methodology page (no
+    request: the page each fresh server is first opened at) and the Reach page's last section."""
+    from metrics.methodology import methodology_markdown
+    from ui import sections
+
+    title = re.search(r'st\.title\("([^"]+)"\)',
+                      (ROOT / "app_pages" / "reach.py").read_text(encoding="utf-8")).group(1)
+    methodology = re.search(r"^#\s+(.+)$", methodology_markdown(), re.M).group(1).strip()
+    label = sections.REACH.labels[-1]
+    return {"methodology": {"heading": methodology, "charts": 0, "requests": []},
+            f"reach?reach_view={label.replace(' ', '+')}": {
+                "heading": title, "charts": len(sections.REACH.cards[label]),
+                "requests": ["(some)"], "section": label, "view_of": "reach"}}
+
+
+@pytest.mark.playwright
+@pytest.mark.slow
+def test_a_section_by_its_address_against_the_floor(tmp_path):
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is missing: run `make test`, which installs Debian's chromium")
+    sys.path.insert(0, str(ROOT / "bench"))
+    import address
+
+    from data.connection import connect
+    from data.demo import populate_demo
+
+    db = tmp_path / "tiny.duckdb"
+    con = connect(db)
+    populate_demo(con, seed=0, scale=0.05)
+    con.close()
+    pages = _pages()
+    view = next(u for u in pages if u.startswith("reach"))
+    r = address.against_floor(db, pages, tmp_path, repeat=1, views=[view])
+
+    floor, v = r["floor"], r["views"][view]
+    assert len(floor["runs_s"]) == 1 and floor["errors"] == []
+    assert len(v["runs_s"]) == 1 and v["errors"] == [], v["errors"]
+    assert 0 < floor["median_s"] < address.NAV_TIMEOUT_S
+    assert 0 < v["median_s"] < address.NAV_TIMEOUT_S
+    # The verdict is the criterion, worked out again here.
+    assert r["limit_s"] == pytest.approx(floor["median_s"] + 1.0, abs=1e-3)
+    assert v["met"] == (v["median_s"] <= floor["median_s"] + 1.0)
+    assert r["every_view_within_floor"] == v["met"]
+    # Each visit had a server of its own (the floor's and the view's, plus one of each to
+    # fill the browser's cache), and the server's memory was sampled.
+    assert r["server_starts"] == 4
+    assert 50 < r["dashboard_server_peak_mb"] < 4096
+    assert r["server_under_limit"] == (r["dashboard_server_peak_mb"] < 2048)
+    assert r["offsite_requests"] == []
