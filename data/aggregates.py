@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from . import facts
+from . import facts, impact_tables
 
 # The columns of the calls source a count's condition reads (metrics.registry.COUNTS):
 # stored in both tables, so that every count can be read from either.
@@ -89,7 +89,7 @@ ROLLUPS = (
            "Team responses per month, jurisdiction, the grouping dimensions and the counted "
            "flags"),
 )
-TABLES = tuple(r.table for r in ROLLUPS)
+TABLES = tuple(r.table for r in ROLLUPS) + impact_tables.TABLES
 
 # The rows each source's tables count: the calls with their derived columns, the responses
 # with their local month.
@@ -105,7 +105,7 @@ def ddl() -> list[str]:
         cols = ",\n  ".join(f'"{n}" {t}' for n, _, t, _ in r.columns)
         out.append(f"CREATE TABLE IF NOT EXISTS {r.table} (\n  {cols},\n  {r.count} BIGINT "
                    "NOT NULL\n)")
-    return out
+    return out + impact_tables.ddl()  # police busy time, first and last calls: the Impact page
 
 
 def _fresh(r: Rollup, where: str) -> str:
@@ -135,6 +135,8 @@ def refresh(con, jurisdiction: str | None = None, source: str = "calls",
         if r.source == source:
             con.execute(f"DELETE FROM {r.table} WHERE {where}", params)
             con.execute(f"INSERT INTO {r.table} {_fresh(r, where)}", params)
+    if source == "calls":
+        impact_tables.refresh(con, where, params)
 
 
 def after_import(con, jurisdiction: str, kind: str, import_id: int) -> None:
@@ -176,7 +178,7 @@ def stale_groups(con) -> int:
         total += con.execute(
             f"SELECT count(*) FROM ((SELECT {names} FROM {r.table} EXCEPT ALL {fresh}) "
             f"UNION ALL ({fresh} EXCEPT ALL SELECT {names} FROM {r.table}))").fetchone()[0]
-    return total
+    return total + impact_tables.stale_groups(con)
 
 
 def ensure_current(con) -> None:
@@ -187,9 +189,11 @@ def ensure_current(con) -> None:
         empty = all(con.execute(f"SELECT count(*) = 0 FROM {t}").fetchone()[0] for t in tables)
         if empty and con.execute(f"SELECT count(*) > 0 FROM {source}").fetchone()[0]:
             refresh(con, source=source)
+    impact_tables.ensure_current(con)
 
 
 def columns_doc() -> dict[str, list[tuple[str, str]]]:
     """README data model rows of each maintained table (data/docs.py)."""
     return {r.table: [(n, m or "As in the calls source") for n, _, _, m in r.columns]
-            + [(r.count, f"{r.count.capitalize()} in the group")] for r in ROLLUPS}
+            + [(r.count, f"{r.count.capitalize()} in the group")] for r in ROLLUPS
+            } | impact_tables.columns_doc()
