@@ -8,6 +8,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from ..errors import CapacityError
+from . import queue
 from .schedules import DAYS, HOURS_PER_WEEK, MAX_TEAMS, WEEK_S, Schedule
 from .workload import Workload, hour_of_week
 
@@ -123,6 +124,15 @@ class _Plan:
 
 
 def _loss_queue(times: np.ndarray, on_duty: np.ndarray, service: np.ndarray, wait: float):
+    """One run: which calls a team took (1.0) and how many waited for one: compiled
+    (metrics/capacity/queue.py), else ``_loss_queue_python``; the same answer."""
+    if queue.COMPILED:
+        return queue.loss_queue(times, on_duty, service, wait)
+    return _loss_queue_python(times, on_duty, service, wait)
+
+
+def _loss_queue_python(times: np.ndarray, on_duty: np.ndarray, service: np.ndarray,
+                       wait: float):
     """One run: which calls a team took (1.0) and how many waited for one.
 
     Calls are taken in order of arrival (first come, first served). ``busy`` holds the times
@@ -202,7 +212,7 @@ def erlang_by_hour(workload: Workload, schedule: Schedule, *,
     the mean service time, its teams; Erlang B (no wait) or C (with a wait) per hour and the
     call-weighted share over the week. Ignores calls carried over from one hour to the next."""
     service = workload.service_minutes_mean + extra_minutes
-    calls = np.bincount(hour_of_week(workload.arrivals), minlength=HOURS_PER_WEEK)
+    calls = workload.calls_by_hour
     load = calls / workload.weeks * service / 60
     share = _served_share(np.asarray(schedule.teams), load, service, max_wait_minutes)
     total = calls.sum()

@@ -2,13 +2,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from datetime import date, datetime, timedelta
 
 import numpy as np
 
 from ..errors import CapacityError
 from ..sql import period_where
-from .schedules import WEEK_S
+from .schedules import HOURS_PER_WEEK, WEEK_S
 
 MAX_WEEKS = 52          # a year of arrivals: enough for seasons, bounded for the page's budget
 MAX_ARRIVALS = 15_000   # fewer weeks for a busier jurisdiction: each run costs ~1 us a call
@@ -41,6 +42,12 @@ class Workload:
     eligible: np.ndarray = field(repr=False, default=None)
     responded: np.ndarray = field(repr=False, default=None)
     no_team: np.ndarray = field(repr=False, default=None)
+
+    @cached_property
+    def calls_by_hour(self) -> np.ndarray:
+        """Arrivals per hour of the week (168), counted once: the reverse search's Erlang
+        guesses ask for them hundreds of times."""
+        return np.bincount(hour_of_week(self.arrivals), minlength=HOURS_PER_WEEK)
 
     @property
     def durations(self) -> int:
