@@ -1,5 +1,5 @@
-"""Maintained tables the Impact page reads beside the monthly counts (issue 25): police busy
-time and each month's first and last call, kept current with the calls.
+"""Maintained tables the Impact and Plan pages read beside the monthly counts (issue 25): police
+busy time and each month's first and last call, kept current with the calls.
 
 The Impact page's series (metrics/impact_series.py) needs, per month of a jurisdiction,
 besides counts of calls (``calls_monthly`` / ``calls_hourly``, data/aggregates.py): the hours
@@ -13,7 +13,8 @@ here they are kept per month and group:
   3.6e9) and how they were timed. Its size is bounded by these dimensions, not by the calls
   (about 51,000 rows for the demo at 10 or 100 million calls); one scan of the calls' target
   rows keeps it;
-- ``calls_span``: calls per month × jurisdiction, with the first and last local time.
+- ``calls_span``: calls per month × jurisdiction and whether of a type the team could take
+  (the Plan page's arrivals), with the first and last local time.
 
 Busy time of a call is cleared − dispatched, or cleared − on scene where the dispatch time is
 missing; an interval that is negative or longer than a day adds nothing (metrics/sql.py:
@@ -55,6 +56,9 @@ _J = ("jurisdiction", "jurisdiction", "VARCHAR", "")
 _M = ("local_month", "local_month", "INTEGER", "As in calls_monthly")
 # The calls the Impact page times: police-handled, of target types, public-initiated.
 POLICE_TARGET = "responder = 'police' AND is_target AND public_initiated"
+# Calls of a type the team could take: eligible (in or out of coverage hours), or untriaged in
+# a target category (metrics/capacity/workload.py, over the stored columns of the calls).
+ELIGIBLE_TYPE = "coalesce(eligible OR out_of_hours OR (eligible IS NULL AND is_target), false)"
 KEPT = (
     Kept("police_time_monthly", POLICE_TARGET,
          (_J, _M, ("area", "area", "VARCHAR", ""),
@@ -69,8 +73,10 @@ KEPT = (
            "BIGINT", "Of them, timed from arrival on scene to clear (no dispatch time)"),
           ("busy_us", f"coalesce(sum({BUSY_US}) FILTER (WHERE {BUSY_VALID}), 0)::BIGINT",
            "BIGINT", "Their busy time, microseconds (calls not timed add none)"))),
-    Kept("calls_span", "true", (_J, _M),
-         (("calls", "count(*)", "BIGINT", "Calls in the month"),
+    Kept("calls_span", "true", (_J, _M, ("eligible_type", ELIGIBLE_TYPE, "BOOLEAN",
+                                          "Of a type the team could take (the Plan page's "
+                                          "arrivals, metrics/capacity/workload.py)")),
+         (("calls", "count(*)", "BIGINT", "Calls in the group"),
           ("first_local", "min(local_ts)", "TIMESTAMP", "The month's first call, local time"),
           ("last_local", "max(local_ts)", "TIMESTAMP", "The month's last call, local time"))),
 )

@@ -186,3 +186,58 @@ def test_police_time_kept_per_group_by_hand(hand):
         rows_series = monthly_series(hand, program, Filters())
     pd.testing.assert_frame_equal(g.reset_index()[rows_series.columns], rows_series,
                                   check_exact=True)
+
+
+# --------------------------------------------------------------------------------------------
+# The Plan page's eligible-type calls: how many, the first and the last (calls_span)
+# --------------------------------------------------------------------------------------------
+
+def test_plan_extent_from_the_tables_equals_the_rows(demo):
+    from metrics.capacity import workload as wl
+
+    for (j,) in demo.execute("SELECT jurisdiction FROM jurisdictions").fetchall():
+        for period in ((None, None), (date(2023, 3, 1), date(2024, 6, 30)),
+                       (date(2023, 3, 2), None)):
+            request = wl.CapacityRequest(j, *period)
+            where, params = wl._where(request)
+            got = wl._extent(demo, request, where, params)
+            with rollup.rows_only():
+                rows = wl._extent(demo, request, where, params)
+            assert got == rows and got[0] > 0
+            assert type(got[0]) is int and got[1].year >= 2023
+    # A period with no calls: no count, no first, no last, either way.
+    request = wl.CapacityRequest("Riverton", date(2030, 1, 1), date(2030, 1, 31))
+    where, params = wl._where(request)
+    assert wl._extent(demo, request, where, params) == (0, None, None)
+    with rollup.rows_only():
+        assert wl._extent(demo, request, where, params) == (0, None, None)
+
+
+def test_the_plan_is_the_same_from_the_tables(demo):
+    from metrics import capacity
+
+    request = capacity.CapacityRequest("Millbrook")
+    specs = ("2x8-20x1234567", "3x8-20x1234567")
+    got = capacity.plan(demo, request, specs, runs=4)
+    with rollup.rows_only():
+        rows = capacity.plan(demo, request, specs, runs=4)
+    assert got == rows and got["calls"] > 0
+
+
+def test_the_plan_reads_calls_span_for_whole_months_only(demo):
+    """Shift every month's first call in the table (not the calls): the answer follows the
+    table for whole months, the calls for a period that is not."""
+    from metrics.capacity import workload as wl
+
+    whole, partial = (wl.CapacityRequest("Riverton"),
+                      wl.CapacityRequest("Riverton", date(2023, 3, 2)))
+    before = {r: wl._extent(demo, r, *wl._where(r)) for r in (whole, partial)}
+    demo.execute("BEGIN")
+    try:
+        demo.execute("UPDATE calls_span SET first_local = first_local - INTERVAL 1 DAY")
+        assert impact_tables.current(demo)
+        shifted = wl._extent(demo, whole, *wl._where(whole))
+        assert shifted[1] == before[whole][1] - pd.Timedelta(days=1)
+        assert wl._extent(demo, partial, *wl._where(partial)) == before[partial]
+    finally:
+        demo.execute("ROLLBACK")

@@ -7,7 +7,12 @@ from datetime import date, datetime, timedelta
 
 import numpy as np
 
+from data import impact_tables
+from data.aggregates import ROLLUPS
+
+from .. import rollup
 from ..errors import CapacityError
+from ..request import Filters
 from ..sql import period_where
 from .schedules import HOURS_PER_WEEK, WEEK_S
 
@@ -15,6 +20,7 @@ MAX_WEEKS = 52          # a year of arrivals: enough for seasons, bounded for th
 MAX_ARRIVALS = 15_000   # fewer weeks for a busier jurisdiction: each run costs ~1 us a call
 MIN_DURATIONS = 20      # fewer durations than this describe no distribution
 MAX_SERVICE_MIN = 720   # a duration over 12 hours is a record left open, not a call
+_CALLS_MONTHLY = next(r for r in ROLLUPS if r.table == "calls_monthly")
 
 
 @dataclass(frozen=True)
@@ -100,9 +106,7 @@ def load_workload(con, request: CapacityRequest) -> Workload:
     """Arrivals of the latest whole weeks (at most ``max_weeks``, about ``MAX_ARRIVALS``
     calls) with their calibration flags, and the service histogram: two scans of the calls."""
     where, params = _where(request)
-    n, first, last = con.execute(
-        f"SELECT count(*), min(c.received_local), max(c.received_local) FROM calls c "
-        f"WHERE {where}", params).fetchone()
+    n, first, last = _extent(con, request, where, params)
     if not n:
         raise CapacityError(
             f"{request.jurisdiction} has no eligible-type calls in this period: mark call "
@@ -131,6 +135,27 @@ def load_workload(con, request: CapacityRequest) -> Workload:
              (("eligible", "e"), ("responded", "r"), ("no_team", "nt"))}
     return Workload(request.jurisdiction, np.asarray(got["t"], dtype=np.int64), int(start),
                     int(weeks), minutes, counts, source, int(n), **flags)
+
+
+def _extent(con, request: CapacityRequest, where: str, params: list):
+    """(eligible-type calls in the period, the first, the last): from the maintained
+    ``calls_span`` (data/impact_tables.py) for whole months without area or category
+    filters, else from the calls; the same three values."""
+    filters = Filters(date_from=request.date_from, date_to=request.date_to)
+    if (request.areas or request.categories or rollup.reading_rows()
+            or not rollup.whole_months(filters)
+            or not (rollup.available(con, _CALLS_MONTHLY) and impact_tables.current(con))):
+        return con.execute(f"SELECT count(*), min(c.received_local), max(c.received_local) "
+                           f"FROM calls c WHERE {where}", params).fetchone()
+    clauses, values = ["jurisdiction = ?", "eligible_type"], [request.jurisdiction]
+    for op, day in ((">=", request.date_from), ("<=", request.date_to)):
+        if day:
+            clauses.append(f"local_month {op} ?")
+            values.append(day.year * 100 + day.month)
+    n, first, last = con.execute(
+        "SELECT coalesce(sum(calls), 0)::BIGINT, min(first_local), max(last_local) "
+        f"FROM calls_span WHERE {' AND '.join(clauses)}", values).fetchone()
+    return n, first, last
 
 
 def _service_histogram(con, request, where, params):
