@@ -135,8 +135,7 @@ def refresh(con, jurisdiction: str | None = None, source: str = "calls",
         if r.source == source:
             con.execute(f"DELETE FROM {r.table} WHERE {where}", params)
             con.execute(f"INSERT INTO {r.table} {_fresh(r, where)}", params)
-    if source == "calls":
-        impact_tables.refresh(con, where, params)
+    impact_tables.refresh(con, where, params, source)  # the Impact and Plan pages' tables
 
 
 def after_import(con, jurisdiction: str, kind: str, import_id: int) -> None:

@@ -14,14 +14,17 @@ here they are kept per month and group:
   (about 51,000 rows for the demo at 10 or 100 million calls); one scan of the calls' target
   rows keeps it;
 - ``calls_span``: calls per month × jurisdiction and whether of a type the team could take
-  (the Plan page's arrivals), with the first and last local time.
+  (the Plan page's arrivals), with the first and last local time;
+- ``team_service_minutes``: team responses per month of request × jurisdiction × service
+  time (dispatch to clear) in whole minutes: the Plan page's service-time histogram.
 
 Busy time of a call is cleared − dispatched, or cleared − on scene where the dispatch time is
 missing; an interval that is negative or longer than a day adds nothing (metrics/sql.py:
 ``BUSY_HOURS``, ``busy_ok``; the same expressions here, which data/ cannot import).
 
-They are counted again by ``aggregates.refresh`` for the calls, in the same transaction as
-every write (the months of an import, the jurisdiction of an undo, crosswalk or settings edit);
+They are counted again by ``aggregates.refresh`` with the monthly tables of the same records,
+in the same transaction as every write (the months of an import of calls, the jurisdiction of
+an undo, crosswalk or settings edit, of every import or undo of responses);
 ``stale_groups`` compares them with a fresh count.
 """
 from __future__ import annotations
@@ -38,14 +41,15 @@ BUSY_VALID = (f"({BUSY_US} / {US_PER_HOUR}.0 >= 0 AND {BUSY_US} / {US_PER_HOUR}.
 
 @dataclass(frozen=True)
 class Kept:
-    """A maintained table: the calls where ``rows`` holds, grouped by ``keys`` (name, SQL
-    over the calls source, SQL type, meaning), with ``values`` (name, aggregate, type,
+    """A maintained table: the records of ``source`` where ``rows`` holds, grouped by ``keys``
+    (name, SQL over the source, SQL type, meaning), with ``values`` (name, aggregate, type,
     meaning) per group."""
 
     table: str
     rows: str
     keys: tuple[tuple[str, str, str, str], ...]
     values: tuple[tuple[str, str, str, str], ...]
+    source: str = "calls"  # or "responses"
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -59,6 +63,12 @@ POLICE_TARGET = "responder = 'police' AND is_target AND public_initiated"
 # Calls of a type the team could take: eligible (in or out of coverage hours), or untriaged in
 # a target category (metrics/capacity/workload.py, over the stored columns of the calls).
 ELIGIBLE_TYPE = "coalesce(eligible OR out_of_hours OR (eligible IS NULL AND is_target), false)"
+# A team response's service time (dispatch to clear) in whole minutes, the Plan page's
+# histogram (metrics/capacity/workload.py): over 12 hours is a record left open, not a call.
+MAX_SERVICE_MIN = 720
+SERVICE_MINUTES = "round((epoch(cleared_at) - epoch(dispatched_at)) / 60)"
+SERVICE_VALID = ("dispatched_at IS NOT NULL AND cleared_at > dispatched_at AND "
+                 f"epoch(cleared_at) - epoch(dispatched_at) <= {MAX_SERVICE_MIN * 60}")
 KEPT = (
     Kept("police_time_monthly", POLICE_TARGET,
          (_J, _M, ("area", "area", "VARCHAR", ""),
@@ -79,9 +89,17 @@ KEPT = (
          (("calls", "count(*)", "BIGINT", "Calls in the group"),
           ("first_local", "min(local_ts)", "TIMESTAMP", "The month's first call, local time"),
           ("last_local", "max(local_ts)", "TIMESTAMP", "The month's last call, local time"))),
+    Kept("team_service_minutes", "true",
+         (_J, ("local_month", "local_month", "INTEGER", "Local month of the request"),
+          ("minutes", f"CASE WHEN {SERVICE_VALID} THEN {SERVICE_MINUTES} END", "DOUBLE",
+           "Dispatch to clear, whole minutes; NULL: no such time, or over 12 hours")),
+         (("responses", "count(*)", "BIGINT", "Team responses that took them"),),
+         "responses"),
 )
 TABLES = tuple(k.table for k in KEPT)
-_ROWS = facts.source_select()
+_ROWS = {"calls": facts.source_select(),
+         "responses": f"SELECT *, {facts.month_number('requested_local')} AS local_month "
+                      "FROM responses"}
 
 
 def ddl() -> list[str]:
@@ -92,13 +110,18 @@ def ddl() -> list[str]:
 
 def _fresh(k: Kept, where: str) -> str:
     cols = ", ".join(f'{e} AS "{n}"' for n, e, _, _ in k.keys + k.values)
-    return f"SELECT {cols} FROM ({_ROWS}) WHERE {k.rows} AND ({where}) GROUP BY ALL"
+    return (f"SELECT {cols} FROM ({_ROWS[k.source]}) WHERE {k.rows} AND ({where}) "
+            "GROUP BY ALL")
 
 
-def refresh(con, where: str = "true", params: list | None = None) -> None:
-    """Count again the groups of the calls where ``where`` holds (over ``jurisdiction`` and
-    ``local_month``, as ``aggregates.refresh`` builds it). The caller holds the transaction."""
+def refresh(con, where: str = "true", params: list | None = None, source: str | None = None
+            ) -> None:
+    """Count again the groups of ``source``'s records (both sources when None) where
+    ``where`` holds (over ``jurisdiction`` and ``local_month``, as ``aggregates.refresh``
+    builds it). The caller holds the transaction."""
     for k in KEPT:
+        if source not in (None, k.source):
+            continue
         con.execute(f"DELETE FROM {k.table} WHERE {where}", params or [])
         con.execute(f"INSERT INTO {k.table} {_fresh(k, where)}", params or [])
 
@@ -119,10 +142,9 @@ def ensure_current(con) -> None:
     counted once."""
     for k in KEPT:
         if (con.execute(f"SELECT count(*) = 0 FROM {k.table}").fetchone()[0]
-                and con.execute(f"SELECT EXISTS (SELECT 1 FROM ({_ROWS}) WHERE {k.rows})"
-                                ).fetchone()[0]):
-            refresh(con)
-            return
+                and con.execute(f"SELECT EXISTS (SELECT 1 FROM ({_ROWS[k.source]}) "
+                                f"WHERE {k.rows})").fetchone()[0]):
+            refresh(con, source=k.source)
 
 
 def current(con) -> bool:
@@ -140,7 +162,9 @@ def current(con) -> bool:
         "        FROM calls_monthly) = (SELECT coalesce(sum(police_calls), 0) "
         "                               FROM police_time_monthly) "
         "AND (SELECT coalesce(sum(calls), 0) FROM calls_monthly) "
-        "  = (SELECT coalesce(sum(calls), 0) FROM calls_span)").fetchone()[0])
+        "  = (SELECT coalesce(sum(calls), 0) FROM calls_span) "
+        "AND (SELECT count(*) FROM responses) "
+        "  = (SELECT coalesce(sum(responses), 0) FROM team_service_minutes)").fetchone()[0])
 
 
 def columns_doc() -> dict[str, list[tuple[str, str]]]:

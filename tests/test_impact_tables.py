@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import date
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -241,3 +242,42 @@ def test_the_plan_reads_calls_span_for_whole_months_only(demo):
         assert wl._extent(demo, partial, *wl._where(partial)) == before[partial]
     finally:
         demo.execute("ROLLBACK")
+
+
+def test_service_histogram_from_the_tables_equals_the_rows(demo):
+    from metrics.capacity import workload as wl
+
+    sources = set()
+    for (j,) in demo.execute("SELECT jurisdiction FROM jurisdictions").fetchall():
+        for period in ((None, None), (date(2024, 5, 1), date(2025, 3, 31)),
+                       (date(2024, 5, 2), None)):
+            request = wl.CapacityRequest(j, *period)
+            where, params = wl._where(request)
+            assert wl._tables_answer(demo, request) == (period[0] != date(2024, 5, 2))
+            got = wl._service_histogram(demo, request, where, params)
+            with rollup.rows_only():
+                rows = wl._service_histogram(demo, request, where, params)
+            assert got[2] == rows[2] and got[1].sum() > 20
+            sources.add(got[2])
+            for a, b in zip(got[:2], rows[:2]):
+                assert a.dtype == b.dtype and np.array_equal(a, b)
+    assert "team records" in sources
+
+
+def test_team_service_minutes_by_hand(con):
+    """Four responses: 30.4 and 29.6 minutes (both 30), 13 hours (left open: NULL), and one
+    with no dispatch time (NULL)."""
+    con.execute("INSERT INTO jurisdictions (jurisdiction, time_zone) VALUES ('Hand', 'UTC')")
+    for rid, disp, clr in (("r1", "2024-01-03 10:00:00", "2024-01-03 10:30:24"),
+                           ("r2", "2024-01-04 10:00:00", "2024-01-04 10:29:36"),
+                           ("r3", "2024-02-04 10:00:00", "2024-02-04 23:00:00"),
+                           ("r4", None, "2024-02-05 10:00:00")):
+        d = f"timezone('UTC', TIMESTAMP '{disp}')" if disp else "NULL"
+        con.execute("INSERT INTO responses (jurisdiction, response_id, requested_at, "
+                    "requested_local, dispatched_at, cleared_at, import_id) VALUES "
+                    f"('Hand', ?, timezone('UTC', TIMESTAMP '{clr}'), TIMESTAMP '{clr}', {d}, "
+                    f"timezone('UTC', TIMESTAMP '{clr}'), 1)", [rid])
+    aggregates.refresh(con, "Hand", "responses")
+    assert con.execute("SELECT local_month, minutes, responses FROM team_service_minutes "
+                       "ORDER BY ALL").fetchall() == [(202401, 30.0, 2), (202402, None, 2)]
+    assert impact_tables.stale_groups(con) == 0

@@ -19,7 +19,7 @@ from .schedules import HOURS_PER_WEEK, WEEK_S
 MAX_WEEKS = 52          # a year of arrivals: enough for seasons, bounded for the page's budget
 MAX_ARRIVALS = 15_000   # fewer weeks for a busier jurisdiction: each run costs ~1 us a call
 MIN_DURATIONS = 20      # fewer durations than this describe no distribution
-MAX_SERVICE_MIN = 720   # a duration over 12 hours is a record left open, not a call
+MAX_SERVICE_MIN = impact_tables.MAX_SERVICE_MIN  # longer: a record left open
 _CALLS_MONTHLY = next(r for r in ROLLUPS if r.table == "calls_monthly")
 
 
@@ -137,45 +137,56 @@ def load_workload(con, request: CapacityRequest) -> Workload:
                     int(weeks), minutes, counts, source, int(n), **flags)
 
 
-def _extent(con, request: CapacityRequest, where: str, params: list):
-    """(eligible-type calls in the period, the first, the last): from the maintained
-    ``calls_span`` (data/impact_tables.py) for whole months without area or category
-    filters, else from the calls; the same three values."""
+def _tables_answer(con, request: CapacityRequest) -> bool:
+    """Whether the maintained tables (data/impact_tables.py) answer ``request``: whole months,
+    no area or category filter, the tables current."""
     filters = Filters(date_from=request.date_from, date_to=request.date_to)
-    if (request.areas or request.categories or rollup.reading_rows()
-            or not rollup.whole_months(filters)
-            or not (rollup.available(con, _CALLS_MONTHLY) and impact_tables.current(con))):
-        return con.execute(f"SELECT count(*), min(c.received_local), max(c.received_local) "
-                           f"FROM calls c WHERE {where}", params).fetchone()
-    clauses, values = ["jurisdiction = ?", "eligible_type"], [request.jurisdiction]
+    return not (request.areas or request.categories
+                or rollup.reading_rows() or not rollup.whole_months(filters)
+                or not (rollup.available(con, _CALLS_MONTHLY) and impact_tables.current(con)))
+
+
+def _months(request: CapacityRequest, clauses: list, values: list) -> tuple[list, list]:
     for op, day in ((">=", request.date_from), ("<=", request.date_to)):
         if day:
             clauses.append(f"local_month {op} ?")
             values.append(day.year * 100 + day.month)
-    n, first, last = con.execute(
+    return clauses, values
+
+
+def _extent(con, request: CapacityRequest, where: str, params: list):
+    """(eligible-type calls in the period, the first, the last): from the maintained
+    ``calls_span`` (data/impact_tables.py) for whole months without area or category
+    filters, else from the calls; the same three values."""
+    if not _tables_answer(con, request):
+        return con.execute(f"SELECT count(*), min(c.received_local), max(c.received_local) "
+                           f"FROM calls c WHERE {where}", params).fetchone()
+    clauses, values = _months(request, ["jurisdiction = ?", "eligible_type"],
+                              [request.jurisdiction])
+    return con.execute(
         "SELECT coalesce(sum(calls), 0)::BIGINT, min(first_local), max(last_local) "
         f"FROM calls_span WHERE {' AND '.join(clauses)}", values).fetchone()
-    return n, first, last
 
 
 def _service_histogram(con, request, where, params):
-    minutes = "round((epoch(cleared_at) - epoch(dispatched_at)) / 60)"
-    valid = (f"dispatched_at IS NOT NULL AND cleared_at > dispatched_at "
-             f"AND epoch(cleared_at) - epoch(dispatched_at) <= {MAX_SERVICE_MIN * 60}")
+    minutes, valid = impact_tables.SERVICE_MINUTES, impact_tables.SERVICE_VALID
     period, values = period_where("requested_local", request.date_from, request.date_to)
     team_where, team_params = ["jurisdiction = ?", valid, *period], [request.jurisdiction,
                                                                      *values]
     if request.areas:
         team_where.append("list_contains(?::VARCHAR[], area)")
         team_params.append(list(request.areas))
+    team = (f"SELECT {minutes} AS m, count(*) AS n FROM responses "
+            f"WHERE {' AND '.join(team_where)} GROUP BY 1", team_params)
+    if _tables_answer(con, request):
+        team = _team_minutes(request)
     police_valid = valid.replace("dispatched_at", "c.dispatched_at").replace("cleared_at",
                                                                            "c.cleared_at")
-    for source, sql, args in (
-            ("team records", f"SELECT {minutes} AS m, count(*) AS n FROM responses "
-                             f"WHERE {' AND '.join(team_where)} GROUP BY 1", team_params),
-            ("police busy time", f"SELECT {minutes} AS m, count(*) AS n FROM calls c "
-                                 f"WHERE {where} AND c.responder = 'police' AND "
-                                 f"{police_valid} GROUP BY 1", params)):
+    for source, (sql, args) in (
+            ("team records", team),
+            ("police busy time", (f"SELECT {minutes} AS m, count(*) AS n FROM calls c "
+                                  f"WHERE {where} AND c.responder = 'police' AND "
+                                  f"{police_valid} GROUP BY 1", params))):
         hist = con.execute(sql + " ORDER BY 1", args).fetchnumpy()
         if hist["n"].sum() >= MIN_DURATIONS:
             return (np.asarray(hist["m"], dtype=float), np.asarray(hist["n"], dtype=np.int64),
@@ -185,6 +196,14 @@ def _service_histogram(con, request, where, params):
         "in the team's records or on police-handled calls of the eligible types in this "
         "period, so how long a call keeps a team busy is unknown. Import calls with dispatch "
         "and clear times, or widen the period.")
+
+
+def _team_minutes(request: CapacityRequest) -> tuple[str, list]:
+    """The team's service-time histogram summed over ``team_service_minutes``."""
+    clauses, values = ["jurisdiction = ?", "minutes IS NOT NULL"], [request.jurisdiction]
+    clauses, values = _months(request, clauses, values)
+    return (f"SELECT minutes AS m, sum(responses)::BIGINT AS n FROM team_service_minutes "
+            f"WHERE {' AND '.join(clauses)} GROUP BY 1", values)
 
 
 def _epoch(d: date) -> int:
