@@ -82,3 +82,23 @@ def test_calls_by_hour_are_counted_once_and_follow_the_calls():
     assert by_hour is w.calls_by_hour and by_hour.sum() == 3
     assert by_hour[3 * 24] == 1 and by_hour[3 * 24 + 1] == 1 and by_hour[6 * 24 + 2] == 1
     assert w.only_eligible().calls_by_hour.sum() == 2  # a new workload: counted afresh
+
+
+@pytest.mark.parametrize("wait", [0.0, 10.0])
+def test_the_erlang_guess_equals_erlang_by_hour_team_by_team(demo, wait):
+    """The reverse search's first guess, its recursion carried over k, is the first k whose
+    ``erlang_by_hour`` coverage (each k computed afresh) reaches the target."""
+    w = capacity.load_workload(demo, capacity.CapacityRequest("Riverton"))
+    plan = simulation._Plan(w, 10.0, wait, 0, 0, trace_runs=1)
+    seen = set()
+    for hours, days in (((8, 20), "1234567"), ((0, 24), "1234567"), ((10, 18), "12345")):
+        on = np.asarray(capacity.Schedule.uniform(1, hours, days).teams)
+        coverage = [capacity.erlang_by_hour(w, capacity.Schedule(tuple(int(x) for x in on * k)),
+                                            extra_minutes=10.0, max_wait_minutes=wait)
+                    ["coverage"] for k in range(1, capacity.MAX_TEAMS + 1)]
+        for target in (0.3, 0.6, 0.8, 0.95, 0.999999):
+            expected = next((k for k, c in enumerate(coverage, 1) if c >= target),
+                            capacity.MAX_TEAMS)
+            assert simulation._erlang_guess(w, target, hours, days, plan) == expected
+            seen.add(expected)
+    assert len(seen) >= 3 and capacity.MAX_TEAMS in seen  # first k found, and none reached
