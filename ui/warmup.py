@@ -3,9 +3,8 @@
 Python imports Plotly, pandas and Arrow lazily (and statsmodels, for the Impact page, and the
 Plan page's compiled simulation are started in the background), and Plotly builds its
 validators the first time a figure is laid out: about a second, paid otherwise by whoever
-opens the first chart
-page after the server starts. ``warm_up`` runs from the router on the first script run, and
-then sets what it loaded aside from the garbage collector.
+opens the first chart page after the server starts. ``warm_up`` runs from the router on the
+first script run, and then sets what it loaded aside from the garbage collector.
 """
 from __future__ import annotations
 
