@@ -3,6 +3,8 @@ Python loop it replaces (``simulation._loss_queue_python``), and the Plan page's
 is the same either way; the Erlang figures read the arrivals per hour counted once."""
 from __future__ import annotations
 
+from datetime import date
+
 import numpy as np
 import pytest
 
@@ -102,3 +104,22 @@ def test_the_erlang_guess_equals_erlang_by_hour_team_by_team(demo, wait):
             assert simulation._erlang_guess(w, target, hours, days, plan) == expected
             seen.add(expected)
     assert len(seen) >= 3 and capacity.MAX_TEAMS in seen  # first k found, and none reached
+
+
+@pytest.mark.parametrize("period", [(None, None), (date(2024, 1, 1), date(2024, 3, 14)),
+                                    (date(2023, 5, 17), date(2023, 6, 2))])
+def test_the_months_added_to_the_arrivals_scan_change_nothing(demo, monkeypatch, period):
+    """The scan of the modelled weeks also names their months (so DuckDB can skip row
+    groups): the same arrivals and flags as with the months left open."""
+    from metrics.capacity import workload as wl
+
+    request = capacity.CapacityRequest("Riverton", *period)
+    got = capacity.load_workload(demo, request)
+    assert wl._month_of(got.start_s) <= wl._month_of(got.start_s + got.weeks * 604800 - 1)
+    monkeypatch.setattr(wl, "_month_of", lambda s: 0 if s == got.start_s else 999999)
+    open_months = capacity.load_workload(demo, request)
+    assert len(got.arrivals) > 20
+    for name in ("arrivals", "eligible", "responded", "no_team", "minutes", "counts"):
+        assert np.array_equal(getattr(got, name), getattr(open_months, name))
+    assert (got.start_s, got.weeks, got.calls_in_period) == (
+        open_months.start_s, open_months.weeks, open_months.calls_in_period)

@@ -127,9 +127,12 @@ def load_workload(con, request: CapacityRequest) -> Workload:
         f"AS e, coalesce(c.ar_responded, false) AS r, NOT coalesce(c.ar_responded, false) AND "
         f"regexp_matches(lower(coalesce(c.not_served_reason, '')), ?) AS nt FROM calls c "
         f"WHERE {where} "
+        # The months too (stored with each call): implied by the times, but a plain integer
+        # column DuckDB skips row groups on (half the scan's time at 100 million calls).
+        "AND c.received_month BETWEEN ? AND ? "
         "AND c.received_local >= make_timestamp(?::BIGINT * 1000000) "
         "AND c.received_local < make_timestamp(?::BIGINT * 1000000) ORDER BY t",
-        [_NO_TEAM] + params + [start, end]).fetchnumpy()
+        [_NO_TEAM] + params + [_month_of(start), _month_of(end - 1), start, end]).fetchnumpy()
     minutes, counts, source = _service_histogram(con, request, where, params)
     flags = {k: np.asarray(got[c], dtype=bool) for k, c in
              (("eligible", "e"), ("responded", "r"), ("no_team", "nt"))}
@@ -204,6 +207,12 @@ def _team_minutes(request: CapacityRequest) -> tuple[str, list]:
     clauses, values = _months(request, clauses, values)
     return (f"SELECT minutes AS m, sum(responses)::BIGINT AS n FROM team_service_minutes "
             f"WHERE {' AND '.join(clauses)} GROUP BY 1", values)
+
+
+def _month_of(epoch_s: int) -> int:
+    """The month (2025 * 100 + 3) of a local wall-clock epoch second, as calls store it."""
+    d = datetime(1970, 1, 1) + timedelta(seconds=int(epoch_s))
+    return d.year * 100 + d.month
 
 
 def _epoch(d: date) -> int:
