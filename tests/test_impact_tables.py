@@ -281,3 +281,20 @@ def test_team_service_minutes_by_hand(con):
     assert con.execute("SELECT local_month, minutes, responses FROM team_service_minutes "
                        "ORDER BY ALL").fetchall() == [(202401, 30.0, 2), (202402, None, 2)]
     assert impact_tables.stale_groups(con) == 0
+
+
+def test_a_database_from_before_the_tables_counts_them_once(tmp_path):
+    """Opened by this version, a database whose tables are empty beside its records gets
+    them counted (all three), and then equal to a fresh count."""
+    path = tmp_path / "old.duckdb"
+    con = connect(path)
+    populate_demo(con, scale=0.01)
+    for table in impact_tables.TABLES:
+        con.execute(f"DELETE FROM {table}")
+    assert impact_tables.stale_groups(con) > 0 and not impact_tables.current(con)
+    con.close()
+    con = connect(path)
+    assert all(con.execute(f"SELECT count(*) > 0 FROM {t}").fetchone()[0]
+               for t in impact_tables.TABLES)
+    assert impact_tables.stale_groups(con) == 0 and impact_tables.current(con)
+    con.close()
