@@ -36,7 +36,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from . import duration_tables, facts, people_numbers
+from . import duration_tables, facts, impact_tables, people_numbers
 from .referral_source import referrals_select
 
 # The columns of the calls source a count's condition reads (metrics.registry.COUNTS):
@@ -119,10 +119,11 @@ ROLLUPS = (
         "Referrals per month, jurisdiction, service type, status, the referred person's "
         "columns (from the response) and the connection and maturity flags"),
 )
-# With the histograms of durations (data/duration_tables.py), maintained by the same writes,
-# and the numbers of people (data/people_numbers.py).
+# With the histograms of durations (data/duration_tables.py), the numbers of people
+# (data/people_numbers.py) and the Impact and Plan pages' tables (data/impact_tables.py),
+# maintained by the same writes.
 TABLES = (tuple(r.table for r in ROLLUPS) + duration_tables.TABLES
-          + (people_numbers.TABLE,))
+          + (people_numbers.TABLE,) + impact_tables.TABLES)
 
 # The rows each source's tables count: the calls with their derived columns, the responses
 # with their local month.
@@ -139,7 +140,8 @@ def ddl() -> list[str]:
         cols = ",\n  ".join(f'"{n}" {t}' for n, _, t, _ in r.columns)
         out.append(f"CREATE TABLE IF NOT EXISTS {r.table} (\n  {cols},\n  {r.count} BIGINT "
                    "NOT NULL\n)")
-    return out + duration_tables.ddl()
+    # the histograms of durations; police busy time, first and last calls (Impact, Plan)
+    return out + duration_tables.ddl() + impact_tables.ddl()
 
 
 def _fresh(r: Rollup, where: str) -> str:
@@ -174,8 +176,9 @@ def refresh(con, jurisdiction: str | None = None, source: str = "calls",
         if r.source == source and table in (None, r.table):
             con.execute(f"DELETE FROM {r.table} WHERE {where}", params)
             con.execute(f"INSERT INTO {r.table} {_fresh(r, where)}", params)
-    if table is None:  # the source's histograms of durations too
+    if table is None:  # the source's histograms of durations and Impact and Plan tables too
         duration_tables.refresh(con, source, where, params)
+        impact_tables.refresh(con, where, params, source)
 
 
 def after_import(con, jurisdiction: str, kind: str, import_id: int) -> None:
@@ -217,7 +220,8 @@ def stale_groups(con) -> int:
         total += con.execute(
             f"SELECT count(*) FROM ((SELECT {names} FROM {r.table} EXCEPT ALL {fresh}) "
             f"UNION ALL ({fresh} EXCEPT ALL SELECT {names} FROM {r.table}))").fetchone()[0]
-    return total + duration_tables.stale_groups(con) + people_numbers.unnumbered(con)
+    return (total + duration_tables.stale_groups(con) + people_numbers.unnumbered(con)
+            + impact_tables.stale_groups(con))
 
 
 def ensure_current(con) -> None:
@@ -232,6 +236,7 @@ def ensure_current(con) -> None:
         empty = con.execute(f"SELECT count(*) = 0 FROM {t.table}").fetchone()[0]
         if empty and con.execute(f"SELECT count(*) > 0 FROM {t.source}").fetchone()[0]:
             duration_tables.refresh_table(con, t)
+    impact_tables.ensure_current(con)
 
 
 def columns_doc() -> dict[str, list[tuple[str, str]]]:
@@ -239,4 +244,4 @@ def columns_doc() -> dict[str, list[tuple[str, str]]]:
     out = {r.table: [(n, m or f"As in the {r.source} source") for n, _, _, m in r.columns]
            + [(r.count, f"{r.count.capitalize()} in the group")] for r in ROLLUPS}
     out[people_numbers.TABLE] = people_numbers.COLUMNS_DOC
-    return out | duration_tables.columns_doc()
+    return out | duration_tables.columns_doc() | impact_tables.columns_doc()

@@ -2,8 +2,15 @@
 
 One query per jurisdiction turns its target-type, public-initiated calls into a few dozen
 rows (month × program/comparison group): calls police handled, their busy hours, calls the
-team handled. The models in ``metrics.impact`` see only these rows, never the calls, so the
-page costs one grouped scan of one jurisdiction's calls at any size.
+team handled. The models in ``metrics.impact`` see only these rows, never the calls.
+
+For a period of whole months (every public view) the rows are summed from the maintained
+tables instead of counted from the calls (issue 25): the counts from ``calls_monthly`` (or
+``calls_hourly`` when the program is compared with hours it does not cover), the police busy
+time from ``police_time_monthly`` and the first and last day from
+``calls_span`` (data/impact_tables.py): the same numbers (tests/test_impact_tables.py), in
+milliseconds at any size. Otherwise, or within ``metrics.rollup.rows_only``, one grouped scan
+of the jurisdiction's calls (two with hours).
 
 Police busy time of a call is cleared − dispatched, or cleared − on scene where the dispatch
 time is missing; an interval that is negative or longer than a day is a recording error and,
@@ -21,6 +28,11 @@ from datetime import date, timedelta
 
 import pandas as pd
 
+from data import impact_tables
+from data.aggregates import ROLLUPS
+from data.impact_tables import BUSY_US, US_PER_HOUR
+
+from . import rollup
 from .disclosure import DisclosurePolicy, published_count
 from .engine import Filters
 from .errors import MetricError
@@ -30,6 +42,7 @@ from .sql import BUSY_FROM_SCENE, BUSY_HOURS, busy_ok, period_where
 COUNT_COLUMNS = ("target_calls", "police_calls", "team_calls", "phone_calls", "timed_dispatch",
                  "timed_scene", "untimed")
 GROUPS = ("program", "comparison")
+_ROLLUP = {r.table: r for r in ROLLUPS}
 
 
 class ImpactRefused(MetricError):
@@ -73,8 +86,10 @@ def load_program(con, jurisdiction: str) -> Program:
                    hours, days)
 
 
-def _group_sql(program: Program) -> tuple[str, list]:
-    """SQL naming each call's group, and its parameters (values bound, never spliced)."""
+def _group_sql(program: Program, hour: str = "hour(local_ts)",
+               weekday: str = "isodow(local_ts)") -> tuple[str, list]:
+    """SQL naming each call's group, and its parameters (values bound, never spliced).
+    ``hour`` and ``weekday``: the local hour and ISO weekday (a table's stored columns)."""
     kind = program.comparison
     if kind == "areas":
         return (f"CASE WHEN area IS NULL THEN NULL WHEN area {_in(program.coverage_areas)} "
@@ -85,10 +100,10 @@ def _group_sql(program: Program) -> tuple[str, list]:
         if (end - start) % 24 == 0:
             hours = "true"
         else:  # coverage may wrap past midnight (19 -> 7)
-            hours = ("hour(local_ts) >= ? AND hour(local_ts) < ?" if start < end
-                     else "(hour(local_ts) >= ? OR hour(local_ts) < ?)")
+            hours = (f"{hour} >= ? AND {hour} < ?" if start < end
+                     else f"({hour} >= ? OR {hour} < ?)")
         params = [start, end] if hours != "true" else []
-        return (f"CASE WHEN {hours} AND contains(?, isodow(local_ts)::VARCHAR) "
+        return (f"CASE WHEN {hours} AND contains(?, {weekday}::VARCHAR) "
                 "THEN 'program' ELSE 'comparison' END", params + [days])
     return "'program'", []
 
@@ -129,7 +144,8 @@ GROUP BY ALL ORDER BY ALL"""
 
 def hours_sql(program: Program, filters: Filters) -> tuple[str, list]:
     """(month, group) -> police busy hours and how their calls were timed (police calls only:
-    a second, narrower scan, run only when hours are asked for)."""
+    a second, narrower scan, run only when hours are asked for). Busy time is summed in whole
+    microseconds, exactly (``data.impact_tables``: the same sum its tables keep)."""
     group, group_params = _group_sql(program)
     where, params = _where(program, filters)
     sql = f"""
@@ -137,19 +153,94 @@ SELECT local_month, grp,
   count_if(basis = 'dispatch') AS timed_dispatch,
   count_if(basis = 'scene') AS timed_scene,
   count_if(basis IS NULL) AS untimed,
-  coalesce(sum(h) FILTER (WHERE basis IS NOT NULL), 0) AS police_hours
+  coalesce(sum(us) FILTER (WHERE basis IS NOT NULL), 0) / {US_PER_HOUR}.0 AS police_hours
 FROM (
-  SELECT local_month, {group} AS grp, h,
+  SELECT local_month, {group} AS grp, us,
     CASE WHEN {busy_ok("h")} THEN
       CASE WHEN {BUSY_FROM_SCENE} THEN 'scene' ELSE 'dispatch' END END AS basis
-  FROM (SELECT *, {BUSY_HOURS} AS h
+  FROM (SELECT *, {BUSY_HOURS} AS h, {BUSY_US} AS us
         FROM ({CALLS}) calls WHERE {where} AND responder = 'police'))
 GROUP BY ALL ORDER BY ALL"""
     return sql, group_params + params
 
 
-def data_days(con, jurisdiction: str) -> tuple[date | None, date | None]:
-    """The first and last local day of the jurisdiction's calls (of any type)."""
+# --------------------------------------------------------------------------------------------
+# The same rows from the maintained tables (data/aggregates.py, data/impact_tables.py)
+# --------------------------------------------------------------------------------------------
+
+def _tables(con, program: Program, filters: Filters) -> tuple[str, str] | None:
+    """(counts table, police time table) that hold what the series needs, or None: the rows
+    answer (a period not of whole months, hours compared within chosen categories or areas,
+    tables missing or not current, or ``rollup.rows_only``)."""
+    hours = program.comparison == "hours"
+    if rollup.reading_rows() or not rollup.whole_months(filters) or (
+            hours and (filters.categories or filters.areas)):
+        return None
+    counts = "calls_hourly" if hours else "calls_monthly"
+    if not (rollup.available(con, _ROLLUP[counts]) and impact_tables.current(con)):
+        return None
+    return counts, "police_time_monthly"
+
+
+def _table_where(program: Program, filters: Filters, flags: bool = True
+                 ) -> tuple[str, list]:
+    where = ["jurisdiction = ?"] + (["is_target", "public_initiated"] if flags else [])
+    params: list = [program.jurisdiction]
+    for op, day in ((">=", filters.date_from), ("<=", filters.date_to)):
+        if day:
+            where.append(f"local_month {op} ?")
+            params.append(day.year * 100 + day.month)
+    for column, values in (("category", filters.categories), ("area", filters.areas)):
+        if values:
+            where.append(f"{column} {_in(values)}")
+            params += list(values)
+    return " AND ".join(where), params
+
+
+def _table_group(program: Program) -> tuple[str, list]:
+    return _group_sql(program, "local_hour", "local_weekday")
+
+
+def series_table_sql(program: Program, filters: Filters, table: str) -> tuple[str, list]:
+    """``series_sql``'s rows, summed over a monthly counts table."""
+    group, group_params = _table_group(program)
+    where, params = _table_where(program, filters)
+    sql = f"""
+SELECT local_month, {group} AS grp,
+  sum(calls)::BIGINT AS target_calls,
+  coalesce(sum(calls) FILTER (WHERE responder = 'police'), 0)::BIGINT AS police_calls,
+  coalesce(sum(calls) FILTER (WHERE ar_responded), 0)::BIGINT AS team_calls,
+  coalesce(sum(calls) FILTER (WHERE responder = 'phone'), 0)::BIGINT AS phone_calls
+FROM {table}
+WHERE {where}
+GROUP BY ALL ORDER BY ALL"""
+    return sql, group_params + params
+
+
+def hours_table_sql(program: Program, filters: Filters, table: str) -> tuple[str, list]:
+    """``hours_sql``'s rows, summed over the police time table (which holds target-type,
+    public-initiated calls only)."""
+    group, group_params = _table_group(program)
+    where, params = _table_where(program, filters, flags=False)
+    sql = f"""
+SELECT local_month, {group} AS grp,
+  sum(timed_dispatch)::BIGINT AS timed_dispatch,
+  sum(timed_scene)::BIGINT AS timed_scene,
+  (sum(police_calls) - sum(timed_dispatch) - sum(timed_scene))::BIGINT AS untimed,
+  sum(busy_us) / {US_PER_HOUR}.0 AS police_hours
+FROM {table}
+WHERE {where}
+GROUP BY ALL ORDER BY ALL"""
+    return sql, group_params + params
+
+
+def data_days(con, jurisdiction: str, tables: bool = False
+              ) -> tuple[date | None, date | None]:
+    """The first and last local day of the jurisdiction's calls (of any type); with
+    ``tables``, from each month's first and last call (``calls_span``)."""
+    if tables:
+        return con.execute("SELECT min(first_local)::DATE, max(last_local)::DATE "
+                           "FROM calls_span WHERE jurisdiction = ?", [jurisdiction]).fetchone()
     return con.execute("SELECT min(received_local)::DATE, max(received_local)::DATE FROM calls "
                        "WHERE jurisdiction = ?", [jurisdiction]).fetchone()
 
@@ -163,7 +254,8 @@ def monthly_series(con, program: Program, filters: Filters, hours: bool = True
     1st, 'post'), group, the COUNT_COLUMNS and police_hours. Without ``hours`` the hours and
     timing columns are NaN (not counted).
     """
-    first, last = data_days(con, program.jurisdiction)
+    tables = _tables(con, program, filters)
+    first, last = data_days(con, program.jurisdiction, tables is not None)
     if first is None:
         raise ImpactRefused(f"{program.jurisdiction} has no calls in the database: upload its "
                             "CAD export on the Data page.")
@@ -174,10 +266,14 @@ def monthly_series(con, program: Program, filters: Filters, hours: bool = True
     groups = GROUPS if program.comparison else ("program",)
     months = _calendar(lo, hi, program.launch_date)
     out = months.merge(pd.DataFrame({"group": groups}), how="cross")
-    for make, wanted in ((series_sql, True), (hours_sql, hours)):
-        if wanted:
-            out = out.merge(_fetch(con, *make(program, filters)), on=["idx", "group"],
-                            how="left")
+    if tables is None:
+        queries = [series_sql(program, filters)] + ([hours_sql(program, filters)] if hours
+                                                    else [])
+    else:
+        queries = [series_table_sql(program, filters, tables[0])] + (
+            [hours_table_sql(program, filters, tables[1])] if hours else [])
+    for sql, params in queries:
+        out = out.merge(_fetch(con, sql, params), on=["idx", "group"], how="left")
     for col in COUNT_COLUMNS:
         if col in out:
             out[col] = out[col].fillna(0).astype("int64")

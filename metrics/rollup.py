@@ -175,3 +175,8 @@ def merged(rows: list[dict], counted: list[dict], by: tuple[str, ...]) -> list[d
         for k in names - row.keys():
             row[k] = 0 if k.startswith("k_") or k.endswith(("_n", "_missing")) else None
     return list(out.values())
+
+
+def reading_rows() -> bool:
+    """Whether requests must read the rows here (within ``rows_only``)."""
+    return _ROWS_ONLY.get()

@@ -1,10 +1,10 @@
 """Work the server does once, before its first viewer of a chart would wait for it.
 
-Python imports Plotly, pandas and Arrow lazily (and statsmodels, for the Impact page, is
-started in the background), and Plotly builds its validators the first
-time a figure is laid out: about a second, paid otherwise by whoever opens the first chart
-page after the server starts. ``warm_up`` runs from the router on the first script run, and
-then sets what it loaded aside from the garbage collector.
+Python imports Plotly, pandas and Arrow lazily (and statsmodels, for the Impact page, and the
+Plan page's compiled simulation are started in the background), and Plotly builds its
+validators the first time a figure is laid out: about a second, paid otherwise by whoever
+opens the first chart page after the server starts. ``warm_up`` runs from the router on the
+first script run, and then sets what it loaded aside from the garbage collector.
 """
 from __future__ import annotations
 
@@ -41,6 +41,8 @@ def warm_up() -> None:
 
 
 def _import_statistics() -> None:
+    from metrics.capacity import queue
     from metrics.impact import _statsmodels
 
     _statsmodels()
+    queue.warm_up()  # the Plan page's simulation: numba's import and compiled code, loaded

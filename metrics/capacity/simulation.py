@@ -8,6 +8,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from ..errors import CapacityError
+from . import queue
 from .schedules import DAYS, HOURS_PER_WEEK, MAX_TEAMS, WEEK_S, Schedule
 from .workload import Workload, hour_of_week
 
@@ -123,6 +124,15 @@ class _Plan:
 
 
 def _loss_queue(times: np.ndarray, on_duty: np.ndarray, service: np.ndarray, wait: float):
+    """One run: which calls a team took (1.0) and how many waited for one: compiled
+    (metrics/capacity/queue.py), else ``_loss_queue_python``; the same answer."""
+    if queue.COMPILED:
+        return queue.loss_queue(times, on_duty, service, wait)
+    return _loss_queue_python(times, on_duty, service, wait)
+
+
+def _loss_queue_python(times: np.ndarray, on_duty: np.ndarray, service: np.ndarray,
+                       wait: float):
     """One run: which calls a team took (1.0) and how many waited for one.
 
     Calls are taken in order of arrival (first come, first served). ``busy`` holds the times
@@ -202,7 +212,7 @@ def erlang_by_hour(workload: Workload, schedule: Schedule, *,
     the mean service time, its teams; Erlang B (no wait) or C (with a wait) per hour and the
     call-weighted share over the week. Ignores calls carried over from one hour to the next."""
     service = workload.service_minutes_mean + extra_minutes
-    calls = np.bincount(hour_of_week(workload.arrivals), minlength=HOURS_PER_WEEK)
+    calls = workload.calls_by_hour
     load = calls / workload.weeks * service / 60
     share = _served_share(np.asarray(schedule.teams), load, service, max_wait_minutes)
     total = calls.sum()
@@ -219,6 +229,12 @@ def _served_share(teams: np.ndarray, load: np.ndarray, service: float, wait: flo
     for n in range(1, int(teams.max(initial=0)) + 1):
         b = load * b / (n + load * b)
         blocked = np.where(teams == n, b, blocked)
+    return _share(teams, load, blocked, service, wait)
+
+
+def _share(teams: np.ndarray, load: np.ndarray, blocked: np.ndarray, service: float,
+           wait: float) -> np.ndarray:
+    """``_served_share`` from each hour's blocking probability ``blocked``."""
     share = np.where(teams > 0, 1 - blocked, 0.0)
     if wait > 0:
         stable = teams > load
@@ -281,12 +297,23 @@ def smallest_schedule(workload: Workload, target: float, hours=(0, 24), days: st
 
 
 def _erlang_guess(workload, target, hours, days, plan) -> int:
-    """The fewest teams whose Erlang-by-hour coverage reaches ``target``: the search's start."""
+    """The fewest teams whose Erlang-by-hour coverage reaches ``target``: the search's start.
+
+    ``erlang_by_hour`` for 1, 2, 3 ... teams on the hours given, with Erlang B's recursion
+    carried from k - 1 teams to k instead of begun again for each k: the same operations on
+    the same numbers (B(k) is the k-th step either way), a k-th of the work."""
     on = np.asarray(Schedule.uniform(1, hours, days).teams)
+    service = workload.service_minutes_mean + plan.extra
+    calls = workload.calls_by_hour
+    load = calls / workload.weeks * service / 60
+    total = calls.sum()
+    b, unused = np.ones_like(load, dtype=float), np.ones_like(load, dtype=float)
     for k in range(1, MAX_TEAMS + 1):
-        e = erlang_by_hour(workload, Schedule(tuple(int(x) for x in on * k)),
-                           extra_minutes=plan.extra, max_wait_minutes=plan.wait_minutes)
-        if e["coverage"] >= target:
+        b = load * b / (k + load * b)
+        teams = on * k
+        share = _share(teams, load, np.where(teams == k, b, unused), service,
+                       plan.wait_minutes)
+        if (float((share * calls).sum() / total) if total else 0.0) >= target:
             return k
     return MAX_TEAMS
 

@@ -2,18 +2,25 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from datetime import date, datetime, timedelta
 
 import numpy as np
 
+from data import impact_tables
+from data.aggregates import ROLLUPS
+
+from .. import rollup
 from ..errors import CapacityError
+from ..request import Filters
 from ..sql import period_where
-from .schedules import WEEK_S
+from .schedules import HOURS_PER_WEEK, WEEK_S
 
 MAX_WEEKS = 52          # a year of arrivals: enough for seasons, bounded for the page's budget
 MAX_ARRIVALS = 15_000   # fewer weeks for a busier jurisdiction: each run costs ~1 us a call
 MIN_DURATIONS = 20      # fewer durations than this describe no distribution
-MAX_SERVICE_MIN = 720   # a duration over 12 hours is a record left open, not a call
+MAX_SERVICE_MIN = impact_tables.MAX_SERVICE_MIN  # longer: a record left open
+_CALLS_MONTHLY = next(r for r in ROLLUPS if r.table == "calls_monthly")
 
 
 @dataclass(frozen=True)
@@ -41,6 +48,12 @@ class Workload:
     eligible: np.ndarray = field(repr=False, default=None)
     responded: np.ndarray = field(repr=False, default=None)
     no_team: np.ndarray = field(repr=False, default=None)
+
+    @cached_property
+    def calls_by_hour(self) -> np.ndarray:
+        """Arrivals per hour of the week (168), counted once: the reverse search's Erlang
+        guesses ask for them hundreds of times."""
+        return np.bincount(hour_of_week(self.arrivals), minlength=HOURS_PER_WEEK)
 
     @property
     def durations(self) -> int:
@@ -93,9 +106,7 @@ def load_workload(con, request: CapacityRequest) -> Workload:
     """Arrivals of the latest whole weeks (at most ``max_weeks``, about ``MAX_ARRIVALS``
     calls) with their calibration flags, and the service histogram: two scans of the calls."""
     where, params = _where(request)
-    n, first, last = con.execute(
-        f"SELECT count(*), min(c.received_local), max(c.received_local) FROM calls c "
-        f"WHERE {where}", params).fetchone()
+    n, first, last = _extent(con, request, where, params)
     if not n:
         raise CapacityError(
             f"{request.jurisdiction} has no eligible-type calls in this period: mark call "
@@ -116,9 +127,12 @@ def load_workload(con, request: CapacityRequest) -> Workload:
         f"AS e, coalesce(c.ar_responded, false) AS r, NOT coalesce(c.ar_responded, false) AND "
         f"regexp_matches(lower(coalesce(c.not_served_reason, '')), ?) AS nt FROM calls c "
         f"WHERE {where} "
+        # The months too (stored with each call): implied by the times, but a plain integer
+        # column DuckDB skips row groups on (half the scan's time at 100 million calls).
+        "AND c.received_month BETWEEN ? AND ? "
         "AND c.received_local >= make_timestamp(?::BIGINT * 1000000) "
         "AND c.received_local < make_timestamp(?::BIGINT * 1000000) ORDER BY t",
-        [_NO_TEAM] + params + [start, end]).fetchnumpy()
+        [_NO_TEAM] + params + [_month_of(start), _month_of(end - 1), start, end]).fetchnumpy()
     minutes, counts, source = _service_histogram(con, request, where, params)
     flags = {k: np.asarray(got[c], dtype=bool) for k, c in
              (("eligible", "e"), ("responded", "r"), ("no_team", "nt"))}
@@ -126,24 +140,56 @@ def load_workload(con, request: CapacityRequest) -> Workload:
                     int(weeks), minutes, counts, source, int(n), **flags)
 
 
+def _tables_answer(con, request: CapacityRequest) -> bool:
+    """Whether the maintained tables (data/impact_tables.py) answer ``request``: whole months,
+    no area or category filter, the tables current."""
+    filters = Filters(date_from=request.date_from, date_to=request.date_to)
+    return not (request.areas or request.categories
+                or rollup.reading_rows() or not rollup.whole_months(filters)
+                or not (rollup.available(con, _CALLS_MONTHLY) and impact_tables.current(con)))
+
+
+def _months(request: CapacityRequest, clauses: list, values: list) -> tuple[list, list]:
+    for op, day in ((">=", request.date_from), ("<=", request.date_to)):
+        if day:
+            clauses.append(f"local_month {op} ?")
+            values.append(day.year * 100 + day.month)
+    return clauses, values
+
+
+def _extent(con, request: CapacityRequest, where: str, params: list):
+    """(eligible-type calls in the period, the first, the last): from the maintained
+    ``calls_span`` (data/impact_tables.py) for whole months without area or category
+    filters, else from the calls; the same three values."""
+    if not _tables_answer(con, request):
+        return con.execute(f"SELECT count(*), min(c.received_local), max(c.received_local) "
+                           f"FROM calls c WHERE {where}", params).fetchone()
+    clauses, values = _months(request, ["jurisdiction = ?", "eligible_type"],
+                              [request.jurisdiction])
+    return con.execute(
+        "SELECT coalesce(sum(calls), 0)::BIGINT, min(first_local), max(last_local) "
+        f"FROM calls_span WHERE {' AND '.join(clauses)}", values).fetchone()
+
+
 def _service_histogram(con, request, where, params):
-    minutes = "round((epoch(cleared_at) - epoch(dispatched_at)) / 60)"
-    valid = (f"dispatched_at IS NOT NULL AND cleared_at > dispatched_at "
-             f"AND epoch(cleared_at) - epoch(dispatched_at) <= {MAX_SERVICE_MIN * 60}")
+    minutes, valid = impact_tables.SERVICE_MINUTES, impact_tables.SERVICE_VALID
     period, values = period_where("requested_local", request.date_from, request.date_to)
     team_where, team_params = ["jurisdiction = ?", valid, *period], [request.jurisdiction,
                                                                      *values]
     if request.areas:
         team_where.append("list_contains(?::VARCHAR[], area)")
         team_params.append(list(request.areas))
+    team = (f"SELECT {minutes} AS m, count(*) AS n FROM responses "
+            f"WHERE {' AND '.join(team_where)} GROUP BY 1", team_params)
+    if _tables_answer(con, request):
+        team = _team_minutes(request)
     police_valid = valid.replace("dispatched_at", "c.dispatched_at").replace("cleared_at",
                                                                            "c.cleared_at")
-    for source, sql, args in (
-            ("team records", f"SELECT {minutes} AS m, count(*) AS n FROM responses "
-                             f"WHERE {' AND '.join(team_where)} GROUP BY 1", team_params),
-            ("police busy time", f"SELECT {minutes} AS m, count(*) AS n FROM calls c "
-                                 f"WHERE {where} AND c.responder = 'police' AND "
-                                 f"{police_valid} GROUP BY 1", params)):
+    for source, (sql, args) in (
+            ("team records", team),
+            ("police busy time", (f"SELECT {minutes} AS m, count(*) AS n FROM calls c "
+                                  f"WHERE {where} AND c.responder = 'police' AND "
+                                  f"{police_valid} GROUP BY 1", params))):
         hist = con.execute(sql + " ORDER BY 1", args).fetchnumpy()
         if hist["n"].sum() >= MIN_DURATIONS:
             return (np.asarray(hist["m"], dtype=float), np.asarray(hist["n"], dtype=np.int64),
@@ -153,6 +199,20 @@ def _service_histogram(con, request, where, params):
         "in the team's records or on police-handled calls of the eligible types in this "
         "period, so how long a call keeps a team busy is unknown. Import calls with dispatch "
         "and clear times, or widen the period.")
+
+
+def _team_minutes(request: CapacityRequest) -> tuple[str, list]:
+    """The team's service-time histogram summed over ``team_service_minutes``."""
+    clauses, values = ["jurisdiction = ?", "minutes IS NOT NULL"], [request.jurisdiction]
+    clauses, values = _months(request, clauses, values)
+    return (f"SELECT minutes AS m, sum(responses)::BIGINT AS n FROM team_service_minutes "
+            f"WHERE {' AND '.join(clauses)} GROUP BY 1", values)
+
+
+def _month_of(epoch_s: int) -> int:
+    """The month (2025 * 100 + 3) of a local wall-clock epoch second, as calls store it."""
+    d = datetime(1970, 1, 1) + timedelta(seconds=int(epoch_s))
+    return d.year * 100 + d.month
 
 
 def _epoch(d: date) -> int:
