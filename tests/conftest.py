@@ -95,6 +95,19 @@ def pytest_configure(config):
     _CONFIG.append(config)
 
 
+@pytest.fixture(scope="session")
+def cli_demo(tmp_path_factory):
+    """`python -m data demo` run once, for the tests of that command (test_demo.py,
+    test_cli_cost.py): its database and its click result. Those tests run the command on it
+    again only where it must refuse, which changes nothing."""
+    from click.testing import CliRunner
+
+    from data.cli import cli
+
+    db = tmp_path_factory.mktemp("cli-demo") / "demo.duckdb"
+    return db, CliRunner().invoke(cli, ["demo", "--db", str(db)])
+
+
 def expected_connection(demo_db: Path):
     """A read-only connection to the copy beside ``demo_database``'s database."""
     return connect(demo_db.parent / "expected.duckdb", read_only=True)
