@@ -3,11 +3,12 @@ from __future__ import annotations
 
 import hashlib
 import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
 
-from data.connection import connect
+from data.connection import connect, person_key_path
 from data.schema import data_tables
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -39,17 +40,72 @@ def realdata():
 def demo_database(folder: Path, *, costs: bool = False) -> Path:
     """The demo cohort (seed 0) in ``folder/demo.duckdb`` for the app, and the same database
     beside it as ``expected.duckdb`` for a test's own queries (``expected_connection``)."""
-    from data.demo import populate_demo
-
-    path = folder / "demo.duckdb"
-    con = connect(path)
-    populate_demo(con, seed=0)
+    path = demo_copy(folder / "demo.duckdb")
     if costs:  # through the costs import kind, as `python -m data demo` does
         from data.costs import load_demo_costs
+        con = connect(path)
         load_demo_costs(con)
-    con.close()  # checkpointed: the copy below is the same database
+        con.close()  # checkpointed: the copy below is the same database
     shutil.copyfile(path, folder / "expected.duckdb")
     return path
+
+
+def demo_copy(path: Path) -> Path:
+    """A database of its own at ``path`` holding the demo cohort (seed 0), with its person-key
+    secret: a copy of the one cohort built per session through the importer (20 files, about
+    21 s of CPU each time). Tests of the demo load itself (tests/test_demo.py) build their own."""
+    template = _demo_template()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(template, path)
+    # The key hashed the person identifiers: a later import into the copy must hash with it.
+    key, own_key = person_key_path(template), person_key_path(path)
+    if key != own_key and key.exists():
+        own_key.parent.mkdir(parents=True, exist_ok=True)
+        own_key.parent.chmod(0o700)
+        shutil.copyfile(key, own_key)
+        own_key.chmod(0o600)
+    return path
+
+
+_TEMPLATE: list[Path] = []
+
+
+def _demo_template() -> Path:
+    if not _TEMPLATE:
+        from data.demo import populate_demo
+
+        path = _session_tmp("demo-template") / "demo.duckdb"
+        con = connect(path)
+        populate_demo(con, seed=0)
+        con.close()  # checkpointed: a file copy is the whole database
+        path.chmod(0o444)  # copied, never opened for writing
+        _TEMPLATE.append(path)
+    return _TEMPLATE[0]
+
+
+def _session_tmp(name: str) -> Path:
+    factory = getattr(_CONFIG[0], "_tmp_path_factory", None) if _CONFIG else None
+    return factory.mktemp(name) if factory else Path(tempfile.mkdtemp(prefix=name))
+
+
+_CONFIG: list = []
+
+
+def pytest_configure(config):
+    _CONFIG.append(config)
+
+
+@pytest.fixture(scope="session")
+def cli_demo(tmp_path_factory):
+    """`python -m data demo` run once, for the tests of that command (test_demo.py,
+    test_cli_cost.py): its database and its click result. Those tests run the command on it
+    again only where it must refuse, which changes nothing."""
+    from click.testing import CliRunner
+
+    from data.cli import cli
+
+    db = tmp_path_factory.mktemp("cli-demo") / "demo.duckdb"
+    return db, CliRunner().invoke(cli, ["demo", "--db", str(db)])
 
 
 def expected_connection(demo_db: Path):

@@ -117,14 +117,13 @@ def test_a_bad_amount_is_named_and_nothing_is_written(db):
     assert r.output == "No imports yet.\n"
 
 
-def test_demo_command_loads_the_cohort_costs_through_the_costs_kind(tmp_path):
+def test_demo_command_loads_the_cohort_costs_through_the_costs_kind(cli_demo):
     """`python -m data demo` imports data/demo_costs.csv as one costs file per jurisdiction."""
     import csv
 
     from data.costs import DEMO_COSTS
 
-    db = tmp_path / "demo.duckdb"
-    r = CliRunner().invoke(data_cli, ["demo", "--db", str(db)])
+    db, r = cli_demo  # `demo --db` (conftest.py)
     assert r.exit_code == 0, r.output
     with open(DEMO_COSTS, newline="") as f:
         lines = list(csv.DictReader(f))

@@ -129,11 +129,10 @@ def test_failure_rolls_back_everything(con, monkeypatch):
 
 
 @pytest.mark.slow  # over 10 s: left out of make test-fast
-def test_cli_demo_command(tmp_path):
+def test_cli_demo_command(cli_demo):
     from data.cli import cli
 
-    db = tmp_path / "cli.duckdb"
-    result = CliRunner().invoke(cli, ["demo", "--db", str(db)])
+    db, result = cli_demo  # `demo --db` (conftest.py)
     assert result.exit_code == 0, result.output
     assert "Loaded the demo cohort" in result.output and "calls" in result.output
     again = CliRunner().invoke(cli, ["demo", "--db", str(db), "--if-empty"])

@@ -6,16 +6,16 @@ import pytest
 
 from service import access, guarded
 from data.connection import connect
-from data.demo import populate_demo
 from metrics import catalog
+
+from conftest import demo_copy
 
 OWN = "Riverton"
 
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
-    c = connect(tmp_path_factory.mktemp("scope") / "demo.duckdb")
-    populate_demo(c, seed=0)
+    c = connect(demo_copy(tmp_path_factory.mktemp("scope") / "demo.duckdb"))
     access.add_person(c, access.LOCAL, "v@example.org")
     access.grant(c, access.LOCAL, "v@example.org", "viewer", OWN)
     yield c

@@ -12,8 +12,9 @@ from streamlit.testing.v1 import AppTest
 
 from service import access
 from data.connection import connect
-from data.demo import populate_demo
 from metrics import catalog
+
+from conftest import demo_copy
 
 DASHBOARD = str(Path(__file__).resolve().parent.parent / "dashboard.py")
 AUTH = {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret": "s" * 40,
@@ -26,9 +27,8 @@ BACKUP = "Team response → police back-up requested"
 
 @pytest.fixture(scope="module")
 def db(tmp_path_factory):
-    path = tmp_path_factory.mktemp("viewer") / "demo.duckdb"
+    path = demo_copy(tmp_path_factory.mktemp("viewer") / "demo.duckdb")
     con = connect(path)
-    populate_demo(con, seed=0)
     # Millbrook's newest record runs past everyone else's.
     con.execute("UPDATE calls SET received_local = received_local + INTERVAL 400 DAY "
                 "WHERE jurisdiction = 'Millbrook' AND call_id = (SELECT max(call_id) FROM "

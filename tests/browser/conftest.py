@@ -38,14 +38,11 @@ def _wait_for_server(proc, url, log: Path, timeout=60):
 
 
 def _demo_database(folder: Path) -> Path:
-    from data.connection import connect
-    from data.demo import populate_demo
+    """The demo cohort (seed 0) in ``folder/demo.duckdb``, with its person key: a copy of the
+    one built per session (tests/conftest.py ``demo_copy``)."""
+    from conftest import demo_copy
 
-    path = folder / "demo.duckdb"
-    con = connect(path)
-    populate_demo(con, seed=0)
-    con.close()
-    return path
+    return demo_copy(folder / "demo.duckdb")
 
 
 def start_server(db: Path):

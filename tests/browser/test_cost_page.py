@@ -12,13 +12,12 @@ pytestmark = pytest.mark.playwright
 
 @pytest.fixture(scope="module")
 def cost_server(tmp_path_factory):
+    from conftest import demo_copy
     from data.connection import connect
     from data.costs import load_demo_costs
-    from data.demo import populate_demo
 
-    db = tmp_path_factory.mktemp("cost") / "demo.duckdb"
+    db = demo_copy(tmp_path_factory.mktemp("cost") / "demo.duckdb")
     con = connect(db)
-    populate_demo(con, seed=0)
     load_demo_costs(con)  # as `python -m data demo` does
     con.close()
     proc, url = start_server(db)

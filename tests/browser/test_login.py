@@ -47,11 +47,11 @@ def _database(folder: Path, demo: bool = False) -> Path:
     from data.connection import connect
 
     path = folder / "login.duckdb"
-    con = connect(path)
     if demo:
-        from data.demo import populate_demo
+        from conftest import demo_copy
 
-        populate_demo(con, seed=0)
+        demo_copy(path)
+    con = connect(path)
     access.add_person(con, access.LOCAL, ANA, "Ana Analyst")
     access.grant(con, access.LOCAL, ANA, "analyst", "Springfield")
     con.close()
