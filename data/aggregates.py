@@ -106,6 +106,12 @@ ROLLUPS = (
         ("person", "person", "INTEGER", "The person's number (data/people_numbers.py); NULL: "
          "responses without a person key")),
         "Team responses per month, jurisdiction and person", rows=people_numbers.ROWS),
+    # The same over all time (no month): what a request with no period asks, the pages'
+    # default, with one row per person and jurisdiction and nothing to sum first.
+    Rollup("people_total", "responses", (
+        _JURISDICTION,
+        ("person", "person", "INTEGER", "As in people_monthly")),
+        "Team responses per jurisdiction and person, over all time", rows=people_numbers.ROWS),
     Rollup("referrals_monthly", "referrals", (
         _JURISDICTION, _MONTH,
         *((c, c, "VARCHAR", "") for c in ("service_type", "status", "race_ethnicity",
@@ -165,6 +171,7 @@ def refresh(con, jurisdiction: str | None = None, source: str = "calls",
     if jurisdiction is not None:
         clauses.append("jurisdiction = ?")
         params.append(jurisdiction)
+    whole = (" AND ".join(clauses) or "true", list(params))  # the jurisdiction's every month
     if months is not None:
         clauses.append("(list_contains(?::INTEGER[], local_month)"
                        f"{' OR local_month IS NULL' if months[1] else ''})")
@@ -174,8 +181,10 @@ def refresh(con, jurisdiction: str | None = None, source: str = "calls",
         people_numbers.number_new(con, jurisdiction)  # before people_monthly reads them
     for r in ROLLUPS:
         if r.source == source and table in (None, r.table):
-            con.execute(f"DELETE FROM {r.table} WHERE {where}", params)
-            con.execute(f"INSERT INTO {r.table} {_fresh(r, where)}", params)
+            # A table over all time (no month) is counted again for the whole jurisdiction.
+            w, p = (where, params) if "local_month" in r.names else whole
+            con.execute(f"DELETE FROM {r.table} WHERE {w}", p)
+            con.execute(f"INSERT INTO {r.table} {_fresh(r, w)}", p)
     if table is None:  # the source's histograms of durations and Impact and Plan tables too
         duration_tables.refresh(con, source, where, params)
         impact_tables.refresh(con, where, params, source)

@@ -23,14 +23,24 @@ from .sources import DIMENSIONS
 from .sql import labelled
 
 TABLE = next(r for r in ROLLUPS if r.table == "people_monthly")
+# Each person's responses per jurisdiction over all time: a request with no period (the
+# pages' default) grouped by jurisdiction at most reads it as it is, one row per person.
+TOTAL = next(r for r in ROLLUPS if r.table == "people_total")
 DIMS = ("jurisdiction", "month", "quarter", "year")
 
 
 def answers(con, by: tuple[str, ...], filters: Filters) -> bool:
-    """Whether ``people_monthly`` answers people and repeat contacts grouped by ``by``."""
+    """Whether ``people_monthly`` (and, with no period, ``people_total``) answers people and
+    repeat contacts grouped by ``by``."""
     return (not rollup.rows_forced() and rollup.whole_months(filters)
             and set(by) <= set(DIMS) and not filters.areas and not filters.teams
-            and rollup.available(con, TABLE))
+            and rollup.available(con, TABLE)
+            and (bool(filters.date_from or filters.date_to) or rollup.available(con, TOTAL)))
+
+
+def _all_time(by, filters: Filters) -> bool:
+    """Whether ``people_total`` answers: no period, grouped by jurisdiction at most."""
+    return not (filters.date_from or filters.date_to) and set(by) <= {"jurisdiction"}
 
 
 def build_sql(levels: list[tuple[str, ...]], filters: Filters, thresholds: list[int]
@@ -69,10 +79,17 @@ def build_sql(levels: list[tuple[str, ...]], filters: Filters, thresholds: list[
             f"GROUP BY {keys}person)")
         selects.append(f"SELECT {mask} AS set_mask, {''.join(g + ', ' for g in groups)}"
                        f"{counts} FROM {rows}{group}")
-    once = " MATERIALIZED" if len(levels) > 1 else ""
-    sql = (f"-- people from the maintained table {TABLE.table} (data/aggregates.py), "
-           "not the rows\n"
-           f"WITH per_group AS{once} (SELECT {finest}, sum({TABLE.count}) AS contacts "
-           f"FROM {TABLE.table} WHERE {' AND '.join(clauses) or 'true'} GROUP BY ALL)\n"
-           + "\nUNION ALL\n".join(selects))
+    where = " AND ".join(clauses) or "true"
+    all_time = _all_time(dims, filters)
+    table = TOTAL.table if all_time else TABLE.table
+    if all_time and dims:
+        # people_total holds each person's contacts per jurisdiction already: nothing to sum.
+        per_group, once = f"SELECT {finest}, {TOTAL.count} AS contacts FROM {table} WHERE " \
+            f"{where}", ""
+    else:
+        per_group = (f"SELECT {finest}, sum({TABLE.count}) AS contacts FROM {table} "
+                     f"WHERE {where} GROUP BY ALL")
+        once = " MATERIALIZED" if len(levels) > 1 else ""
+    sql = (f"-- people from the maintained table {table} (data/aggregates.py), not the rows\n"
+           f"WITH per_group AS{once} ({per_group})\n" + "\nUNION ALL\n".join(selects))
     return labelled(sql, dims), params

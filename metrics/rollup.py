@@ -95,9 +95,10 @@ def choose(source: str, metrics: list[Metric], by: tuple[str, ...], filters: Fil
         return None, []
     counted = [m for m in metrics if m.kind in _COUNTED and m.table == source]
     needed = set().union(*(_dimension_columns(d) for d in by), filter_columns(source, filters))
+    dated = bool(filters.date_from or filters.date_to)
     for r in (r for r in ROLLUPS if r.source == source):
         have = set(r.names)
-        if not needed <= have:
+        if not needed <= have or (dated and "local_month" not in have):
             continue
         fits = [m for m in counted if _columns_read(m) <= have]
         if fits:

@@ -116,7 +116,13 @@ def test_hand_worked_people_and_referrals(con, tmp_path):
     _import(con, tmp_path, RUNS_J, RESPONSES, "responses")
     _import(con, tmp_path, RUNS_K, RESPONSES, "responses", "K")
     _import(con, tmp_path, REFS, REFERRALS, "referrals")
-    assert "FROM people_monthly" in explain(MetricRequest(PEOPLE, ("jurisdiction",)))
+    # No period (the pages' default): each person's contacts over all time, as kept.
+    assert "FROM people_total" in explain(MetricRequest(PEOPLE, ("jurisdiction",)))
+    assert "FROM people_total" in explain(MetricRequest(PEOPLE, ()))
+    months = Filters(date_from=date(2025, 3, 1), date_to=date(2025, 4, 30))
+    sql = explain(MetricRequest(PEOPLE, ("jurisdiction",), months))
+    assert "FROM people_monthly" in sql and "people_total" not in sql
+    assert "FROM people_monthly" in explain(MetricRequest(PEOPLE, ("jurisdiction", "month")))
     for ids in (REFERRAL_METRICS, ("E2_30", "E2_90")):   # the maturity flags are columns
         sql = explain(MetricRequest(ids, ("month",)))
         assert "FROM referrals_monthly" in sql and "FROM referrals f" not in sql, ids
@@ -197,15 +203,16 @@ def test_a_new_table_is_counted_beside_tables_already_counted(db_path, tmp_path)
     _import(con, tmp_path, RUNS_J, RESPONSES, "responses")
     _import(con, tmp_path, REFS, REFERRALS, "referrals")
     # As a database from before these two tables: the others are counted, these not there.
-    for table in ("people_monthly", "referrals_monthly", "person_numbers"):
+    for table in ("people_monthly", "people_total", "referrals_monthly", "person_numbers"):
         con.execute(f"DROP TABLE {table}")
     con.close()
     con = connect(db_path)
     try:
         assert con.execute("SELECT sum(responses) FROM people_monthly").fetchone()[0] == 13
+        assert con.execute("SELECT sum(responses) FROM people_total").fetchone()[0] == 13
         assert con.execute("SELECT sum(referrals) FROM referrals_monthly").fetchone()[0] == 6
         assert aggregates.stale_groups(con) == 0
-        assert "FROM people_monthly" in explain(MetricRequest(PEOPLE, ()))
+        assert "FROM people_total" in explain(MetricRequest(PEOPLE, ()))
     finally:
         con.close()
 
