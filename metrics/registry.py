@@ -44,6 +44,8 @@ COUNTS: dict[str, Count] = {
     "calls_public_ar": Count("calls", "public_initiated AND ar_responded",
                              "public-initiated calls the team responded to"),
     "calls_phone": Count("calls", "responder = 'phone'", "calls resolved by phone"),
+    "calls_eligible_phone": Count("calls", "eligible AND responder = 'phone'",
+                                  "eligible calls resolved by phone"),
     "calls_unmapped": Count("calls", "type_unmapped", "calls whose type is not in the crosswalk"),
     "responses": Count("responses", None, "team responses"),
     "responses_contact_known": Count("responses", "contact_made IS NOT NULL",
@@ -182,9 +184,9 @@ REGISTRY: tuple[Metric, ...] = (
       "calls_eligible_not_served", "calls_eligible", additive=True,
       caveats="NYC audit: 35% unserved and reasons untracked. 'not recorded' is a reason too.",
       source=GPL),
-    M("B4", "Resolved by phone", 2, "proportion", "Calls resolved by a clinician in the 911 "
-      "centre without dispatch, as a share of eligible calls.", "share", "calls_phone",
-      "calls_eligible", additive=True, source=GPL),
+    M("B4", "Resolved by phone", 2, "proportion", "Eligible calls resolved by a clinician in the "
+      "911 centre without dispatch, as a share of eligible calls.", "share",
+      "calls_eligible_phone", "calls_eligible", additive=True, source=GPL),
     M("C1", "Call processing time", 1, "duration", "Minutes from call received to first "
       "dispatch, all calls.", "minutes", duration=Duration("calls", "received_at",
                                                              "dispatched_at"),

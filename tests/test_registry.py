@@ -1,4 +1,5 @@
 """The registry checks itself, and the methodology cannot drift from it."""
+import re
 from datetime import date
 from pathlib import Path
 
@@ -169,3 +170,33 @@ def test_levels_without_data_give_the_ungrouped_zero_row(small_demo):
     assert got[("area",)] == []
     assert _canon(got[()]) == _canon(compute(small_demo, MetricRequest(request.metrics, (),
                                                                        nothing)))
+
+
+def test_every_share_counts_a_subset_of_its_base():
+    """A proportion's numerator must count only records its denominator counts: B4 once
+    counted every call resolved by phone over the eligible calls, and a jurisdiction whose
+    phone-resolved calls were mostly not eligible got a share above 1 (a math domain error
+    in its interval, issue 25's 10-million-call run). Checked over every combination of the
+    values the conditions read, NULL included, by DuckDB itself."""
+    import duckdb
+
+    from metrics.registry import COUNTS, REGISTRY, Kind
+
+    values = {"responder": ["'police'", "'phone'", "'alternative'", "NULL"],
+              "transport_destination": ["'none'", "'emergency_department'", "'crisis_center'",
+                                        "'sobering_detox'", "'shelter'", "'other'", "NULL"]}
+    con = duckdb.connect()
+    for m in REGISTRY:
+        if m.kind not in (Kind.PROPORTION, Kind.RATE_PER_1000):
+            continue
+        num, den = COUNTS[m.numerator], COUNTS[m.denominator]
+        assert num.source == den.source, m.id
+        text = f"{num.where or 'true'} {den.where or 'true'}"
+        cols = sorted({w for w in re.findall(r"[a-z_][a-z_0-9]*", re.sub(r"'[^']*'", "", text))
+                       if w not in {"and", "or", "not", "is", "null", "true", "false", "in"}})
+        grid = " CROSS JOIN ".join(
+            f"(SELECT unnest([{', '.join(values.get(c, ['true', 'false', 'NULL']))}]) AS {c})"
+            for c in cols)
+        leak = con.execute(f"SELECT count(*) FROM {grid} WHERE coalesce({num.where or 'true'}, "
+                           f"false) AND NOT coalesce({den.where or 'true'}, false)").fetchone()[0]
+        assert leak == 0, f"{m.id}: {num.where!r} counts records {den.where!r} does not"
