@@ -16,13 +16,12 @@ import duckdb
 import streamlit as st
 
 from data.errors import DataError
-from ui import auth, cache, filters, messages, presenter, priority, privacy
+from ui import auth, cache, filters, messages, presenter, privacy
 from ui.warmup import warm_up
 
 APP_TITLE = "Alternative response outcomes"
 st.set_page_config(page_title=APP_TITLE, layout="wide")  # the log-in page's title
 cache.new_run()  # every figure of this run from one data version (ui/cache.py data_version)
-priority.yield_to_writes()  # an import running in this server gets the processor first
 try:
     principal = auth.require_login()
 except (duckdb.Error, DataError) as error:  # local mode records the sign-in in the database

@@ -46,15 +46,6 @@ from .access import RULES, AccessDenied, Principal, authorize, deny
 WRITES = threading.RLock()
 
 
-def writing() -> bool:
-    """Whether a write (an import, an undo, an edit) runs in this server now, on another
-    thread: page runs then yield the processor to it (ui/priority.py)."""
-    if WRITES.acquire(blocking=False):
-        WRITES.release()
-        return False
-    return True
-
-
 def one_writer(write):
     """Run ``write`` holding ``WRITES`` (waiting for a write under way to finish)."""
     @functools.wraps(write)
