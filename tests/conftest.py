@@ -4,6 +4,7 @@ from __future__ import annotations
 import hashlib
 import shutil
 import tempfile
+import sys
 from pathlib import Path
 
 import pytest
@@ -177,3 +178,24 @@ def _open_section(at, s, label: str) -> None:
     at.query_params[s.key] = label
     at.run()
 
+
+
+def bench_module(name: str):
+    """``bench/<name>.py`` imported as the benchmark imports it: bench/ first on the path, its
+    own ``browser`` module (not this suite's ``tests/browser`` package, which a whole-suite run
+    has already imported under that name). The suite's modules are put back after."""
+    import importlib
+
+    bench = str(Path(__file__).resolve().parent.parent / "bench")
+    clash = ("browser", "sessions", "importing", "synth", "import_viewers", "queries",
+             "capture", "report", "address", "floor_app", "handover", "scale_up", "run")
+    saved = {k: sys.modules.pop(k) for k in list(sys.modules)
+             if k.split(".")[0] in clash}
+    sys.path.insert(0, bench)
+    try:
+        return importlib.import_module(name)
+    finally:
+        sys.path.remove(bench)
+        for k in [k for k in sys.modules if k.split(".")[0] in clash]:
+            sys.modules.pop(k)
+        sys.modules.update(saved)

@@ -4,10 +4,11 @@ the server's memory. No timing is asserted beyond what the verdict itself says."
 from __future__ import annotations
 
 import re
-import sys
 from pathlib import Path
 
 import pytest
+
+from conftest import bench_module
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = Path("/usr/bin/chromium")
@@ -34,8 +35,7 @@ def _pages() -> dict:
 def test_a_section_by_its_address_against_the_floor(tmp_path):
     if not CHROMIUM.exists():
         pytest.fail(f"{CHROMIUM} is missing: run `make test`, which installs Debian's chromium")
-    sys.path.insert(0, str(ROOT / "bench"))
-    import address
+    address = bench_module("address")
 
     from data.connection import connect
     from data.demo import populate_demo

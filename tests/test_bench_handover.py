@@ -3,13 +3,9 @@ data each viewer's Overview showed (the old or the new, never anything else), an
 (no error, no slower than the command line, the server under 2.5 GB). Fast: no server."""
 from __future__ import annotations
 
-import sys
-from pathlib import Path
+from conftest import bench_module
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "bench"))
-
-import handover  # noqa: E402
+handover = bench_module("handover")
 
 OLD = {"Calls for service": "524,615", "Eligible calls": "61,200"}   # 524,614 rounded to 5
 NEW = {"Calls for service": "724,615", "Eligible calls": "61,200"}   # + 200,000 calls
