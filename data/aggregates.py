@@ -38,6 +38,7 @@ from dataclasses import dataclass
 
 from . import duration_tables, facts, impact_tables, people_numbers
 from .referral_source import referrals_select
+from .table_checks import differing_rows
 
 # The columns of the calls source a count's condition reads (metrics.registry.COUNTS):
 # stored in both tables, so that every count can be read from either.
@@ -222,13 +223,8 @@ def _touches_older_calls(con, jurisdiction, import_id: int) -> bool:
 def stale_groups(con) -> int:
     """Groups of the maintained tables that differ from a fresh count of the records (0 when
     current): rows in one and not the other, counted with their multiplicity."""
-    total = 0
-    for r in ROLLUPS:
-        fresh = _fresh(r, "true")
-        names = ", ".join(f'"{n}"' for n in r.names) + f", {r.count}"
-        total += con.execute(
-            f"SELECT count(*) FROM ((SELECT {names} FROM {r.table} EXCEPT ALL {fresh}) "
-            f"UNION ALL ({fresh} EXCEPT ALL SELECT {names} FROM {r.table}))").fetchone()[0]
+    total = sum(differing_rows(con, r.table, ", ".join(f'"{n}"' for n in (*r.names, r.count)),
+                               _fresh(r, "true")) for r in ROLLUPS)
     return (total + duration_tables.stale_groups(con) + people_numbers.unnumbered(con)
             + impact_tables.stale_groups(con))
 

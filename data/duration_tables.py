@@ -23,6 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from . import facts
+from .table_checks import differing_rows
 
 
 @dataclass(frozen=True)
@@ -126,15 +127,8 @@ def refresh_table(con, t: DurationTable, where: str = "true", params=()) -> None
 
 def stale_groups(con) -> int:
     """Rows of the histograms that differ from a fresh count (0 when current)."""
-    total = 0
-    for t in DURATION_TABLES:
-        fresh = _fresh(t, "true")
-        cols = ", ".join(f'"{n}"' for n in t.names) + f", {t.count}"
-        total += con.execute(
-            f"SELECT count(*) FROM ((SELECT {cols} FROM {t.table} EXCEPT ALL "
-            f"SELECT {cols} FROM ({fresh})) UNION ALL (SELECT {cols} FROM ({fresh}) "
-            f"EXCEPT ALL SELECT {cols} FROM {t.table}))").fetchone()[0]
-    return total
+    return sum(differing_rows(con, t.table, ", ".join(f'"{n}"' for n in (*t.names, t.count)),
+                              _fresh(t, "true")) for t in DURATION_TABLES)
 
 
 def columns_doc() -> dict[str, list[tuple[str, str]]]:

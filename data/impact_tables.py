@@ -32,6 +32,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from . import facts
+from .table_checks import differing_rows, present
 
 US_PER_HOUR = 3_600_000_000
 # Microseconds of police busy time; valid when 0 to 24 hours (metrics.sql.busy_ok over hours).
@@ -128,13 +129,8 @@ def refresh(con, where: str = "true", params: list | None = None, source: str | 
 
 def stale_groups(con) -> int:
     """Groups that differ from a fresh count of the calls (0 when current)."""
-    total = 0
-    for k in KEPT:
-        fresh, names = _fresh(k, "true"), ", ".join(f'"{n}"' for n in k.names)
-        total += con.execute(
-            f"SELECT count(*) FROM ((SELECT {names} FROM {k.table} EXCEPT ALL {fresh}) "
-            f"UNION ALL ({fresh} EXCEPT ALL SELECT {names} FROM {k.table}))").fetchone()[0]
-    return total
+    return sum(differing_rows(con, k.table, ", ".join(f'"{n}"' for n in k.names),
+                              _fresh(k, "true")) for k in KEPT)
 
 
 def ensure_current(con) -> None:
@@ -152,11 +148,7 @@ def current(con) -> bool:
     """Whether the tables are there and count the calls ``calls_monthly`` counts (itself
     checked against the calls by ``metrics.rollup.available``): else the rows answer (a
     Parquet export without them, records written by hand)."""
-    present = con.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_catalog = "
-        "current_database() AND table_schema = 'main' AND table_name IN "
-        f"({', '.join('?' * len(TABLES))})", list(TABLES)).fetchone()[0]
-    if present != len(TABLES):
+    if not present(con, *TABLES):
         return False
     return bool(con.execute(
         f"SELECT (SELECT coalesce(sum(calls) FILTER (WHERE {POLICE_TARGET}), 0) "

@@ -24,8 +24,8 @@ from data.duration_tables import DURATION_TABLES, DurationTable
 
 from .registry import Kind, Metric
 from .request import Filters
-from .rollup import (condition_columns, filter_columns, rows_forced, table_where,
-                     whole_months)
+from .rollup import (condition_columns, counts_every_record, filter_columns, rows_forced,
+                     table_where, whole_months)
 from .sources import DIMENSIONS
 from .sql import _quantiles_of, labelled
 
@@ -58,14 +58,7 @@ def available(con, t: DurationTable) -> bool:
     """Whether histogram ``t`` is there and holds every record of its source once per
     interval (records written by hand, not through an import, leave it short: then the rows
     answer; ``python -m data refresh`` counts them again)."""
-    row = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_catalog = "
-                      "current_database() AND table_schema = 'main' AND table_name = ?",
-                      [t.table]).fetchone()
-    if row is not None and not row[0]:
-        return False
-    row = con.execute(f"SELECT (SELECT count(*) FROM {t.source}) * {len(t.intervals)} = "
-                      f"(SELECT coalesce(sum({t.count}), 0) FROM {t.table})").fetchone()
-    return row is None or bool(row[0])  # None: explain's recorder, which says what runs
+    return counts_every_record(con, t.table, t.source, t.count, len(t.intervals))
 
 
 def _bucket(m: Metric) -> str:

@@ -24,6 +24,7 @@ from contextvars import ContextVar
 from datetime import date, timedelta
 
 from data.aggregates import ROLLUPS, Rollup
+from data.table_checks import present
 
 from .registry import COUNTS, Kind, Metric
 from .request import SET_FILTERS, Filters
@@ -111,14 +112,17 @@ def available(con, r: Rollup) -> bool:
     may lack it; records written by hand, not through an import (``python -m data refresh``
     counts them), leave it short or over, and then the rows answer. (A hand edit of a
     counted column that keeps the number of records is not seen: refresh after it.)"""
-    row = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_catalog = "
-                      "current_database() AND table_schema = 'main' AND table_name = ?",
-                      [r.table]).fetchone()
-    if row is not None and not row[0]:
+    return counts_every_record(con, r.table, r.source, r.count)
+
+
+def counts_every_record(con, table: str, source: str, count: str, times: int = 1) -> bool:
+    """Whether ``table`` is there and its ``count`` column sums to ``times`` each record of
+    ``source`` (explain's recorder, which runs nothing, is told yes: it says what runs)."""
+    if present(con, table) is False:
         return False
-    row = con.execute(f"SELECT (SELECT count(*) FROM {r.source}) = "
-                      f"(SELECT coalesce(sum({r.count}), 0) FROM {r.table})").fetchone()
-    return row is None or bool(row[0])  # None: explain's recorder, which says what runs
+    row = con.execute(f"SELECT (SELECT count(*) FROM {source}) * {int(times)} = "
+                      f"(SELECT coalesce(sum({count}), 0) FROM {table})").fetchone()
+    return row is None or bool(row[0])
 
 
 def month_number(d: date) -> int:
