@@ -1,6 +1,7 @@
 """``python -m data import`` of a large file while the dashboard serves viewers (issue 25).
 
     python bench/handover.py CALLS [VIEWERS] [PAIRS] [--out FILE.json] [--handover-only]
+                             [--think MIN MAX]
 
 Issue 25's criterion: with the dashboard running and 20 viewer sessions open, ``python -m data
 import`` of a 10-million-call file completes without stopping the server; viewers see no error
@@ -14,7 +15,9 @@ alternating from pair to pair), each into its own copy of that database:
 1. directly, as before: ``python -m data import`` with no server (wall time and the command's
    peak memory, GNU time);
 2. through the hand-over: a dashboard server over the other copy, VIEWERS (default 20)
-   websocket sessions moving from page to page (bench/sessions.py), and the same command,
+   websocket sessions moving from page to page (bench/sessions.py), a page every MIN-MAX
+   seconds (default 10-30, people reading; ``--think 2 6`` is the stress run, five pages a
+   second from 20 viewers, the whole of a 2-core machine), and the same command,
    which hands the file to the server (data/handover.py). Wall time of the command; the
    server's peak resident memory (psutil, the process and its children, every 0.2 s, and the
    kernel's high-water mark); the viewers' pages before, during and after the import, every
@@ -51,7 +54,13 @@ import synth  # noqa: E402
 
 NEW = "Handover City"
 PAGES = ["", "reach", "on-scene", "connections", "compare", "equity", "impact", "cost", "plan"]
-THINK_S = (2.0, 6.0)
+# Seconds between one viewer's page requests (uniform). READING: people reading the dashboard
+# (a page every 10-30 s; a presenter on a call stays minutes on one); STRESS: every viewer
+# asking for a page every 2-6 s, five pages a second from 20 viewers, which alone keeps a
+# 2-core machine busy.
+READING_S = (10.0, 30.0)
+STRESS_S = (2.0, 6.0)
+THINK_S = READING_S
 LEAD_S, TAIL_S = 8.0, 10.0
 REDRAWN = "drawn again from the new version"  # ui/cache.py's log line
 CALLS_TILE = "Calls for service"  # the Overview's headline count (metric A1)
@@ -83,12 +92,13 @@ async def _one_page(url: str) -> None:
         await sessions._page(ws, "")
 
 
-async def _served_import(url: str, cmd: list[str], viewers: int) -> dict:
+async def _served_import(url: str, cmd: list[str], viewers: int,
+                         think: tuple[float, float] = THINK_S) -> dict:
     log = import_viewers._Log()
     stop, opened = asyncio.Event(), []
     if not viewers:  # one page, then none: the server opens the database (and the hand-over)
         await _one_page(url)
-    tasks = [asyncio.create_task(sessions.viewer(i, url, PAGES, log, stop, THINK_S, 0.5, opened))
+    tasks = [asyncio.create_task(sessions.viewer(i, url, PAGES, log, stop, think, 0.5, opened))
              for i in range(viewers)]
     deadline = time.perf_counter() + 120
     while len(opened) < viewers and time.perf_counter() < deadline:
@@ -97,7 +107,7 @@ async def _served_import(url: str, cmd: list[str], viewers: int) -> dict:
     t0 = time.perf_counter()
     child = await asyncio.to_thread(importing.timed_child, cmd)
     t1 = time.perf_counter()
-    await asyncio.sleep(TAIL_S)
+    await asyncio.sleep(max(TAIL_S, 2 * think[1]))  # every viewer asks for pages after it too
     stop.set()
     await asyncio.gather(*tasks, return_exceptions=True)
     before = [v for v in log.visits if v[1] < t0]
@@ -156,7 +166,7 @@ def _as_shown(n: int) -> set[str]:
 
 
 def run(calls: int, viewers: int, work: Path, pairs: int = 1,
-        handover_only: bool = False) -> dict:
+        handover_only: bool = False, think: tuple[float, float] = THINK_S) -> dict:
     """``pairs`` of (direct, handed over) imports of the same file into fresh copies of the
     same database, back to back, the order alternating so that neither always runs on a warmer
     machine."""
@@ -174,8 +184,10 @@ def run(calls: int, viewers: int, work: Path, pairs: int = 1,
                 continue
             db = _copy(base, work / f"{how}-{i}")
             (direct if how == "direct" else served).append(
-                _direct(csv, db) if how == "direct" else _handed_over(csv, db, viewers, work))
+                _direct(csv, db) if how == "direct"
+                else _handed_over(csv, db, viewers, work, think))
     out = {"calls": calls, "csv_mb": round(csv.stat().st_size / 2**20, 1), "viewers": viewers,
+           "think_s": list(think),
            "pairs": pairs, "direct_s": [r["seconds"] for r in direct],
            "handover_s": [r["seconds"] for r in served],
            "direct_median_s": statistics.median(r["seconds"] for r in direct) if direct else None,
@@ -225,12 +237,13 @@ def _calls(db: Path) -> int:
         return con.execute("SELECT count(*) FROM calls").fetchone()[0]
 
 
-def _handed_over(csv: Path, db: Path, viewers: int, work: Path) -> dict:
+def _handed_over(csv: Path, db: Path, viewers: int, work: Path,
+                 think: tuple[float, float] = THINK_S) -> dict:
     log = db.parent / "server.log"
     calls_before = _calls(db)
     srv = browser.start_server(db, log)
     try:
-        served = asyncio.run(_served_import(srv.url, _command(csv, db), viewers))
+        served = asyncio.run(_served_import(srv.url, _command(csv, db), viewers, think))
         served["server_kept_running"] = srv.proc.poll() is None
     finally:
         memory = srv.stop()
@@ -256,9 +269,13 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--handover-only", action="store_true",
                     default=bool(os.environ.get("A911_BENCH_HANDOVER_ONLY")),
                     help="no direct import (no verdict on its time)")
+    ap.add_argument("--think", type=float, nargs=2, metavar=("MIN", "MAX"), default=THINK_S,
+                    help="seconds between a viewer's pages, uniform (default: reading, "
+                    f"{READING_S[0]:g}-{READING_S[1]:g}; stress: {STRESS_S[0]:g} {STRESS_S[1]:g})")
     args = ap.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="a911-handover-") as tmp:
-        result = run(args.calls, args.viewers, Path(tmp), args.pairs, args.handover_only)
+        result = run(args.calls, args.viewers, Path(tmp), args.pairs, args.handover_only,
+                     tuple(args.think))
     text = json.dumps(result, indent=2, default=str)
     if args.out:
         Path(args.out).parent.mkdir(parents=True, exist_ok=True)

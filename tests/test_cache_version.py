@@ -81,3 +81,55 @@ def test_errors_stand_and_the_snapshot_ends(served):
     _import(folder, "d.csv", 5)
     with cache._reading(cache._version(cache.cursor())) as cur:
         assert _count(cur) == 8
+
+
+# Every computation of ui/cache.py that reads at a version is kept per version: a merge once
+# dropped the decorators of three of them, and the Impact, Cost and Plan pages computed
+# everything again on every visit (the Plan page's simulation included).
+CACHED = {"_compute": "compute", "_counts": "compute_counts", "_options": "filter_options",
+          "_profiles": "jurisdiction_profiles", "_population": "population",
+          "_why_no_eligible": "why_no_eligible_calls", "_impact": "impact",
+          "_cost_report": "cost_report", "_plan": "capacity_plan"}
+
+
+def test_every_computation_at_a_version_is_cached():
+    import ast
+    import inspect
+
+    tree = ast.parse(inspect.getsource(cache))
+    reading = {f.name for f in tree.body if isinstance(f, ast.FunctionDef)
+               and "version" in [a.arg for a in f.args.args]
+               and "_reading(version)" in ast.unparse(f)}
+    assert reading >= set(CACHED)
+    undecorated = {f.name for f in tree.body if isinstance(f, ast.FunctionDef)
+                   and f.name in reading
+                   and not any("cache_data" in ast.unparse(d) for d in f.decorator_list)}
+    assert undecorated == set()
+
+
+@pytest.mark.parametrize("name", ["_impact", "_cost_report", "_plan"])
+def test_a_page_answer_is_computed_once_per_version(served, monkeypatch, name):
+    from service import guarded
+
+    calls_made = []
+
+    def answer(*args, **kwargs):
+        calls_made.append(args)
+        return {"answer": len(calls_made)}
+
+    monkeypatch.setattr(guarded, CACHED[name], answer)
+    fn = getattr(cache, name)
+    fn.clear()
+    version = cache._version(cache.cursor())
+    n_args = len(inspect_params(fn)) - 1  # all but the version
+    args = [()] * n_args  # hashable, and an empty set of options for the Plan
+    first, again = fn(*args, version), fn(*args, version)
+    assert first == again == {"answer": 1} and len(calls_made) == 1
+    assert fn(("other",), *args[1:], version)["answer"] == 2  # another request: computed
+
+
+def inspect_params(cached_fn) -> list[str]:
+    import inspect
+
+    return list(inspect.signature(cached_fn.__wrapped__ if hasattr(cached_fn, "__wrapped__")
+                                  else cached_fn).parameters)

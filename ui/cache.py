@@ -239,6 +239,7 @@ def why_no_eligible(jurisdictions: tuple[str, ...]) -> list[str]:
     return _answer(_why_no_eligible, _principal(), tuple(jurisdictions))
 
 
+@st.cache_data(max_entries=64, show_spinner=False)
 def _impact(filters: metrics.Filters, outcome: str, principal: Principal,
             policy: DisclosurePolicy, version: tuple):
     with _reading(version) as cur:
@@ -252,6 +253,7 @@ def impact(filters: metrics.Filters, outcome: str, principal: Principal,
     return _answer(_impact, filters, outcome, principal, policy)
 
 
+@st.cache_data(max_entries=64, show_spinner=False)
 def _cost_report(jurisdiction: str, filters: metrics.Filters, principal: Principal,
                  policy: DisclosurePolicy, per_response_only: bool, version: tuple) -> dict:
     from metrics.cost import NoCosts
@@ -272,6 +274,7 @@ def cost_report(jurisdiction: str, filters: metrics.Filters, principal: Principa
     return _answer(_cost_report, jurisdiction, filters, principal, policy, per_response_only)
 
 
+@st.cache_data(max_entries=64, show_spinner=False)
 def _plan(request, specs: tuple[str, ...], options: tuple, principal: Principal,
           policy: DisclosurePolicy, version: tuple) -> dict:
     with _reading(version) as cur:

@@ -24,6 +24,7 @@ def warm_up() -> None:
     import ui.components  # noqa: F401  (every chart page's helpers)
     from charts import theme
 
+    theme.use_template()  # after Streamlit's Plotly element, which sets its own default
     frame = pd.DataFrame({"a": [1], "b": ["x"]})
     fig = theme.layout(go.Figure(go.Bar(x=frame["b"], y=frame["a"])), title="warm-up")
     fig.update_xaxes(tickformat=theme.tick_format("share"))
