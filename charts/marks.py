@@ -45,11 +45,13 @@ def _shown(value) -> bool:
     return not (isinstance(value, str) and value.startswith("hidden"))
 
 
-def rounded_tooltips(fig: go.Figure, label: str | None) -> go.Figure:
-    """A copy of ``fig`` whose every tooltip ends "counts rounded (nearest 5)"."""
+def rounded_tooltips(fig: go.Figure, label: str | None, copy: bool = True) -> go.Figure:
+    """A copy of ``fig`` whose every tooltip ends "counts rounded (nearest 5)";
+    ``copy=False`` marks ``fig`` itself (a copy the caller already made)."""
     if not label:
         return fig
-    fig = go.Figure(fig)
+    if copy:
+        fig = go.Figure(fig)
     line = f"<br><i>counts {label}</i>"
     for trace in fig.data:
         if getattr(trace, "hoverinfo", None) == "skip":

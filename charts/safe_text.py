@@ -65,9 +65,11 @@ def labels(values):
     return [html(v) if isinstance(v, str) else v for v in items]
 
 
-def figure(fig: go.Figure) -> go.Figure:
-    """A copy of ``fig`` whose labels from the data are escaped (``fig`` may be cached)."""
-    fig = go.Figure(fig)
+def figure(fig: go.Figure, copy: bool = True) -> go.Figure:
+    """A copy of ``fig`` whose labels from the data are escaped (``fig`` may be cached);
+    ``copy=False`` escapes ``fig`` itself (a copy the caller already made)."""
+    if copy:
+        fig = go.Figure(fig)
     for trace in fig.data:
         for attr in _TRACE_LABELS:
             if attr in trace and trace[attr] is not None:

@@ -14,6 +14,7 @@ from contextlib import closing
 from types import SimpleNamespace
 
 import pandas as pd
+import plotly.graph_objects as go
 import streamlit as st
 
 import metrics
@@ -83,13 +84,17 @@ def chart(key: str, title: str, sentence: str, fig, table: pd.DataFrame,
     Under disclosure control a caption states the rule, and the table and tooltips say that
     their counts are rounded (``_disclosed``); a hidden figure reads as its reason.
     """
+    # One copy, marked, enlarged and escaped in place: each copy of a figure is checked by
+    # Plotly again, about a third of a cached page's server time when each step made its own.
+    fig = go.Figure(fig)
     fig, table, rule_note = _disclosed(fig, table)
     with st.container(key=f"card-{key}"):
         st.header(title)  # h2 under the page's h1 (config.toml sizes it as a card title)
         st.markdown(escape(sentence))
         if presenter.is_on():
             fig = theme.presenter(fig)
-        fig = safe_text.figure(fig)  # names from uploads are labels, never markup (issue 27)
+        # Names from uploads are labels, never markup (issue 27).
+        fig = safe_text.figure(fig, copy=False)
         # theme=None: our own layout (palette, dark type), not Streamlit's grey chart theme.
         # The mode bar only while the pointer is on the chart (always shown, it sat over the
         # top bar's value label); never in presenter mode.
@@ -154,10 +159,11 @@ def rule_note(table: pd.DataFrame) -> None:
 
 
 def _disclosed(fig, table: pd.DataFrame):
-    """The figure and table marked as rounded where they show published counts, and the rule
-    sentence for the card (issue 24); unchanged, with no sentence, for exact figures."""
+    """The figure (marked in place: chart() passes its own copy) and table marked as rounded
+    where they show published counts, and the rule sentence for the card (issue 24);
+    unchanged, with no sentence, for exact figures."""
     label = privacy.rounded_label()
-    return (marks.rounded_tooltips(fig, label), marks.rounded_table(table, label),
+    return (marks.rounded_tooltips(fig, label, copy=False), marks.rounded_table(table, label),
             privacy.rule_caption(_table_has_hidden(table)))
 
 
