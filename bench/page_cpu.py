@@ -25,14 +25,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import browser  # noqa: E402
 import sessions  # noqa: E402
+from address import _cpu_s as _cpu  # noqa: E402  (the server and its children)
+from handover import PAGES  # noqa: E402  (the question pages the viewers go round)
 
-PAGES = ["", "reach", "on-scene", "connections", "compare", "equity", "impact", "cost", "plan"]
 QUIET_CPU_S = 0.025  # CPU seconds per half second under which the server counts as quiet
-
-
-def _cpu(proc: psutil.Process) -> float:
-    t = proc.cpu_times()
-    return t.user + t.system
 
 
 async def _rounds(url: str, proc: psutil.Process, rounds: int, laps: int) -> list[dict]:
