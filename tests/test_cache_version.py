@@ -3,6 +3,9 @@ figure is cached under (an import committing meanwhile is not seen by it, never 
 version that moved on before the computation began is drawn again)."""
 from __future__ import annotations
 
+import ast
+import inspect
+
 import pytest
 
 from data.connection import connect
@@ -93,9 +96,6 @@ CACHED = {"_compute": "compute", "_counts": "compute_counts", "_options": "filte
 
 
 def test_every_computation_at_a_version_is_cached():
-    import ast
-    import inspect
-
     tree = ast.parse(inspect.getsource(cache))
     reading = {f.name for f in tree.body if isinstance(f, ast.FunctionDef)
                and "version" in [a.arg for a in f.args.args]
@@ -121,15 +121,8 @@ def test_a_page_answer_is_computed_once_per_version(served, monkeypatch, name):
     fn = getattr(cache, name)
     fn.clear()
     version = cache._version(cache.cursor())
-    n_args = len(inspect_params(fn)) - 1  # all but the version
+    n_args = len(inspect.signature(fn.__wrapped__).parameters) - 1  # all but the version
     args = [()] * n_args  # hashable, and an empty set of options for the Plan
     first, again = fn(*args, version), fn(*args, version)
     assert first == again == {"answer": 1} and len(calls_made) == 1
     assert fn(("other",), *args[1:], version)["answer"] == 2  # another request: computed
-
-
-def inspect_params(cached_fn) -> list[str]:
-    import inspect
-
-    return list(inspect.signature(cached_fn.__wrapped__ if hasattr(cached_fn, "__wrapped__")
-                                  else cached_fn).parameters)
