@@ -8,6 +8,7 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
+from .memo import kept
 from .theme import NO_DATA, PALETTE, SEQUENTIAL, layout
 
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -29,6 +30,7 @@ def by_hour_frame(schedules: list[dict], names: list[str]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+@kept
 def coverage_by_hour(df: pd.DataFrame) -> go.Figure:
     """Expected coverage by hour of day, one line per schedule (hours with hidden counts
     left out: a gap in the line)."""
@@ -47,6 +49,7 @@ def coverage_by_hour(df: pd.DataFrame) -> go.Figure:
     return layout(fig)
 
 
+@kept
 def missed_by_hour(df: pd.DataFrame) -> go.Figure:
     """Expected calls missed by hour of day over the modelled weeks, bars side by side."""
     fig = go.Figure()
@@ -62,6 +65,7 @@ def missed_by_hour(df: pd.DataFrame) -> go.Figure:
     return layout(fig)
 
 
+@kept
 def schedule_grid(grid: list[list[int]], title: str | None = None) -> go.Figure:
     """Teams on duty by weekday x hour, the number written in each cell."""
     top = max(max(row) for row in grid) or 1

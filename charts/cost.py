@@ -18,6 +18,7 @@ import plotly.graph_objects as go
 
 from metrics.cost import STREAM_LABELS, quarter_bounds
 
+from .memo import kept
 from .theme import HIDDEN_INK, NO_DATA, PALETTE, layout
 
 Words = Callable[[str], str]
@@ -132,6 +133,7 @@ def _x(label: str) -> date:
     return quarter_bounds(label)[0]
 
 
+@kept
 def per_unit_figure(report: dict, words: Words) -> go.Figure:
     """Cost per team response and per person served, per whole quarter: two lines that differ
     in dash and marker as well as colour."""
@@ -165,6 +167,7 @@ def per_unit_figure(report: dict, words: Words) -> go.Figure:
     return layout(fig)
 
 
+@kept
 def stream_figure(report: dict) -> go.Figure:
     """Cost per quarter stacked by funding stream (colour and pattern), with each stream's
     known end as a dashed line; quarters budgeted beyond the records are shaded."""
@@ -213,6 +216,7 @@ def stream_figure(report: dict) -> go.Figure:
     return layout(fig).update_layout(margin_t=40)
 
 
+@kept
 def capacity_figure(report: dict, words: Words) -> go.Figure:
     """Police hours returned per quarter (bars), each labelled with its hours and value."""
     qs = [q for q in report["quarters"] if not q.get("ahead")]

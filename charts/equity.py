@@ -17,6 +17,7 @@ from plotly.subplots import make_subplots
 from metrics.stats import FEW_EVENTS
 
 from .frames import group_label
+from .memo import kept
 from .theme import HIDDEN_INK, INK, PALETTE, fmt_value, layout
 
 _ROW_PX = 38
@@ -33,12 +34,14 @@ class PanelView(NamedTuple):
 _PANEL_PX = 64  # a panel's title and gap
 
 
+@kept
 def ratio_chart(rates, dim: str, unit: str, reference_label: str,
                 count_word: str = "records") -> go.Figure:
     """One row per group: the RRI against the reference group, whiskers = 95% interval."""
     return ratio_panels([PanelView(None, rates, reference_label)], dim, unit, count_word)
 
 
+@kept
 def ratio_panels(panels, dim: str, unit: str, count_word: str = "records") -> go.Figure:
     """Small multiples, one panel per jurisdiction: (title or None, rates, reference label).
 
@@ -84,11 +87,13 @@ def ratio_panels(panels, dim: str, unit: str, count_word: str = "records") -> go
     return fig
 
 
+@kept
 def rate_bars(rates, dim: str, unit: str) -> go.Figure:
     """The rate itself per group (reference included), with its interval: the raw picture."""
     return rate_panels([PanelView(None, rates, "")], dim, unit)
 
 
+@kept
 def rate_panels(panels, dim: str, unit: str) -> go.Figure:
     """Each jurisdiction's rates per group (its reference in orange), 95% whiskers, one
     shared axis. The value is printed just beyond the whisker's end, never under it."""
@@ -135,6 +140,7 @@ def value_labels(values, ends, labels, unit, notes=None, prefix="") -> go.Scatte
                       showlegend=False, textfont=dict(color=INK))
 
 
+@kept
 def pooled_chart(rows, dim: str, reference_label: str) -> go.Figure:
     """Each group against the reference across jurisdictions: the Mantel–Haenszel ratio
     (dot, 95% whisker) and, where it differs materially, the crude ratio of the records added
@@ -485,6 +491,7 @@ def _p(p: float) -> str:
 # Times: medians, within each jurisdiction
 # --------------------------------------------------------------------------------------------
 
+@kept
 def time_panels(panels, dim: str) -> go.Figure:
     """Median minutes per group (bar) and the 90th percentile (tick), one panel per
     jurisdiction; the median is printed beyond the tick, where nothing covers it."""

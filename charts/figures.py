@@ -22,6 +22,7 @@ from metrics.registry import COUNTS, Metric
 
 from .frames import cell, count_text, group_label, hidden, hidden_rows, value_text
 from .labels import WEEKDAYS, month_start, weekday_hour
+from .memo import kept
 from .theme import (HIDDEN_INK, INK, INSUFFICIENT_NOTE, INSUFFICIENT_PATTERN, NO_DATA, PALETTE,
                     SEQUENTIAL, fmt_value, layout, series_style, text_on, tick_format)
 
@@ -32,12 +33,14 @@ _ROW_PX = 34  # height per bar, so that long category lists stay readable
 # Bars: one metric (or several side by side) per group
 # --------------------------------------------------------------------------------------------
 
+@kept
 def bar_by_group(df: pd.DataFrame, dim: str, metric: Metric, names: dict | None = None,
                  highlight: str | None = None, sort: bool = True) -> go.Figure:
     """Horizontal bars of one metric per group, with 95% intervals (or p90 for times)."""
     return panels(df, dim, [metric], names=names, highlight=highlight, sort=sort)
 
 
+@kept
 def panels(df: pd.DataFrame, dim: str, metrics: list[Metric], names: dict | None = None,
            highlight: str | None = None, cols: int | None = None, sort: bool = True,
            titles: dict[str, str] | None = None, same_scale: bool = False) -> go.Figure:
@@ -183,6 +186,7 @@ def _bar_traces(part: pd.DataFrame, dim: str, m: Metric, names, highlight, legen
     return traces
 
 
+@kept
 def stacked_shares(df: pd.DataFrame, dim: str, metrics: list[Metric],
                    names: dict | None = None, short: dict | None = None) -> go.Figure:
     """Several shares of the same denominator stacked per group (e.g. transport destinations)."""
@@ -210,6 +214,7 @@ def stacked_shares(df: pd.DataFrame, dim: str, metrics: list[Metric],
 # Time
 # --------------------------------------------------------------------------------------------
 
+@kept
 def line_by_month(df: pd.DataFrame, series: str | None, metric: Metric,
                   markers: list[tuple[str, date]] | None = None) -> go.Figure:
     """A metric per month, one line per series; dotted vertical lines mark ``markers``.
@@ -280,6 +285,7 @@ def _launch_lines(fig, df, markers, colors):
             fig.update_yaxes(range=[0, top / free])
 
 
+@kept
 def heatmap_weekday_hour(df: pd.DataFrame, metric: Metric,
                          extra: tuple[Metric, pd.DataFrame] | None = None) -> go.Figure:
     """Weekday x hour of one metric (Cividis); blank cells had no denominator at all.
@@ -338,6 +344,7 @@ def _cell_marks(z, text, hours, top) -> go.Scatter:
 # Funnel
 # --------------------------------------------------------------------------------------------
 
+@kept
 def funnel(steps: list[tuple[str, float | str | None, str]], axis_title: str | None = None,
            second_colour_from: int | None = None) -> go.Figure:
     """Steps (label, count, tooltip note) as bars from zero, top to bottom.

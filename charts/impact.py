@@ -12,6 +12,7 @@ from datetime import date
 import pandas as pd
 import plotly.graph_objects as go
 
+from .memo import kept
 from .theme import PALETTE, layout
 
 OBSERVED, MODEL, TEAM, COMPARISON = PALETTE[0], PALETTE[5], PALETTE[2], PALETTE[1]
@@ -65,6 +66,7 @@ def _numbers(values) -> list:
     return [None if pd.isna(v) else float(v) for v in values]
 
 
+@kept
 def monthly(series: pd.DataFrame, outcome: str, launch: date, hidden_words: str,
             relative: bool = False) -> go.Figure:
     """Police-handled (solid) and team-handled (dashed) target calls, or police hours, per
@@ -89,6 +91,7 @@ def monthly(series: pd.DataFrame, outcome: str, launch: date, hidden_words: str,
                  relative)
 
 
+@kept
 def its(chart: pd.DataFrame, outcome: str, launch: date, relative: bool = False) -> go.Figure:
     """Observed months (solid, dots) against the model without the program (dashed) and its
     95% band after launch."""
@@ -128,6 +131,7 @@ def its(chart: pd.DataFrame, outcome: str, launch: date, relative: bool = False)
                  relative)
 
 
+@kept
 def yoy(pairs: pd.DataFrame, outcome: str, launch: date, relative: bool = False) -> go.Figure:
     """The same months a year apart: before launch (grey, hatched) beside after (solid)."""
     labels = ([f"+{i + 1}" for i in range(len(pairs))] if relative
@@ -151,6 +155,7 @@ def yoy(pairs: pd.DataFrame, outcome: str, launch: date, relative: bool = False)
     return fig
 
 
+@kept
 def comparison(chart: pd.DataFrame, launch: date, where: str, relative: bool = False
                ) -> go.Figure:
     """Program and comparison series as an index (pre-launch mean = 100), side by side."""

@@ -15,6 +15,7 @@ import math
 import pandas as pd
 import plotly.graph_objects as go
 
+from .memo import kept
 from .safe_text import html
 from .theme import INK, NO_DATA, SEQUENTIAL, fmt_value, layout
 
@@ -30,6 +31,7 @@ _VIEW_PX = (640, 460)  # the plot area the zoom is fitted to (width, height)
 _MAX_ZOOM = 15
 
 
+@kept
 def area_map(df: pd.DataFrame, metric, geojson: dict, *, area: str = "area",
              hidden: str | None = "hidden", unit: str | None = None, label: str | None = None,
              title: str | None = None, height: int = 520, id_property: str | None = None

@@ -12,6 +12,8 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
+from . import memo
+
 # The count columns of a card's table (``charts.frames.data_table``'s names).
 COUNT_COLUMNS = ("Numerator", "Denominator", "Records timed", "Records without both times")
 FLAG = "Counts"
@@ -51,7 +53,7 @@ def rounded_tooltips(fig: go.Figure, label: str | None, copy: bool = True) -> go
     if not label:
         return fig
     if copy:
-        fig = go.Figure(fig)
+        fig = memo.copy(fig)
     line = f"<br><i>counts {label}</i>"
     for trace in fig.data:
         if getattr(trace, "hoverinfo", None) == "skip":

@@ -31,6 +31,8 @@ import re
 
 import plotly.graph_objects as go
 
+from . import memo
+
 # Every ASCII punctuation character (CommonMark lets a backslash escape each): escaping them
 # all is simpler to reason about than choosing.
 _MD_SPECIAL = re.compile(r"([!-/:-@\[-`{-~])")
@@ -69,7 +71,7 @@ def figure(fig: go.Figure, copy: bool = True) -> go.Figure:
     """A copy of ``fig`` whose labels from the data are escaped (``fig`` may be cached);
     ``copy=False`` escapes ``fig`` itself (a copy the caller already made)."""
     if copy:
-        fig = go.Figure(fig)
+        fig = memo.copy(fig)
     for trace in fig.data:
         for attr in _TRACE_LABELS:
             if attr in trace and trace[attr] is not None:
