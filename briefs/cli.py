@@ -55,7 +55,7 @@ def cli(jurisdiction, date_from, date_to, mask, exact, drb, as_email, db_path, o
             con.close()
     except access.AccessDenied as e:
         raise click.ClickException(f"no rights: {e}") from None
-    except (BriefRefused, metrics.MetricError, DataError) as e:
+    except (BriefRefused, metrics.MetricError, DataError, render.RenderError) as e:
         raise click.ClickException(str(e)) from None
     Path(out).write_bytes(pdf)
     click.echo(f"wrote {out} ({len(pdf) // 1024:,} KB, {'exact' if exact else 'public'} "

@@ -2,11 +2,20 @@
 
 kaleido 1.5 drives Debian's chromium (``/usr/bin/chromium``, or ``BROWSER_PATH``) through
 choreographer: no browser is downloaded and MathJax is off (it would load from the internet).
-One shared browser serves every image of the process (``kaleido.start_sync_server``): starting
-one per image costs about three seconds each.
+One shared browser serves every image of the process, driven from its own event-loop thread:
+starting one per image costs about three seconds each.
+
+Every image has a deadline (``IMAGE_TIMEOUT_S``, the browser's start included). A browser that
+stops answering is closed and a new one started, once; then the image fails with a sentence
+instead of a brief or slide waiting forever. (It happened once in a whole test run: the
+browser came up but never gave kaleido its page, and ``kaleido.calc_fig_sync`` has no
+deadline for that wait.)
 """
 from __future__ import annotations
 
+import asyncio
+import atexit
+import concurrent.futures
 import os
 import threading
 from pathlib import Path
@@ -18,31 +27,93 @@ from charts import safe_text, theme
 CHROMIUM = "/usr/bin/chromium"
 FONT = "DejaVu Sans"  # shipped in briefs/fonts and registered under this name in the PDF
 SLIDE = (1920, 1080)
+# One image, the browser's start included: a chart takes 0.1-1 s, a start about 3 s.
+IMAGE_TIMEOUT_S = 60.0
 _lock = threading.Lock()
-_started = False
+_loop: asyncio.AbstractEventLoop | None = None
+_browser: concurrent.futures.Future | None = None  # the opening (then open) kaleido
+
+
+class RenderError(RuntimeError):
+    """The browser drew no image within the deadline, twice."""
 
 
 def start() -> None:
     """Start the one shared browser (once; the dashboard keeps it for later images). It starts
     in the background: a command calls this first, so the browser comes up while it queries."""
-    global _started
+    global _loop, _browser
     with _lock:
-        if _started:
+        if _browser is not None:
             return
         if not os.environ.get("BROWSER_PATH") and Path(CHROMIUM).exists():
             os.environ["BROWSER_PATH"] = CHROMIUM  # choreographer finds the browser here
-        import kaleido
+        if _loop is None:
+            _loop = asyncio.new_event_loop()
+            threading.Thread(target=_loop.run_forever, name="chart-images",
+                             daemon=True).start()
+            atexit.register(_close_now)
+        _browser = asyncio.run_coroutine_threadsafe(_open(), _loop)
 
-        kaleido.start_sync_server(n=1, mathjax=False, silence_warnings=True)
-        _started = True
+
+async def _open():
+    import kaleido
+
+    k = kaleido.Kaleido(n=1, mathjax=False)
+    await k.open()
+    return k
+
+
+async def _draw(browser: concurrent.futures.Future, spec: dict, opts: dict) -> bytes:
+    k = await asyncio.wrap_future(browser)
+    return await k.calc_fig(spec, opts=opts)
+
+
+async def _close(browser: concurrent.futures.Future) -> None:
+    """Close a browser (or cancel its start); one that does not close is killed."""
+    if not browser.done():
+        browser.cancel()
+        return
+    if browser.cancelled() or browser.exception() is not None:
+        return
+    k = browser.result()
+    try:
+        await asyncio.wait_for(k.close(), 10)
+    except BaseException:  # whatever it raised, the process must go
+        process = getattr(k, "subprocess", None)
+        if process is not None:
+            process.kill()
+
+
+def _restart() -> None:
+    global _browser
+    with _lock:
+        old, _browser = _browser, None
+    if old is not None:
+        asyncio.run_coroutine_threadsafe(_close(old), _loop)
+
+
+def _close_now() -> None:
+    if _browser is not None and _loop is not None:
+        try:
+            asyncio.run_coroutine_threadsafe(_close(_browser), _loop).result(15)
+        except BaseException:  # at exit, nothing is left to tell
+            pass
 
 
 def _image(fig: go.Figure, fmt: str, width: int, height: int, scale: float = 1) -> bytes:
-    import kaleido
-
-    start()
-    return kaleido.calc_fig_sync(_plain(fig.to_dict()),
-                                 opts=dict(format=fmt, width=width, height=height, scale=scale))
+    spec = _plain(fig.to_dict())
+    opts = dict(format=fmt, width=width, height=height, scale=scale)
+    for _attempt in range(2):
+        start()
+        job = asyncio.run_coroutine_threadsafe(_draw(_browser, spec, opts), _loop)
+        try:
+            return job.result(timeout=IMAGE_TIMEOUT_S)
+        except concurrent.futures.TimeoutError:
+            job.cancel()
+            _restart()
+    raise RenderError(f"The browser that draws the charts (chromium) drew nothing within "
+                      f"{IMAGE_TIMEOUT_S:g} s, twice; try again, and if it persists restart "
+                      "the dashboard.")
 
 
 def _plain(value):

@@ -9,8 +9,8 @@ is kept under a digest of its arguments' content (pickled), and every caller get
 
 - The key is the arguments' content, not their identity: new data (another version, other
   filters, another jurisdiction) is another key, so nothing needs invalidating. Builders are
-  pure functions of their arguments (``charts`` reads no session, clock or setting), which is
-  what makes this sound.
+  pure functions of their arguments and Plotly's default template (``charts`` reads no
+  session, clock or setting), and the template's name is part of the key too.
 - Arguments that cannot be pickled (a closure, say) are built every time, as before.
 - A copy is made from the kept figure's dict without Plotly checking it again: it was checked
   when it was built. That takes about a fifth of the time of ``go.Figure(fig)``.
@@ -28,6 +28,7 @@ from copy import deepcopy
 from dataclasses import dataclass
 
 import plotly.graph_objects as go
+import plotly.io as pio
 
 BUDGET_BYTES = 64 * 1024 * 1024
 
@@ -74,7 +75,10 @@ def kept(builder):
             with _lock:
                 stats.unkeyable += 1
             return builder(*args, **kwargs)
-        key = hashlib.blake2b(name + b"\0" + payload, digest_size=20).digest()
+        # The default template is part of what a figure is built from (Streamlit's Plotly
+        # element sets its own when imported; charts.theme sets ours back).
+        template = str(pio.templates.default).encode()
+        key = hashlib.blake2b(b"\0".join((name, template, payload)), digest_size=20).digest()
         with _lock:
             found = _kept.get(key)
             if found is not None:

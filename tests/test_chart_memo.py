@@ -61,6 +61,14 @@ def test_other_arguments_are_another_figure():
     assert 301 in spec(b)["data"][0]["x"] and 301 not in spec(a)["data"][0]["x"]
 
 
+def test_another_default_template_is_another_figure(monkeypatch):
+    ours = figures.funnel(STEPS)
+    monkeypatch.setattr(pio.templates, "default", "plotly")  # as Streamlit's import sets its own
+    plain = figures.funnel(STEPS)
+    assert memo.stats.misses == 2
+    assert spec(ours)["layout"]["template"] != spec(plain)["layout"]["template"]
+
+
 def test_each_caller_changes_its_own_copy():
     mine = figures.funnel(STEPS)
     mine.update_layout(title="changed by one page")
