@@ -38,13 +38,14 @@ class RenderError(RuntimeError):
     """The browser drew no image within the deadline, twice."""
 
 
-def start() -> None:
+def start() -> concurrent.futures.Future:
     """Start the one shared browser (once; the dashboard keeps it for later images). It starts
-    in the background: a command calls this first, so the browser comes up while it queries."""
+    in the background: a command calls this first, so the browser comes up while it queries.
+    Returns the browser's start (a future of the open browser)."""
     global _loop, _browser
     with _lock:
         if _browser is not None:
-            return
+            return _browser
         if not os.environ.get("BROWSER_PATH") and Path(CHROMIUM).exists():
             os.environ["BROWSER_PATH"] = CHROMIUM  # choreographer finds the browser here
         if _loop is None:
@@ -53,6 +54,7 @@ def start() -> None:
                              daemon=True).start()
             atexit.register(_close_now)
         _browser = asyncio.run_coroutine_threadsafe(_open(), _loop)
+        return _browser
 
 
 async def _open():
@@ -104,8 +106,9 @@ def _image(fig: go.Figure, fmt: str, width: int, height: int, scale: float = 1) 
     spec = _plain(fig.to_dict())
     opts = dict(format=fmt, width=width, height=height, scale=scale)
     for _attempt in range(2):
-        start()
-        job = asyncio.run_coroutine_threadsafe(_draw(_browser, spec, opts), _loop)
+        # The browser start() returns, not the global read after it: another thread may have
+        # replaced that meanwhile.
+        job = asyncio.run_coroutine_threadsafe(_draw(start(), spec, opts), _loop)
         try:
             return job.result(timeout=IMAGE_TIMEOUT_S)
         except concurrent.futures.TimeoutError:

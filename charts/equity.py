@@ -34,7 +34,6 @@ class PanelView(NamedTuple):
 _PANEL_PX = 64  # a panel's title and gap
 
 
-@kept
 def ratio_chart(rates, dim: str, unit: str, reference_label: str,
                 count_word: str = "records") -> go.Figure:
     """One row per group: the RRI against the reference group, whiskers = 95% interval."""
@@ -87,7 +86,6 @@ def ratio_panels(panels, dim: str, unit: str, count_word: str = "records") -> go
     return fig
 
 
-@kept
 def rate_bars(rates, dim: str, unit: str) -> go.Figure:
     """The rate itself per group (reference included), with its interval: the raw picture."""
     return rate_panels([PanelView(None, rates, "")], dim, unit)

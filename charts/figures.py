@@ -33,7 +33,6 @@ _ROW_PX = 34  # height per bar, so that long category lists stay readable
 # Bars: one metric (or several side by side) per group
 # --------------------------------------------------------------------------------------------
 
-@kept
 def bar_by_group(df: pd.DataFrame, dim: str, metric: Metric, names: dict | None = None,
                  highlight: str | None = None, sort: bool = True) -> go.Figure:
     """Horizontal bars of one metric per group, with 95% intervals (or p90 for times)."""
