@@ -16,7 +16,7 @@ import duckdb
 import streamlit as st
 
 from data.errors import DataError
-from ui import auth, cache, filters, messages, presenter, privacy
+from ui import auth, cache, filters, messages, preload, presenter, privacy
 from ui.warmup import warm_up
 
 APP_TITLE = "Alternative response outcomes"
@@ -58,6 +58,8 @@ ABOUT.append(st.Page("app_pages/admin.py", title="Admin", url_path="admin",
 page = st.navigation({"Questions": ANALYSIS + HIDDEN, "About the data": ABOUT})
 # A browser title per page (WCAG 2.4.2): tabs, history and screen readers tell pages apart.
 st.set_page_config(page_title=f"{page.title} · {APP_TITLE}")
+# Pages of charts: the browser starts loading Plotly now, beside this run's queries.
+loading = preload.start() if page.url_path in {p.url_path for p in ANALYSIS + HIDDEN} else None
 privacy.controls(principal, filters.sidebar_filters())
 presenter.peer_controls()
 presenter.toggle()
@@ -66,4 +68,5 @@ try:
 except Exception as error:  # st.stop/st.rerun are BaseExceptions and pass through
     logging.getLogger("dashboard").exception("page %s failed", page.url_path)
     st.error(messages.page_failed(error))
+preload.finish(loading)  # (after st.stop() nothing more is sent: it goes with the next run)
 presenter.exit_button()

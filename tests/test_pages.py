@@ -668,6 +668,27 @@ def test_methodology_lists_every_metric(monkeypatch, demo_db):
     assert not at.get("plotly_chart") and not at.error
 
 
+def test_a_chart_page_first_sends_the_chart_library_once_per_tab(monkeypatch, demo_db):
+    """ui/preload.py: the first chart page of a session sends a tiny chart before anything else
+    (the browser starts loading Plotly beside the queries) and removes it when the run ends; a
+    page without charts sends none, and later pages none (the tab has Plotly)."""
+    from ui import preload
+
+    monkeypatch.setenv("A911_DB", str(demo_db))
+    at = AppTest.from_file(DASHBOARD, default_timeout=TIMEOUT)
+    at.switch_page("app_pages/methodology.py").run()
+    assert preload.SENT not in at.session_state
+    at.switch_page("app_pages/equity.py").run()
+    assert not at.exception
+    assert at.session_state[preload.SENT]
+    assert not at.sidebar.get("plotly_chart")  # removed: only the page's own charts remain
+    assert len(at.main.get("plotly_chart")) == len(at.get("plotly_chart")) > 0
+    sent = [box for box in at.sidebar if box.type == "empty"]
+    assert len(sent) == 1  # where the tiny chart was, emptied
+    at.switch_page("app_pages/overview.py").run()
+    assert not [box for box in at.sidebar if box.type == "empty"]  # not sent again
+
+
 # --------------------------------------------------------------------------------------------
 # Empty database, unreadable database, and the cache across databases
 # --------------------------------------------------------------------------------------------
@@ -683,7 +704,11 @@ def test_empty_database_explains_what_to_upload(monkeypatch, empty_db, page):
     assert asked.count(" or the team's ") == len(ASKS[page]) - 1  # any one of them will do
     assert "Data page" in message.value
     assert [p.value for p in at.main.page_link] == ["Go to the Data page"]
-    assert not at.get("plotly_chart") and not at.metric and not at.error
+    assert not at.main.get("plotly_chart") and not at.metric and not at.error
+    # The page stopped early: the hidden chart that starts the browser's chart library
+    # (ui/preload.py) could not be removed by this run; nothing else is drawn outside the page.
+    assert [c.key for c in at.sidebar.get("plotly_chart")] in (
+        [], ["plotly-preload-figure"]), page
     assert "Filters appear once data is loaded." in [c.value for c in at.sidebar.caption]
 
 

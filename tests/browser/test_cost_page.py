@@ -29,8 +29,9 @@ def test_cost_page_draws_its_three_charts(cost_server, page):
     page.set_viewport_size({"width": 1400, "height": 3000})
     page.goto(f"{cost_server}/cost?cost_j=Riverton")
     page.wait_for_function(_DRAWN_JS, arg=["What does it cost?", True], timeout=60000)
-    page.wait_for_function("() => document.querySelectorAll('.js-plotly-plot').length >= 3",
-                           timeout=30000)
+    page.wait_for_function(
+        "() => document.querySelectorAll('[data-testid=stMain] .js-plotly-plot').length >= 3",
+        timeout=30000)
     body = page.inner_text("body")
     assert "Cost per team response" in body and "Police capacity returned" in body
     assert "ARPA SLFRF spent by 31 Dec 2026" in body  # the funding cliff is drawn

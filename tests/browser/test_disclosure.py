@@ -55,7 +55,8 @@ WHOLE = re.compile(r"\d{1,3}(?:,\d{3})+|\d+")
 
 # SVG text of the plots, each with whether it is an axis tick (left out of the label check).
 # Ticks sit in groups classed xtick, ytick, x2tick, y3tick ... (one per subplot axis).
-_SVG_TEXT = """() => [...document.querySelectorAll('.js-plotly-plot text')].map(t => {
+_SVG_TEXT = """() => [...document.querySelectorAll(
+  '[data-testid=stMain] .js-plotly-plot text')].map(t => {
   let tick = false;
   for (let g = t.parentElement; g && !tick; g = g.parentElement) {
     const cls = (g.getAttribute && g.getAttribute('class')) || '';
@@ -107,7 +108,8 @@ def _open(page, url, heading) -> None:
     cards = page.locator("[class*='st-key-chart-']").count()
     if cards:
         page.wait_for_function(
-            "n => document.querySelectorAll('.js-plotly-plot .main-svg').length >= n",
+            "n => document.querySelectorAll("
+            "'[data-testid=stMain] .js-plotly-plot .main-svg').length >= n",
             arg=cards, timeout=60000)
     page.wait_for_timeout(300)
 
@@ -194,6 +196,7 @@ def test_the_control_switched_off_shows_small_counts(server, page):
 def _open_charts(page) -> None:
     cards = page.locator("[class*='st-key-chart-']").count()
     page.wait_for_function(
-        "n => document.querySelectorAll('.js-plotly-plot .main-svg').length >= n",
+        "n => document.querySelectorAll("
+        "'[data-testid=stMain] .js-plotly-plot .main-svg').length >= n",
         arg=cards, timeout=60000)
     page.wait_for_timeout(300)

@@ -16,7 +16,8 @@ DRAWN = """() => {
   const visible = el => !!el && el.getClientRects().length > 0;
   const loading = [...document.querySelectorAll("[data-testid='stSkeleton']")].some(visible);
   const running = visible(document.querySelector("[data-testid='stStatusWidget']"));
-  return !loading && !running && document.querySelectorAll('.js-plotly-plot').length > 1;
+  const plots = document.querySelectorAll('[data-testid=stMain] .js-plotly-plot').length;
+  return !loading && !running && plots > 1;
 }"""
 VIEWS = {
     "one": ["Riverton"],

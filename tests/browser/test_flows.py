@@ -121,7 +121,7 @@ def test_a_copied_link_reproduces_the_filters(server, page, browser):
 
 def test_presenter_mode_by_link_hides_the_controls(server, page):
     _open(page, f"{server}/overview?present=1", "How is the program performing?")
-    page.locator(".js-plotly-plot").first.wait_for(timeout=30000)
+    page.locator("[data-testid=stMain] .js-plotly-plot").first.wait_for(timeout=30000)
     screenshot(page, "flow-presenter")
     assert not page.locator("[data-testid='stSidebar']").is_visible()
     assert not page.get_by_text("Show data").first.is_visible()
@@ -142,7 +142,7 @@ def test_presenter_toggle_writes_the_link(server, page):
 
 def test_masked_peers_show_letters_not_names(server, page):
     _open(page, f"{server}/compare?own=Riverton&mask=true", "How do the jurisdictions compare?")
-    page.locator(".js-plotly-plot").first.wait_for(timeout=30000)
+    page.locator("[data-testid=stMain] .js-plotly-plot").first.wait_for(timeout=30000)
     screenshot(page, "flow-compare-masked")
     text = _main_text(page)
     assert "Riverton" in text
@@ -150,6 +150,6 @@ def test_masked_peers_show_letters_not_names(server, page):
         if peer != "Riverton":
             assert peer not in text, peer
     # Chart labels are SVG text, not in inner_text: check them too.
-    svg = " ".join(page.locator(".js-plotly-plot text").all_text_contents())
+    svg = " ".join(page.locator("[data-testid=stMain] .js-plotly-plot text").all_text_contents())
     assert "Jurisdiction A" in svg or "Jurisdiction A" in text
     assert not any(peer in svg for peer in DEMO_JURISDICTIONS if peer != "Riverton")

@@ -185,7 +185,7 @@ def test_hostile_names_stay_text_through_the_wizard_and_every_page(hostile_serve
     page.locator("[data-testid='stMain'] h1").first.wait_for(timeout=30000)
     _settle(page)
     page.get_by_role("tab", name="By category and area").click()
-    page.locator(".js-plotly-plot").first.wait_for(timeout=30000)
+    page.locator("[data-testid=stMain] .js-plotly-plot").first.wait_for(timeout=30000)
     _settle(page)
     screenshot(page, "hostile-reach")
     assert names["area"] in _text(page)  # a tick label, as text

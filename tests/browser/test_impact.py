@@ -15,8 +15,8 @@ _DRAWN_JS = """([heading, plots]) => {
     h => visible(h) && h.innerText.trim().startsWith(heading));
   const loading = [...document.querySelectorAll("[data-testid='stSkeleton']")].some(visible);
   const running = visible(document.querySelector("[data-testid='stStatusWidget']"));
-  return headed && !loading && !running
-    && document.querySelectorAll('.js-plotly-plot .main-svg').length >= 2 * plots;
+  const svgs = document.querySelectorAll('[data-testid=stMain] .js-plotly-plot .main-svg');
+  return headed && !loading && !running && svgs.length >= 2 * plots;
 }"""
 
 

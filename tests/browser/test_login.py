@@ -312,7 +312,7 @@ def test_every_page_by_deep_link_shows_only_the_prompt(dashboard, page):
         assert "Sign in to continue" in text, path
         assert heading not in text or path == "", path
         assert page.locator("[data-testid='stSidebarNav']").count() == 0, path
-        assert page.locator(".js-plotly-plot").count() == 0, path
+        assert page.locator("[data-testid=stMain] .js-plotly-plot").count() == 0, path
         assert page.locator("[data-testid='stDataFrame']").count() == 0, path
     assert page.offsite_requests == []
 

@@ -52,7 +52,7 @@ _DRAWN_JS = """([heading, charted]) => {
     h => visible(h) && h.innerText.trim().startsWith(heading));
   const loading = [...document.querySelectorAll("[data-testid='stSkeleton']")].some(visible);
   const running = visible(document.querySelector("[data-testid='stStatusWidget']"));
-  const plots = document.querySelectorAll('.js-plotly-plot').length;
+  const plots = document.querySelectorAll('[data-testid=stMain] .js-plotly-plot').length;
   return headed && !loading && !running && (!charted || plots > 0);
 }"""
 
@@ -110,9 +110,52 @@ def test_a_tab_opens_its_section_and_the_link_keeps_it(server, page):
 def test_overview_shows_the_cohort_funnel(server, page):
     page.goto(f"{server}/overview")
     page.get_by_text("From call to resolution").wait_for(timeout=30000)
-    page.locator(".js-plotly-plot").first.wait_for(timeout=30000)
+    page.locator("[data-testid=stMain] .js-plotly-plot").first.wait_for(timeout=30000)
     text = page.locator("[data-testid='stMain']").inner_text()
     # The demo cohort's size is fixed by its seed; the takeaway sentence names it.
     assert "were eligible for the team and it responded to" in text
     assert "Calls for service" in text
     assert page.offsite_requests == []
+
+
+# Records every chart the tab ever draws and the hidden one that starts Plotly (ui/preload.py;
+# on a fast server it may go before Plotly has drawn it), with where each was, as they come.
+_CHART_LOG_JS = """(() => {
+  window.__charts = [];
+  const seen = new WeakSet();
+  new MutationObserver(() => {
+    document.querySelectorAll('.js-plotly-plot, .st-key-plotly-preload').forEach(el => {
+      if (seen.has(el)) return;
+      seen.add(el);
+      const box = el.getBoundingClientRect();
+      window.__charts.push({preload: el.matches('.st-key-plotly-preload'),
+        main: !!el.closest("[data-testid='stMain']"), t: performance.now(),
+        right: box.right, bottom: box.bottom});
+    });
+  }).observe(document, {subtree: true, childList: true});
+})();"""
+
+
+def test_the_chart_library_starts_loading_before_the_first_chart_and_off_the_screen(server,
+                                                                                    page):
+    """ui/preload.py: a chart page's first run sends a tiny chart first, off the screen, so
+    the browser loads Plotly beside the queries; it is gone when the page is drawn, and a
+    page without charts sends none."""
+    page.add_init_script(_CHART_LOG_JS)
+    page.goto(f"{server}/methodology")
+    page.wait_for_function(_DRAWN_JS, arg=[PAGES["methodology"], False], timeout=60000,
+                           polling=200)
+    assert page.evaluate("window.__charts") == []  # no chart, no Plotly
+    page.goto(f"{server}/equity")
+    page.wait_for_function(_DRAWN_JS, arg=[PAGES["equity"], True], timeout=60000, polling=200)
+    charts = page.evaluate("window.__charts")
+    preload = [c for c in charts if c["preload"]]
+    drawn = [c for c in charts if c["main"]]
+    assert len(preload) == 1 and len(drawn) >= 2, charts
+    assert preload[0]["t"] <= min(c["t"] for c in drawn)  # before the page's first chart
+    # Its stylesheet (which can arrive a moment after it) puts it off the screen and hides it.
+    rule = page.evaluate("""() => [...document.styleSheets].flatMap(s => [...s.cssRules])
+      .map(r => r.cssText).find(t => t.includes('.st-key-plotly-preload'))""")
+    assert rule and "left: -10000px" in rule and "visibility: hidden" in rule, rule
+    assert page.locator(".st-key-plotly-preload").count() == 0  # removed when the run ended
+    assert page.locator("[data-testid=stSidebar] .js-plotly-plot").count() == 0
