@@ -1,12 +1,14 @@
 """Plan: how many teams, on which hours, reach what share of eligible calls?
 
 The capacity model (metrics/capacity/) over one jurisdiction's own eligible-type calls:
-two schedules side by side, the team-hours each coverage target needs, and whether the model
-reproduces the running program (calibration)."""
+two schedules side by side (their tiles above the tabs), then five sections (ui/sections.py
+PLAN), each run only when its tab is open: coverage and calls missed by hour, the teams on
+duty, the team-hours each coverage target needs, and whether the model reproduces the running
+program (calibration, computed only in its own section)."""
 import streamlit as st
 
 from metrics.capacity import CapacityError, CapacityRequest
-from ui import brief, cache, filters, messages, plan_view, presenter, privacy
+from ui import brief, cache, filters, messages, plan_view, presenter, privacy, sections
 from ui.text import escape
 
 st.title("How many teams for what coverage?")
@@ -30,7 +32,8 @@ shown = (presenter.peer_names() or {}).get(j, j)
 
 request = CapacityRequest(j, f.date_from, f.date_to, f.areas, f.categories)
 try:
-    doc = cache.plan(request, (spec_a, spec_b), options, privacy.current())
+    doc = cache.plan(request, (spec_a, spec_b), {**options, "calibration": False},
+                     privacy.current())
 except CapacityError as error:
     st.info(escape(str(error).replace(j, shown)), icon=":material/info:")
     st.stop()
@@ -44,11 +47,23 @@ st.caption(f"{escape(shown)}: {plan_view.count(doc['calls'])} eligible-type call
 for (s, name), col in zip(zip(doc["schedules"], names), st.columns(2)):
     with col:
         plan_view.headline(s, name, doc["runs"])
-plan_view.by_hour_cards(doc, names)
-plan_view.grids(doc, names)
-plan_view.needed(doc)
-plan_view.calibration(doc, shown)
-plan_view.erlang(doc, names)
+
+
+def model_fit() -> None:
+    # The same answer with the calibration: its own cache entry, computed in this tab only.
+    full = cache.plan(request, (spec_a, spec_b), {**options, "calibration": True},
+                      privacy.current())
+    plan_view.calibration(full, shown)
+    plan_view.erlang(doc, names)
+
+
+sections.show(sections.PLAN, {
+    "Coverage by hour": lambda: plan_view.coverage_by_hour(doc, names),
+    "Calls missed by hour": lambda: plan_view.missed_by_hour(doc, names),
+    "Teams on duty": lambda: plan_view.grids(doc, names),
+    "Team-hours needed": lambda: plan_view.needed(doc),
+    "Model check": model_fit,
+})
 st.caption("The model: eligible-type calls (the crosswalk's eligible types, or the target "
            "categories where a type is not triaged) at their actual times; a team is busy for "
            "the call's dispatch-to-clear time drawn from the team's records (else police busy "

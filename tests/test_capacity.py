@@ -290,6 +290,20 @@ def test_calibration_states_a_gap_over_five_points(con):
     assert any("fewer 'no team available' misses" in n for n in cal.notes)
 
 
+def test_a_plan_without_its_calibration_is_the_same_plan(con):
+    """The Plan page computes the calibration only in its own section (its queries over the
+    team's responses are a third of the work): the rest of the answer is unchanged."""
+    _program(con)
+    request, specs = cap.CapacityRequest("Prog"), ("1x0-24x1234567", "2x0-24x1234567")
+    full = cap.plan(con, request, specs, runs=4, extra_minutes=0)
+    lean = cap.plan(con, request, specs, runs=4, extra_minutes=0, calibration=False)
+    assert "calibration" not in lean and full["calibration"]["reliable"]
+    assert lean == {k: v for k, v in full.items() if k != "calibration"}
+    from metrics.disclosure import VIEWER
+
+    assert "calibration" not in cap.publish(lean, VIEWER)  # nothing to publish, nothing made up
+
+
 # --------------------------------------------------------------------------------------------
 # A schedule file on the command line; what a viewer may see; who may ask
 # --------------------------------------------------------------------------------------------

@@ -104,15 +104,23 @@ def headline(s: dict, name: str, runs: int) -> None:
                    f"{count(s['missed_no_team_on_duty'])}")
 
 
-def by_hour_cards(doc: dict, names: list[str]) -> None:
+def _by_hour(doc: dict, names: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
     df = charts.by_hour_frame(doc["schedules"], names)
-    table = df.astype(object).where(df.notna(), privacy.words(SMALL))
+    return df, df.astype(object).where(df.notna(), privacy.words(SMALL))
+
+
+def coverage_by_hour(doc: dict, names: list[str]) -> None:
+    df, table = _by_hour(doc, names)
     a, b = doc["schedules"]
     components.chart("plan-hours", "Coverage by hour of day",
                      charts.compare_sentence(a, b, names), charts.coverage_by_hour(df), table,
                      note="Expected share of each hour's eligible-type calls a team takes, "
                           "over all weekdays. A gap in a line: too few calls in that hour to "
                           "show.")
+
+
+def missed_by_hour(doc: dict, names: list[str]) -> None:
+    df, table = _by_hour(doc, names)
     components.chart("plan-missed", "Calls missed by hour of day",
                      _missed_sentence(df, names, doc["schedules"]),
                      charts.missed_by_hour(df), table,

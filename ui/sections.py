@@ -53,7 +53,16 @@ CONNECTIONS = Sections("app_pages/connections.py", "connections_view", {
     "Referrals": ("referrals", "connected", "connected-j"),
     "Repeat contacts": ("repeat",),
 })
-ALL = (REACH, ON_SCENE, CONNECTIONS)
+# The Plan's two schedules (its tiles) stay above the tabs; the grids' charts are keyed
+# chart-grid-A / chart-grid-B, without a card around them.
+PLAN = Sections("app_pages/plan.py", "plan_view", {
+    "Coverage by hour": ("plan-hours",),
+    "Calls missed by hour": ("plan-missed",),
+    "Teams on duty": ("grid-A", "grid-B"),
+    "Team-hours needed": (),
+    "Model check": (),
+})
+ALL = (REACH, ON_SCENE, CONNECTIONS, PLAN)
 BY_PAGE = {s.page: s for s in ALL}
 
 

@@ -16,9 +16,12 @@ TARGETS = (0.6, 0.7, 0.8)
 
 def plan(con, request: CapacityRequest, specs: tuple[str, ...], *,
          extra_minutes: float = DEFAULT_EXTRA_MINUTES, max_wait_minutes: float = 0.0,
-         runs: int = DEFAULT_RUNS, seed: int = 0, targets=TARGETS) -> dict:
+         runs: int = DEFAULT_RUNS, seed: int = 0, targets=TARGETS,
+         calibration: bool = True) -> dict:
     """Schedules (short forms, ``parse_spec``) compared on the same calls, the team-hours each
-    target needs, and the calibration: plain values, for a cache and a page."""
+    target needs, and the calibration (``calibration=False``: not computed, no key; its
+    queries over the team's responses are a third of the work): plain values, for a cache and
+    a page."""
     kw = dict(extra_minutes=extra_minutes, max_wait_minutes=max_wait_minutes, runs=runs,
               seed=seed)
     workload = load_workload(con, request)
@@ -32,6 +35,8 @@ def plan(con, request: CapacityRequest, specs: tuple[str, ...], *,
            "extra_minutes": extra_minutes, "max_wait_minutes": max_wait_minutes, "runs": runs,
            "schedules": [_schedule_doc(workload, r, kw) for r in results],
            "needed": [f.as_dict() for f in needed_for(workload, targets, **kw)]}
+    if not calibration:
+        return doc
     try:  # the calibration compares point estimates: no interval needed
         doc["calibration"] = calibrate(con, request, workload=workload,
                                        **{**kw, "runs": 0}).as_dict()

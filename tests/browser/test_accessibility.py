@@ -14,7 +14,7 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 
 from .conftest import screenshot
-from .test_smoke import _DRAWN_JS, CHARTED, PAGES, views, with_query
+from .test_smoke import _DRAWN_JS, CHARTED, PAGES, charted, views, with_query
 
 pytestmark = pytest.mark.playwright
 
@@ -61,8 +61,8 @@ VIEWS = list(_all_views())
 
 def _open(page, server, view, heading):
     page.goto(f"{server}/{view}")
-    page.wait_for_function(_DRAWN_JS, arg=[heading, view.split("?")[0] in CHARTED],
-                           timeout=60000, polling=200)
+    page.wait_for_function(_DRAWN_JS, arg=[heading, charted(view)], timeout=60000,
+                           polling=200)
     page.wait_for_timeout(300)
 
 
