@@ -122,6 +122,9 @@ def test_a_copied_link_reproduces_the_filters(server, page, browser):
 def test_presenter_mode_by_link_hides_the_controls(server, page):
     _open(page, f"{server}/overview?present=1", "How is the program performing?")
     page.locator("[data-testid=stMain] .js-plotly-plot").first.wait_for(timeout=30000)
+    # Presenter mode's stylesheet can arrive a moment after the first chart (Plotly loads
+    # early, ui/preload.py): the sidebar must then be hidden.
+    page.locator("[data-testid='stSidebar']").wait_for(state="hidden", timeout=30000)
     screenshot(page, "flow-presenter")
     assert not page.locator("[data-testid='stSidebar']").is_visible()
     assert not page.get_by_text("Show data").first.is_visible()
