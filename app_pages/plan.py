@@ -50,7 +50,10 @@ for (s, name), col in zip(zip(doc["schedules"], names), st.columns(2)):
 
 
 def model_fit() -> None:
-    # The same answer with the calibration: its own cache entry, computed in this tab only.
+    # The answer with the calibration, in this tab only: its own cache entry, so on its first
+    # visit the model runs a second time (its workload and simulation, 0.2-0.3 s at 100
+    # million calls) besides the calibration. Kept whole so that service.guarded publishes the
+    # calibration through the one path that widens the period and rounds its counts.
     full = cache.plan(request, (spec_a, spec_b), {**options, "calibration": True},
                       privacy.current())
     plan_view.calibration(full, shown)
