@@ -13,7 +13,8 @@ key>=<label>``, bench/capture.py) and the floor are timed alike, one visit at a 
    itself) and is closed: the server's one-time work (Python imports, Plotly's validators,
    the sidebar's options) is done, as on a server that has been up for a while;
 3. until the server's processes use under 5 % of a core for half a second (the Impact page's
-   statistics load in the background after the first page), at most 20 s;
+   statistics load in the background after the first page, and the server prepares the views
+   asked before, ui/prepared.py), at most 60 s;
 4. a new tab opens the view's address (``page.goto``, nothing of the view in the tab) and waits
    until it is rendered: bench/browser.py's condition (the heading visible, as many Plotly
    charts as the view draws, Streamlit's running indicator gone) and, for a section, its tab
@@ -26,8 +27,14 @@ of every round and after every ``FLOOR_EVERY`` views, so it sees the same machin
 the views' order rotates per round. A fresh server also starts with DuckDB's buffers empty
 (the operating system's file cache stays warm): stricter than a long-running server's first
 request for a view. A view's verdict: its median <= the floor's median + 1 s,
-with no error on any visit. Memory: each server's peak resident memory, the process and its
-children (psutil every 0.2 s) or the kernel's high-water mark, whichever is larger.
+with no error on any visit.
+
+Prepared views (ui/prepared.py): the dashboard notes the views asked for beside the database
+and a (re)started server computes them again before anyone asks, as in production. The note is
+deleted before the first round, so each view's first visit (``first_s``, round 1) finds only
+what the views visited before it share with it; from round 2 on the server has prepared the
+view (the median). Both are reported. Memory: each server's peak resident memory, the process
+and its children (psutil every 0.2 s) or the kernel's high-water mark, whichever is larger.
 """
 from __future__ import annotations
 
@@ -49,7 +56,7 @@ MARGIN_S = 1.0
 MEMORY_LIMIT_MB = 2048
 FLOOR_EVERY = 8
 QUIET_CPU = 0.05  # share of one core under which a server counts as settled
-SETTLE_MAX_S = 20.0
+SETTLE_MAX_S = 60.0  # a restarted server prepares the asked views first
 
 _ERROR_TEXT_JS = """() => [...document.querySelectorAll(
   "[data-testid='stException'], [data-testid='stAlertContentError']")]
@@ -166,6 +173,7 @@ def _summary(visits: list[dict]) -> dict:
     secs = [v["seconds"] for v in visits]
     return {"runs_s": [round(s, 3) for s in secs],
             "median_s": round(statistics.median(secs), 3) if secs else None,
+            "first_s": round(secs[0], 3) if secs else None,  # round 1: never asked before
             "server_s": [v["server_s"] for v in visits],
             "settle_s": [v["settle_s"] for v in visits],
             "errors": [e for v in visits for e in v["errors"]
@@ -181,6 +189,8 @@ async def _against_floor(db: Path, pages: dict, views: list[str], work: Path,
                 work)
     floor = _App("floor", None, FLOOR_APP, ("", FLOOR_HEADING, 1), work)
     charted = next((u for u in views if pages[u]["charts"]), None)
+    # No view prepared from an earlier run: round 1 is every view's first visit.
+    db.with_name(db.name + ".prepared").unlink(missing_ok=True)
     offsite: list = []
     runs: dict[str, list[dict]] = {FLOOR: [], **{u: [] for u in views}}
     t0 = time.perf_counter()
@@ -216,6 +226,7 @@ def _verdicts(runs: dict, views: list[str], dash: _App, floor: _App, offsite: li
         s = _summary(runs[url])
         s["limit_s"] = limit
         s["over_floor_s"] = round(s["median_s"] - fl["median_s"], 3)
+        s["first_over_floor_s"] = round(s["first_s"] - fl["median_s"], 3)
         s["met"] = s["median_s"] <= limit and not s["errors"]
         out[url] = s
     return {"repeat": repeat, "margin_s": MARGIN_S, "floor": fl, "limit_s": limit,
@@ -241,4 +252,5 @@ def print_verdicts(result: dict, log) -> None:
     for url, v in result["views"].items():
         why = f"; errors: {v['errors'][:2]}" if v["errors"] else ""
         log(f"{'met   ' if v['met'] else 'MISSED'} /{url} by its address: {v['median_s']:.2f} s"
-            f" (floor + {v['over_floor_s']:+.2f} s){why}")
+            f" (floor + {v['over_floor_s']:+.2f} s; its first visit, not prepared: "
+            f"{v['first_over_floor_s']:+.2f} s){why}")

@@ -58,6 +58,8 @@ def router_pages() -> dict[str, str]:
 
 def capture(db: str) -> dict:
     os.environ["A911_DB"] = db
+    # Only recording what pages ask: no views prepared in the background (ui/prepared.py).
+    os.environ["A911_PREPARE_VIEWS"] = "0"
     import logging
 
     logging.getLogger("streamlit").setLevel(logging.ERROR)

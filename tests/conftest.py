@@ -17,6 +17,16 @@ REALDATA = ROOT.parent / "shared" / "realdata"
 PROFILES = Path(__file__).resolve().parent / "profiles"
 
 
+@pytest.fixture(autouse=True)
+def _views_computed_on_demand(monkeypatch):
+    """In-process tests compute each view when asked, with no thread preparing views behind
+    them (ui/prepared.py) that could outlive a test's database; tests/test_prepared.py turns
+    it on. Servers started by the browser tests and the benchmark prepare, as in production."""
+    from ui import cache
+
+    monkeypatch.setattr(cache, "PREPARE", False)
+
+
 @pytest.fixture
 def db_path(tmp_path):
     return tmp_path / "test.duckdb"

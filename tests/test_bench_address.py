@@ -68,3 +68,9 @@ def test_a_section_by_its_address_against_the_floor(tmp_path):
     assert 50 < r["dashboard_server_peak_mb"] < 4096
     assert r["server_under_limit"] == (r["dashboard_server_peak_mb"] < 2048)
     assert r["offsite_requests"] == []
+    # The first visit is reported on its own (ui/prepared.py: later ones find the view
+    # prepared), and the served dashboard noted what the view asked for beside its database.
+    assert v["first_s"] == v["runs_s"][0]
+    assert v["first_over_floor_s"] == pytest.approx(v["first_s"] - floor["median_s"], abs=2e-3)
+    noted = (tmp_path / "tiny.duckdb.prepared").read_bytes()
+    assert b"MetricRequest" in noted and b"_compute" in noted

@@ -15,6 +15,7 @@ an analyst's exact ones to a viewer. A refusal (``AccessDenied``) is raised, nev
 from __future__ import annotations
 
 import logging
+import os
 from contextlib import closing, contextmanager
 
 import streamlit as st
@@ -26,10 +27,14 @@ from data.connection import SERVER_MEMORY_LIMIT, connect, default_db_path
 from data.handover import import_folder
 from service.handover import Listener
 from metrics.disclosure import DisclosurePolicy
+from ui.prepared import Prepared, kept_beside
 
 _PIN = "_a911_data_version"  # the run's pinned data version, in the session
 _LISTENERS: dict = {}  # database path -> its hand-over Listener (kept alive with the server)
 _RESULT_CACHE_ENTRIES = 512  # bounded: cache_data without a limit grows forever
+# Views prepared before they are asked for (ui/prepared.py); A911_PREPARE_VIEWS=0 turns it off.
+PREPARE = os.environ.get("A911_PREPARE_VIEWS", "1") != "0"
+_PREPARED: dict[str, Prepared] = {}  # database path -> its noted views
 
 
 @st.cache_resource(show_spinner=False)
@@ -78,7 +83,18 @@ def data_version() -> tuple:
         st.session_state[_PIN] = version
     except Exception:
         pass
+    if PREPARE:  # the first run to read a new version prepares the views asked before it
+        _prepared(version[0]).seen(version)
     return version
+
+
+def _prepared(path: str) -> Prepared:
+    if path not in _PREPARED:
+        functions = {f.__name__: f for f in (_compute, _counts, _options, _profiles, _population,
+                                             _boundaries, _why_no_eligible, _impact,
+                                             _cost_report, _plan)}
+        _PREPARED.setdefault(path, Prepared(kept_beside(path), functions))
+    return _PREPARED[path]
 
 
 def new_run() -> None:
@@ -130,8 +146,11 @@ def snapshot(cur):
 def _answer(compute, *args):
     """``compute(*args, version)`` for the run's version; a figure computed while an import or
     edit committed draws the whole page again, from the new version."""
+    version = data_version()
+    if PREPARE:
+        _prepared(version[0]).asked(compute.__name__, args)
     try:
-        return compute(*args, data_version())
+        return compute(*args, version)
     except StaleVersion:
         logging.getLogger(__name__).warning("the data changed while a page was drawn: it is "
                                             "drawn again from the new version")
