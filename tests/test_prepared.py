@@ -171,3 +171,20 @@ def test_after_an_import_the_asked_view_is_computed_before_it_is_asked_again(
     assert after != before  # 9 calls now, not 3
     exact = cache._compute.__wrapped__(request, LOCAL, policy, cache._version(cache.cursor()))
     assert after == exact  # the prepared answer is the one computed on demand
+
+
+def test_a_refused_view_is_not_noted_so_its_refusal_is_not_recorded_again(
+        served_preparing, monkeypatch):
+    from service import guarded
+    from service.access import AccessDenied
+
+    db, _ = served_preparing
+
+    def refuse(*args, **kwargs):
+        raise AccessDenied("not yours", action="view", jurisdiction="Springfield")
+
+    monkeypatch.setattr(guarded, "why_no_eligible_calls", refuse)
+    cache.new_run()
+    with pytest.raises(AccessDenied):
+        cache.why_no_eligible(("Springfield",))
+    assert all(name != "_why_no_eligible" for name, _ in cache._prepared(str(db)).calls())

@@ -11,6 +11,9 @@ the new version, never a mix of old and new figures.
 Every figure comes through ``service.guarded`` for the signed-in principal, keyed on the principal
 and the disclosure policy too: a viewer's published rows are never served to anyone else, nor
 an analyst's exact ones to a viewer. A refusal (``AccessDenied``) is raised, never cached.
+
+The computations viewers asked for are noted (``ui/prepared.py``) and computed again in the
+background when a new version is first read, so that the next viewer finds them done.
 """
 from __future__ import annotations
 
@@ -147,15 +150,18 @@ def _answer(compute, *args):
     """``compute(*args, version)`` for the run's version; a figure computed while an import or
     edit committed draws the whole page again, from the new version."""
     version = data_version()
-    if PREPARE:
-        _prepared(version[0]).asked(compute.__name__, args)
     try:
-        return compute(*args, version)
+        answer = compute(*args, version)
     except StaleVersion:
         logging.getLogger(__name__).warning("the data changed while a page was drawn: it is "
                                             "drawn again from the new version")
         new_run()
         st.rerun()
+    # Noted once answered: a refusal (raised above) is never prepared again, which would
+    # record it in the audit log again, as if its principal had asked.
+    if PREPARE:
+        _prepared(version[0]).asked(compute.__name__, args)
+    return answer
 
 
 def _as_dict(row) -> dict:
