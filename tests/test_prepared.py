@@ -188,3 +188,27 @@ def test_a_refused_view_is_not_noted_so_its_refusal_is_not_recorded_again(
     with pytest.raises(AccessDenied):
         cache.why_no_eligible(("Springfield",))
     assert all(name != "_why_no_eligible" for name, _ in cache._prepared(str(db)).calls())
+
+
+def test_preparing_waits_while_an_import_writes(monkeypatch):
+    """An import (or an edit) holds ``guarded.WRITES``: preparing waits for it instead of
+    taking the cores the import needs, and stops if the import commits a new version."""
+    from service import guarded
+
+    monkeypatch.setattr(prepared, "WAIT_S", 0.01)
+    ran = []
+    views = Prepared(None, {"f": lambda *a: ran.append(a)}, cache._no_write_under_way)
+    views.asked("f", ("a",))
+    with guarded.WRITES:  # an import under way, on this thread
+        thread = views.seen(("db", 1))
+        thread.join(timeout=0.3)
+        assert thread.is_alive() and ran == []  # held back
+    thread.join(timeout=10)
+    assert ran == [("a", ("db", 1))]  # the write is done: prepared
+
+    with guarded.WRITES:
+        old = views.seen(("db", 2))
+        new = views.seen(("db", 3))  # the import committed: a newer version
+    old.join(timeout=10)
+    new.join(timeout=10)
+    assert ("a", ("db", 2)) not in ran and ("a", ("db", 3)) in ran

@@ -96,8 +96,16 @@ def _prepared(path: str) -> Prepared:
         functions = {f.__name__: f for f in (_compute, _counts, _options, _profiles, _population,
                                              _boundaries, _why_no_eligible, _impact,
                                              _cost_report, _plan)}
-        _PREPARED.setdefault(path, Prepared(kept_beside(path), functions))
+        _PREPARED.setdefault(path, Prepared(kept_beside(path), functions, _no_write_under_way))
     return _PREPARED[path]
+
+
+def _no_write_under_way() -> bool:
+    """No import, undo or edit is writing in this process (``guarded.WRITES`` is free)."""
+    if guarded.WRITES.acquire(blocking=False):
+        guarded.WRITES.release()
+        return True
+    return False
 
 
 def new_run() -> None:

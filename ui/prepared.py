@@ -8,7 +8,8 @@ asked last, at most ``KEPT`` of them. When the server first reads a data version
 or after an import, undo or settings edit) one background thread asks for each of them again,
 most recent first, at that version. A viewer who opens the same view later finds it computed;
 one who opens it while it is being computed waits for that computation (Streamlit computes a
-cached value once per key) instead of starting a second.
+cached value once per key) instead of starting a second. While an import or an edit writes,
+preparing waits: the write commits sooner, and its new version is the one worth preparing.
 
 The list is kept beside the database (``<database>.prepared``) so that a restarted server
 prepares the views its viewers were using. It is read back only into the types a request is
@@ -21,10 +22,12 @@ import logging
 import os
 import pickle
 import threading
+import time
 from collections import OrderedDict
 from pathlib import Path
 
 KEPT = 160  # calls remembered: every page's default view (about 100) and a few more
+WAIT_S = 0.5  # how often a preparing held back by a write looks again
 _LOG = logging.getLogger(__name__)
 
 
@@ -45,9 +48,10 @@ class _Allowed(pickle.Unpickler):
 class Prepared:
     """The asked-for calls of one database, and the background thread that prepares them."""
 
-    def __init__(self, path: Path | None, functions: dict):
+    def __init__(self, path: Path | None, functions: dict, idle=lambda: True):
         self._path = path  # None: nothing kept across restarts (an in-memory database)
         self._functions = functions  # name -> the st.cache_data function it names
+        self._idle = idle  # False while an import or edit writes: it goes first
         self._lock = threading.Lock()
         self._calls: OrderedDict[tuple, None] = OrderedDict(
             (call, None) for call in self._read())
@@ -86,6 +90,8 @@ class Prepared:
 
     def _prepare(self, version: tuple, calls: list[tuple]) -> None:
         for name, args in calls:
+            while not self._idle() and self._version == version:
+                time.sleep(WAIT_S)  # an import's two cores are not shared with preparing
             if self._version != version:  # a newer version came: prepare that one instead
                 return
             function = self._functions.get(name)
