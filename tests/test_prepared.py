@@ -212,3 +212,20 @@ def test_preparing_waits_while_an_import_writes(monkeypatch):
     old.join(timeout=10)
     new.join(timeout=10)
     assert ("a", ("db", 2)) not in ran and ("a", ("db", 3)) in ran
+
+
+class _CallsAFunction:
+    """A payload naming a function of an allowed package (the metrics' own code)."""
+
+    def __reduce__(self):
+        from metrics import catalog
+
+        return (catalog._as_date, (None,))
+
+
+def test_only_classes_are_read_back_never_functions(tmp_path, caplog):
+    path = tmp_path / "cohort.duckdb.prepared"
+    path.write_bytes(pickle.dumps([("options", (_CallsAFunction(),))]))
+    _, functions = _recorder()
+    assert Prepared(path, functions).calls() == []
+    assert "not part of a request" in caplog.text
