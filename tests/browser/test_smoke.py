@@ -121,6 +121,10 @@ def test_overview_shows_the_cohort_funnel(server, page):
     page.goto(f"{server}/overview")
     page.get_by_text("From call to resolution").wait_for(timeout=30000)
     page.locator("[data-testid=stMain] .js-plotly-plot").first.wait_for(timeout=30000)
+    # Elements mount one by one after the first chart (once, in a whole-suite run, the first
+    # tile had not yet): wait for the tile, then read the whole page once.
+    page.locator("[data-testid=stMetricLabel]", has_text="Calls for service").first.wait_for(
+        timeout=30000)
     text = page.locator("[data-testid='stMain']").inner_text()
     # The demo cohort's size is fixed by its seed; the takeaway sentence names it.
     assert "were eligible for the team and it responded to" in text
