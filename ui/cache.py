@@ -96,7 +96,8 @@ def _prepared(path: str) -> Prepared:
         functions = {f.__name__: f for f in (_compute, _counts, _options, _profiles, _population,
                                              _boundaries, _why_no_eligible, _impact,
                                              _cost_report, _plan)}
-        _PREPARED.setdefault(path, Prepared(kept_beside(path), functions, _no_write_under_way))
+        _PREPARED.setdefault(path, Prepared(kept_beside(path), functions, _no_write_under_way,
+                                            stale=(StaleVersion,)))
     return _PREPARED[path]
 
 

@@ -50,10 +50,12 @@ class _Allowed(pickle.Unpickler):
 class Prepared:
     """The asked-for calls of one database, and the background thread that prepares them."""
 
-    def __init__(self, path: Path | None, functions: dict, idle=lambda: True):
+    def __init__(self, path: Path | None, functions: dict, idle=lambda: True,
+                 stale: tuple[type[Exception], ...] = ()):
         self._path = path  # None: nothing kept across restarts (an in-memory database)
         self._functions = functions  # name -> the st.cache_data function it names
         self._idle = idle  # False while an import or edit writes: it goes first
+        self._stale = stale  # raised by a function whose version moved on: stop preparing
         self._lock = threading.Lock()
         self._calls: OrderedDict[tuple, None] = OrderedDict(
             (call, None) for call in self._read())
@@ -65,6 +67,8 @@ class Prepared:
         call = (name, args)
         with self._lock:
             new = call not in self._calls
+            if new and not self._keepable(call):
+                return  # one that cannot be written would stop every later one being kept
             self._calls[call] = None
             self._calls.move_to_end(call)
             while len(self._calls) > KEPT:
@@ -101,10 +105,10 @@ class Prepared:
                 continue
             try:
                 function(*args, version)
-            except Exception as error:  # a refusal, a stale version, a removed jurisdiction:
-                # that view is computed when (and if) it is asked for, as without preparing
-                if type(error).__name__ == "StaleVersion":
-                    return
+            except self._stale:  # the data moved on: its own version is prepared instead
+                return
+            except Exception as error:  # a refusal, a removed jurisdiction: that view is
+                # computed when (and if) it is asked for, as without preparing
                 _LOG.info("a view was not prepared: %s", error)
 
     def _read(self) -> list[tuple]:
@@ -117,6 +121,16 @@ class Prepared:
         except Exception as error:  # unreadable, or not ours: start with nothing noted
             _LOG.warning("the prepared views in %s were not read: %s", self._path, error)
             return []
+
+    def _keepable(self, call: tuple) -> bool:
+        if self._path is None:
+            return True
+        try:
+            pickle.dumps(call, protocol=pickle.HIGHEST_PROTOCOL)
+            return True
+        except (pickle.PicklingError, TypeError, AttributeError) as error:
+            _LOG.warning("a view cannot be kept, nor prepared: %s", error)
+            return False
 
     def _write(self, calls: list[tuple]) -> None:
         if self._path is None:
