@@ -78,6 +78,9 @@ def build(source: Path, db: Path, times: int) -> dict:
                 con.execute(f"INSERT INTO {table} BY NAME SELECT * REPLACE ({suffixed}) "
                             f"FROM src.{table}")
         con.execute("DETACH src")
+        # The copied ledger keeps its import ids: the next import must number after them
+        # (a fresh sequence would give it id 1 again, which the ledger's key refuses).
+        con.execute(f"CREATE OR REPLACE SEQUENCE import_seq START {_next_import_id(con)}")
         aggregates.ensure_current(con)  # the copies' monthly counts, as imports keep them
         con.execute("CHECKPOINT")
         counts = {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in _KEYS}
@@ -85,6 +88,10 @@ def build(source: Path, db: Path, times: int) -> dict:
         con.close()
     return {"seconds": round(time.perf_counter() - t0, 1), "rows": counts,
             "database_mb": round(db.stat().st_size / 2**20, 1)}
+
+
+def _next_import_id(con) -> int:
+    return int(con.execute("SELECT coalesce(max(import_id), 0) + 1 FROM imports").fetchone()[0])
 
 
 def time_queries(db: Path, pages: dict, repeat: int) -> dict:
