@@ -1,6 +1,6 @@
 """Connections: are people being connected to services? Referrals, follow-through, people served.
 
-Two sections (ui/sections.py CONNECTIONS), each run only when its tab is open."""
+Three sections (ui/sections.py CONNECTIONS), each run only when its tab is open."""
 import streamlit as st
 
 import metrics
@@ -55,6 +55,8 @@ def referrals():
         else:
             components.empty("connected", "From referral to connection", NO_REFERRALS)
 
+
+def by_jurisdiction():
     by_j = components.metric_frame(("E2_30", "E2_90"), J, f)
     if has_values(by_j):
         components.chart("connected-j", "Connected to care, by jurisdiction",
@@ -63,6 +65,8 @@ def referrals():
                          figures.panels(by_j, "jurisdiction", [E2_30, E2_90]),
                          data_table(by_j, J, {"E2_30": E2_30.label, "E2_90": E2_90.label}),
                          note=f"Whiskers: 95% intervals; hatched: {metrics.FEW_EVENTS}.")
+    else:
+        components.empty("connected-j", "Connected to care, by jurisdiction", NO_REFERRALS)
 
 
 def repeat_contacts():
@@ -83,4 +87,5 @@ def repeat_contacts():
 
 
 sections.show(sections.CONNECTIONS, {"Referrals": referrals,
+                                     "By jurisdiction": by_jurisdiction,
                                      "Repeat contacts": repeat_contacts})

@@ -50,7 +50,10 @@ ON_SCENE = Sections("app_pages/on_scene.py", "scene_view", {
     "Team vs police": ("team-vs-police",),
 })
 CONNECTIONS = Sections("app_pages/connections.py", "connections_view", {
-    "Referrals": ("referrals", "connected", "connected-j"),
+    # At most two charts a tab, as on the other pages: a tab's first drawing in a new browser
+    # tab is mostly the browser's work per chart (issue 25, BENCHMARKS.md).
+    "Referrals": ("referrals", "connected"),
+    "By jurisdiction": ("connected-j",),
     "Repeat contacts": ("repeat",),
 })
 # The Plan's two schedules (its tiles) stay above the tabs; the grids' charts are keyed
