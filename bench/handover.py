@@ -17,7 +17,8 @@ alternating from pair to pair), each into its own copy of that database:
 2. through the hand-over: a dashboard server over the other copy, VIEWERS (default 20)
    websocket sessions moving from page to page (bench/sessions.py), a page every MIN-MAX
    seconds (default 10-30, people reading; ``--think 2 6`` is the stress run, five pages a
-   second from 20 viewers, the whole of a 2-core machine), and the same command,
+   second from 20 viewers, the whole of a 2-core machine; ``--think 45 60`` has the sessions
+   open and none asking for a page while a 10-million-call import runs), and the same command,
    which hands the file to the server (data/handover.py). Wall time of the command; the
    server's peak resident memory (psutil, the process and its children, every 0.2 s, and the
    kernel's high-water mark); the viewers' pages before, during and after the import, every
