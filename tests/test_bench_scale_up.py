@@ -4,13 +4,15 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from conftest import bench_module
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "bench"))
 
 
-def test_a_scaled_copy_numbers_its_next_import_after_the_copied_ledger(tmp_path):
-    import scale_up
-
+def test_a_scaled_copy_numbers_its_next_import_after_the_copied_ledger(tmp_path, monkeypatch):
+    # bench/scale_up.py puts bench/ on the path when imported: only for this test.
+    monkeypatch.setattr(sys, "path", list(sys.path))
+    scale_up = bench_module("scale_up")  # bench's own browser module, not tests/browser
     from data.connection import connect
     from data.demo import generate_calls_csv, populate_demo
     from data.importer import import_file
