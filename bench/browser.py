@@ -135,17 +135,18 @@ class Server:
 
 
 def start_server(db: Path | None, log: Path, timeout: float = 120, script: Path | None = None,
-                 port: int | None = None) -> Server:
-    """``streamlit run`` of ``script`` (the dashboard) over ``db``, on ``port`` (a free one).
-    A fixed port lets successive fresh servers share the browser's cache of their scripts."""
+                 port: int | None = None, root: Path = ROOT) -> Server:
+    """``streamlit run`` of ``script`` (the dashboard of the checkout ``root``) over ``db``, on
+    ``port`` (a free one). A fixed port lets successive fresh servers share the browser's
+    cache of their scripts."""
     port = port or free_port()
     env = dict(os.environ, **({"A911_DB": str(db)} if db else {}))
     out = open(log, "w")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(script or ROOT / "dashboard.py"),
+        [sys.executable, "-m", "streamlit", "run", str(script or root / "dashboard.py"),
          "--server.port", str(port), "--server.address", "127.0.0.1",
          "--server.headless", "true", "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, text=True)
+        cwd=root, env=env, stdout=out, stderr=subprocess.STDOUT, text=True)
     url = f"http://127.0.0.1:{port}"
     deadline = time.time() + timeout
     while time.time() < deadline:
