@@ -135,12 +135,13 @@ class Server:
 
 
 def start_server(db: Path | None, log: Path, timeout: float = 120, script: Path | None = None,
-                 port: int | None = None, root: Path = ROOT) -> Server:
+                 port: int | None = None, root: Path = ROOT,
+                 extra_env: dict[str, str] | None = None) -> Server:
     """``streamlit run`` of ``script`` (the dashboard of the checkout ``root``) over ``db``, on
-    ``port`` (a free one). A fixed port lets successive fresh servers share the browser's
-    cache of their scripts."""
+    ``port`` (a free one), with ``extra_env`` added to this process's environment. A fixed
+    port lets successive fresh servers share the browser's cache of their scripts."""
     port = port or free_port()
-    env = dict(os.environ, **({"A911_DB": str(db)} if db else {}))
+    env = dict(os.environ, **(extra_env or {}), **({"A911_DB": str(db)} if db else {}))
     out = open(log, "w")
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(script or root / "dashboard.py"),

@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import shutil
 import statistics
 import sys
@@ -122,14 +121,8 @@ def run(db: Path, a: Path, b: Path, views: list[dict], rounds: int,
             for side, root, env in (("A", a, {}), ("B", b, b_env or {})):
                 copy = tmp / f"{side}.duckdb"
                 shutil.copyfile(db, copy)
-                saved = dict(os.environ)
-                os.environ.update(env)  # the server inherits it (start_server copies environ)
-                try:
-                    servers[side] = browser.start_server(copy, tmp / f"{side}.log",
-                                                         root=root.resolve())
-                finally:
-                    os.environ.clear()
-                    os.environ.update(saved)
+                servers[side] = browser.start_server(copy, tmp / f"{side}.log",
+                                                     root=root.resolve(), extra_env=env)
             measured = asyncio.run(_rounds(servers, views, rounds))
         finally:
             for server in servers.values():

@@ -42,6 +42,18 @@ def con(db_path, tmp_path):
 
 
 @pytest.fixture
+def tiny_cohort(tmp_path):
+    """A database file holding the demo cohort at 5 % (the bench tests' servers read it)."""
+    from data.demo import populate_demo
+
+    db = tmp_path / "tiny.duckdb"
+    c = connect(db)
+    populate_demo(c, seed=0, scale=0.05)
+    c.close()
+    return db
+
+
+@pytest.fixture
 def realdata():
     if not REALDATA.exists():
         pytest.skip(f"real exports not found at {REALDATA} (they sit beside the repository in CI)")

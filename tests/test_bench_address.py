@@ -33,18 +33,11 @@ def _pages() -> dict:
 
 @pytest.mark.playwright
 @pytest.mark.slow
-def test_a_section_by_its_address_against_the_floor(tmp_path):
+def test_a_section_by_its_address_against_the_floor(tmp_path, tiny_cohort):
     if not CHROMIUM.exists():
         pytest.fail(f"{CHROMIUM} is missing: run `make test`, which installs Debian's chromium")
     address = bench_module("address")
-
-    from data.connection import connect
-    from data.demo import populate_demo
-
-    db = tmp_path / "tiny.duckdb"
-    con = connect(db)
-    populate_demo(con, seed=0, scale=0.05)
-    con.close()
+    db = tiny_cohort
     pages = _pages()
     view = next(u for u in pages if u.startswith("reach"))
     # On a thread of its own: after the browser tests, sync Playwright leaves an event loop

@@ -12,15 +12,9 @@ from conftest import bench_module
 
 
 @pytest.mark.slow
-def test_cpu_per_cached_visit(tmp_path):
-    from data.connection import connect
-    from data.demo import populate_demo
-
+def test_cpu_per_cached_visit(tiny_cohort):
     page_cpu = bench_module("page_cpu")
-    db = tmp_path / "tiny.duckdb"
-    con = connect(db)
-    populate_demo(con, seed=0, scale=0.05)
-    con.close()
+    db = tiny_cohort
     # On a thread of its own: sync Playwright may have left an event loop on this one.
     with ThreadPoolExecutor(1) as pool:
         r = pool.submit(page_cpu.run, db, 2, 1).result()

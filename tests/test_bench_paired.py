@@ -54,15 +54,9 @@ def test_summary_refuses_unpaired_and_withholds_p_for_few_pairs():
 
 
 @pytest.mark.slow
-def test_this_checkout_against_itself(tmp_path):
-    from data.connection import connect
-    from data.demo import populate_demo
-
+def test_this_checkout_against_itself(tmp_path, tiny_cohort):
     paired = bench_module("paired")
-    db = tmp_path / "tiny.duckdb"
-    con = connect(db)
-    populate_demo(con, seed=0, scale=0.05)
-    con.close()
+    db = tiny_cohort
     root = Path(__file__).resolve().parent.parent
     views = [paired.parse_view("compare|How do the jurisdictions compare?|1")]
     # On a thread of its own: sync Playwright may have left an event loop on this one.
