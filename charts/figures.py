@@ -16,15 +16,15 @@ from datetime import date
 import pandas as pd
 import plotly.graph_objects as go
 from plotly.colors import sample_colorscale
-from plotly.subplots import make_subplots
 
 from metrics.registry import COUNTS, Metric
 
 from .frames import cell, count_text, group_label, hidden, hidden_rows, value_text
+from .grid import grid
 from .labels import WEEKDAYS, month_start, weekday_hour
 from .memo import kept
 from .theme import (HIDDEN_INK, INK, INSUFFICIENT_NOTE, INSUFFICIENT_PATTERN, NO_DATA, PALETTE,
-                    SEQUENTIAL, fmt_value, layout, series_style, text_on, tick_format)
+                    SEQUENTIAL, fmt_value, layout, layout_dict, series_style, text_on, tick_format)
 
 _ROW_PX = 34  # height per bar, so that long category lists stay readable
 
@@ -55,36 +55,42 @@ def panels(df: pd.DataFrame, dim: str, metrics: list[Metric], names: dict | None
     # the takeaway sentence says how many. Hidden ones stay, labelled as hidden.
     df = df[df[dim].isin(df.loc[df["value"].notna() | hidden_rows(df), dim])]
     order = _order(df[df["metric"] == metrics[0].id], dim, sort, names)
-    fig = make_subplots(rows=rows, cols=cols, shared_yaxes=False,
-                        subplot_titles=([(titles or {}).get(m.id, m.label) for m in metrics]
-                                        if len(metrics) > 1 else None),
-                        horizontal_spacing=0.06 if cols > 1 else 0.02,
-                        vertical_spacing=0.5 / rows if rows > 1 else 0.02)
+    # Built as dictionaries and made into a figure once (charts/grid.py says why).
+    cells = grid(rows, cols, ([(titles or {}).get(m.id, m.label) for m in metrics]
+                              if len(metrics) > 1 else None),
+                 horizontal_spacing=0.06 if cols > 1 else 0.02,
+                 vertical_spacing=0.5 / rows if rows > 1 else 0.02)
+    data, axes = [], cells.layout
     for i, m in enumerate(metrics):
         r, c = i // cols + 1, i % cols + 1
         part = df[df["metric"] == m.id].set_index(dim).reindex(order).reset_index()
         scope = df[df["metric"].isin([x.id for x in metrics])] if same_scale else part
         top = pd.concat([scope["value"], scope["ci_high"], scope["p90"]]).max()
         top = top if top == top and top else 1
+        x, y = cells.cells[r - 1][c - 1]
         for trace in _bar_traces(part, dim, m, names, highlight, (i == 0), top, cols > 2):
-            fig.add_trace(trace, row=r, col=c)
+            data.append({**trace, "xaxis": x, "yaxis": y})
         # A value printed beyond the longest bar's (or whisker's) end needs room on the axis;
         # more in a narrow panel, where a label is a larger share of the width.
         outside = _values_outside(part, m, top)
         room = (1.45 if cols > 2 else 1.3) if outside else 1.15
-        fig.update_xaxes(tickformat=tick_format(m.unit, top), row=r, col=c,
-                         range=[0, top * room], nticks=4 if cols >= 4 else None,
-                         title=_axis_title(m) if len(metrics) == 1 else None)
-        fig.update_yaxes(showticklabels=(c == 1), row=r, col=c,
-                         categoryorder="array",
-                         categoryarray=[group_label(dim, v, names) for v in order])
-    fig.update_layout(height=max(260, rows * (len(order) * _ROW_PX + 110)), barmode="overlay",
-                      showlegend=any(t.showlegend for t in fig.data),
-                      uniformtext=dict(minsize=12, mode="show"))
-    fig = layout(fig)
+        x_key, y_key = cells.axes(r, c)
+        axes[x_key].update(tickformat=tick_format(m.unit, top), range=[0, top * room],
+                           nticks=4 if cols >= 4 else None,
+                           title=_axis_title(m) if len(metrics) == 1 else None)
+        axes[y_key].update(showticklabels=(c == 1), categoryorder="array",
+                           categoryarray=[group_label(dim, v, names) for v in order])
+    base = layout_dict()
     # Subplot titles need room above; the legend (median / 90th percentile) goes below.
-    fig.update_layout(legend=dict(orientation="h", yanchor="top", y=-0.08 * (3 / rows), x=0),
-                      margin_t=44 if len(metrics) > 1 else 10)
+    fig = go.Figure({"data": data, "layout": {
+        **axes, **base,
+        "height": max(260, rows * (len(order) * _ROW_PX + 110)), "barmode": "overlay",
+        "showlegend": any(t.get("showlegend") for t in data),
+        "uniformtext": dict(minsize=12, mode="show"),
+        "legend": {**base["legend"], "orientation": "h", "yanchor": "top",
+                   "y": -0.08 * (3 / rows), "x": 0},
+        "margin": {**base["margin"], "t": 44 if len(metrics) > 1 else 10}}})
+    cells.place(fig)
     return fig
 
 
@@ -147,7 +153,7 @@ def _bar_traces(part: pd.DataFrame, dim: str, m: Metric, names, highlight, legen
     whiskered = part["ci_high"].notna().any() or part["p90"].notna().any()
     beside = [not i and not pd.isna(v) for i, v in zip(inside, part["value"])] if whiskered \
         else [False] * len(inside)
-    bars = go.Bar(x=part["value"], y=labels, orientation="h", error_x=error,
+    bars = dict(type="bar", x=part["value"], y=labels, orientation="h", error_x=error,
                   marker=_bar_marker(colors, weak),
                   text=["" if b else t for b, t in zip(beside, texts)],
                   textposition=["inside" if i else "outside" for i in inside],
@@ -161,27 +167,28 @@ def _bar_traces(part: pd.DataFrame, dim: str, m: Metric, names, highlight, legen
     if any(beside):
         prefix = "median " if m.kind == "duration" else ""
         ends = _label_ends(part)
-        traces.append(go.Scatter(
-            x=[e for e, b in zip(ends, beside) if b],
+        traces.append(dict(
+            type="scatter", x=[e for e, b in zip(ends, beside) if b],
             y=[lab for lab, b in zip(labels, beside) if b],
             mode="text", text=[f" {prefix}{t}" for t, b in zip(texts, beside) if b],
             textposition="middle right", textfont=dict(color="#000"), cliponaxis=False,
             hoverinfo="skip", showlegend=False, name="values"))
     gone = [hidden(r, "value") for r in part.itertuples()]
     if any(gone):  # no bar: the words at its base (short in a narrow panel), the tooltip why
-        traces.append(go.Scatter(
-            x=[0] * sum(map(bool, gone)), y=[lab for lab, g in zip(labels, gone) if g],
+        traces.append(dict(
+            type="scatter", x=[0] * sum(map(bool, gone)),
+            y=[lab for lab, g in zip(labels, gone) if g],
             mode="text", text=["hidden" if narrow else g for g in gone if g],
             textposition="middle right",
             textfont=dict(color=HIDDEN_INK), hovertext=[h for h, g in zip(hover, gone) if g],
             hoverinfo="text", showlegend=False, name="hidden", cliponaxis=False))
     if m.kind == "duration" and part["p90"].notna().any():
-        traces.append(go.Scatter(x=part["p90"], y=labels, mode="markers",
+        traces.append(dict(type="scatter", x=part["p90"], y=labels, mode="markers",
                                  marker=dict(symbol="line-ns", size=22, color="#000",
                                              line=dict(width=3, color="#000")),
                                  name="90th percentile", hovertext=hover, hoverinfo="text",
                                  showlegend=legend))
-        bars.showlegend = legend
+        bars["showlegend"] = legend
     return traces
 
 

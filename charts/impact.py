@@ -13,7 +13,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from .memo import kept
-from .theme import PALETTE, layout
+from .theme import PALETTE, layout_dict
 
 OBSERVED, MODEL, TEAM, COMPARISON = PALETTE[0], PALETTE[5], PALETTE[2], PALETTE[1]
 BAND = "rgba(213, 94, 0, 0.18)"  # the model's colour, faint: the 95% band
@@ -38,23 +38,41 @@ def month_names(months, launch: date, relative: bool) -> list[str]:
             for x in month_axis(months, launch, True)]
 
 
-def _launch_line(fig, launch: date, relative: bool) -> None:
-    # Where a month's point sits (its first day), the launch sits at its own day.
+def _launch_marks(launch: date, relative: bool) -> tuple[dict, dict]:
+    """The launch's dotted line and its label (what ``add_vline`` and ``add_annotation`` put
+    in a layout). Where a month's point sits (its first day), the launch sits at its own day."""
     x = pd.Timestamp(launch)
     if relative:
         x = (month_axis([launch], launch, True)[0]
              + (launch.day - 1) / pd.Timestamp(launch).days_in_month)
-    fig.add_vline(x=x, line_dash="dot", line_color="#000000", line_width=2)
-    fig.add_annotation(x=x, y=1, yref="paper", text="launch", showarrow=False, xanchor="left",
-                       yanchor="top", bgcolor="rgba(255,255,255,0.8)")
+    line = {"type": "line", "x0": x, "x1": x, "xref": "x", "y0": 0, "y1": 1, "yref": "y domain",
+            "line": {"color": "#000000", "dash": "dot", "width": 2}}
+    label = {"x": x, "y": 1, "yref": "paper", "text": "launch", "showarrow": False,
+             "xanchor": "left", "yanchor": "top", "bgcolor": "rgba(255,255,255,0.8)"}
+    return line, label
 
 
-def _axes(fig, y_title: str, relative: bool, height: int = 440):
-    fig.update_yaxes(title=y_title, rangemode="tozero", tickformat=",")
-    fig.update_xaxes(title="Months since launch" if relative else None,
-                     tickformat=None if relative else "%b %Y")
-    fig.update_layout(height=height, legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0))
-    return layout(fig)
+def _figure(traces: list[dict], y_title: str, relative: bool, launch: date | None,
+            shapes: tuple[dict, ...] = (), height: int = 440, **axes) -> go.Figure:
+    """One time chart from dictionaries, made (and checked by Plotly) once: building it call by
+    call (``update_yaxes``, ``add_vline``, ...) took four times as long (charts/grid.py)."""
+    base = layout_dict()
+    marks = _launch_marks(launch, relative) if launch else None
+    shapes = [*shapes, *([marks[0]] if marks else [])]
+    return go.Figure({"data": traces, "layout": {
+        **base, "height": height,
+        "legend": {**base["legend"], "orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0},
+        "yaxis": {"title": y_title, "rangemode": "tozero", "tickformat": ",",
+                  **axes.get("yaxis", {})},
+        "xaxis": {"title": "Months since launch" if relative else None,
+                  "tickformat": None if relative else "%b %Y", **axes.get("xaxis", {})},
+        **({"shapes": shapes} if shapes else {}),
+        **({"annotations": [marks[1]]} if marks else {}),
+        **{k: v for k, v in axes.items() if k not in ("xaxis", "yaxis")}}})
+
+
+def _y_title(outcome: str) -> str:
+    return "Hours per month" if outcome == "police_hours" else "Calls per month"
 
 
 def _tips(values, words: str, unit: str, names) -> list[str]:
@@ -74,21 +92,19 @@ def monthly(series: pd.DataFrame, outcome: str, launch: date, hidden_words: str,
     part = series.sort_values("month")
     x, names = month_axis(part["month"], launch, relative), month_names(part["month"], launch,
                                                                         relative)
-    fig = go.Figure()
-    fig.add_trace(go.Scatter(
-        x=x, y=_numbers(part[outcome]), mode="lines+markers", name=LABELS[outcome],
-        line=dict(color=OBSERVED, width=3), marker=dict(symbol="circle", size=7),
-        hovertext=_tips(part[outcome], hidden_words, UNITS[outcome], names),
-        hoverinfo="text"))
+    traces = [dict(
+        type="scatter", x=x, y=_numbers(part[outcome]), mode="lines+markers",
+        name=LABELS[outcome], line=dict(color=OBSERVED, width=3),
+        marker=dict(symbol="circle", size=7),
+        hovertext=_tips(part[outcome], hidden_words, UNITS[outcome], names), hoverinfo="text")]
     if outcome == "police_calls":
-        fig.add_trace(go.Scatter(
-            x=x, y=_numbers(part["team_calls"]), mode="lines+markers", name="Handled by the team",
-            line=dict(color=TEAM, width=3, dash="dash"), marker=dict(symbol="diamond", size=8),
+        traces.append(dict(
+            type="scatter", x=x, y=_numbers(part["team_calls"]), mode="lines+markers",
+            name="Handled by the team", line=dict(color=TEAM, width=3, dash="dash"),
+            marker=dict(symbol="diamond", size=8),
             hovertext=_tips(part["team_calls"], hidden_words, "calls", names),
             hoverinfo="text"))
-    _launch_line(fig, launch, relative)
-    return _axes(fig, "Hours per month" if outcome == "police_hours" else "Calls per month",
-                 relative)
+    return _figure(traces, _y_title(outcome), relative, launch)
 
 
 @kept
@@ -102,16 +118,14 @@ def its(chart: pd.DataFrame, outcome: str, launch: date, relative: bool = False)
     xp = [v for v, p in zip(x, post) if p]
     # The model line: the fit before launch, then the counterfactual it carries on.
     model = [f if not p else c for f, c, p in zip(part["fitted"], part["counterfactual"], post)]
-    fig = go.Figure()
-    fig.add_trace(go.Scatter(x=xp + xp[::-1], y=list(part["cf_high"][post])
-                             + list(part["cf_low"][post])[::-1], fill="toself",
-                             fillcolor=BAND, line=dict(width=0, color="rgba(0,0,0,0)"),
-                             hoverinfo="skip",
-                             name="95% interval of the model"))
-    fig.add_trace(go.Scatter(x=x, y=model, mode="lines", name="Model: no program after launch",
-                             line=dict(color=MODEL, width=3, dash="dash"),
-                             hovertext=_tips(model, "", UNITS[outcome], names),
-                             hoverinfo="text"))
+    traces = [dict(type="scatter", x=xp + xp[::-1], y=list(part["cf_high"][post])
+                   + list(part["cf_low"][post])[::-1], fill="toself",
+                   fillcolor=BAND, line=dict(width=0, color="rgba(0,0,0,0)"),
+                   hoverinfo="skip", name="95% interval of the model"),
+              dict(type="scatter", x=x, y=model, mode="lines",
+                   name="Model: no program after launch",
+                   line=dict(color=MODEL, width=3, dash="dash"),
+                   hovertext=_tips(model, "", UNITS[outcome], names), hoverinfo="text")]
     # No line across the launch: the months before and after are two segments.
     gap = [xv for xv, p, q in zip(x[1:], post[1:], post[:-1]) if p and not q]
     xs, ys = list(x), _numbers(part["observed"])
@@ -119,16 +133,14 @@ def its(chart: pd.DataFrame, outcome: str, launch: date, relative: bool = False)
         at = list(x).index(gap[0])
         xs.insert(at, None)
         ys.insert(at, None)
-    fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines+markers",
-                             name="Observed", line=dict(color=OBSERVED, width=3),
-                             marker=dict(size=7),
-                             hovertext=_tips(ys, "", UNITS[outcome],
-                                             names[:len(ys)] if not gap else
-                                             names[:at] + [""] + names[at:]),
-                             hoverinfo="text"))
-    _launch_line(fig, launch, relative)
-    return _axes(fig, "Hours per month" if outcome == "police_hours" else "Calls per month",
-                 relative)
+    traces.append(dict(type="scatter", x=xs, y=ys, mode="lines+markers",
+                       name="Observed", line=dict(color=OBSERVED, width=3),
+                       marker=dict(size=7),
+                       hovertext=_tips(ys, "", UNITS[outcome],
+                                       names[:len(ys)] if not gap else
+                                       names[:at] + [""] + names[at:]),
+                       hoverinfo="text"))
+    return _figure(traces, _y_title(outcome), relative, launch)
 
 
 @kept
@@ -136,46 +148,43 @@ def yoy(pairs: pd.DataFrame, outcome: str, launch: date, relative: bool = False)
     """The same months a year apart: before launch (grey, hatched) beside after (solid)."""
     labels = ([f"+{i + 1}" for i in range(len(pairs))] if relative
               else [f"{m:%b}" for m in pairs["month"]])
-    fig = go.Figure()
-    fig.add_trace(go.Bar(x=labels, y=_numbers(pairs["before"]),
-                         name="A year earlier (before launch)",
-                         marker=dict(color=BEFORE, pattern=dict(shape="/", fgcolor="#ffffff")),
-                         hovertext=_tips(pairs["before"], "", UNITS[outcome],
-                                         month_names(pairs["month_before"], launch, relative)),
-                         hoverinfo="text"))
-    fig.add_trace(go.Bar(x=labels, y=_numbers(pairs["after"]), name="After launch",
-                         marker=dict(color=OBSERVED),
-                         hovertext=_tips(pairs["after"], "", UNITS[outcome],
-                                         month_names(pairs["month"], launch, relative)),
-                         hoverinfo="text"))
-    fig.update_layout(barmode="group")
-    fig = _axes(fig, "Hours per month" if outcome == "police_hours" else "Calls per month", False)
-    fig.update_xaxes(title="Month after launch" if relative else None, tickformat=None,
-                     type="category")
-    return fig
+    traces = [dict(type="bar", x=labels, y=_numbers(pairs["before"]),
+                   name="A year earlier (before launch)",
+                   marker=dict(color=BEFORE, pattern=dict(shape="/", fgcolor="#ffffff")),
+                   hovertext=_tips(pairs["before"], "", UNITS[outcome],
+                                   month_names(pairs["month_before"], launch, relative)),
+                   hoverinfo="text"),
+              dict(type="bar", x=labels, y=_numbers(pairs["after"]), name="After launch",
+                   marker=dict(color=OBSERVED),
+                   hovertext=_tips(pairs["after"], "", UNITS[outcome],
+                                   month_names(pairs["month"], launch, relative)),
+                   hoverinfo="text")]
+    # No launch line: the months are categories, a year apart.
+    return _figure(traces, _y_title(outcome), False, None, barmode="group",
+                   xaxis={"title": "Month after launch" if relative else None,
+                          "tickformat": None, "type": "category"})
 
 
 @kept
 def comparison(chart: pd.DataFrame, launch: date, where: str, relative: bool = False
                ) -> go.Figure:
     """Program and comparison series as an index (pre-launch mean = 100), side by side."""
-    fig = go.Figure()
+    traces = []
     styles = {"program": ("Where and when the team works", OBSERVED, "solid", "circle"),
               "comparison": (f"Comparison: {where}", COMPARISON, "dash", "square")}
     for group, (name, color, dash, symbol) in styles.items():
         part = chart[chart["group"] == group].sort_values("month")
-        fig.add_trace(go.Scatter(
-            x=month_axis(part["month"], launch, relative), y=_numbers(part["index"]),
-            mode="lines+markers", name=name, line=dict(color=color, width=3, dash=dash),
-            marker=dict(symbol=symbol, size=7),
+        traces.append(dict(
+            type="scatter", x=month_axis(part["month"], launch, relative),
+            y=_numbers(part["index"]), mode="lines+markers", name=name,
+            line=dict(color=color, width=3, dash=dash), marker=dict(symbol=symbol, size=7),
             hovertext=[f"{m}: " + ("hidden" if v is None else f"{v:.0f}") for m, v in
                        zip(month_names(part["month"], launch, relative), _numbers(part["index"]))],
             hoverinfo="text"))
-    fig.add_hline(y=100, line_color="#595959", line_width=1)
-    _launch_line(fig, launch, relative)
-    fig = _axes(fig, "Index (mean before launch = 100)", relative)
-    fig.update_yaxes(rangemode="normal")
-    return fig
+    hundred = {"type": "line", "x0": 0, "x1": 1, "xref": "x domain", "y0": 100, "y1": 100,
+               "yref": "y", "line": {"color": "#595959", "width": 1}}
+    return _figure(traces, "Index (mean before launch = 100)", relative, launch,
+                   shapes=(hundred,), yaxis={"rangemode": "normal"})
 
 
 # --------------------------------------------------------------------------------------------

@@ -107,11 +107,16 @@ def tick_format(unit: str, top: float | None = None) -> str:
 
 
 def layout(fig, title: str | None = None):
-    fig.update_layout(font_size=FONT_SIZE, font_color=INK,
-                      colorway=PALETTE, title=title,
-                      margin=dict(l=10, r=10, t=50 if title else 10, b=10),
-                      legend_title_text="", hoverlabel=dict(font_size=FONT_SIZE))
+    fig.update_layout(layout_dict(title))
     return fig
+
+
+def layout_dict(title: str | None = None) -> dict:
+    """Our type, colours and margins, for a figure made from dictionaries (``layout`` puts the
+    same on a built one)."""
+    return {"font": {"size": FONT_SIZE, "color": INK}, "colorway": PALETTE, "title": title,
+            "margin": {"l": 10, "r": 10, "t": 50 if title else 10, "b": 10},
+            "legend": {"title": {"text": ""}}, "hoverlabel": {"font": {"size": FONT_SIZE}}}
 
 
 def presenter(fig):
