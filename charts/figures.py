@@ -154,15 +154,15 @@ def _bar_traces(part: pd.DataFrame, dim: str, m: Metric, names, highlight, legen
     beside = [not i and not pd.isna(v) for i, v in zip(inside, part["value"])] if whiskered \
         else [False] * len(inside)
     bars = dict(type="bar", x=part["value"], y=labels, orientation="h", error_x=error,
-                  marker=_bar_marker(colors, weak),
-                  text=["" if b else t for b, t in zip(beside, texts)],
-                  textposition=["inside" if i else "outside" for i in inside],
-                  insidetextanchor="start", constraintext="none", textangle=0,
-                  # Inside a bar: ink or white, whichever reads on the bar's colour.
-                  textfont=dict(color=[text_on(c) if i and not w else "#000"
-                                       for i, w, c in zip(inside, weak, colors)]),
-                  cliponaxis=False, hovertext=hover, hoverinfo="text",
-                  name="Median" if m.kind == "duration" else m.label, showlegend=False)
+                marker=_bar_marker(colors, weak),
+                text=["" if b else t for b, t in zip(beside, texts)],
+                textposition=["inside" if i else "outside" for i in inside],
+                insidetextanchor="start", constraintext="none", textangle=0,
+                # Inside a bar: ink or white, whichever reads on the bar's colour.
+                textfont=dict(color=[text_on(c) if i and not w else "#000"
+                                     for i, w, c in zip(inside, weak, colors)]),
+                cliponaxis=False, hovertext=hover, hoverinfo="text",
+                name="Median" if m.kind == "duration" else m.label, showlegend=False)
     traces = [bars]
     if any(beside):
         prefix = "median " if m.kind == "duration" else ""
