@@ -184,10 +184,10 @@ def _bar_traces(part: pd.DataFrame, dim: str, m: Metric, names, highlight, legen
             hoverinfo="text", showlegend=False, name="hidden", cliponaxis=False))
     if m.kind == "duration" and part["p90"].notna().any():
         traces.append(dict(type="scatter", x=part["p90"], y=labels, mode="markers",
-                                 marker=dict(symbol="line-ns", size=22, color="#000",
-                                             line=dict(width=3, color="#000")),
-                                 name="90th percentile", hovertext=hover, hoverinfo="text",
-                                 showlegend=legend))
+                           marker=dict(symbol="line-ns", size=22, color="#000",
+                                       line=dict(width=3, color="#000")),
+                           name="90th percentile", hovertext=hover, hoverinfo="text",
+                           showlegend=legend))
         bars["showlegend"] = legend
     return traces
 

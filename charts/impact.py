@@ -52,23 +52,22 @@ def _launch_marks(launch: date, relative: bool) -> tuple[dict, dict]:
     return line, label
 
 
-def _figure(traces: list[dict], y_title: str, relative: bool, launch: date | None,
-            shapes: tuple[dict, ...] = (), height: int = 440, **axes) -> go.Figure:
+def _figure(traces: list[dict], y_title: str, relative: bool, launch: date | None, *,
+            shapes: tuple[dict, ...] = (), xaxis: dict | None = None,
+            yaxis: dict | None = None, **extra) -> go.Figure:
     """One time chart from dictionaries, made (and checked by Plotly) once: building it call by
     call (``update_yaxes``, ``add_vline``, ...) took four times as long (charts/grid.py)."""
     base = layout_dict()
     marks = _launch_marks(launch, relative) if launch else None
     shapes = [*shapes, *([marks[0]] if marks else [])]
     return go.Figure({"data": traces, "layout": {
-        **base, "height": height,
+        **base, "height": 440,
         "legend": {**base["legend"], "orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0},
-        "yaxis": {"title": y_title, "rangemode": "tozero", "tickformat": ",",
-                  **axes.get("yaxis", {})},
+        "yaxis": {"title": y_title, "rangemode": "tozero", "tickformat": ",", **(yaxis or {})},
         "xaxis": {"title": "Months since launch" if relative else None,
-                  "tickformat": None if relative else "%b %Y", **axes.get("xaxis", {})},
+                  "tickformat": None if relative else "%b %Y", **(xaxis or {})},
         **({"shapes": shapes} if shapes else {}),
-        **({"annotations": [marks[1]]} if marks else {}),
-        **{k: v for k, v in axes.items() if k not in ("xaxis", "yaxis")}}})
+        **({"annotations": [marks[1]]} if marks else {}), **extra}})
 
 
 def _y_title(outcome: str) -> str:
